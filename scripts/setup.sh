@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what vigy needs on Debian 12 (only what is missing) and builds it.
+# Idempotent and fast on a second run (dpkg check, ccache, incremental build).
+#   scripts/setup.sh [BUILD_DIR] [extra cmake args...]
+# BUILD_DIR defaults to build/ (Release).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:-$root/build}"
+shift || true
+
+packages=(build-essential cmake libboost-dev libsoci-dev libsqlite3-dev rapidjson-dev libspdlog-dev
+          catch2 libcli11-dev libssl-dev ccache lua5.4 tmux sqlite3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export CCACHE_BASEDIR="$root"
+jobs="$(nproc 2>/dev/null || echo 2)"
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+fi
+cmake --build "$build" -j"$jobs"
