@@ -95,22 +95,22 @@ using label_map = std::map<std::string, std::string>;
 /// What to register. Same `name` as an existing vigy = update it (a new
 /// revision when kind/config changed; the id, kv and history are kept).
 struct vigy_spec {
-    std::string name;               ///< identity a user types: [A-Za-z0-9._-]{1,128}, not starting with '-'
+    std::string name;               ///< identity a user types: non-empty, <= 253 bytes, no control characters
     std::string kind = "lisp";      ///< a loaded reconciler kind ("lisp", "chain", "noop", ...)
     std::string config_json;        ///< JSON object or ""; lisp: {"program": text, "source_name": file}
     int64_t interval_ms = 1000;     ///< >= 100
-    label_map labels;               ///< keys [A-Za-z0-9._/-]{1,63}; values any UTF-8 without ',' or '='
-    bool enabled = true;
+    label_map labels;               ///< keys 1..253 chars of [A-Za-z0-9-_./]; replaces the labels wholesale
+    std::optional<bool> enabled;    ///< nullopt: a new vigy is enabled, an existing one keeps its state
     tick_limits limits;             ///< 0 fields = runtime defaults
 };
 
 /// A stored vigy.
 struct vigy_info {
-    std::string id;           ///< UUIDv7, stable across updates
+    std::string id;           ///< 16 lowercase hex digits derived from the name; stable across updates
     std::string name;
     std::string kind;
     std::string config_json;  ///< as registered ("" when none)
-    std::string revision;     ///< content hash of kind + config (hex), changes with edits
+    std::string revision;     ///< content hash of kind + config (16 hex), changes with edits
     int64_t interval_ms = 1000;
     label_map labels;
     bool enabled = true;
@@ -137,13 +137,13 @@ struct run {
     std::string vigy_id;
     std::string vigy_name;
     std::string revision;   ///< revision hash the tick ran
-    run_trigger trigger = run_trigger::schedule;
+    run_trigger trigger = run_trigger::schedule;  ///< (*) see kv_writes_json
     int64_t started_ms = 0;
     int64_t ended_ms = 0;
-    int64_t duration_us = 0;  ///< reconciler tick time (monotonic clock)
+    int64_t duration_us = 0;  ///< reconciler tick time (monotonic clock); ms precision when read back
     run_result result = run_result::ok;
     std::string error;        ///< failed: the reason (e.g. "parse error at 3:7: ...", "fuel exhausted ...")
-    int64_t tick_count = 0;   ///< the tick_count the program saw (successful ticks so far + 1)
+    int64_t tick_count = 0;   ///< (*) the tick_count the program saw (successful ticks so far + 1)
     std::string output;       ///< the reconciler's printed result (lisp: last form), may be ""
     std::string actions_json = "[]";     ///< [{"kind","payload"?,"result"?,"message"?}, ...]
     std::string desired_json = "{}";     ///< {key: value}
@@ -153,8 +153,12 @@ struct run {
     std::string trace_json = "{}";       ///< {key: value}
     std::string metrics_json = "{}";     ///< {name: number}
     std::string events_json = "[]";      ///< events emitted this tick [{"type","reason","message"}]
-    std::string kv_writes_json = "{}";   ///< dirty kv committed with the run {key: value}; {} when failed
-    std::string kv_deletes_json = "[]";  ///< kv keys deleted by the run
+    /// kv committed with the run: {key: value} / [key]; always {} / [] when failed.
+    /// (*) These and the fields marked (*) are only filled in runs delivered
+    /// by subscribe(), tick_now() and evaluate() (the store does not keep them
+    /// per run yet); read back they are {} / [] / 0 / schedule.
+    std::string kv_writes_json = "{}";
+    std::string kv_deletes_json = "[]";
 };
 
 /// One kv entry of a vigy.
@@ -331,8 +335,8 @@ public:
     vigy_info get(std::string_view name_or_id) const;
     std::optional<vigy_info> find(std::string_view name_or_id) const;
 
-    /// All vigies (by name) matching a label selector "k=v,k2!=v2,k3" (k3:
-    /// label present, !k4: absent). "" = all. Bad syntax: invalid_argument.
+    /// All vigies (by name) matching a label selector "k=v,k2=v2" (AND; "" =
+    /// all). A clause without '=' or with an empty key: invalid_argument.
     std::vector<vigy_info> list(std::string_view selector = {}) const;
 
     // -- reads -----------------------------------------------------------------
