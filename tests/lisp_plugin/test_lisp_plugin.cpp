@@ -1,0 +1,253 @@
+// The `lisp` reconciler plugin seen from a host: loaded with dlopen through its
+// one exported symbol, given a minimal host API (one test extension with two
+// intrinsics) and a recording tick. Proves compile-once/tick-many, error text
+// with line:column and caret, limits, and intrinsic value conversion.
+#include "vigy/sdk.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+// ---- a recording tick ---------------------------------------------------------------
+
+struct fake_tick {
+    vigy_tick base{sizeof(vigy_tick), 0, nullptr};
+    std::string output;
+    std::vector<std::string> logs;
+    int64_t count = 1;
+};
+
+fake_tick* self(vigy_tick* t) { return reinterpret_cast<fake_tick*>(t); }
+
+const vigy_tick_api kTickApi = [] {
+    vigy_tick_api api{};
+    api.struct_size = sizeof api;
+    api.info = [](vigy_tick* t, vigy_tick_info* out) {
+        out->tick_start_ms = 1000;
+        out->previous_tick_ms = -1;
+        out->tick_count = self(t)->count;
+    };
+    api.log = [](vigy_tick* t, int32_t, vigy_str m, vigy_error*) -> vigy_status {
+        self(t)->logs.emplace_back(vigy::sdk::view(m));
+        return VIGY_OK;
+    };
+    api.set_output = [](vigy_tick* t, vigy_str s) { self(t)->output.assign(vigy::sdk::view(s)); };
+    return api;
+}();
+
+// ---- a test extension ------------------------------------------------------------------
+
+vigy_value test_add(const vigy::sdk::call_args& a, vigy::sdk::tick_ref) {
+    return vigy_int(a.integer(0, "a") + a.integer(1, "b"));
+}
+// Returns its argument wrapped: {:got ARG :count N} — exercises map/list/keyword conversion.
+vigy_value test_wrap(const vigy::sdk::call_args& a, vigy::sdk::tick_ref t) {
+    vigy::sdk::builder b = a.make();
+    vigy_map_entry* es;
+    vigy_value m = b.map(2, &es);
+    es[0].key = b.keyword("got");
+    es[0].value = b.copy(a[0]);
+    es[1].key = b.keyword("count");
+    es[1].value = vigy_int(t.info().tick_count);
+    return m;
+}
+vigy_value test_log(const vigy::sdk::call_args& a, vigy::sdk::tick_ref t) {
+    t.log(VIGY_LOG_INFO, a.string(0, "message"));
+    return vigy_nil();
+}
+
+const vigy_intrinsic kIntrinsics[] = {
+    vigy::sdk::intrinsic<test_add>("test-add", 2, 2, "(test-add a b)"),
+    vigy::sdk::intrinsic<test_wrap>("test-wrap", 1, 1, "(test-wrap x)"),
+    vigy::sdk::intrinsic<test_log>("test-log", 1, 1, "(test-log msg)"),
+};
+
+vigy_status install(void*, const vigy_registrar* r, vigy_error* err) {
+    for (const vigy_intrinsic& i : kIntrinsics)
+        if (vigy_status s = r->add_intrinsic(r->ctx, &i, err); s != VIGY_OK) return s;
+    return VIGY_OK;
+}
+
+const vigy_host_api kHost = [] {
+    vigy_host_api h{};
+    h.struct_size = sizeof h;
+    h.abi_version = VIGY_ABI_VERSION;
+    h.log = [](void*, int32_t, vigy_str) {};
+    h.install_intrinsics = &install;
+    return h;
+}();
+
+// ---- the plugin under test ---------------------------------------------------------------
+
+struct lisp_plugin {
+    const vigy_reconciler_factory* factory = nullptr;
+    lisp_plugin() {
+        void* h = dlopen(VIGY_LISP_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+        REQUIRE(h);
+        auto entry = reinterpret_cast<vigy_plugin_entry_fn>(dlsym(h, VIGY_PLUGIN_ENTRY_SYMBOL));
+        REQUIRE(entry);
+        const vigy_plugin_descriptor* d = entry(VIGY_ABI_VERSION);
+        REQUIRE(d);
+        REQUIRE(d->magic == VIGY_PLUGIN_MAGIC);
+        CHECK(std::string(d->id) == "vigy.lisp");
+        vigy::sdk::error_buffer eb;
+        REQUIRE(d->init(&kHost, eb.get()) == VIGY_OK);
+        factory = static_cast<const vigy_reconciler_factory*>(d->get_extension(VIGY_RECONCILER_FACTORY_ID));
+        REQUIRE(factory);
+        CHECK(entry(0x00020000u) == nullptr);  // refuses another ABI major
+    }
+};
+
+lisp_plugin& plugin() {
+    static lisp_plugin p;
+    return p;
+}
+
+struct outcome {
+    vigy_status status;
+    std::string message;
+};
+
+/// Creates a reconciler from a config value (a program string by default).
+struct instance {
+    vigy_reconciler* r = nullptr;
+    outcome created;
+    instance(const std::string& program, vigy_limits lim = {sizeof(vigy_limits)}, bool each = false) {
+        vigy_map_entry es[2] = {
+            {vigy_str_value(VIGY_STRING, "program", 7), vigy_str_value(VIGY_STRING, program.data(), program.size())},
+            {vigy_str_value(VIGY_STRING, "each", 4), vigy_bool(each)},
+        };
+        vigy_value cfg = vigy_nil();
+        cfg.type = VIGY_MAP;
+        cfg.as.map.entries = es;
+        cfg.as.map.len = 2;
+        vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str(""), &cfg, &lim,
+                                  vigy::sdk::str("prog.tatara")};
+        vigy::sdk::error_buffer eb;
+        created.status = plugin().factory->create(&spec, &r, eb.get());
+        created.message = eb.message();
+    }
+    ~instance() {
+        if (r) plugin().factory->destroy(r);
+    }
+    outcome tick(fake_tick& t) {
+        t.base.api = &kTickApi;
+        vigy::sdk::error_buffer eb;
+        vigy_status s = plugin().factory->tick(r, &t.base, eb.get());
+        return {s, eb.message()};
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a lisp reconciler prints the last value as the tick output", "[lisp-plugin]") {
+    instance i("(define x 40) (+ x 2)");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    REQUIRE(i.tick(t).status == VIGY_OK);
+    CHECK(t.output == "42");
+}
+
+TEST_CASE("each mode prints every top-level value and printed output comes first", "[lisp-plugin]") {
+    instance i("(display \"hi\") 1 (list 2 3)", {sizeof(vigy_limits)}, true);
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    REQUIRE(i.tick(t).status == VIGY_OK);
+    CHECK(t.output == "\"hi\"\n()\n1\n(2 3)");
+}
+
+TEST_CASE("definitions do not leak between ticks of one compiled program", "[lisp-plugin]") {
+    instance i("(define seen (try counter (catch (e) 'fresh))) (define counter 1) seen");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t1, t2;
+    REQUIRE(i.tick(t1).status == VIGY_OK);
+    REQUIRE(i.tick(t2).status == VIGY_OK);
+    CHECK(t1.output == "fresh");
+    CHECK(t2.output == "fresh");
+}
+
+TEST_CASE("intrinsics from host extensions are callable with converted values", "[lisp-plugin]") {
+    instance i("(test-log \"hello\") (list (test-add 40 2) (test-wrap (list 1 \"two\" :three 4.5 nil)))");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    t.count = 7;
+    REQUIRE(i.tick(t).status == VIGY_OK);
+    CHECK(t.output == "(42 {:got (1 \"two\" :three 4.5 ()), :count 7})");
+    REQUIRE(t.logs.size() == 1);
+    CHECK(t.logs[0] == "hello");
+}
+
+TEST_CASE("an intrinsic's argument error is a catchable lisp error naming it", "[lisp-plugin]") {
+    instance i("(try (test-add 1 \"x\") (catch (e) (error-message e)))");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    REQUIRE(i.tick(t).status == VIGY_OK);
+    CHECK(t.output.find("test-add") != std::string::npos);
+    CHECK(t.output.find("argument 2 (b) must be an int, got string") != std::string::npos);
+
+    instance u("(test-add 1 2 3)");
+    REQUIRE(u.created.status == VIGY_OK);
+    outcome o = u.tick(t);
+    CHECK(o.status != VIGY_OK);
+    CHECK(o.message.find("prog.tatara:1:1") != std::string::npos);
+}
+
+TEST_CASE("a reader error fails create with line:column and a caret", "[lisp-plugin]") {
+    instance i("(vigy-noop)\n(+ 1 \"unterminated)");
+    CHECK(i.created.status == VIGY_INVALID_ARGUMENT);
+    CHECK(i.created.message.find("prog.tatara:2:") != std::string::npos);
+    CHECK(i.created.message.find('^') != std::string::npos);
+}
+
+TEST_CASE("an evaluation error fails the tick with the form and a caret", "[lisp-plugin]") {
+    instance i("(define a 1)\n  (undefined-fn a)");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    outcome o = i.tick(t);
+    CHECK(o.status == VIGY_INVALID_ARGUMENT);
+    CHECK(o.message.find("prog.tatara:2:3") != std::string::npos);
+    CHECK(o.message.find("undefined-fn") != std::string::npos);
+    CHECK(o.message.find("\n 2 |   (undefined-fn a)\n   |   ^") != std::string::npos);
+}
+
+TEST_CASE("fuel and wall-clock limits fail the tick, not the process", "[lisp-plugin]") {
+    vigy_limits fuel{sizeof(vigy_limits), 0, 10000, 0, 0, 0};
+    instance i("(define (loop) (loop)) (loop)", fuel);
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    outcome o = i.tick(t);
+    CHECK(o.status == VIGY_RESOURCE_EXHAUSTED);
+    CHECK(o.message.find("fuel") != std::string::npos);
+    CHECK(o.message.find("10000") != std::string::npos);
+
+    vigy_limits wall{sizeof(vigy_limits), 0, 0, 100, 0, 0};
+    instance w("(define (loop) (loop)) (loop)", wall);
+    REQUIRE(w.created.status == VIGY_OK);
+    o = w.tick(t);
+    CHECK(o.status == VIGY_DEADLINE_EXCEEDED);
+    CHECK(o.message.find("wall") != std::string::npos);
+
+    // the same instance still works after a failed tick
+    instance ok("(+ 1 1)", fuel);
+    REQUIRE(ok.tick(t).status == VIGY_OK);
+    CHECK(t.output == "2");
+}
+
+TEST_CASE("a bad config is refused with a message saying what is wrong", "[lisp-plugin]") {
+    vigy_value cfg = vigy_int(3);
+    vigy_limits lim{sizeof lim};
+    vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str("3"), &cfg, &lim,
+                              vigy::sdk::str("x")};
+    vigy_reconciler* r = nullptr;
+    vigy::sdk::error_buffer eb;
+    CHECK(plugin().factory->create(&spec, &r, eb.get()) == VIGY_INVALID_ARGUMENT);
+    CHECK(r == nullptr);
+    CHECK(eb.message().find("got int") != std::string::npos);
+}
