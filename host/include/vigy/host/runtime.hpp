@@ -31,6 +31,7 @@
 #ifndef VIGY_HOST_RUNTIME_HPP
 #define VIGY_HOST_RUNTIME_HPP
 
+#include "vigy/host/registry.hpp"
 #include "vigy/plugin.h"
 
 #include <chrono>
@@ -190,23 +191,6 @@ struct event {
     int64_t last_ms = 0;
 };
 
-/// A loaded plugin (from a directory or in-process).
-struct plugin_info {
-    std::string id;
-    std::string version;
-    std::string description;
-    std::string path;  ///< shared object path; "" for an in-process plugin
-    std::vector<std::string> kinds;       ///< reconciler kinds it provides
-    std::vector<std::string> extensions;  ///< host-extension packs it provides
-};
-
-/// A reconciler kind and its one-line doc.
-struct kind_info {
-    std::string kind;
-    std::string doc;
-    std::string plugin_id;
-};
-
 /// Who holds the scheduler lease of the database.
 struct scheduler_info {
     int64_t pid = 0;
@@ -231,20 +215,23 @@ struct runtime_stats {
 };
 
 /// An in-process plugin: its entry function (same contract as the exported
-/// `vigy_plugin_entry` of a shared object; e.g. written with sdk.hpp).
+/// `vigy_plugin_entry` of a shared object; e.g. written with sdk.hpp). It is
+/// called once with VIGY_ABI_VERSION and the descriptor added with
+/// registry::add_static (origin "builtin:<name>").
 struct static_plugin {
-    std::string name;           ///< for messages (e.g. "my-app")
+    std::string name;           ///< for listings and messages (e.g. "my-app")
     vigy_plugin_entry_fn entry = nullptr;
 };
 
 /// How to open a runtime.
 struct runtime_options {
-    /// Directories scanned for plugins (*.so), in order, after the built-in ones.
+    /// Extra plugin directories (or single .so files), as --plugin-dir.
     std::vector<std::filesystem::path> plugin_dirs;
-    /// Also scan the built-in plugin directories ($VIGY_PLUGIN_PATH, the
-    /// directory next to the binary, the build tree's lib/vigy/plugins).
+    /// true: registry::load_search_path(plugin_dirs) (built-in directory, then
+    /// plugin_dirs, then $VIGY_PLUGIN_PATH). false: only plugin_dirs.
     bool default_plugin_dirs = true;
-    /// In-process plugins (an application's own reconcilers/extensions).
+    /// In-process plugins (an application's own reconcilers/extensions), added
+    /// BEFORE any file so their ids/kinds/intrinsics win on a clash.
     std::vector<static_plugin> static_plugins;
     /// Threads running timers/bookkeeping (>= 1).
     unsigned threads = 2;
@@ -290,7 +277,7 @@ public:
     /// `db_path` and loads the plugins. Throws runtime_error: invalid_argument
     /// (bad options), failed_precondition (database from a newer vigy), or
     /// internal (cannot open/create the file: the message names it). Plugin
-    /// load failures are not fatal: they are logged and listed by load_errors().
+    /// load failures are not fatal: they are logged and listed by plugins().skipped().
     static std::unique_ptr<runtime> open(const std::filesystem::path& db_path, runtime_options options = {});
 
     /// $VIGY_DB if set, else ~/.local/share/vigy/vigy.db.
@@ -304,10 +291,11 @@ public:
     const std::filesystem::path& db_path() const noexcept;
 
     // -- plugins ---------------------------------------------------------------
-    std::vector<plugin_info> plugins() const;
-    std::vector<kind_info> kinds() const;
-    /// Plugins that failed to load: "path: reason".
-    std::vector<std::string> load_errors() const;
+    /// The plugin registry (immutable once open() returned): plugins(),
+    /// skipped(), kinds(), find_factory(). Lives as long as the runtime.
+    const registry& plugins() const noexcept;
+    /// Every reconciler kind loaded, sorted.
+    std::vector<std::string> kinds() const;
 
     // -- vigies ----------------------------------------------------------------
     /// Validates and upserts by name. Validation: name syntax, interval_ms >=
