@@ -1,0 +1,249 @@
+/// vigy/host/tick_context.hpp — the per-tick context (the original's VigyHost).
+///
+/// A `tick_context` implements the sdk's `vigy_tick_api` (sdk/include/vigy/tick.h)
+/// for one tick: tick metadata, the output buffers a program fills (actions,
+/// desired, observed, conditions, log, trace, metrics, events, output text) and
+/// the vigy's persistent kv, hydrated at construction and tracked for saving
+/// (dirty upserts + deleted keys). The runtime builds one per tick, hands
+/// `tick()` to the reconciler, then reads every buffer (typed accessors, or the
+/// `*_json()` texts) to persist them with the run; `kv_changes()` is what to
+/// save when the tick succeeded.
+///
+/// Reserved kv bookkeeping (reference/vigy.md §3.5–3.6): `tick_clock_from_kv`
+/// reads `__sys::tick_count` / `__sys::prev_tick_ms`; `tick_context::begin`
+/// builds a context from the loaded kv and `now`, and writes both keys back as
+/// dirty, exactly as the original runtime does before calling the reconciler.
+///
+/// Conditions follow Kubernetes: latest per name wins within a tick, and
+/// `last_transition_ms` is carried from the previous tick's condition of the
+/// same name (passed in at construction) unless the status changed, in which
+/// case it is this tick's start.
+///
+/// JSON: every `*_json()` returns compact JSON text; timestamps are RFC 3339
+/// UTC strings with milliseconds ("2026-11-21T05:55:34.123Z"); optional fields
+/// are omitted when absent.
+///
+/// Threading: one tick_context is used by the thread running its tick; the only
+/// cross-thread call is `cancel()`. Not copyable or movable (the C handle
+/// points into it).
+#ifndef VIGY_HOST_TICK_CONTEXT_HPP
+#define VIGY_HOST_TICK_CONTEXT_HPP
+
+#include "vigy/host/value.hpp"
+#include "vigy/tick.h"
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vigy::host {
+
+/// The vigy's persistent kv: key -> value (sorted by key).
+using kv_map = std::map<std::string, value, std::less<>>;
+
+/// One recorded reconcile action (reference/vigy.md §1.6).
+struct action_record {
+    std::string kind;                    ///< noop|defer|pull|push|create|update|delete|apply|restart|custom
+    std::optional<value> payload;        ///< absent = omitted from JSON
+    std::optional<std::string> result;   ///< ok|failed|skipped
+    std::optional<std::string> message;
+};
+
+/// One condition (Kubernetes style).
+struct condition_record {
+    std::string name;
+    std::string status;  ///< "true" | "false" | "unknown"
+    std::optional<std::string> reason;
+    std::optional<std::string> message;
+    int64_t last_transition_ms = 0;  ///< epoch ms
+};
+
+struct log_record {
+    std::string level;  ///< trace|debug|info|warn|error
+    std::string message;
+};
+
+struct event_record {
+    std::string type;  ///< "Normal" | "Warning"
+    std::string reason;
+    std::string message;
+};
+
+/// What to save after a successful tick: every dirty key still present, and
+/// every deleted key (a key set then deleted in the same tick ends deleted).
+struct kv_changes {
+    kv_map upserts;
+    std::set<std::string, std::less<>> deleted;
+};
+
+/// tick_count / previous_tick_ms derived from the reserved kv keys.
+struct tick_clock {
+    int64_t tick_count = 1;         ///< `__sys::tick_count` + 1 (missing or non-int counts as 0)
+    int64_t previous_tick_ms = -1;  ///< `__sys::prev_tick_ms`, -1 when absent (first tick)
+};
+
+/// Reserved kv keys written by the host each tick.
+inline constexpr std::string_view kv_key_tick_count = "__sys::tick_count";
+inline constexpr std::string_view kv_key_prev_tick_ms = "__sys::prev_tick_ms";
+
+/// Reads the reserved keys of a loaded kv. Never throws.
+tick_clock tick_clock_from_kv(const kv_map& kv) noexcept;
+
+/// Everything a tick_context is built from.
+struct tick_params {
+    int64_t tick_start_ms = 0;      ///< epoch ms (UTC)
+    int64_t previous_tick_ms = -1;  ///< epoch ms of the previous successful tick, -1 on the first
+    int64_t tick_count = 1;         ///< 1 on the first tick
+    std::string vigy_name;          ///< "" outside a registered vigy
+    std::string vigy_id;
+    kv_map kv;                                         ///< hydrated kv (not dirty)
+    std::vector<condition_record> previous_conditions; ///< the previous tick's conditions
+};
+
+/// The valid action kinds / results / condition statuses / log levels, as the
+/// comma-separated lists error messages show.
+inline constexpr std::string_view valid_action_kinds = "noop, defer, pull, push, create, update, delete, apply, restart, custom";
+inline constexpr std::string_view valid_action_results = "ok, failed, skipped";
+
+/// True when `kind` is one of valid_action_kinds.
+bool is_valid_action_kind(std::string_view kind) noexcept;
+
+/// The host side of one tick. See the file comment.
+class tick_context {
+public:
+    explicit tick_context(tick_params params);
+    tick_context(const tick_context&) = delete;
+    tick_context& operator=(const tick_context&) = delete;
+
+    /// Builds the context for a tick starting at `now_ms` from the loaded kv:
+    /// tick_count/previous_tick_ms from tick_clock_from_kv(kv), then writes
+    /// `__sys::tick_count = tick_count` and `__sys::prev_tick_ms = now_ms` into
+    /// the kv as dirty (reference/vigy.md §3.5 step 5).
+    static tick_context begin(kv_map kv, int64_t now_ms, std::string vigy_name = {}, std::string vigy_id = {},
+                              std::vector<condition_record> previous_conditions = {});
+
+    /// The C handle to pass to a reconciler's tick(); valid for this object's life.
+    vigy_tick* tick() noexcept { return &c_.tick; }
+    /// The tick_context behind a handle made by tick() (no check).
+    static tick_context* from(vigy_tick* t) noexcept;
+
+    /// Asks the tick to stop early (the `cancelled` slot turns nonzero). Any thread.
+    void cancel() noexcept { cancelled_.store(true, std::memory_order_relaxed); }
+
+    // ---- mechanism (what the C slots call; also usable from C++). Each throws
+    // status_error-like std::invalid_argument on a bad kind/status/level. ----
+
+    /// Appends an action; kind/result validated (std::invalid_argument listing the valid ones).
+    void emit_action(action_record a);
+    void set_desired(std::string_view key, value v);
+    void set_observed(std::string_view key, value v);
+    /// status "true"|"false"|"unknown".
+    void set_condition(std::string_view name, std::string_view status, std::optional<std::string> reason,
+                       std::optional<std::string> message);
+    /// level trace|debug|info|warn|error.
+    void log(std::string_view level, std::string_view message);
+    void trace(std::string_view key, value v);
+    void metric(std::string_view name, double v);
+    /// type "Normal"|"Warning".
+    void event(std::string_view type, std::string_view reason, std::string_view message);
+    const value* kv_get(std::string_view key) const noexcept;
+    void kv_set(std::string_view key, value v);
+    bool kv_has(std::string_view key) const noexcept;
+    /// Removes the key; marks it deleted when it existed. Absent key: no-op.
+    void kv_del(std::string_view key);
+    void set_output(std::string text) { output_ = std::move(text); }
+
+    // ---- reading the tick out ----
+    int64_t tick_start_ms() const noexcept { return tick_start_ms_; }
+    int64_t previous_tick_ms() const noexcept { return previous_tick_ms_; }
+    int64_t tick_count() const noexcept { return tick_count_; }
+    const std::string& vigy_name() const noexcept { return vigy_name_; }
+    const std::string& vigy_id() const noexcept { return vigy_id_; }
+
+    const std::vector<action_record>& actions() const noexcept { return actions_; }
+    const value& desired() const noexcept { return desired_; }    ///< a map
+    const value& observed() const noexcept { return observed_; }  ///< a map
+    /// Conditions set during this tick (latest per name, first-set order).
+    const std::vector<condition_record>& conditions() const noexcept { return conditions_; }
+    /// This tick's conditions plus every previous condition not set this tick
+    /// (what to pass as previous_conditions to the next tick).
+    std::vector<condition_record> merged_conditions() const;
+    const std::vector<log_record>& log_lines() const noexcept { return log_; }
+    const value& traces() const noexcept { return trace_; }  ///< a map
+    const std::vector<std::pair<std::string, double>>& metrics() const noexcept { return metrics_; }
+    const std::vector<event_record>& events() const noexcept { return events_; }
+    const std::string& output() const noexcept { return output_; }
+    /// The whole kv as it stands (hydrated + this tick's changes).
+    const kv_map& kv() const noexcept { return kv_; }
+    kv_changes changes() const;
+
+    // JSON texts (compact) of each buffer.
+    std::string actions_json() const;     ///< [{"kind":..,"payload"?,"result"?,"message"?}]
+    std::string desired_json() const;     ///< {key: value}
+    std::string observed_json() const;    ///< {key: value}
+    std::string conditions_json() const;  ///< [{"name","status","reason"?,"message"?,"last_transition"}]
+    std::string log_json() const;         ///< [{"level","message"}]
+    std::string trace_json() const;       ///< {key: value}
+    std::string metrics_json() const;     ///< {name: number|null}
+    std::string events_json() const;      ///< [{"type","reason","message"}]
+    std::string kv_changes_json() const;  ///< {"set":{key: value},"deleted":[key]}
+    /// Everything in one object: {"tick":{"start","start_ms","previous_tick_ms","tick_count"},
+    /// "actions","desired","observed","conditions","log","trace","metrics","events",
+    /// "output","kv_changes"}.
+    std::string to_json() const;
+
+private:
+    tick_context(tick_params params, bool write_clock);
+
+    struct c_handle {
+        vigy_tick tick;  // first: a vigy_tick* is a c_handle*
+        tick_context* self;
+    };
+
+    c_handle c_;
+    std::atomic<bool> cancelled_{false};
+    int64_t tick_start_ms_;
+    int64_t previous_tick_ms_;
+    int64_t tick_count_;
+    std::string vigy_name_;
+    std::string vigy_id_;
+    std::vector<action_record> actions_;
+    value desired_ = value::map();
+    value observed_ = value::map();
+    std::vector<condition_record> previous_conditions_;
+    std::vector<condition_record> conditions_;
+    std::vector<log_record> log_;
+    value trace_ = value::map();
+    std::vector<std::pair<std::string, double>> metrics_;
+    std::vector<event_record> events_;
+    std::string output_;
+    kv_map kv_;
+    std::set<std::string, std::less<>> dirty_;
+    std::set<std::string, std::less<>> deleted_;
+
+    friend struct tick_slots;
+};
+
+/// The C vtable every tick_context hands out (static; lives forever).
+const vigy_tick_api& tick_api() noexcept;
+
+/// Epoch ms -> RFC 3339 UTC with milliseconds ("2026-11-21T05:55:34.123Z").
+std::string format_rfc3339_ms(int64_t epoch_ms);
+/// RFC 3339 ("...Z" or "+hh:mm", optional fraction) -> epoch ms; nullopt when malformed.
+std::optional<int64_t> parse_rfc3339_ms(std::string_view text) noexcept;
+
+/// Parses what conditions_json() wrote (e.g. the previous run's conditions).
+/// Throws json_error on malformed input. `last_transition` may also be epoch ms.
+std::vector<condition_record> conditions_from_json(std::string_view text);
+/// JSON text of a condition list (same shape as tick_context::conditions_json).
+std::string conditions_to_json(const std::vector<condition_record>& conditions);
+
+}  // namespace vigy::host
+
+#endif  // VIGY_HOST_TICK_CONTEXT_HPP
