@@ -1,0 +1,71 @@
+// ext_harness.hpp — loads extension plugins (.so, dlopen + vigy_plugin_entry,
+// the same path the host's loader takes) and calls their intrinsics against a
+// real tick_context and arena, checking arity like a language runtime does.
+#ifndef VIGY_TESTS_EXT_HARNESS_HPP
+#define VIGY_TESTS_EXT_HARNESS_HPP
+
+#include "vigy/host/tick_context.hpp"
+#include "vigy/host/value.hpp"
+#include "vigy/plugin.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vigy::test {
+
+using host::value;
+
+/// The outcome of one intrinsic call.
+struct call_result {
+    vigy_status status = VIGY_OK;
+    value result;
+    std::string error;
+    bool ok() const { return status == VIGY_OK; }
+};
+
+/// Every intrinsic of the plugins loaded so far, by name.
+class harness {
+public:
+    /// Loads <plugin dir>/<file> for each file (e.g. "vigy_ext_kv.so"); throws on failure.
+    explicit harness(const std::vector<std::string>& files);
+    /// Loads all six standard extensions.
+    static harness standard();
+
+    bool has(const std::string& name) const { return intrinsics_.count(name) != 0; }
+    const vigy_intrinsic& intrinsic(const std::string& name) const;
+    /// Plugin ids and pack names loaded, in order.
+    const std::vector<std::string>& plugin_ids() const { return plugin_ids_; }
+    const std::vector<std::string>& pack_names() const { return pack_names_; }
+
+    /// Calls `name` with `args` against `tick` (arity checked first: an arity
+    /// mismatch returns INVALID_ARGUMENT "arity").
+    call_result call(host::tick_context& tick, const std::string& name, const std::vector<value>& args = {});
+
+private:
+    std::map<std::string, vigy_intrinsic> intrinsics_;
+    std::vector<std::string> plugin_ids_;
+    std::vector<std::string> pack_names_;
+};
+
+/// A fresh tick: start `now_ms`, kv hydrated from `kv` with the __sys bookkeeping.
+host::tick_context make_tick(host::kv_map kv = {}, int64_t now_ms = 1'700'000'000'000);
+
+/// Runs `n` ticks `every_ms` apart, calling `body(tick, i)` each tick and
+/// carrying kv (the saved changes) between them like the runtime.
+template <class F>
+host::kv_map run_ticks(int n, F&& body, host::kv_map kv = {}, int64_t start_ms = 1'700'000'000'000,
+                       int64_t every_ms = 1000) {
+    for (int i = 0; i < n; ++i) {
+        host::tick_context t = make_tick(kv, start_ms + i * every_ms);
+        body(t, i);
+        host::kv_changes ch = t.changes();
+        for (auto& [k, v] : ch.upserts) kv[k] = v;
+        for (const std::string& k : ch.deleted) kv.erase(k);
+    }
+    return kv;
+}
+
+}  // namespace vigy::test
+
+#endif
