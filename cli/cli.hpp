@@ -1,0 +1,125 @@
+/// cli/cli.hpp — what every `vigy` subcommand shares: the global options
+/// (context), self-registration of commands and exit codes. Output helpers
+/// (tables, colour, JSON, times) are in cli/format.hpp.
+///
+/// Adding a command: create cli/cmd_<name>.cpp (globbed by cli/CMakeLists.txt)
+/// with
+///
+///     static void add_frob(CLI::App& root, vigy::cli::context& ctx) {
+///         auto* sub = root.add_subcommand("frob", "frob the vigies");
+///         auto opts = std::make_shared<frob_options>();   // lives as long as the callback
+///         sub->add_option("--hard", opts->hard, "frob harder");
+///         vigy::cli::set_action(sub, ctx, [&ctx, opts] { ...; return vigy::cli::exit_ok; });
+///     }
+///     VIGY_CLI_COMMAND(add_frob);
+///
+/// The action runs after the whole command line is parsed. Return an exit code,
+/// or throw: vigy::cli::command_error(code, "what went wrong") prints
+/// "error: what went wrong" to stderr and exits with `code`; any other
+/// std::exception prints "error: <what()>" and exits 1. Messages are lowercase
+/// without trailing period.
+///
+/// Threading: single-threaded (the CLI's main thread).
+#ifndef VIGY_CLI_CLI_HPP
+#define VIGY_CLI_CLI_HPP
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace vigy::host {
+class registry;
+}
+
+namespace vigy::cli {
+
+/// Process exit codes.
+inline constexpr int exit_ok = 0;     ///< success
+inline constexpr int exit_error = 1;  ///< the command failed
+inline constexpr int exit_usage = 2;  ///< bad command line (unknown flag, missing argument, ...)
+
+/// Thrown by a command's action to exit with `code` after printing
+/// "error: <message>" to stderr.
+class command_error : public std::runtime_error {
+public:
+    command_error(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    int code() const noexcept { return code_; }
+
+private:
+    int code_;
+};
+
+/// The global options and shared, lazily created state of one `vigy` run.
+class context {
+public:
+    context();
+    ~context();
+    context(const context&) = delete;
+    context& operator=(const context&) = delete;
+
+    // ---- global options, filled by the parser before any action runs ----
+    std::string db_option;                 ///< --db PATH ("" when not given)
+    std::vector<std::string> plugin_dirs;  ///< --plugin-dir DIR, repeatable, in order
+    std::string output = "table";          ///< -o/--output: "table" or "json"
+    int verbosity = 0;                     ///< number of -v
+    /// Colour on stdout: only when stdout is a terminal and NO_COLOR is unset.
+    bool color = false;
+
+    /// True with -o json.
+    bool json() const noexcept { return output == "json"; }
+
+    /// The database path: --db, else $VIGY_DB, else
+    /// ~/.local/share/vigy/vigy.db ($HOME; "./vigy.db" without HOME). Does not
+    /// create anything.
+    std::string db_path() const;
+
+    /// --plugin-dir values as paths.
+    std::vector<std::filesystem::path> plugin_dir_paths() const;
+
+    /// The plugin registry, created and loaded on first use: the built-in
+    /// plugin directory, each --plugin-dir, then VIGY_PLUGIN_PATH. Skipped
+    /// files are logged as warnings and listed by `vigy plugins list`. Lives
+    /// until the context is destroyed (end of main).
+    host::registry& plugins();
+
+    /// Set by set_action(): the exit code of the command that ran.
+    int exit_code = exit_ok;
+
+private:
+    std::unique_ptr<host::registry> registry_;
+};
+
+/// Adds a command's subcommand(s) to `root`. Called once, before parsing.
+using command_fn = void (*)(CLI::App& root, context& ctx);
+
+/// Registers a command at static-initialisation time (see VIGY_CLI_COMMAND).
+struct command_registration {
+    explicit command_registration(command_fn fn);
+};
+
+/// Every registered command, in registration order (main sorts nothing: CLI11
+/// lists subcommands in the order they are added).
+std::vector<command_fn>& registered_commands();
+
+/// Makes `action` the action of subcommand `sub`: after parsing, it applies the
+/// global options (log verbosity), runs `action` and stores its return value
+/// in ctx.exit_code.
+void set_action(CLI::App* sub, context& ctx, std::function<int()> action);
+
+}  // namespace vigy::cli
+
+#define VIGY_CLI_CONCAT_IMPL(a, b) a##b
+#define VIGY_CLI_CONCAT(a, b) VIGY_CLI_CONCAT_IMPL(a, b)
+/// Registers `fn` (a vigy::cli::command_fn) as a `vigy` command. Use once per
+/// command at namespace scope in a cli/cmd_*.cpp file.
+#define VIGY_CLI_COMMAND(fn) \
+    static const ::vigy::cli::command_registration VIGY_CLI_CONCAT(vigy_cli_command_, __LINE__) { fn }
+
+#endif  // VIGY_CLI_CLI_HPP

@@ -1,0 +1,65 @@
+// The `vigy` executable: global options, then the commands registered by the
+// cli/cmd_*.cpp files (see cli.hpp).
+#include "cli.hpp"
+
+#include "vigy/plugin.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cctype>
+#include <cstdlib>
+#include <iostream>
+#include <unistd.h>
+
+namespace {
+
+/// "error: <message>" with the first letter lowercased (CLI11 capitalises).
+void print_error(std::string message) {
+    if (!message.empty()) message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+    while (!message.empty() && (message.back() == '\n' || message.back() == '.')) message.pop_back();
+    std::cerr << "error: " << message << "\n";
+}
+
+std::string version_string() {
+    return "vigy 0.1.0 (abi " + std::to_string(VIGY_ABI_MAJOR) + "." + std::to_string(VIGY_ABI_MINOR) + ")";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    vigy::cli::context ctx;
+    ctx.color = ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+
+    CLI::App app{"vigy: an always-on reconciler runtime", "vigy"};
+    app.set_version_flag("--version", version_string(), "print the version and exit");
+    app.set_help_flag("-h,--help", "print this help and exit");
+    app.require_subcommand(1);
+    app.fallthrough();  // global options are accepted after the subcommand too
+    app.add_option("--db", ctx.db_option, "database file (default: $VIGY_DB, else ~/.local/share/vigy/vigy.db)")
+        ->type_name("PATH");
+    app.add_option("--plugin-dir", ctx.plugin_dirs, "also load plugins from DIR (repeatable)")
+        ->type_name("DIR")
+        ->allow_extra_args(false);
+    app.add_option("-o,--output", ctx.output, "output format: table or json")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->type_name("FORMAT");
+    app.add_flag("-v,--verbose", ctx.verbosity, "more log output (repeat for more)");
+
+    for (vigy::cli::command_fn fn : vigy::cli::registered_commands()) fn(app, ctx);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        print_error(e.what());
+        std::cerr << "run 'vigy --help' for usage\n";
+        return vigy::cli::exit_usage;
+    } catch (const vigy::cli::command_error& e) {
+        print_error(e.what());
+        return e.code();
+    } catch (const std::exception& e) {
+        print_error(e.what());
+        return vigy::cli::exit_error;
+    }
+    return ctx.exit_code;
+}
