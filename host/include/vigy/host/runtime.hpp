@@ -161,6 +161,8 @@ struct run {
     std::string kv_writes_json = "{}";
     std::string kv_deletes_json = "[]";
 };
+// A failed run keeps the diagnostic buffers (log, trace, metrics, output) and
+// drops the effects (actions, desired, observed, conditions, events, kv).
 
 /// One kv entry of a vigy.
 struct kv_entry {
@@ -242,9 +244,9 @@ struct runtime_options {
     tick_limits default_limits;
     /// Retention applied by the store's pruner while serving: keep at most
     /// this many runs per vigy (0 = no count limit) and runs younger than
-    /// max_run_age_ms (0 = no age limit).
+    /// max_run_age_ms (0 = no age limit). Defaults: 1000 runs, 7 days.
     int64_t keep_runs = 1000;
-    int64_t max_run_age_ms = 0;
+    int64_t max_run_age_ms = 7LL * 24 * 3600 * 1000;
     /// How often a serving runtime checks the database for changes by other processes.
     int64_t poll_ms = 250;
 };
