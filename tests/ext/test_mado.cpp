@@ -1,0 +1,125 @@
+// test_mado.cpp — ext-mado against a private tmux server (tmux -S <tmp>/sock),
+// loaded from its .so like any application plugin.
+#include "ext_harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+using namespace vigy::test;
+using vigy::host::tick_context;
+
+namespace {
+
+harness& h() {
+    static harness instance({"mado_tear.so"});
+    return instance;
+}
+
+/// A private tmux server socket under a temp dir; kill-server + cleanup at the end.
+struct private_tmux {
+    std::filesystem::path dir;
+    std::string socket;
+    private_tmux() {
+        char tmpl[] = "/tmp/vigy-mado-XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        socket = (dir / "sock").string();
+        ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
+        ::unsetenv("VIGY_MADO_TMUX");
+    }
+    ~private_tmux() {
+        std::string cmd = "tmux -S '" + socket + "' kill-server >/dev/null 2>&1";
+        (void)std::system(cmd.c_str());
+        ::unsetenv("VIGY_MADO_TMUX_SOCKET");
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+};
+
+std::vector<std::string> names(const value& sessions) {
+    std::vector<std::string> out;
+    for (const value& s : sessions.items()) out.push_back(s.find("name")->text());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("mado plugin exposes its four intrinsics under its own id", "[ext][mado]") {
+    CHECK(h().plugin_ids() == std::vector<std::string>{"io.pleme.mado"});
+    CHECK(h().pack_names() == std::vector<std::string>{"mado"});
+    for (const char* n : {"mado-tear-list-sessions", "mado-tear-attach", "mado-tear-create", "mado-tear-kill"})
+        CHECK(h().has(n));
+}
+
+TEST_CASE("mado create/list/attach/kill against a private tmux server", "[ext][mado]") {
+    private_tmux tmux;
+    tick_context t = make_tick();
+    call_result r = h().call(t, "mado-tear-list-sessions");
+    REQUIRE(r.ok());
+    CHECK(r.result.items().empty());  // no server yet
+
+    r = h().call(t, "mado-tear-create", {value::string("alpha")});
+    REQUIRE(r.ok());
+    CHECK(r.result == value::string("alpha"));
+    REQUIRE(h().call(t, "mado-tear-create", {value::keyword("beta"), value::string("sleep 600")}).ok());
+
+    r = h().call(t, "mado-tear-list-sessions");
+    REQUIRE(r.ok());
+    CHECK(names(r.result) == std::vector<std::string>{"alpha", "beta"});
+    const value& first = r.result.items()[0];
+    CHECK(first.find("windows")->as_int() == 1);
+    CHECK(first.find("attached")->as_bool() == false);
+    CHECK(first.find("created")->as_int() > 1'600'000'000);
+
+    r = h().call(t, "mado-tear-create", {value::string("alpha")});
+    CHECK(r.status == VIGY_ALREADY_EXISTS);
+    CHECK(r.error == "mado-tear-create: session \"alpha\" already exists");
+
+    r = h().call(t, "mado-tear-attach", {value::string("alpha")});
+    REQUIRE(r.ok());
+    CHECK(r.result.find("session")->text() == "alpha");
+    CHECK(r.result.find("switched")->as_bool() == false);  // no client connected: nothing blocks
+    CHECK(r.result.find("command")->text() == "tmux -S " + tmux.socket + " attach-session -t =alpha");
+
+    REQUIRE(h().call(t, "mado-tear-kill", {value::string("alpha")}).result == value::boolean(true));
+    r = h().call(t, "mado-tear-kill", {value::string("alpha")});
+    CHECK(r.status == VIGY_NOT_FOUND);
+    CHECK(r.error == "mado-tear-kill: no session \"alpha\"");
+    r = h().call(t, "mado-tear-attach", {value::string("alpha")});
+    CHECK(r.status == VIGY_NOT_FOUND);
+    CHECK(r.error == "mado-tear-attach: no session \"alpha\"");
+    CHECK(names(h().call(t, "mado-tear-list-sessions").result) == std::vector<std::string>{"beta"});
+}
+
+TEST_CASE("mado names are exact: a prefix does not match another session", "[ext][mado]") {
+    private_tmux tmux;
+    tick_context t = make_tick();
+    REQUIRE(h().call(t, "mado-tear-create", {value::string("alphabet")}).ok());
+    CHECK(h().call(t, "mado-tear-kill", {value::string("alpha")}).status == VIGY_NOT_FOUND);
+    REQUIRE(h().call(t, "mado-tear-create", {value::string("alpha")}).ok());
+    CHECK(names(h().call(t, "mado-tear-list-sessions").result) == std::vector<std::string>{"alpha", "alphabet"});
+}
+
+TEST_CASE("mado argument errors and a missing tmux are clear intrinsic errors", "[ext][mado]") {
+    private_tmux tmux;
+    tick_context t = make_tick();
+    call_result r = h().call(t, "mado-tear-create", {value::string("")});
+    CHECK(r.status == VIGY_INVALID_ARGUMENT);
+    CHECK(r.error == "mado-tear-create: argument 1 (name) must not be empty");
+    r = h().call(t, "mado-tear-create", {value::string("a:b")});
+    CHECK(r.error == "mado-tear-create: argument 1 (name) must not contain ':' or '.', got \"a:b\"");
+    r = h().call(t, "mado-tear-kill", {value::integer(3)});
+    CHECK(r.error == "mado-tear-kill: argument 1 (name) must be a string, got int");
+    r = h().call(t, "mado-tear-create", {value::string("x"), value::integer(3)});
+    CHECK(r.error == "mado-tear-create: argument 2 (command) must be a string, got int");
+
+    ::setenv("VIGY_MADO_TMUX", "/nonexistent/tmux", 1);
+    r = h().call(t, "mado-tear-list-sessions");
+    ::unsetenv("VIGY_MADO_TMUX");
+    CHECK(r.status == VIGY_UNAVAILABLE);
+    CHECK(r.error == "mado-tear-list-sessions: cannot run tmux (/nonexistent/tmux): No such file or directory");
+}
