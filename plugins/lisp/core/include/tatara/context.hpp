@@ -124,7 +124,8 @@ class eval_ctx {
 
   eval_state& state() { return *st_; }
 
- protected:
+ private:
+  friend struct eval_state;
   heap* heap_ = nullptr;
   eval_state* st_ = nullptr;
 };

@@ -66,6 +66,10 @@ class lisp_error : public std::exception {
   const src_span& span() const { return span_; }
   bool has_span() const { return has_span_; }
   void set_span(const src_span& s) { span_ = s; has_span_ = true; }
+  /// Span of the innermost call form the error passed through (for "(in FORM)" text).
+  const src_span& form_span() const { return form_span_; }
+  bool has_form_span() const { return has_form_span_; }
+  void set_form_span(const src_span& s) { form_span_ = s; has_form_span_ = true; }
   /// Display text with the reference's suffix: "... at S..E" or "... at <synthetic>".
   std::string describe() const;
 
@@ -76,6 +80,8 @@ class lisp_error : public std::exception {
   value thrown_{};
   src_span span_{};
   bool has_span_ = false;
+  src_span form_span_{};
+  bool has_form_span_ = false;
 };
 
 /// Which evaluation limit ran out.

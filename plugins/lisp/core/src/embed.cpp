@@ -1,0 +1,280 @@
+// tatara-lisp embedder API: the process-wide stdlib, compile(), evaluator and diagnostics.
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+#include "internal.hpp"
+
+namespace tatara::detail {
+struct embedded_file {
+  std::string_view name;
+  std::string_view text;
+};
+extern const embedded_file stdlib_files[];
+extern const std::size_t stdlib_file_count;
+}  // namespace tatara::detail
+
+namespace tatara {
+
+void install_core_natives(native_registry& r);  // natives_*.cpp of the core
+
+namespace {
+
+class program_registry final : public native_registry {
+ public:
+  explicit program_registry(program& p) : p_(p) {}
+  void add(std::string_view name, int min_args, int max_args, native_fn fn) override {
+    native_def d;
+    d.name = std::string(name);
+    d.min_args = min_args;
+    d.max_args = max_args;
+    d.fn = fn;
+    p_.natives.push_back(std::move(d));
+    uint32_t slot = p_.globals.lookup_or_add(std::string(name), p_.initial_globals);
+    p_.initial_globals[slot] = value::object(type::native, &p_.natives.back());
+  }
+
+ private:
+  program& p_;
+};
+
+class stdout_sink final : public output_sink {
+ public:
+  void write(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stdout); }
+};
+
+void set_global(program& p, const std::string& name, value v) {
+  uint32_t slot = p.globals.lookup_or_add(name, p.initial_globals);
+  p.initial_globals[slot] = v;
+}
+
+program* build_stdlib() {
+  auto* p = new program();
+  program_registry reg(*p);
+  install_core_natives(reg);
+#ifdef TATARA_HAVE_HOF
+  install_hof_natives(reg);
+#endif
+#ifdef TATARA_HAVE_MAP
+  install_map_natives(reg);
+#endif
+#ifdef TATARA_HAVE_CHAN
+  install_chan_natives(reg);
+#endif
+#ifdef TATARA_HAVE_TYPES
+  install_types_natives(reg);
+#endif
+  set_global(*p, "nil", value::nil());
+  set_global(*p, "true", value::boolean(true));
+  set_global(*p, "false", value::boolean(false));
+
+  eval_state st;
+  st.hp = &p->consts;
+  st.bind_ctx();
+  st.prog = p;
+  st.out = nullptr;
+  limits lim;
+  lim.fuel = 0;
+  lim.wall_clock_ms = 0;
+  st.reset_limits(lim);
+  compiler c(*p, st);
+  for (size_t i = 0; i < detail::stdlib_file_count; ++i) {
+    const auto& f = detail::stdlib_files[i];
+    p->extra_sources.push_back(source_text{"<stdlib>/" + std::string(f.name), std::string(f.text)});
+    const source_text& src = p->extra_sources.back();
+    std::vector<const syntax*> forms;
+    read_failure err;
+    if (!read_all(src, p->syn, forms, err)) {
+      std::fprintf(stderr, "tatara stdlib %s: reader error: %s\n", src.name.c_str(), err.message.c_str());
+      continue;
+    }
+    for (const syntax* form : forms) {
+      std::string out;
+      const lambda_code* code = c.compile_toplevel(form, out);
+      st.globals = p->initial_globals.data();
+      try {
+        run_toplevel(st, code);
+      } catch (const lisp_error& e) {
+        std::fprintf(stderr, "tatara stdlib %s: %s\n", src.name.c_str(), e.describe().c_str());
+      } catch (const limit_error& e) {
+        std::fprintf(stderr, "tatara stdlib %s: %s\n", src.name.c_str(), e.message().c_str());
+      }
+    }
+  }
+  for (auto& rt : st.runtime) p->compile_runtime.push_back(std::move(rt));
+  return p;
+}
+
+diagnostic make_diag(const program& p, const source_text* src, const src_span& loc,
+                     const src_span& form, std::string kind, std::string message) {
+  diagnostic d;
+  d.source_name = src ? src->name : p.src->name;
+  d.kind = std::move(kind);
+  d.message = std::move(message);
+  const source_text* file = loc.file ? loc.file : src;
+  if (file) {
+    line_col(file->text, loc.start, d.line, d.column);
+    d.source_name = file->name;
+    const src_span& fs = form.file == file ? form : loc;
+    if (fs.end > fs.start && fs.end <= file->text.size()) {
+      d.form_text = file->text.substr(fs.start, fs.end - fs.start);
+      if (d.form_text.size() > 160) d.form_text = d.form_text.substr(0, 157) + "...";
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+const program& stdlib_program() {
+  static program* p = build_stdlib();
+  return *p;
+}
+
+std::string diagnostic::formatted() const {
+  std::string s = source_name;
+  if (line) {
+    s.append(":").append(std::to_string(line));
+    s.append(":").append(std::to_string(column));
+  }
+  s.append(": ").append(message);
+  if (!form_text.empty()) s.append(" (in ").append(form_text).append(")");
+  return s;
+}
+
+compile_result compile(std::string_view source, std::string_view source_name,
+                       std::span<const intrinsic> intrinsics) {
+  const program& base = stdlib_program();
+  auto p = std::make_shared<program>();
+  p->src = std::make_unique<source_text>(source_text{std::string(source_name), std::string(source)});
+  p->globals = base.globals;
+  p->initial_globals = base.initial_globals;
+  p->macros = base.macros;
+  for (const intrinsic& in : intrinsics) {
+    native_def d;
+    d.name = in.name;
+    d.min_args = in.min_args;
+    d.max_args = in.max_args;
+    d.host = in.fn;
+    d.user_data = in.user_data;
+    p->natives.push_back(std::move(d));
+    set_global(*p, in.name, value::object(type::native, &p->natives.back()));
+  }
+  std::vector<const syntax*> forms;
+  read_failure err;
+  compile_result r;
+  if (!read_all(*p->src, p->syn, forms, err)) {
+    src_span at{p->src.get(), err.offset, err.offset};
+    r.error = make_diag(*p, p->src.get(), at, at, "reader", "reader error: " + err.message);
+    return r;
+  }
+  eval_state st;
+  st.hp = &p->consts;
+  st.bind_ctx();
+  st.prog = p.get();
+  st.out = nullptr;
+  limits lim;  // compile-time macro expansion runs under the default limits
+  st.reset_limits(lim);
+  p->consts.set_limit(lim.memory_bytes);
+  compiler c(*p, st);
+  for (const syntax* form : forms) {
+    toplevel_form tf;
+    tf.span = form->span;
+    tf.code = c.compile_toplevel(form, tf.expansion_output);
+    p->forms.push_back(std::move(tf));
+  }
+  p->consts.set_limit(0);
+  for (auto& rt : st.runtime) p->compile_runtime.push_back(std::move(rt));
+  r.prog = std::move(p);
+  return r;
+}
+
+// ---- evaluator ------------------------------------------------------------------------------
+
+struct evaluator_impl {
+  heap hp{false};
+  eval_state st;
+  std::vector<value> globals;
+  stdout_sink out;
+};
+
+evaluator::evaluator() : impl_(std::make_unique<evaluator_impl>()) {
+  impl_->st.hp = &impl_->hp;
+  impl_->st.bind_ctx();
+}
+
+evaluator::~evaluator() = default;
+
+eval_ctx& evaluator::ctx() { return impl_->st.ctx; }
+size_t evaluator::last_bytes_used() const { return impl_->hp.bytes_used(); }
+
+eval_result evaluator::run(const program& p, const eval_options& o) {
+  evaluator_impl& im = *impl_;
+  eval_state& st = im.st;
+  st.runtime.clear();
+  st.dyn_globals.clear();
+  im.hp.reset();
+  im.hp.set_limit(o.lim.memory_bytes);
+  st.hp = &im.hp;
+  st.bind_ctx();
+  st.prog = &p;
+  st.out = o.out ? o.out : &im.out;
+  st.capture = nullptr;
+  st.host = o.host_ctx;
+  st.gensym = 0;
+  im.globals.assign(p.initial_globals.begin(), p.initial_globals.end());
+  st.globals = im.globals.data();
+  st.reset_limits(o.lim);
+
+  eval_result r;
+  r.ok = true;
+  size_t i = 0;
+  try {
+    for (; i < p.forms.size(); ++i) {
+      const toplevel_form& f = p.forms[i];
+      if (!f.expansion_output.empty()) st.ctx.write(f.expansion_output);
+      value v = run_toplevel(st, f.code);
+      r.result = v;
+      if (o.keep_each) r.each.push_back(v);
+    }
+  } catch (const lisp_error& e) {
+    r.ok = false;
+    const src_span& top = p.forms[i].span;
+    src_span loc = e.has_span() && e.span().file == p.src.get() ? e.span() : top;
+    src_span form = e.has_form_span() && e.form_span().file == p.src.get() ? e.form_span() : loc;
+    r.error = make_diag(p, p.src.get(), loc, form, std::string(error_tag(e.kind())), e.message());
+    if (e.kind() == error_kind::user) r.thrown = e.thrown();
+  } catch (const limit_error& e) {
+    r.ok = false;
+    const char* kind = e.kind() == limit_kind::fuel ? "fuel" : e.kind() == limit_kind::memory ? "memory" : "wall-clock";
+    const src_span& top = p.forms[i].span;
+    r.error = make_diag(p, p.src.get(), top, top, kind, e.message());
+    r.result = value::nil();
+    r.each.clear();
+  }
+  return r;
+}
+
+text_result run_source(std::string_view source, std::string_view source_name, const limits& lim) {
+  text_result t;
+  compile_result c = compile(source, source_name);
+  if (!c.prog) {
+    t.error = *c.error;
+    return t;
+  }
+  evaluator ev;
+  string_sink sink;
+  eval_options o;
+  o.lim = lim;
+  o.out = &sink;
+  eval_result r = ev.run(*c.prog, o);
+  t.output = sink.text();
+  t.ok = r.ok;
+  if (r.ok)
+    t.value_text = to_display_string(r.result);
+  else
+    t.error = r.error;
+  return t;
+}
+
+}  // namespace tatara
