@@ -62,6 +62,7 @@ void exec(soci::session& sql, const std::string& path, const char* sql_text) {
     if (rc != SQLITE_OK) {
         std::string msg = err != nullptr ? err : api::sqlite3_errstr(rc);
         api::sqlite3_free(err);
+        msg += fmt::format(" (code {})", api::sqlite3_extended_errcode(db));
         throw_sqlite(path, rc, msg, fmt::format("executing \"{}\"", std::string_view(sql_text).substr(0, 60)));
     }
 }
@@ -389,6 +390,10 @@ commit_result commit_applier::apply(const tick_commit& c, const std::string& pat
         s.vigy_id = r.vigy_id;
         s.count = 0;
         s.exists.execute(true);
+        // A single-row SELECT is left un-reset by SOCI: it would pin this connection's read
+        // snapshot past COMMIT, and the next BEGIN IMMEDIATE fails with SQLITE_BUSY_SNAPSHOT
+        // as soon as another connection writes. Reset it now.
+        api::sqlite3_reset(static_cast<soci::sqlite3_statement_backend*>(s.exists.get_backend())->stmt_);
         if (s.count == 0)
             throw error(error_code::not_found, fmt::format("vigy {} not found (deleted?); run {} not recorded", r.vigy_id, r.id));
         s.ts = r.ended_at;
