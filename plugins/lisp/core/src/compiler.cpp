@@ -402,9 +402,33 @@ struct compiler_impl {
     if (s->items.empty()) return const_node_of(value::nil(), s->span);
     const syntax* head = s->items[0];
     if (head->kind == syn::symbol && special_forms().count(head->text)) return special(s, sc, tail);
+    size_t argc = s->items.size() - 1;
+    if (head->kind == syn::symbol && argc <= 4 && !resolve(head->text, sc).local) {
+      int64_t g = global_slot(head->text);
+      if (g >= 0) {
+        switch (argc) {
+          case 0: return global_call<0>(s, sc, tail, static_cast<uint32_t>(g));
+          case 1: return global_call<1>(s, sc, tail, static_cast<uint32_t>(g));
+          case 2: return global_call<2>(s, sc, tail, static_cast<uint32_t>(g));
+          case 3: return global_call<3>(s, sc, tail, static_cast<uint32_t>(g));
+          default: return global_call<4>(s, sc, tail, static_cast<uint32_t>(g));
+        }
+      }
+    }
     auto* n = mk<call_node>(s->span);
     n->fn = compile(head, sc, false);
     for (size_t i = 1; i < s->items.size(); ++i) n->args.push_back(compile(s->items[i], sc, false));
+    n->tail = tail;
+    return n;
+  }
+
+  template <size_t N>
+  const node* global_call(const syntax* s, scope* sc, bool tail, uint32_t slot) {
+    auto* n = mk<call_global_node<N>>(s->span);
+    n->slot = slot;
+    n->name = s->items[0]->text;
+    n->head_span = s->items[0]->span;
+    for (size_t i = 0; i < N; ++i) n->args[i] = compile(s->items[i + 1], sc, false);
     n->tail = tail;
     return n;
   }

@@ -25,8 +25,8 @@ char* compute_stack_floor() {
     pthread_attr_destroy(&attr);
   }
   if (!addr || size == 0) {
-    char probe;
-    return &probe - (1u << 20);  // assume 1 MiB below the current frame
+    // unknown stack: assume 1 MiB below the current frame
+    return static_cast<char*>(__builtin_frame_address(0)) - (1u << 20);
   }
 #if defined(__SANITIZE_ADDRESS__)
   size_t margin = 1u << 20;
@@ -49,6 +49,11 @@ struct depth_guard {
 
 }  // namespace
 
+char* native_stack_floor() {
+  if (!tl_stack_floor) tl_stack_floor = compute_stack_floor();
+  return tl_stack_floor;
+}
+
 void check_native_stack() {
   if (!tl_stack_floor) tl_stack_floor = compute_stack_floor();
   if (static_cast<char*>(__builtin_frame_address(0)) < tl_stack_floor)
@@ -64,6 +69,7 @@ void eval_state::reset_limits(const limits& lim) {
   if (fuel_limit && next_check > fuel_limit) next_check = fuel_limit;
   depth = 0;
   max_depth = lim.max_depth ? lim.max_depth : 10000;
+  stack_floor = native_stack_floor();
   wall_ms = lim.wall_clock_ms;
   has_deadline = lim.wall_clock_ms != 0;
   if (has_deadline) deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lim.wall_clock_ms);
@@ -100,14 +106,6 @@ value caught_error_value(eval_state& st, const lisp_error& e) {
 
 // ---- application ---------------------------------------------------------------------------
 
-value call_native(eval_state& st, const native_def* d, const value* argv, size_t n) {
-  if (n < static_cast<size_t>(d->min_args) || (d->max_args >= 0 && n > static_cast<size_t>(d->max_args)))
-    raise_arity(d->name, d->min_args, d->max_args, n);
-  st.tick();
-  std::span<const value> args(argv, n);
-  return d->fn ? d->fn(st.ctx, args) : d->host(d->user_data, args, st.ctx);
-}
-
 namespace {
 
 inline void init_frame(eval_state& st, frame* fr, const lambda_code* code, const value* argv, size_t n) {
@@ -136,7 +134,8 @@ value apply_closure(eval_state& st, const closure_obj* c, const value* argv, siz
     raise_stack_overflow("recursion depth exceeded " + std::to_string(st.max_depth));
   ++st.depth;
   depth_guard guard{st};
-  check_native_stack();
+  if (static_cast<char*>(__builtin_frame_address(0)) < st.stack_floor)
+    raise_stack_overflow("native stack exhausted");
   value* stack_slots = nullptr;
   uint32_t stack_cap = 0;
   for (;;) {
@@ -168,7 +167,7 @@ value apply_closure(eval_state& st, const closure_obj* c, const value* argv, siz
 
 value apply_proc(eval_state& st, value proc, const value* args, size_t n, const src_span* call) {
   try {
-    if (proc.tag == type::native) return call_native(st, proc.as_native(), args, n);
+    if (proc.tag == type::native) return call_native_inline(st, proc.as_native(), args, n);
     if (proc.tag == type::closure) return apply_closure(st, proc.as_closure(), args, n);
     raise_not_callable(proc);
   } catch (lisp_error& e) {

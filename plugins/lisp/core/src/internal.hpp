@@ -195,6 +195,7 @@ struct eval_state {
   uint64_t fuel_limit = 0;  ///< 0 = unlimited
   uint32_t depth = 0;
   uint32_t max_depth = 10000;
+  char* stack_floor = nullptr;  ///< native stack guard for the running thread
   std::chrono::steady_clock::time_point deadline{};
   bool has_deadline = false;
   uint32_t wall_ms = 0;
@@ -219,6 +220,7 @@ struct eval_state {
   void tick() {
     if (++steps >= next_check) slow_check();
   }
+  /// Reset counters for a new run on the calling thread.
   void reset_limits(const limits& lim);
 };
 
@@ -232,6 +234,8 @@ void install_misc_natives(native_registry& r);    ///< gensym, structured errors
 
 /// Native stack guard: raise :stack-overflow when the thread's stack is nearly used up.
 void check_native_stack();
+/// Lowest safe native stack address of the calling thread.
+char* native_stack_floor();
 /// Apply a procedure (non-tail). Counts fuel/depth.
 value apply_proc(eval_state& st, value proc, const value* args, size_t n, const src_span* call);
 /// Run a 0-parameter top-level code block.

@@ -18,6 +18,11 @@ inline void need_number(value v) {
 inline bool is_zero(value v) { return v.is_int() ? v.as_int() == 0 : v.as_real() == 0.0; }
 
 value nat_add(eval_ctx&, args_t a) {
+  if (a.size() == 2 && a[0].is_int() && a[1].is_int()) {
+    int64_t r;
+    if (__builtin_add_overflow(a[0].as_int(), a[1].as_int(), &r)) raise_overflow("+");
+    return value::integer(r);
+  }
   int64_t acc = 0;
   size_t i = 0;
   for (; i < a.size(); ++i) {
@@ -34,6 +39,11 @@ value nat_add(eval_ctx&, args_t a) {
 }
 
 value nat_sub(eval_ctx&, args_t a) {
+  if (a.size() == 2 && a[0].is_int() && a[1].is_int()) {
+    int64_t r;
+    if (__builtin_sub_overflow(a[0].as_int(), a[1].as_int(), &r)) raise_overflow("-");
+    return value::integer(r);
+  }
   need_number(a[0]);
   if (a.size() == 1) {
     if (a[0].is_real()) return value::real(-a[0].as_real());
@@ -251,6 +261,10 @@ enum class cmp_op { eq, lt, gt, le, ge };
 
 template <cmp_op Op>
 value nat_compare_chain(eval_ctx&, args_t a) {
+  if (a.size() == 2 && a[0].is_int() && a[1].is_int()) {
+    int64_t p = a[0].as_int(), q = a[1].as_int();
+    return value::boolean(Op == cmp_op::eq ? p == q : Op == cmp_op::lt ? p < q : Op == cmp_op::gt ? p > q : Op == cmp_op::le ? p <= q : p >= q);
+  }
   for (value v : a) need_number(v);
   for (size_t i = 0; i + 1 < a.size(); ++i) {
     value x = a[i], y = a[i + 1];

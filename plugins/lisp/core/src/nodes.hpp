@@ -14,7 +14,6 @@ namespace tatara {
 [[noreturn]] void raise_unbound_at(const std::string& name, const src_span& sp);
 [[noreturn]] void raise_not_callable(value v);
 value apply_closure(eval_state& st, const closure_obj* c, const value* argv, size_t n);
-value call_native(eval_state& st, const native_def* d, const value* argv, size_t n);
 value eval_runtime(eval_state& st, frame* f, value code, const scope_snapshot* snap,
                    const src_span& sp);
 value macroexpand_runtime(eval_state& st, value form, bool once, const src_span& sp);
@@ -239,6 +238,36 @@ struct delay_node final : node {
   }
 };
 
+inline value call_native_inline(eval_state& st, const native_def* d, const value* argv, size_t n) {
+  if (n < static_cast<size_t>(d->min_args) || (d->max_args >= 0 && n > static_cast<size_t>(d->max_args)))
+    raise_arity(d->name, d->min_args, d->max_args, n);
+  st.tick();
+  std::span<const value> args(argv, n);
+  return d->fn ? d->fn(st.ctx, args) : d->host(d->user_data, args, st.ctx);
+}
+
+/// Shared tail of every call node: dispatch on the evaluated head.
+inline value dispatch_call(eval_state& st, value p, const value* argv, size_t n, bool tail) {
+  if (p.tag == type::native) return call_native_inline(st, p.as_native(), argv, n);
+  if (p.tag == type::closure) {
+    if (tail) {
+      st.tail_proc = p;
+      st.tail_args.assign(argv, argv + n);
+      value m;
+      m.tag = type::tail_;
+      return m;
+    }
+    return apply_closure(st, p.as_closure(), argv, n);
+  }
+  raise_not_callable(p);
+}
+
+inline void annotate(lisp_error& e, const src_span& sp) {
+  if (!e.has_span()) e.set_span(sp);
+  if (!e.has_form_span()) e.set_form_span(sp);
+}
+
+/// General call: any head expression, any number of arguments.
 struct call_node final : node {
   const node* fn = nullptr;
   std::vector<const node*> args;
@@ -248,24 +277,34 @@ struct call_node final : node {
     try {
       value p = fn->eval(st, f);
       size_t n = args.size();
-      value local[6];
-      value* argv = n <= 6 ? local : static_cast<value*>(alloca(n * sizeof(value)));
+      auto* argv = static_cast<value*>(alloca((n ? n : 1) * sizeof(value)));
       for (size_t i = 0; i < n; ++i) argv[i] = args[i]->eval(st, f);
-      if (p.tag == type::native) return call_native(st, p.as_native(), argv, n);
-      if (p.tag == type::closure) {
-        if (tail) {
-          st.tail_proc = p;
-          st.tail_args.assign(argv, argv + n);
-          value m;
-          m.tag = type::tail_;
-          return m;
-        }
-        return apply_closure(st, p.as_closure(), argv, n);
-      }
-      raise_not_callable(p);
+      return dispatch_call(st, p, argv, n, tail);
     } catch (lisp_error& e) {
-      if (!e.has_span()) e.set_span(span);
-      if (!e.has_form_span()) e.set_form_span(span);
+      annotate(e, span);
+      throw;
+    }
+  }
+};
+
+/// Call with a global head and N (0..4) arguments: the common case, no head dispatch.
+template <size_t N>
+struct call_global_node final : node {
+  uint32_t slot = 0;
+  std::string name;
+  src_span head_span{};
+  const node* args[N ? N : 1] = {};
+  bool tail = false;
+
+  value eval(eval_state& st, frame* f) const override {
+    try {
+      value p = st.globals[slot];
+      if (p.tag == type::unbound_) raise_unbound_at(name, head_span);
+      value argv[N ? N : 1];
+      for (size_t i = 0; i < N; ++i) argv[i] = args[i]->eval(st, f);
+      return dispatch_call(st, p, argv, N, tail);
+    } catch (lisp_error& e) {
+      annotate(e, span);
       throw;
     }
   }
