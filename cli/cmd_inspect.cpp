@@ -1,0 +1,205 @@
+// cli/cmd_inspect.cpp — `vigy inspect NAME|ID`: the vigy (spec, revision,
+// interval, labels, limits), its last runs with their actions, its current
+// conditions, its kv and its recent events.
+#include "cli.hpp"
+#include "format.hpp"
+
+#include <CLI/CLI.hpp>
+#include <rapidjson/document.h>
+
+#include <iostream>
+
+namespace vigy::cli {
+namespace {
+
+struct inspect_options {
+    std::string target;
+    std::size_t runs = 10;
+    std::size_t events = 20;
+};
+
+/// Kubernetes spelling of a condition status: "True" | "False" | "Unknown".
+std::string condition_status(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (s == "true") return "True";
+    if (s == "false") return "False";
+    return "Unknown";
+}
+
+std::string limit_text(uint64_t set, uint64_t deflt, const char* unit) {
+    if (set == 0) return std::to_string(deflt) + unit + " (default)";
+    return std::to_string(set) + unit;
+}
+
+std::string config_string(const std::string& config_json, const char* key) {
+    rapidjson::Document d;
+    d.Parse(config_json.c_str(), config_json.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember(key) || !d[key].IsString()) return {};
+    return d[key].GetString();
+}
+
+int run_inspect(context& ctx, const inspect_options& o) {
+    auto rt = open_runtime(ctx, runtime_use::read);
+    host::vigy_info v;
+    std::vector<host::run> runs;
+    std::vector<host::condition> conditions;
+    std::vector<host::kv_entry> kv;
+    std::vector<host::event> events;
+    try {
+        v = find_vigy_or_fail(*rt, o.target);
+        runs = rt->recent_runs(v.id, o.runs);
+        conditions = rt->conditions(v.id);
+        kv = rt->kv(v.id);
+        events = rt->events(v.id, o.events);
+    } catch (const std::exception& e) {
+        rethrow_as_command_error(e, ctx.db_path());
+    }
+
+    if (ctx.json()) {
+        rapidjson::StringBuffer buf;
+        json_writer w(buf);
+        w.StartObject();
+        w.Key("vigy");
+        write_vigy(w, v);
+        w.Key("runs");
+        w.StartArray();
+        for (const auto& r : runs) write_run(w, r);
+        w.EndArray();
+        w.Key("conditions");
+        w.StartArray();
+        for (const auto& c : conditions) {
+            w.StartObject();
+            w.Key("type");
+            w.String(c.type.c_str());
+            w.Key("status");
+            w.String(condition_status(c.status).c_str());
+            w.Key("reason");
+            w.String(c.reason.c_str());
+            w.Key("message");
+            w.String(c.message.c_str());
+            w.Key("last_transition");
+            w.String(rfc3339_ms(c.last_transition_ms).c_str());
+            w.Key("updated_at");
+            w.String(rfc3339_ms(c.updated_ms).c_str());
+            w.EndObject();
+        }
+        w.EndArray();
+        w.Key("kv");
+        w.StartObject();
+        for (const auto& e : kv) {
+            w.Key(e.key.c_str(), static_cast<rapidjson::SizeType>(e.key.size()));
+            write_raw_json(w, e.value_json, "null");
+        }
+        w.EndObject();
+        w.Key("events");
+        w.StartArray();
+        for (const auto& e : events) {
+            w.StartObject();
+            w.Key("type");
+            w.String(e.type.c_str());
+            w.Key("reason");
+            w.String(e.reason.c_str());
+            w.Key("message");
+            w.String(e.message.c_str());
+            w.Key("count");
+            w.Int64(e.count);
+            w.Key("first_seen");
+            w.String(rfc3339_ms(e.first_ms).c_str());
+            w.Key("last_seen");
+            w.String(rfc3339_ms(e.last_ms).c_str());
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        return exit_ok;
+    }
+
+    const style st{ctx.color};
+    const int64_t now = now_ms();
+    const host::tick_limits d = host::default_tick_limits();
+    auto row = [&](const char* k, const std::string& val) {
+        std::string key = std::string(k) + ":";
+        key.append(key.size() < 11 ? 11 - key.size() : 1, ' ');
+        std::cout << st.bold(key) << val << "\n";
+    };
+    row("Name", v.name);
+    row("ID", v.id);
+    row("Kind", v.kind);
+    if (const std::string src = config_string(v.config_json, "source_name"); !src.empty()) row("Source", src);
+    row("Revision", v.revision);
+    row("Every", human_interval(v.interval_ms));
+    row("Enabled", yes_no(v.enabled, st));
+    row("Labels", v.labels.empty() ? st.dim("none") : labels_text(v.labels));
+    row("Limits", "fuel " + limit_text(v.limits.fuel, d.fuel, "") + ", wall " +
+                      limit_text(v.limits.wall_ms, d.wall_ms, "ms") + ", memory " +
+                      limit_text(v.limits.memory_bytes, d.memory_bytes, " bytes") + ", depth " +
+                      limit_text(v.limits.max_depth, d.max_depth, ""));
+    row("Created", rfc3339_ms(v.created_ms) + " (" + human_age(now - v.created_ms) + " ago)");
+    row("Updated", rfc3339_ms(v.updated_ms) + " (" + human_age(now - v.updated_ms) + " ago)");
+
+    std::cout << "\n" << st.bold("Conditions:") << "\n";
+    if (conditions.empty()) {
+        std::cout << "  " << st.dim("none") << "\n";
+    } else {
+        table t({"  TYPE", "STATUS", "REASON", "MESSAGE", "LAST TRANSITION"});
+        for (const auto& c : conditions) {
+            const std::string s = condition_status(c.status);
+            t.add({"  " + c.type, s == "True" ? st.green(s) : s == "False" ? st.red(s) : st.yellow(s), c.reason,
+                   one_line(c.message, 60), human_age(now - c.last_transition_ms) + " ago"});
+        }
+        t.print(std::cout, st);
+    }
+
+    std::cout << "\n" << st.bold("KV:") << "\n";
+    if (kv.empty()) {
+        std::cout << "  " << st.dim("empty") << "\n";
+    } else {
+        table t({"  KEY", "VALUE", "UPDATED"});
+        for (const auto& e : kv) {
+            const bool sys = e.key.rfind("__", 0) == 0;
+            t.add({"  " + (sys ? st.dim(e.key) : e.key), one_line(e.value_json, 80), human_age(now - e.updated_ms) + " ago"});
+        }
+        t.print(std::cout, st);
+    }
+
+    std::cout << "\n" << st.bold("Recent runs:") << "\n";
+    if (runs.empty()) {
+        std::cout << "  " << st.dim("none yet") << "\n";
+    } else {
+        table t({"  STARTED", "RESULT", "DURATION", "ACTIONS", "ERROR"});
+        for (const auto& r : runs)
+            t.add({"  " + rfc3339_ms(r.started_ms), st.result(host::run_result_name(r.result)),
+                   human_duration_ms(r.started_ms, r.ended_ms, r.duration_us), actions_summary(r.actions_json),
+                   one_line(r.error, 100)});
+        t.print(std::cout, st);
+    }
+
+    std::cout << "\n" << st.bold("Events:") << "\n";
+    if (events.empty()) {
+        std::cout << "  " << st.dim("none") << "\n";
+    } else {
+        table t({"  TYPE", "REASON", "MESSAGE", "COUNT", "LAST SEEN"});
+        for (const auto& e : events)
+            t.add({"  " + (e.type == "Warning" ? st.yellow(e.type) : e.type), e.reason, one_line(e.message, 60),
+                   std::to_string(e.count), human_age(now - e.last_ms) + " ago"});
+        t.print(std::cout, st);
+    }
+    return exit_ok;
+}
+
+void add_inspect(CLI::App& root, context& ctx) {
+    auto o = std::make_shared<inspect_options>();
+    auto* sub = root.add_subcommand("inspect", "show a vigy: spec, recent runs, conditions, kv and events");
+    sub->footer("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json");
+    sub->add_option("NAME", o->target, "the vigy's name or id")->required();
+    sub->add_option("--runs", o->runs, "how many recent runs to show (newest first)")->type_name("N")->default_val(10);
+    sub->add_option("--events", o->events, "how many recent events to show")->type_name("N")->default_val(20);
+    set_action(sub, ctx, [&ctx, o] { return run_inspect(ctx, *o); });
+}
+
+}  // namespace
+
+VIGY_CLI_COMMAND(add_inspect);
+
+}  // namespace vigy::cli

@@ -1,0 +1,245 @@
+// cli/cmd_register.cpp — `vigy register [FILE] --name N …`: create a vigy, or
+// update the one with that name to a new revision.
+#include "cli.hpp"
+#include "format.hpp"
+
+#include <CLI/CLI.hpp>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace vigy::cli {
+namespace {
+
+struct register_options {
+    std::string file;
+    std::string name;
+    int64_t every_ms = 1000;
+    std::vector<std::string> labels;
+    bool disabled = false;
+    std::string kind = "lisp";
+    std::string config;
+    bool config_given = false;
+    uint64_t fuel = 0;
+    uint64_t wall_ms = 0;
+    uint64_t memory_bytes = 0;
+    uint64_t max_depth = 0;
+};
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw command_error(exit_error, "cannot read " + path + ": " + std::strerror(errno));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) throw command_error(exit_error, "cannot read " + path);
+    return ss.str();
+}
+
+bool valid_label_key(const std::string& k) {
+    if (k.empty() || k.size() > 253) return false;
+    for (const char c : k)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/')) return false;
+    return true;
+}
+
+/// Parses `text` as a JSON object; `what` names its origin in errors.
+rapidjson::Document parse_config(const std::string& text, const std::string& what) {
+    rapidjson::Document d;
+    d.Parse(text.c_str(), text.size());
+    if (d.HasParseError())
+        throw command_error(exit_error, what + " is not valid json at offset " + std::to_string(d.GetErrorOffset()) +
+                                            ": " + rapidjson::GetParseError_En(d.GetParseError()));
+    if (!d.IsObject()) throw command_error(exit_error, what + " must be a json object");
+    return d;
+}
+
+std::string to_text(const rapidjson::Document& d) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    d.Accept(w);
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
+/// The spec from the command line, validated locally (clear messages before
+/// touching the database).
+host::vigy_spec build_spec(const register_options& o) {
+    host::vigy_spec spec;
+    spec.name = o.name;
+    spec.kind = o.kind;
+    if (o.name.empty()) throw command_error(exit_error, "--name must not be empty");
+    if (o.every_ms < 100)
+        throw command_error(exit_error, "invalid tick interval " + std::to_string(o.every_ms) +
+                                            " ms (--every): must be >= 100");
+    spec.interval_ms = o.every_ms;
+    for (const auto& l : o.labels) {
+        const auto eq = l.find('=');
+        if (eq == std::string::npos)
+            throw command_error(exit_error, "label must be key=value, got \"" + l + "\" (--label)");
+        const std::string k = l.substr(0, eq);
+        if (!valid_label_key(k))
+            throw command_error(exit_error, "invalid label key \"" + k +
+                                                "\" (--label): 1..253 chars of [A-Za-z0-9-_./] allowed");
+        spec.labels[k] = l.substr(eq + 1);
+    }
+    if (o.disabled) spec.enabled = false;
+    spec.limits.fuel = o.fuel;
+    spec.limits.wall_ms = o.wall_ms;
+    spec.limits.memory_bytes = o.memory_bytes;
+    spec.limits.max_depth = o.max_depth;
+
+    if (o.kind == "lisp") {
+        if (o.file.empty() && !o.config_given)
+            throw command_error(exit_usage, "register needs FILE (the lisp program) or --config JSON");
+        rapidjson::Document cfg = o.config_given ? parse_config(o.config, "--config")
+                                                 : rapidjson::Document(rapidjson::kObjectType);
+        if (!o.file.empty()) {
+            const std::string program = read_text_file(o.file);
+            auto& a = cfg.GetAllocator();
+            cfg.RemoveMember("program");
+            cfg.RemoveMember("source_name");
+            cfg.AddMember("program", rapidjson::Value(program.c_str(), static_cast<rapidjson::SizeType>(program.size()), a), a);
+            cfg.AddMember("source_name", rapidjson::Value(o.file.c_str(), a), a);
+        } else if (!cfg.HasMember("program") || !cfg["program"].IsString()) {
+            throw command_error(exit_error, "--config for kind lisp needs a \"program\" string (or give FILE)");
+        }
+        spec.config_json = to_text(cfg);
+    } else if (o.config_given) {
+        spec.config_json = to_text(parse_config(o.config, "--config"));
+    } else if (!o.file.empty()) {
+        spec.config_json = to_text(parse_config(read_text_file(o.file), o.file));
+    } else {
+        spec.config_json = "{}";
+    }
+    return spec;
+}
+
+enum class outcome { created, updated, unchanged };
+
+const char* outcome_name(outcome o) {
+    switch (o) {
+        case outcome::created: return "created";
+        case outcome::updated: return "updated";
+        case outcome::unchanged: return "unchanged";
+    }
+    return "?";
+}
+
+bool same_settings(const host::vigy_info& a, const host::vigy_info& b) {
+    return a.revision == b.revision && a.interval_ms == b.interval_ms && a.labels == b.labels &&
+           a.enabled == b.enabled && a.limits == b.limits && a.kind == b.kind;
+}
+
+int run_register(context& ctx, const register_options& o) {
+    const host::vigy_spec spec = build_spec(o);
+    auto rt = open_runtime(ctx, runtime_use::plugins);
+    const std::string db = ctx.db_path();
+    std::optional<host::vigy_info> before;
+    host::vigy_info after;
+    std::optional<std::string> compile_error;
+    try {
+        const auto kinds = rt->kinds();
+        if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
+            std::string known;
+            for (const auto& k : kinds) known += (known.empty() ? "" : ", ") + k;
+            throw command_error(exit_error, "unknown reconciler kind \"" + spec.kind + "\" (--kind); loaded kinds: " +
+                                                (known.empty() ? "none (no plugins found)" : known));
+        }
+        before = rt->find(spec.name);
+        after = rt->register_or_update(spec);
+        compile_error = rt->check(spec);
+    } catch (const std::exception& e) {
+        rethrow_as_command_error(e, db);
+    }
+    const outcome oc = !before ? outcome::created : same_settings(*before, after) ? outcome::unchanged : outcome::updated;
+    const bool new_revision = before && before->revision != after.revision;
+
+    if (ctx.json()) {
+        rapidjson::StringBuffer buf;
+        json_writer w(buf);
+        w.StartObject();
+        w.Key("outcome");
+        w.String(outcome_name(oc));
+        if (new_revision) {
+            w.Key("previous_revision");
+            w.String(before->revision.c_str());
+        }
+        w.Key("vigy");
+        write_vigy(w, after);
+        if (compile_error) {
+            w.Key("warning");
+            w.String(compile_error->c_str());
+        }
+        w.EndObject();
+        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+    } else {
+        const style st{ctx.color};
+        std::string line;
+        switch (oc) {
+            case outcome::created:
+                line = st.green("\u2713") + " created " + st.bold(after.name) + " (id " + after.id + ", revision " +
+                       after.revision + ")";
+                break;
+            case outcome::updated:
+                line = st.green("\u2713") + " updated " + st.bold(after.name) +
+                       (new_revision ? " to revision " + after.revision + " (was " + before->revision + ")"
+                                     : " (revision " + after.revision + " unchanged)");
+                break;
+            case outcome::unchanged:
+                line = st.dim("\u00b7") + " " + st.bold(after.name) + " unchanged (revision " + after.revision + ")";
+                break;
+        }
+        std::cout << line << "\n";
+        if (after.enabled)
+            std::cout << "  ticking every " << human_interval(after.interval_ms) << " (when `vigy serve` runs)\n";
+        else
+            std::cout << "  " << st.yellow("registered disabled") << "\n";
+    }
+    if (compile_error)
+        std::cerr << "warning: " << after.name << " does not build, its runs will fail until fixed: "
+                  << *compile_error << "\n";
+    return exit_ok;
+}
+
+void add_register(CLI::App& root, context& ctx) {
+    auto o = std::make_shared<register_options>();
+    auto* sub = root.add_subcommand("register", "register a vigy, or update the one with the same name");
+    sub->footer(
+        "FILE is the lisp program (kind lisp, the default); it is stored as the config\n"
+        "{\"program\": <text>, \"source_name\": FILE}. With another --kind, --config gives\n"
+        "the JSON config (or FILE is read as that JSON).\n\n"
+        "Registering an existing name updates it: a changed program or config is a new\n"
+        "revision (the id, kv and run history are kept); prints created, updated (to\n"
+        "revision X) or unchanged. Without --disabled an existing vigy keeps its\n"
+        "enabled state. Limits of 0 use the runtime's defaults.\n\n"
+        "examples:\n"
+        "  vigy register examples/hello-vigy.tatara --name hello --every 500\n"
+        "  vigy register ctl.tatara --name ctl --label team=infra --fuel 50000000\n"
+        "  vigy register --name idle --kind noop --config '{}'");
+    sub->add_option("FILE", o->file, "the program file (kind lisp) or the JSON config (other kinds)");
+    sub->add_option("--name", o->name, "the vigy's name (its identity)")->required()->type_name("NAME");
+    sub->add_option("--every", o->every_ms, "tick interval in ms (>= 100)")->type_name("MS")->default_val(1000);
+    sub->add_option("--label", o->labels, "a label key=value (repeatable)")->type_name("K=V")->allow_extra_args(false);
+    sub->add_flag("--disabled", o->disabled, "register it disabled (not ticked by serve)");
+    sub->add_option("--kind", o->kind, "reconciler kind (lisp, chain, noop, ...)")->type_name("KIND")->default_val("lisp");
+    auto* cfg = sub->add_option("--config", o->config, "reconciler config as a JSON object")->type_name("JSON");
+    sub->add_option("--fuel", o->fuel, "evaluation steps per tick (0 = default)")->type_name("N");
+    sub->add_option("--wall-ms", o->wall_ms, "wall-clock ms per tick (0 = default)")->type_name("MS");
+    sub->add_option("--memory", o->memory_bytes, "bytes allocated per tick (0 = default)")->type_name("BYTES");
+    sub->add_option("--max-depth", o->max_depth, "recursion depth per tick (0 = default)")->type_name("N");
+    set_action(sub, ctx, [&ctx, o, cfg] {
+        o->config_given = cfg->count() > 0;
+        return run_register(ctx, *o);
+    });
+}
+
+}  // namespace
+
+VIGY_CLI_COMMAND(add_register);
+
+}  // namespace vigy::cli
