@@ -7,6 +7,7 @@
 #include <rapidjson/reader.h>
 
 #include <filesystem>
+#include <set>
 
 namespace vigy::store::detail {
 
@@ -338,6 +339,21 @@ struct commit_applier::statements {
 
     soci::statement exists, kv_upsert, kv_delete, cond_upsert, event_upsert, run_insert, request_done;
 
+    // Native, prepared once: sqlite3_exec would re-parse these for every commit.
+    api::sqlite3_stmt* savepoint = nullptr;
+    api::sqlite3_stmt* release = nullptr;
+    api::sqlite3_stmt* rollback_to = nullptr;
+
+    // Vigies known to exist in the current write transaction (nobody can delete them
+    // while we hold the write lock).
+    std::set<std::string, std::less<>> known;
+
+    ~statements() {
+        api::sqlite3_finalize(savepoint);
+        api::sqlite3_finalize(release);
+        api::sqlite3_finalize(rollback_to);
+    }
+
     explicit statements(soci::session& sql)
         : exists((sql.prepare << "SELECT count(*) FROM vigies WHERE id = :v", soci::into(count), soci::use(vigy_id))),
           kv_upsert((sql.prepare << "INSERT INTO kv(vigy_id, key, value_json, updated_at) VALUES (:v, :k, :j, :t) "
@@ -374,8 +390,26 @@ struct commit_applier::statements {
                       soci::use(output))),
           request_done((sql.prepare << "UPDATE tick_requests SET state = 'done', done_ms = :now, run_id = :id, "
                                        "error = :err WHERE id = :rid",
-                        soci::use(now_ms), soci::use(run_id), soci::use(error_text), soci::use(request_id))) {}
+                        soci::use(now_ms), soci::use(run_id), soci::use(error_text), soci::use(request_id))) {
+        api::sqlite3* db = native(sql);
+        if (api::sqlite3_prepare_v2(db, "SAVEPOINT tick", -1, &savepoint, nullptr) != SQLITE_OK ||
+            api::sqlite3_prepare_v2(db, "RELEASE tick", -1, &release, nullptr) != SQLITE_OK ||
+            api::sqlite3_prepare_v2(db, "ROLLBACK TO tick", -1, &rollback_to, nullptr) != SQLITE_OK)
+            throw error(error_code::io, fmt::format("preparing savepoints: {}", api::sqlite3_errmsg(db)));
+    }
+
+    /// Step a native control statement once; throws like exec() on failure.
+    void step(api::sqlite3_stmt* st, soci::session& sql, const std::string& path, const char* what) {
+        const int rc = api::sqlite3_step(st);
+        api::sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            (void)sql;
+            throw_sqlite(path, rc, api::sqlite3_errstr(rc), what);
+        }
+    }
 };
+
+void commit_applier::begin_batch() { st_->known.clear(); }
 
 commit_applier::commit_applier(soci::session& sql) : sql_(sql), st_(std::make_unique<statements>(sql)) {}
 commit_applier::~commit_applier() = default;
@@ -385,17 +419,22 @@ commit_result commit_applier::apply(const tick_commit& c, const std::string& pat
     out.run_id = c.run.id;
     statements& s = *st_;
     const run_record& r = c.run;
-    exec(sql_, path, "SAVEPOINT tick");
+    s.step(s.savepoint, sql_, path, "opening a savepoint");
     try {
+        if (s.known.find(r.vigy_id) == s.known.end()) {
+            s.vigy_id = r.vigy_id;
+            s.count = 0;
+            s.exists.execute(true);
+            // A single-row SELECT is left un-reset by SOCI: it would pin this connection's read
+            // snapshot past COMMIT, and the next BEGIN IMMEDIATE fails with SQLITE_BUSY_SNAPSHOT
+            // as soon as another connection writes. Reset it now.
+            api::sqlite3_reset(static_cast<soci::sqlite3_statement_backend*>(s.exists.get_backend())->stmt_);
+            if (s.count == 0)
+                throw error(error_code::not_found,
+                            fmt::format("vigy {} not found (deleted?); run {} not recorded", r.vigy_id, r.id));
+            s.known.insert(r.vigy_id);
+        }
         s.vigy_id = r.vigy_id;
-        s.count = 0;
-        s.exists.execute(true);
-        // A single-row SELECT is left un-reset by SOCI: it would pin this connection's read
-        // snapshot past COMMIT, and the next BEGIN IMMEDIATE fails with SQLITE_BUSY_SNAPSHOT
-        // as soon as another connection writes. Reset it now.
-        api::sqlite3_reset(static_cast<soci::sqlite3_statement_backend*>(s.exists.get_backend())->stmt_);
-        if (s.count == 0)
-            throw error(error_code::not_found, fmt::format("vigy {} not found (deleted?); run {} not recorded", r.vigy_id, r.id));
         s.ts = r.ended_at;
         s.run_id = r.id;
         if (r.result != run_result::failed) {
@@ -446,12 +485,15 @@ commit_result commit_applier::apply(const tick_commit& c, const std::string& pat
             s.now_ms = now_unix_ms();
             s.request_done.execute(true);
         }
-        exec(sql_, path, "RELEASE tick");
+        s.step(s.release, sql_, path, "releasing a savepoint");
         out.ok = true;
         out.seq = seq;
         return out;
     } catch (...) {
-        api::sqlite3_exec(native(sql_), "ROLLBACK TO tick; RELEASE tick", nullptr, nullptr, nullptr);
+        api::sqlite3_step(s.rollback_to);
+        api::sqlite3_reset(s.rollback_to);
+        api::sqlite3_step(s.release);
+        api::sqlite3_reset(s.release);
         try {
             rethrow(path, fmt::format("committing run {} of vigy {}", r.id, r.vigy_id));
         } catch (const error& e) {

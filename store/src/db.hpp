@@ -63,6 +63,10 @@ public:
     commit_applier(const commit_applier&) = delete;
     commit_applier& operator=(const commit_applier&) = delete;
 
+    /// Call after each BEGIN: forgets which vigies were seen to exist (valid only while
+    /// this transaction holds the write lock).
+    void begin_batch();
+
     /// Apply one validated commit inside the caller's transaction, within a SAVEPOINT:
     /// on failure nothing of it remains and the result says why; on success `seq` is set.
     commit_result apply(const tick_commit& commit, const std::string& path);

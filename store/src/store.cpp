@@ -502,6 +502,7 @@ commit_result store::commit_now(tick_commit commit) {
     const std::string what = fmt::format("committing run {} of vigy {}", commit.run.id, commit.run.vigy_id);
     return impl_->write(what, [&](soci::session& sql) {
         immediate_tx tx(sql, impl_->path);
+        impl_->sync_applier->begin_batch();
         commit_result r = impl_->sync_applier->apply(commit, impl_->path);
         tx.commit();
         return r;

@@ -113,12 +113,14 @@ private:
     }
 
     void run_batch(std::vector<item>& batch) {
+        const auto t0 = std::chrono::steady_clock::now();
         std::vector<commit_result> results;
         results.reserve(batch.size());
         for (int attempt = 0;; ++attempt) {
             results.clear();
             try {
                 immediate_tx tx(*sql_, path_);
+                applier_->begin_batch();
                 for (const auto& it : batch) results.push_back(applier_->apply(it.commit, path_));
                 tx.commit();
                 std::lock_guard lock(mu_);
@@ -145,6 +147,7 @@ private:
                 break;
             }
         }
+        const auto busy = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
         std::uint64_t ok = 0;
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (results[i].ok) ++ok;
@@ -160,6 +163,7 @@ private:
             std::lock_guard lock(mu_);
             stats_.committed += ok;
             stats_.failed += batch.size() - ok;
+            stats_.busy_us += static_cast<std::uint64_t>(busy.count());
             completed_ += batch.size();
         }
         done_cv_.notify_all();
