@@ -302,7 +302,8 @@ struct compiler_impl {
   int64_t global_slot(const std::string& name) {
     if (mutable_prog) return mutable_prog->globals.lookup_or_add(name, mutable_prog->initial_globals);
     auto it = prog.globals.index.find(name);
-    return it == prog.globals.index.end() ? -1 : it->second;
+    if (it == prog.globals.index.end()) return -1;
+    return static_cast<int64_t>(it->second);
   }
 
   const node* ref(const syntax* s, scope* sc) {
