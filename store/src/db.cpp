@@ -514,6 +514,13 @@ std::int64_t prune_step(soci::session& sql, const retention_policy& policy, std:
     std::int64_t budget = policy.prune_chunk > 0 ? policy.prune_chunk : 500;
     std::int64_t deleted = 0;
     api::sqlite3* db = native(sql);
+    {
+        // Housekeeping: finished tick requests after 1 h, tombstones after 7 days.
+        const long long cutoff_ms = now_unix_ms() - 3600LL * 1000;
+        sql << "DELETE FROM tick_requests WHERE state IN ('done', 'failed') AND done_ms < :c", soci::use(cutoff_ms);
+        const std::string tomb_cutoff = format_timestamp(std::chrono::system_clock::now() - std::chrono::hours(24 * 7));
+        sql << "DELETE FROM vigy_tombstones WHERE deleted_at < :c", soci::use(tomb_cutoff);
+    }
     if (policy.max_age.count() > 0) {
         // Age is judged in commit (seq) order: look only at the oldest `budget` rows, so the
         // step costs O(budget) even when nothing is old enough.
@@ -525,7 +532,7 @@ std::int64_t prune_step(soci::session& sql, const retention_policy& policy, std:
         deleted += api::sqlite3_changes(db);
         budget -= api::sqlite3_changes(db);
     }
-    if (policy.keep_runs > 0) {
+    if (policy.keep_runs > 0 || policy.keep_events > 0) {
         const long long keep = policy.keep_runs;
         for (int visited = 0; budget > 0 && visited < 256; ++visited) {
             std::string next;
@@ -535,6 +542,16 @@ std::int64_t prune_step(soci::session& sql, const retention_policy& policy, std:
             if (!sql.got_data() || ind != soci::i_ok) {
                 cursor.clear();  // wrapped around; continue next step
                 break;
+            }
+            if (policy.keep_events > 0) {
+                long long keep_ev = policy.keep_events;
+                sql << "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE vigy_id = :v ORDER BY last_seen "
+                       "DESC, id DESC LIMIT -1 OFFSET :k)",
+                    soci::use(next), soci::use(keep_ev);
+            }
+            if (keep <= 0) {
+                cursor = next;
+                continue;
             }
             long long threshold = 0;
             soci::indicator tind = soci::i_null;

@@ -4,10 +4,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <thread>
 
 using namespace vigy::store;
 using namespace vigy_store_test;
+
+namespace {
+/// "2026-05-21T12:00:SS.000Z" for small i: increasing timestamps for ordering tests.
+std::string fmt_ts(int i) {
+    return format_timestamp(parse_timestamp("2026-05-21T12:00:00.000Z") + std::chrono::seconds(i));
+}
+}  // namespace
 
 TEST_CASE("open creates parent directories, WAL mode, schema version 1, integrity ok", "[store]") {
     temp_dir dir;
@@ -517,4 +525,62 @@ TEST_CASE("integrity_check is ok after a workload", "[store]") {
     s.writer().flush();
     s.delete_vigy("i");
     CHECK(s.integrity_check() == "ok");
+}
+
+TEST_CASE("retention keeps the most recently seen events per vigy", "[store]") {
+    temp_dir dir;
+    auto o = opts(dir.db());
+    o.writer.background_prune = false;
+    store s(o);
+    const auto v = s.register_or_update(spec("ev")).vigy;
+    for (int i = 0; i < 12; ++i) {
+        auto c = commit_for(v.id);
+        c.run.started_at = c.run.ended_at = fmt_ts(i);
+        c.events = {{"Normal", "Step", "step " + std::to_string(i)}};
+        REQUIRE(s.commit_now(c).ok);
+    }
+    retention_policy p;
+    p.keep_runs = 0;
+    p.max_age = std::chrono::milliseconds(0);
+    p.keep_events = 4;
+    s.prune(p);
+    const auto evs = s.events(v.id, 100);
+    REQUIRE(evs.size() == 4);
+    CHECK(evs.front().message == "step 11");
+    CHECK(evs.back().message == "step 8");
+    CHECK(s.count_runs(v.id) == 12);  // runs untouched by the events rule
+}
+
+TEST_CASE("paths with spaces work and unusable paths fail with an io error naming them", "[store]") {
+    temp_dir dir;
+    const std::string spaced = (dir.path / "my dir" / "vigy db.sqlite").string();
+    {
+        store s(opts(spaced));
+        s.register_or_update(spec("x"));
+    }
+    CHECK(std::filesystem::exists(spaced));
+    store again(opts(spaced));
+    CHECK(again.list_vigies().size() == 1);
+
+    // the parent "directory" is a regular file
+    const std::string blocker = dir.db("file");
+    { std::ofstream(blocker) << "x"; }
+    try {
+        store bad(opts(blocker + "/vigy.db"));
+        FAIL("expected io error");
+    } catch (const error& e) {
+        CHECK(e.code() == error_code::io);
+        CHECK_THAT(e.what(), Catch::Contains(blocker));
+    }
+    // a file that is not a database
+    const std::string junk = dir.db("junk.db");
+    { std::ofstream(junk) << std::string(4096, 'j'); }
+    try {
+        store bad(opts(junk));
+        FAIL("expected io error");
+    } catch (const error& e) {
+        CHECK(e.code() == error_code::io);
+        CHECK_THAT(e.what(), Catch::Contains(junk));
+    }
+    CHECK_THROWS_WITH(store(opts("")), "database path must not be empty");
 }

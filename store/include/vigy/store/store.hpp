@@ -302,13 +302,18 @@ struct tick_request {
 // ---------------------------------------------------------------------------------
 // options
 
-/// Run retention. A run is pruned when it is outside the newest `keep_runs` of its vigy,
-/// OR older than `max_age`. 0 disables that rule. Defaults: keep 1000 runs per vigy and
-/// 7 days. Pruning happens in the background on the writer thread, between batches, in
-/// chunks of `prune_chunk` rows, at most every `prune_interval`.
+/// Retention. A run is pruned when it is outside the newest `keep_runs` of its vigy, OR
+/// older than `max_age` (judged in commit order: the oldest runs by seq go first). 0
+/// disables that rule. Defaults: keep 1000 runs per vigy and 7 days. Each vigy also keeps
+/// its `keep_events` most recently seen events (default 1000). Housekeeping on the same
+/// pass: finished tick requests are dropped after 1 hour, deletion tombstones (what
+/// changes_since reports) after 7 days. Pruning happens in the background on the writer
+/// thread, between batches, in chunks of about `prune_chunk` rows (scaled up to keep pace
+/// with the insert rate), at most every `prune_interval`.
 struct retention_policy {
     std::int64_t keep_runs = 1000;
     std::chrono::milliseconds max_age = std::chrono::hours(24 * 7);
+    std::int64_t keep_events = 1000;
     std::int64_t prune_chunk = 500;
     std::chrono::milliseconds prune_interval = std::chrono::seconds(1);
 };
