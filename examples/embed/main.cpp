@@ -1,0 +1,138 @@
+// examples/embed/main.cpp — an application embedding vigy.
+//
+// It opens a vigy database with vigy::Runtime, adds its OWN in-process plugin (the
+// "app" intrinsics and the "app.autoscaler" kind, app_plugin.cpp) next to the plugins
+// found on disk, registers one vigy that keeps the app's worker count in line with its
+// queue depth, subscribes to the committed runs, and serves for a few seconds while a
+// producer thread moves the queue depth around.
+//
+//   vigy-embed-example [--db PATH] [--seconds N] [--interval MS]
+//
+// Without --db it uses a temporary database (removed at exit). With the lisp plugin
+// available the vigy is a tatara-lisp program calling the app's intrinsics; without it,
+// the app's native kind.
+#include "app_plugin.hpp"
+
+#include "vigy/host/runtime.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <unistd.h>
+
+namespace {
+
+const char* const program = R"((define depth (app-queue-depth))
+(define want (max 1 (min 16 (ceiling (/ depth 10)))))
+(vigy-observed "queue_depth" depth)
+(vigy-desired "workers" want)
+(if (= want (app-workers))
+    (vigy-noop)
+    (app-scale-to want))
+(vigy-log "info" "autoscaler ticked")
+want
+)";
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+int usage() {
+    std::cerr << "usage: vigy-embed-example [--db PATH] [--seconds N] [--interval MS]\n";
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::filesystem::path db;
+    int seconds = 5;
+    int64_t interval_ms = 250;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (i + 1 >= argc) return usage();
+        if (a == "--db")
+            db = argv[++i];
+        else if (a == "--seconds")
+            seconds = std::atoi(argv[++i]);
+        else if (a == "--interval")
+            interval_ms = std::atoll(argv[++i]);
+        else
+            return usage();
+    }
+    std::filesystem::path temp_dir;
+    if (db.empty()) {
+        temp_dir = std::filesystem::temp_directory_path() / ("vigy-embed-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(temp_dir);
+        db = temp_dir / "vigy.db";
+    }
+
+    int rc = 0;
+    try {
+        vigy::RuntimeOptions options;
+        options.static_plugins.push_back({"embed-example", &app::plugin_entry});
+        auto rt = vigy::Runtime::open(db, options);
+
+        vigy::host::vigy_spec spec;
+        spec.name = "autoscaler";
+        spec.interval_ms = interval_ms;
+        spec.labels = {{"app", "embed-example"}};
+        const auto kinds = rt->kinds();
+        if (std::find(kinds.begin(), kinds.end(), "lisp") != kinds.end()) {
+            spec.kind = "lisp";
+            spec.config_json = "{\"program\":" + json_string(program) + ",\"source_name\":\"autoscaler.tatara\"}";
+        } else {
+            spec.kind = "app.autoscaler";
+        }
+        if (auto problem = rt->check(spec)) std::cerr << "warning: " << *problem << "\n";
+        const auto v = rt->register_or_update(spec);
+        std::cout << "registered " << v.name << " (" << v.kind << ", every " << v.interval_ms << " ms) in "
+                  << db.string() << "\n";
+
+        auto sub = rt->subscribe([](const vigy::host::run& r) {
+            std::cout << "tick " << r.tick_count << " " << vigy::host::run_result_name(r.result) << " "
+                      << r.duration_us << " us  workers=" << app::app_state().workers.load()
+                      << "  actions=" << r.actions_json;
+            if (!r.error.empty()) std::cout << "  error: " << r.error;
+            std::cout << std::endl;
+        });
+
+        rt->start();
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+        int64_t step = 0;
+        while (std::chrono::steady_clock::now() < end) {  // the "application": a queue that fills and drains
+            app::app_state().queue_depth = (step % 20) < 10 ? (step % 20) * 15 : (20 - step % 20) * 15;
+            ++step;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        rt->stop();
+        sub.reset();
+        const auto st = rt->stats();
+        std::cout << "ticks ok: " << st.ticks_ok << ", failed: " << st.ticks_failed
+                  << ", workers now: " << app::app_state().workers.load() << "\n";
+        for (const auto& kv : rt->kv("autoscaler")) std::cout << "kv " << kv.key << " = " << kv.value_json << "\n";
+    } catch (const vigy::host::runtime_error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        rc = 1;
+    }
+    if (!temp_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(temp_dir, ec);
+    }
+    return rc;
+}
