@@ -141,3 +141,21 @@ TEST_CASE("plist-get finds keys at even positions and gives nil otherwise", "[li
   });
   check_errors({{"(plist-get 5 :a)", "type-mismatch"}});
 }
+
+TEST_CASE("rebinding a native the prelude uses internally does not break it", "[lisp][stdlib]") {
+  // The reference's range/last/lazy-take do not call iterate, take-while, nth, some? or -,
+  // so a program's own definitions of those must not change them.
+  CHECK(run_ok("(define (iterate f x n) :mine) (define (take-while p xs) :mine) (define (nth i xs) :mine)"
+               "(define (some? x) #f)"
+               "(list (range 3) (range 0 1 0.5) (last (list 1 2)) (lazy-take 3 (iterate-lazy inc 0))"
+               " (realize (lazy-cons 1 (lazy-cons 2 ()))) (plist-get (list :a 1) :a) (safe-nth 1 (list 1 2))"
+               " (let ((n 0)) (dotimes (i 5) (set! n (+ n i))) n))") ==
+        "((0 1 2) (0 0.5) 2 (0 1 2) (1 2) 1 2 10)");
+  CHECK(run_ok("(define (- a b) :mine) (list (range 1 4) (last (list 1 2)) (butlast (list 1 2 3)))") ==
+        "((1 2 3) 2 (1 2))");
+}
+
+TEST_CASE("rebinding + changes range for everybody, as in the reference", "[lisp][stdlib]") {
+  CHECK(run_ok("(define + *) (range 1 10 2)") == "(1 2 4 8)");
+  CHECK(run_ok("(define + *) (type-of (range 5 1))") == ":nil");
+}
