@@ -346,6 +346,7 @@ struct writer_stats {
     std::uint64_t transactions = 0;  ///< BEGIN IMMEDIATE ... COMMIT count
     std::uint64_t pruned_runs = 0;
     std::uint64_t busy_us = 0;       ///< wall µs the writer thread spent inside commit transactions
+    std::uint64_t cpu_us = 0;        ///< CPU µs the writer thread spent inside commit transactions
     std::size_t queued = 0;          ///< currently waiting
 };
 
