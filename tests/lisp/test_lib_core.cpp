@@ -159,3 +159,19 @@ TEST_CASE("rebinding + changes range for everybody, as in the reference", "[lisp
   CHECK(run_ok("(define + *) (range 1 10 2)") == "(1 2 4 8)");
   CHECK(run_ok("(define + *) (type-of (range 5 1))") == ":nil");
 }
+
+TEST_CASE("combinators report misuse through the calls they make", "[lisp][stdlib]") {
+  check_errors({
+      {"((flip -) 1)", "arity-mismatch"},
+      {"((comp inc inc) 1 2)", "arity-mismatch"},
+      {"((compose 5) 1)", "not-callable"},
+      {"((pipe inc 5) 1)", "not-callable"},
+      {"((partial 5) 1)", "not-callable"},
+      {"((juxt inc 5) 1)", "not-callable"},
+      {"(tap 5 1)", "not-callable"},
+      {"(identity)", "arity-mismatch"},
+      {"(zip 5 (list 1))", "type-mismatch"},
+      {"(member? 1 5)", "type-mismatch"},
+      {"(concat 5)", "type-mismatch"},
+  });
+}

@@ -111,3 +111,19 @@ TEST_CASE("memoize caches results by printed argument list", "[lisp][stdlib][map
   CHECK(run_ok("(define calls 0) (define f (memoize (lambda (&rest xs) (set! calls (+ calls 1)) (length xs))))"
                "(list (f) (f) (f (list 1)) (f (list 1)) (f \"1\") calls)") == "(0 0 1 1 1 3)");
 }
+
+TEST_CASE("data helpers report misuse through the calls they make", "[lisp][stdlib]") {
+  check_errors({
+      {"(realize 5)", "type-mismatch"},
+      {"(lazy-head 5)", "type-mismatch"},
+      {"(lazy-map inc 5)", "type-mismatch"},
+      {"(lazy-take 2 (lazy-cons 1 (car ())))", "native-fn"},
+      {"(get-in 5 (list :a))", "type-mismatch"},
+      {"(select-keys 5 (list :a))", "type-mismatch"},
+      {"(zipmap 5 ())", "type-mismatch"},
+      {"((memoize 5) 1)", "not-callable"},
+      {"(group-by-into-map 5 (list 1))", "not-callable"},
+      {"(record-keyword 5)", "type-mismatch"},
+      {"(dissoc 5 :a)", "type-mismatch"},
+  });
+}

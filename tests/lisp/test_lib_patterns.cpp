@@ -153,3 +153,18 @@ TEST_CASE("transducers map inputs to outputs and keep state on unknown input",
                "(list (try (transducer-feed! t 0) (catch (e) (error-tag e))) (transducer-state t))") ==
         "(:native-fn :a)");
 }
+
+TEST_CASE("pattern helpers report misuse through the calls they make", "[lisp][stdlib]") {
+  check_errors({
+      {"(sm-send 5 :go)", "not-callable"},
+      {"(make-sm 5)", "type-mismatch"},
+      {"(actor-tell 5 1)", "not-callable"},
+      {"(subject-emit! (make-subject) 1 2)", "arity-mismatch"},
+      {"(define s (make-subject)) (subject-subscribe! s 5) (subject-emit! s 1)", "not-callable"},
+      {"(define es (make-event-store)) (event-append! es 1) (event-project es 5 0)", "not-callable"},
+      {"(pipeline-run! (make-pipeline (list (list :a 5))) 1)", "not-callable"},
+      {"(pipeline-run! (make-pipeline 5) 1)", "type-mismatch"},
+      {"((decorate inc :before 5) 1)", "not-callable"},
+      {"(visit (make-visitor) 5)", "type-mismatch"},
+  });
+}
