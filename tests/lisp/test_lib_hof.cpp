@@ -103,14 +103,16 @@ TEST_CASE("iterate and repeatedly build n elements; force runs a promise once", 
       {"(list (iterate inc 0 4) (repeatedly (lambda () 7) 2))", "((0 1 2 3) (7 7))"},
       {"(list (iterate inc 0 0) (type-of (iterate inc 0 0)) (type-of (repeatedly (lambda () 1) 0)))",
        "(() :list :list)"},
-      {"(define n 0) (list (iterate (lambda (x) (set! n (+ n 1)) x) 0 3) n)", "((0 0 0) 2)"},
+      // f runs after every element, the last one included (reference behaviour).
+      {"(define n 0) (list (iterate (lambda (x) (set! n (+ n 1)) x) 0 3) n)", "((0 0 0) 3)"},
       {"(define p (delay (begin (display \"once \") 7))) (list (force p) (force p) p)", "\"once \"(7 7 #<promise 7>)"},
       {"(list (force 5) (promise? (delay 1)) (promise? 1) (delay 1))", "(5 #t #f #<promise pending>)"},
       {"(length (iterate inc 0 100000))", "100000"},
   });
   check_errors({
       {"(iterate inc 0 -1)", "native-fn"},
-      {"(iterate inc 0 1.5)", "native-fn"},
+      {"(iterate inc 0 1.5)", "type-mismatch"},
+      {"(repeatedly (lambda () 1) \"2\")", "type-mismatch"},
       {"(repeatedly (lambda () 1) -2)", "native-fn"},
       {"(repeatedly (lambda (x) 1) 2)", "arity-mismatch"},
   });

@@ -253,23 +253,26 @@ value nat_sort_by(eval_ctx& ctx, args_t args) {
   return ctx.make_list(v);
 }
 
-// Count argument of iterate/repeatedly: a non-negative int.
+// Count argument of iterate/repeatedly: a non-negative int (type mismatch "integer" for a
+// non-int, native-fn `hof` for a negative one, as in the reference).
 size_t count_arg(value n) {
-  if (!n.is_int() || n.as_int() < 0) raise_native("hof", "expected non-negative int");
+  if (!n.is_int()) raise_type("integer", n);
+  if (n.as_int() < 0) raise_native("hof", "expected non-negative int");
   if (static_cast<uint64_t>(n.as_int()) > std::numeric_limits<uint32_t>::max())
     raise_native("hof", "count too large for a list");
   return static_cast<size_t>(n.as_int());
 }
 
-// (iterate f x n): (x (f x) (f (f x)) ...), n elements.
+// (iterate f x n): (x (f x) (f (f x)) ...), n elements. Like the reference, f is applied
+// after every element, the last included (n calls in all).
 value nat_iterate(eval_ctx& ctx, args_t args) {
   value f = args[0];
   size_t n = count_arg(args[2]);
   list_builder out(ctx, std::min<size_t>(n, 1024));
   value x = args[1];
   for (size_t i = 0; i < n; ++i) {
-    if (i > 0) x = call1(ctx, f, x);
     out.push(x);
+    x = call1(ctx, f, x);
   }
   return out.finish();
 }

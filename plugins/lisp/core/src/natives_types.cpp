@@ -2,8 +2,9 @@
 //
 // A type spec is a keyword (:int :float :number :bool :string :symbol :keyword :nil :list
 // :map :error :promise :procedure :foreign :any; any other keyword matches nothing) or a
-// list (:list-of T), (:map-of K V), (:fn ...), (:union T...). A spec is validated as a
-// whole before matching; a malformed one raises native-fn `type-check`.
+// list (:list-of T), (:map-of K V), (:fn ...), (:union T...). As in the reference, a spec is
+// checked while matching, so only the parts a value reaches must be well formed; a
+// malformed part raises native-fn `type-check`.
 #include <string>
 
 #include "tatara/native.hpp"
@@ -14,30 +15,7 @@ namespace {
 
 using args_t = std::span<const value>;
 
-[[noreturn]] void malformed(value spec, std::string_view why) {
-  raise_native("type-check", std::string(why) + ": " + to_display_string(spec));
-}
-
-void validate(eval_ctx& ctx, value spec) {
-  ctx.check_stack();
-  if (spec.is_keyword()) return;
-  if (!spec.is_list() || spec.items().empty()) malformed(spec, "malformed type spec");
-  auto xs = spec.items();
-  if (!xs[0].is_keyword()) malformed(spec, "type spec list must start with a keyword");
-  std::string_view head = xs[0].text();
-  if (head == "list-of") {
-    if (xs.size() != 2) malformed(spec, "(:list-of T) takes one type");
-    validate(ctx, xs[1]);
-  } else if (head == "map-of") {
-    if (xs.size() != 3) malformed(spec, "(:map-of K V) takes two types");
-    validate(ctx, xs[1]);
-    validate(ctx, xs[2]);
-  } else if (head == "union") {
-    for (size_t i = 1; i < xs.size(); ++i) validate(ctx, xs[i]);
-  } else if (head != "fn") {
-    malformed(spec, "unknown type constructor");
-  }
-}
+[[noreturn]] void malformed(std::string reason) { raise_native("type-check", reason); }
 
 bool matches_keyword(value v, std::string_view k) {
   switch (v.tag) {
@@ -59,19 +37,23 @@ bool matches_keyword(value v, std::string_view k) {
   }
 }
 
-// spec was validated.
 bool matches(eval_ctx& ctx, value v, value spec) {
   ctx.check_stack();
   if (spec.is_keyword()) return matches_keyword(v, spec.text());
+  if (!spec.is_list() || spec.items().empty())
+    malformed("type spec must be a keyword or list, got " + to_display_string(spec));
   auto xs = spec.items();
+  if (!xs[0].is_keyword()) malformed("type spec list must start with a keyword");
   std::string_view head = xs[0].text();
   if (head == "list-of") {
+    if (xs.size() != 2) malformed("(:list-of T) takes exactly one type argument");
     if (!v.is_listish()) return false;
     for (value x : v.items())
       if (!matches(ctx, x, xs[1])) return false;
     return true;
   }
   if (head == "map-of") {
+    if (xs.size() != 3) malformed("(:map-of K V) takes exactly two type arguments");
     if (!v.is_map()) return false;
     const map_obj* m = v.as_map();
     for (uint32_t i = 0; i < m->size; ++i)
@@ -79,19 +61,19 @@ bool matches(eval_ctx& ctx, value v, value spec) {
         return false;
     return true;
   }
+  if (head == "fn") return v.is_procedure();
   if (head == "union") {
     for (size_t i = 1; i < xs.size(); ++i)
       if (matches(ctx, v, xs[i])) return true;
     return false;
   }
-  return v.is_procedure();  // (:fn ...)
+  malformed("unknown parametric type: " + std::string(head));
 }
 
 value nat_type_of(eval_ctx& ctx, args_t args) { return ctx.make_keyword(type_of_name(args[0].tag)); }
 
 // (is? v SPEC) -> bool.
 value nat_is(eval_ctx& ctx, args_t args) {
-  validate(ctx, args[1]);
   return value::boolean(matches(ctx, args[0], args[1]));
 }
 
@@ -100,7 +82,6 @@ value nat_is(eval_ctx& ctx, args_t args) {
 value nat_the(eval_ctx& ctx, args_t args) {
   value spec = args[0];
   value v = args[1];
-  validate(ctx, spec);
   if (matches(ctx, v, spec)) return v;
   std::string_view kind = type_of_name(v.tag);
   std::string msg = "expected " + to_display_string(spec) + ", got :" + std::string(kind);
