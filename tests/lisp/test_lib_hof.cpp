@@ -124,3 +124,8 @@ TEST_CASE("procedures called by higher-order natives count towards the depth lim
         "stack-overflow");
   CHECK(run_err("(define (f x) (car (map f (list x)))) (f 1)") == "stack-overflow");
 }
+
+TEST_CASE("group-by prints deeply nested keys without exhausting the stack", "[lisp][hof][deep]") {
+  CHECK(run_ok("(define v (foldl (lambda (acc x) (list acc)) (list 1) (range 200000)))"
+               "(length (group-by (lambda (x) v) (list 1 2)))") == "1");
+}

@@ -73,3 +73,11 @@ TEST_CASE("the returns its value or throws a :type-mismatch error object", "[lis
   CHECK(run_err("(the :int 1.5)") == "user");
   CHECK(run_err("(the :int)") == "arity-mismatch");
 }
+
+TEST_CASE("deeply nested specs and values raise stack-overflow instead of crashing", "[lisp][types][deep]") {
+  CHECK(run_err("(define spec (foldl (lambda (acc x) (list :list-of acc)) :int (range 200000)))"
+                "(define v (foldl (lambda (acc x) (list acc)) (list 1) (range 200000)))"
+                "(is? v spec)") == "stack-overflow");
+  CHECK(run_ok("(define spec (foldl (lambda (acc x) (list :list-of acc)) :int (range 200000))) (is? 1 spec)") ==
+        "#f");
+}
