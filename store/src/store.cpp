@@ -501,11 +501,18 @@ commit_result store::commit_now(tick_commit commit) {
     detail::validate_commit(commit);
     const std::string what = fmt::format("committing run {} of vigy {}", commit.run.id, commit.run.vigy_id);
     return impl_->write(what, [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
-        impl_->sync_applier->begin_batch();
-        commit_result r = impl_->sync_applier->apply(commit, impl_->path);
-        tx.commit();
-        return r;
+        for (bool careful : {false, true}) {
+            try {
+                immediate_tx tx(sql, impl_->path);
+                impl_->sync_applier->begin_batch();
+                commit_result r = impl_->sync_applier->apply(commit, impl_->path, careful);
+                tx.commit();
+                return r;
+            } catch (const detail::needs_savepoints&) {
+                // rolled back; the careful pass reports why it failed
+            }
+        }
+        throw error(error_code::io, "commit failed without a reason");  // unreachable: careful never throws that
     });
 }
 

@@ -126,16 +126,22 @@ private:
         const std::uint64_t cpu0 = thread_cpu_us();
         std::vector<commit_result> results;
         results.reserve(batch.size());
+        bool careful = false;  // per-commit savepoints only after a commit failed part-way
         for (int attempt = 0;; ++attempt) {
             results.clear();
             try {
                 immediate_tx tx(*sql_, path_);
                 applier_->begin_batch();
-                for (const auto& it : batch) results.push_back(applier_->apply(it.commit, path_));
+                for (const auto& it : batch) results.push_back(applier_->apply(it.commit, path_, careful));
                 tx.commit();
                 std::lock_guard lock(mu_);
                 ++stats_.transactions;
                 break;
+            } catch (const needs_savepoints&) {
+                // rolled back by the guard: redo the batch, isolating each commit
+                careful = true;
+                --attempt;
+                continue;
             } catch (...) {
                 error_code code = error_code::io;
                 std::string msg;

@@ -195,3 +195,24 @@ TEST_CASE("the writer keeps committing while other connections write between its
     }
     CHECK(s.count_runs(v.id) == 40);
 }
+
+TEST_CASE("commit_now reports a commit failing part-way and leaves nothing of it", "[store]") {
+    temp_dir dir;
+    store s(opts(dir.db()));
+    const auto v = s.register_or_update(spec("sync")).vigy;
+    const auto first = commit_for(v.id);
+    REQUIRE(s.commit_now(first).ok);
+    auto dup = commit_for(v.id);
+    dup.run.id = first.run.id;
+    dup.kv_upserts = {{"poison", "1"}};
+    const auto r = s.commit_now(dup);
+    CHECK_FALSE(r.ok);
+    CHECK_THAT(r.error, Catch::Contains("UNIQUE") && Catch::Contains(first.run.id));
+    CHECK(s.kv(v.id).empty());
+    CHECK(s.count_runs(v.id) == 1);
+    // a deleted vigy is reported as not_found
+    s.delete_vigy("sync");
+    const auto gone = s.commit_now(commit_for(v.id));
+    CHECK(gone.code == error_code::not_found);
+    CHECK_THAT(gone.error, Catch::Contains("not found"));
+}
