@@ -550,7 +550,7 @@ commit_result commit_applier::apply(const tick_commit& c, const std::string& pat
         api::sqlite3_reset(s.release);
         out.ok = false;
         out.code = code;
-        out.error = msg;
+        out.error = fmt::format("run {} of vigy {} not recorded: {}", r.id, r.vigy_id, msg);
         return out;
     }
 }
