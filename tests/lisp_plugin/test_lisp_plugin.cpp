@@ -212,9 +212,9 @@ TEST_CASE("an evaluation error fails the tick with the form and a caret", "[lisp
     fake_tick t;
     outcome o = i.tick(t);
     CHECK(o.status == VIGY_INVALID_ARGUMENT);
-    CHECK(o.message.find("prog.tatara:2:3") != std::string::npos);
+    CHECK(o.message.find("prog.tatara:2:4") != std::string::npos);  // the unbound symbol itself
     CHECK(o.message.find("undefined-fn") != std::string::npos);
-    CHECK(o.message.find("\n 2 |   (undefined-fn a)\n   |   ^") != std::string::npos);
+    CHECK(o.message.find("\n 2 |   (undefined-fn a)\n   |    ^") != std::string::npos);
 }
 
 TEST_CASE("fuel and wall-clock limits fail the tick, not the process", "[lisp-plugin]") {
