@@ -2,6 +2,8 @@
 // evaluations, memory reuse over many evaluations, concurrency and robustness.
 #include <catch2/catch.hpp>
 
+#include <pthread.h>
+
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -63,9 +65,28 @@ TEST_CASE("depth beyond the native stack raises instead of crashing", "[lisp][li
   tatara::limits lim;
   lim.max_depth = 100000000;
   lim.fuel = 0;
+  lim.native_stack_bytes = 8u << 20;
   auto o = run("(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 10000000)", lim);
   CHECK_FALSE(o.ok);
   CHECK(o.kind == "stack-overflow");
+  CHECK(o.message == "stack overflow: native stack exhausted");
+}
+
+TEST_CASE("deep recursion does not depend on the calling thread's stack size", "[lisp][limits]") {
+  std::string got;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256u << 10);
+  pthread_t th;
+  auto body = [](void* p) -> void* {
+    *static_cast<std::string*>(p) =
+        ev("(define (deep n) (if (= n 0) 0 (+ 1 (deep (- n 1))))) (deep 9999)");
+    return nullptr;
+  };
+  REQUIRE(pthread_create(&th, &attr, body, &got) == 0);
+  pthread_join(th, nullptr);
+  pthread_attr_destroy(&attr);
+  CHECK(got == "9999");
 }
 
 TEST_CASE("range and dotimes over 100,000 elements work", "[lisp][limits]") {

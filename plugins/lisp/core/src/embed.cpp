@@ -1,7 +1,17 @@
 // tatara-lisp embedder API: the process-wide stdlib, compile(), evaluator and diagnostics.
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <mutex>
 #include <string>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define TATARA_ASAN 1
+#endif
 
 #include "internal.hpp"
 
@@ -191,12 +201,98 @@ compile_result compile(std::string_view source, std::string_view source_name,
 
 // ---- evaluator ------------------------------------------------------------------------------
 
+#if defined(TATARA_ASAN)
+constexpr size_t k_stack_per_level = 8192;  // ASan frames are several times larger
+#else
+constexpr size_t k_stack_per_level = 2048;  // measured 450-650 bytes for simple recursion
+#endif
+constexpr size_t k_stack_margin = 1u << 20;
+constexpr size_t k_max_private_stack = size_t(256) << 20;  // beyond: native guard raises
+
 struct evaluator_impl {
   heap hp{false};
   eval_state st;
   std::vector<value> globals;
   stdout_sink out;
+
+  // Private stack so the depth limit, not the caller's thread stack, bounds recursion.
+  char* stack = nullptr;
+  size_t stack_size = 0;
+  ucontext_t caller{}, callee{};
+  const void* caller_bottom = nullptr;
+  size_t caller_size = 0;
+  const program* job_prog = nullptr;
+  const eval_options* job_opts = nullptr;
+  eval_result* job_result = nullptr;
+  std::exception_ptr job_error;
+
+  ~evaluator_impl() {
+    if (stack) munmap(stack, stack_size);
+  }
+
+  void run_body(const program& p, const eval_options& o, eval_result& r);
+  bool ensure_stack(size_t bytes);
+  static void entry(unsigned lo, unsigned hi);
 };
+
+bool evaluator_impl::ensure_stack(size_t bytes) {
+  if (stack && stack_size >= bytes) return true;
+  if (stack) munmap(stack, stack_size);
+  stack = nullptr;
+  void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) return false;
+  stack = static_cast<char*>(m);
+  stack_size = bytes;
+  mprotect(stack, 4096, PROT_NONE);  // guard page
+  return true;
+}
+
+void evaluator_impl::entry(unsigned lo, unsigned hi) {
+  auto* im = reinterpret_cast<evaluator_impl*>((static_cast<uintptr_t>(hi) << 32) | lo);
+#if defined(TATARA_ASAN)
+  __sanitizer_finish_switch_fiber(nullptr, &im->caller_bottom, &im->caller_size);
+#endif
+  char* old = exchange_native_stack_floor(im->stack + k_stack_margin);
+  try {
+    im->run_body(*im->job_prog, *im->job_opts, *im->job_result);
+  } catch (...) {
+    im->job_error = std::current_exception();
+  }
+  exchange_native_stack_floor(old);
+#if defined(TATARA_ASAN)
+  __sanitizer_start_switch_fiber(nullptr, im->caller_bottom, im->caller_size);
+#endif
+  swapcontext(&im->callee, &im->caller);
+}
+
+void evaluator_impl::run_body(const program& p, const eval_options& o, eval_result& r) {
+  st.reset_limits(o.lim);
+  r.ok = true;
+  size_t i = 0;
+  try {
+    for (; i < p.forms.size(); ++i) {
+      const toplevel_form& f = p.forms[i];
+      if (!f.expansion_output.empty()) st.ctx.write(f.expansion_output);
+      value v = run_toplevel(st, f.code);
+      r.result = v;
+      if (o.keep_each) r.each.push_back(v);
+    }
+  } catch (const lisp_error& e) {
+    r.ok = false;
+    const src_span& top = p.forms[i].span;
+    src_span loc = e.has_span() && e.span().file == p.src.get() ? e.span() : top;
+    src_span form = e.has_form_span() && e.form_span().file == p.src.get() ? e.form_span() : loc;
+    r.error = make_diag(p, p.src.get(), loc, form, std::string(error_tag(e.kind())), e.message());
+    if (e.kind() == error_kind::user) r.thrown = e.thrown();
+  } catch (const limit_error& e) {
+    r.ok = false;
+    const char* kind = e.kind() == limit_kind::fuel ? "fuel" : e.kind() == limit_kind::memory ? "memory" : "wall-clock";
+    const src_span& top = p.forms[i].span;
+    r.error = make_diag(p, p.src.get(), top, top, kind, e.message());
+    r.result = value::nil();
+    r.each.clear();
+  }
+}
 
 evaluator::evaluator() : impl_(std::make_unique<evaluator_impl>()) {
   impl_->st.hp = &impl_->hp;
@@ -224,34 +320,40 @@ eval_result evaluator::run(const program& p, const eval_options& o) {
   st.gensym = 0;
   im.globals.assign(p.initial_globals.begin(), p.initial_globals.end());
   st.globals = im.globals.data();
-  st.reset_limits(o.lim);
 
   eval_result r;
-  r.ok = true;
-  size_t i = 0;
-  try {
-    for (; i < p.forms.size(); ++i) {
-      const toplevel_form& f = p.forms[i];
-      if (!f.expansion_output.empty()) st.ctx.write(f.expansion_output);
-      value v = run_toplevel(st, f.code);
-      r.result = v;
-      if (o.keep_each) r.each.push_back(v);
-    }
-  } catch (const lisp_error& e) {
-    r.ok = false;
-    const src_span& top = p.forms[i].span;
-    src_span loc = e.has_span() && e.span().file == p.src.get() ? e.span() : top;
-    src_span form = e.has_form_span() && e.form_span().file == p.src.get() ? e.form_span() : loc;
-    r.error = make_diag(p, p.src.get(), loc, form, std::string(error_tag(e.kind())), e.message());
-    if (e.kind() == error_kind::user) r.thrown = e.thrown();
-  } catch (const limit_error& e) {
-    r.ok = false;
-    const char* kind = e.kind() == limit_kind::fuel ? "fuel" : e.kind() == limit_kind::memory ? "memory" : "wall-clock";
-    const src_span& top = p.forms[i].span;
-    r.error = make_diag(p, p.src.get(), top, top, kind, e.message());
-    r.result = value::nil();
-    r.each.clear();
+  // Run on this thread when its stack can hold max_depth levels, else on a private stack.
+  size_t depth = o.lim.max_depth ? o.lim.max_depth : 10000;
+  size_t need = o.lim.native_stack_bytes
+                    ? std::max(o.lim.native_stack_bytes, 4 * k_stack_margin)
+                    : std::min(depth * k_stack_per_level + 2 * k_stack_margin, k_max_private_stack);
+  char* here = static_cast<char*>(__builtin_frame_address(0));
+  char* floor = native_stack_floor();
+  size_t avail = here > floor ? static_cast<size_t>(here - floor) : 0;
+  if (avail >= need || !im.ensure_stack(need)) {
+    im.run_body(p, o, r);
+    return r;
   }
+  im.job_prog = &p;
+  im.job_opts = &o;
+  im.job_result = &r;
+  im.job_error = nullptr;
+  getcontext(&im.callee);
+  im.callee.uc_stack.ss_sp = im.stack;
+  im.callee.uc_stack.ss_size = im.stack_size;
+  im.callee.uc_link = nullptr;
+  auto addr = reinterpret_cast<uintptr_t>(&im);
+  makecontext(&im.callee, reinterpret_cast<void (*)()>(&evaluator_impl::entry), 2,
+              static_cast<unsigned>(addr & 0xffffffffu), static_cast<unsigned>(addr >> 32));
+#if defined(TATARA_ASAN)
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, im.stack, im.stack_size);
+#endif
+  swapcontext(&im.caller, &im.callee);
+#if defined(TATARA_ASAN)
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+  if (im.job_error) std::rethrow_exception(im.job_error);
   return r;
 }
 

@@ -49,6 +49,12 @@ struct depth_guard {
 
 }  // namespace
 
+char* exchange_native_stack_floor(char* floor) {
+  char* old = tl_stack_floor;
+  tl_stack_floor = floor;
+  return old;
+}
+
 char* native_stack_floor() {
   if (!tl_stack_floor) tl_stack_floor = compute_stack_floor();
   return tl_stack_floor;

@@ -236,6 +236,9 @@ void install_misc_natives(native_registry& r);    ///< gensym, structured errors
 void check_native_stack();
 /// Lowest safe native stack address of the calling thread.
 char* native_stack_floor();
+/// Replace the calling thread's stack floor (when switching to another stack); returns
+/// the previous value (nullptr = not computed yet).
+char* exchange_native_stack_floor(char* floor);
 /// Apply a procedure (non-tail). Counts fuel/depth.
 value apply_proc(eval_state& st, value proc, const value* args, size_t n, const src_span* call);
 /// Run a 0-parameter top-level code block.

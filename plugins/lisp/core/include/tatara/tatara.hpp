@@ -28,6 +28,10 @@ struct limits {
   uint32_t max_depth = 10'000;          ///< nested non-tail calls; beyond -> :stack-overflow
   size_t memory_bytes = 256u << 20;     ///< bytes allocated by the evaluation
   uint32_t wall_clock_ms = 10'000;      ///< milliseconds of wall-clock time
+  /// Bytes of native stack for the evaluation; 0 = enough for max_depth (capped at
+  /// 256 MiB). When the calling thread's stack is smaller, the evaluator runs the
+  /// program on a private stack of this size. Exhausting it raises :stack-overflow.
+  size_t native_stack_bytes = 0;
 };
 
 /// Where display/print/println write. Called on the evaluating thread.
