@@ -501,6 +501,7 @@ struct runtime::impl {
     asio::strand<asio::io_context::executor_type> bus_strand{asio::make_strand(io)};
     std::mutex bus_m;
     std::vector<std::shared_ptr<subscriber>> subscribers;
+    std::atomic<size_t> subscriber_count{0};  // publish() skips the post when 0
 
     // names for runs read back
     mutable std::mutex names_m;
@@ -527,6 +528,7 @@ struct runtime::impl {
     std::condition_variable serve_cv;
 
     // stats
+    std::atomic<int64_t> scheduled_count{0};
     std::atomic<uint64_t> ticks_ok{0}, ticks_failed{0}, ticks_forced{0}, runs_committed{0}, skipped_slots{0};
     uint64_t commits_at_start = 0;
     std::unique_ptr<lateness_ring> lateness = std::make_unique<lateness_ring>();
@@ -569,6 +571,7 @@ struct runtime::impl {
 
     // ---- bus ----
     void publish(std::shared_ptr<const run> r) {
+        if (subscriber_count.load(std::memory_order_relaxed) == 0) return;
         asio::post(bus_strand, [this, r = std::move(r)] {
             std::vector<std::shared_ptr<subscriber>> subs;
             {
@@ -629,6 +632,16 @@ struct runtime::impl {
             if (ec) return;
             if (auto sp = weak.lock()) asio::post(sp->strand, [this, sp, tok] { on_due(sp, tok); });
         });
+    }
+
+    /// Flips a slot's scheduled flag, keeping the count for stats() (strand).
+    void set_scheduled(slot& s, bool on) {
+        if (s.scheduled == on) return;
+        s.scheduled = on;
+        if (on)
+            scheduled_count.fetch_add(1, std::memory_order_relaxed);
+        else
+            scheduled_count.fetch_sub(1, std::memory_order_relaxed);
     }
 
     void disarm(slot& s) {
@@ -852,7 +865,7 @@ struct runtime::impl {
             const bool want = rec.enabled && serving.load() && !stopping.load();
             if (!want) {
                 if (s->scheduled) {
-                    s->scheduled = false;
+                    set_scheduled(*s, false);
                     s->due_pending = false;
                     disarm(*s);
                     logger()->info("vigy {} unscheduled (disabled)", rec.name);
@@ -863,7 +876,7 @@ struct runtime::impl {
                                  old.interval_ms != rec.interval_ms || old.limits != rec.limits ||
                                  old.kind != rec.kind;
             if (!changed) return;
-            s->scheduled = true;
+            set_scheduled(*s, true);
             s->failures = 0;
             logger()->info("vigy {} scheduled every {} ms (revision {})", rec.name, rec.interval_ms, rec.revision);
             arm(s, steady::now());  // first tick right away
@@ -881,7 +894,7 @@ struct runtime::impl {
         }
         asio::post(s->strand, [this, s] {
             s->removed = true;
-            s->scheduled = false;
+            set_scheduled(*s, false);
             s->due_pending = false;
             disarm(*s);
             s->kv.reset();
@@ -1247,10 +1260,23 @@ std::vector<run> runtime::runs_since(int64_t since_ms, size_t limit,
             impl_->remember_name(rec.id, rec.name);
             id = rec.id;
         }
-        // Walk the cursor in pages; runs are committed roughly in start order.
+        // Runs commit in roughly start order (a run commits within moments of its start):
+        // binary-search the seq cursor for the first run started after since - 60 s, then
+        // walk the cursor in pages, keeping the exact matches.
         std::vector<run> out;
-        int64_t cursor = 0;
         const std::string since = format_rfc3339_ms(since_ms);
+        const std::string early = format_rfc3339_ms(since_ms - 60'000);
+        int64_t lo = 0;
+        int64_t hi = impl_->db->last_seq();
+        while (lo < hi) {
+            const int64_t mid = lo + (hi - lo) / 2;
+            auto probe = impl_->db->runs_after(mid, {}, 1);
+            if (probe.empty() || probe.front().started_at >= early)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        int64_t cursor = lo;
         for (;;) {
             auto page = impl_->db->runs_after(cursor, id, 2000);
             if (page.empty()) break;
@@ -1431,6 +1457,7 @@ subscription runtime::subscribe(std::function<void(const run&)> callback) {
     {
         std::lock_guard lk(impl_->bus_m);
         impl_->subscribers.push_back(s);
+        impl_->subscriber_count = impl_->subscribers.size();
     }
     impl* p = impl_.get();
     return subscription([p, s] {
@@ -1441,6 +1468,7 @@ subscription runtime::subscribe(std::function<void(const run&)> callback) {
         std::lock_guard lk(p->bus_m);
         auto& v = p->subscribers;
         v.erase(std::remove(v.begin(), v.end(), s), v.end());
+        p->subscriber_count = v.size();
     });
 }
 
@@ -1512,12 +1540,21 @@ void runtime::stop() {
         std::lock_guard sk(p.sched_m);
         for (auto& [id, s] : p.slots) all.push_back(s);
     }
-    for (auto& s : all) {
-        asio::post(s->strand, [&p, s] {
-            s->scheduled = false;
-            s->due_pending = false;
-            p.disarm(*s);
-        });
+    {
+        // Unschedule every slot on its strand, and wait until all of them did.
+        std::atomic<size_t> left{all.size()};
+        std::promise<void> unscheduled;
+        auto done = unscheduled.get_future();
+        if (all.empty()) unscheduled.set_value();
+        for (auto& s : all) {
+            asio::post(s->strand, [&p, s, &left, &unscheduled] {
+                p.set_scheduled(*s, false);
+                s->due_pending = false;
+                p.disarm(*s);
+                if (left.fetch_sub(1) == 1) unscheduled.set_value();
+            });
+        }
+        done.wait();
     }
     {
         std::unique_lock ik(p.inflight_m);
@@ -1599,10 +1636,7 @@ std::optional<scheduler_info> runtime::scheduler() const {
 runtime_stats runtime::stats() const {
     auto& p = *impl_;
     runtime_stats st;
-    {
-        std::lock_guard sk(p.sched_m);
-        st.scheduled = p.slots.size();
-    }
+    st.scheduled = static_cast<size_t>(std::max<int64_t>(0, p.scheduled_count.load()));
     st.ticks_ok = p.ticks_ok.load();
     st.ticks_failed = p.ticks_failed.load();
     st.ticks_forced = p.ticks_forced.load();

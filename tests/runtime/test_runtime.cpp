@@ -131,7 +131,10 @@ TEST_CASE("first tick comes right away, then fixed rate without drift", "[runtim
     rt->start();
     rt->register_or_update(fx_spec("rate", 100));
     REQUIRE(c.wait_for("rate", 21, 5s));
+    CHECK(rt->stats().scheduled == 1);
+    CHECK(rt->scheduled() == std::vector<std::string>{"rate"});
     rt->stop();
+    CHECK(rt->stats().scheduled == 0);
     auto runs = c.of("rate");
     REQUIRE(runs.size() >= 21);
     CHECK(runs[0].started_ms - t0 < 60);  // first tick immediately
