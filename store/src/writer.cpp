@@ -32,6 +32,7 @@ public:
         sql_ = open_session(path_, options.busy_timeout_ms);
         applier_ = std::make_unique<commit_applier>(*sql_);
         thread_ = std::thread([this] { run(); });
+        writer_thread_id_ = thread_.get_id();
     }
 
     ~writer_impl() override { stop(); }
@@ -40,7 +41,9 @@ public:
         validate_commit(commit);
         {
             std::unique_lock lock(mu_);
-            space_cv_.wait(lock, [&] { return queue_.size() < options_.max_queued || stopping_; });
+            // A callback resubmitting from the writer thread must not wait for that same thread.
+            if (std::this_thread::get_id() != writer_thread_id_)
+                space_cv_.wait(lock, [&] { return queue_.size() < options_.max_queued || stopping_; });
             if (stopping_) throw error(error_code::io, "writer stopped");
             queue_.push_back(item{std::move(commit), std::move(done)});
             ++stats_.submitted;
@@ -223,6 +226,7 @@ private:
 
     std::mutex join_mu_;
     std::thread thread_;
+    std::thread::id writer_thread_id_;
 };
 
 }  // namespace

@@ -216,3 +216,20 @@ TEST_CASE("commit_now reports a commit failing part-way and leaves nothing of it
     CHECK(gone.code == error_code::not_found);
     CHECK_THAT(gone.error, Catch::Contains("not found"));
 }
+
+TEST_CASE("a completion callback may resubmit even when the queue is full", "[store]") {
+    temp_dir dir;
+    auto o = opts(dir.db());
+    o.writer.max_queued = 1;
+    store s(o);
+    const auto v = s.register_or_update(spec("chain")).vigy;
+    std::atomic<int> done{0};
+    std::function<void(const commit_result&)> again = [&](const commit_result&) {
+        if (++done < 50) s.writer().submit(commit_for(v.id), again);
+    };
+    for (int i = 0; i < 5; ++i) s.writer().submit(commit_for(v.id), again);
+    for (int i = 0; i < 200 && done < 54; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    s.writer().flush();
+    CHECK(done >= 54);
+    CHECK(s.count_runs(v.id) == done.load());
+}

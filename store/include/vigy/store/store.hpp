@@ -352,7 +352,8 @@ struct writer_stats {
 
 /// Completion callback: called once per submitted commit on the writer thread, after the
 /// transaction containing it committed (or failed). Must be quick and must not throw
-/// (exceptions are swallowed) and must not call flush()/stop() of this writer.
+/// (exceptions are swallowed) and must not call flush()/stop() of this writer. It may
+/// submit() again (from the writer thread, submit never blocks on a full queue).
 using commit_callback = std::function<void(const commit_result&)>;
 
 /// The single writer: one thread owning one write session that group-commits queued
