@@ -168,3 +168,35 @@ TEST_CASE("pattern helpers report misuse through the calls they make", "[lisp][s
       {"(visit (make-visitor) 5)", "type-mismatch"},
   });
 }
+
+TEST_CASE("a reconciler-style program combines records, match, state machines and maps",
+          "[lisp][stdlib]") {
+  const std::string program =
+      "(define-record pod (name phase restarts))\n"
+      "(define pods (list (make-pod \"a\" :running 0) (make-pod \"b\" :failed 3) (make-pod \"c\" :pending 0) (make-pod \"d\" :failed 1)))\n"
+      "(define (classify p)\n"
+      "  (match (list (pod-phase p) (pod-restarts p))\n"
+      "    ((:running _) :ok)\n"
+      "    ((:failed (? (lambda (n) (> n 2)))) :crashloop)\n"
+      "    ((:failed _) :retry)\n"
+      "    (_ :wait)))\n"
+      "(defsm rollout :initial :idle\n"
+      "  :transitions '((:idle :start :progressing) (:progressing :done :complete) (:progressing :fail :degraded)))\n"
+      "(define summary (frequencies (map classify pods)))\n"
+      "(define actions\n"
+      "  (->> pods\n"
+      "       (filter (lambda (p) (equal? (pod-phase p) :failed)))\n"
+      "       (sort-by (lambda (a b) (compare (pod-restarts a) (pod-restarts b))))\n"
+      "       (map (lambda (p) (list :restart (pod-name p))))))\n"
+      "(sm-send rollout :start)\n"
+      "(sm-send rollout (if (hash-map-has? summary :crashloop) :fail :done))\n"
+      "(define n 0)\n"
+      "(dotimes (i 1000) (set! n (+ n (case (modulo i 3) ((0) 1) ((1) 2) (else 0)))))\n"
+      "(println summary)\n"
+      "(println actions)\n"
+      "(list (sm-current rollout) (sm-history rollout) n (get-in (hash-map :s summary) (list :s :retry)))\n";
+  CHECK(run_ok(program) ==
+        "{:ok 1, :crashloop 1, :wait 1, :retry 1}\n"
+        "((:restart \"d\") (:restart \"b\"))\n"
+        "(:degraded (:degraded :progressing :idle) 1000 1)");
+}
