@@ -207,7 +207,11 @@ constexpr size_t k_stack_per_level = 8192;  // ASan frames are several times lar
 constexpr size_t k_stack_per_level = 2048;  // measured 450-650 bytes for simple recursion
 #endif
 constexpr size_t k_stack_margin = 1u << 20;
+#if defined(TATARA_ASAN)
+constexpr size_t k_max_private_stack = size_t(64) << 20;  // ASan aborts on larger fiber stacks
+#else
 constexpr size_t k_max_private_stack = size_t(256) << 20;  // beyond: native guard raises
+#endif
 
 struct evaluator_impl {
   heap hp{false};
@@ -324,9 +328,9 @@ eval_result evaluator::run(const program& p, const eval_options& o) {
   eval_result r;
   // Run on this thread when its stack can hold max_depth levels, else on a private stack.
   size_t depth = o.lim.max_depth ? o.lim.max_depth : 10000;
-  size_t need = o.lim.native_stack_bytes
-                    ? std::max(o.lim.native_stack_bytes, 4 * k_stack_margin)
-                    : std::min(depth * k_stack_per_level + 2 * k_stack_margin, k_max_private_stack);
+  size_t need = o.lim.native_stack_bytes ? std::max(o.lim.native_stack_bytes, 4 * k_stack_margin)
+                                         : depth * k_stack_per_level + 2 * k_stack_margin;
+  need = std::min(need, k_max_private_stack);
   char* here = static_cast<char*>(__builtin_frame_address(0));
   char* floor = native_stack_floor();
   size_t avail = here > floor ? static_cast<size_t>(here - floor) : 0;
