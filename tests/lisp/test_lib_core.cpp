@@ -175,3 +175,11 @@ TEST_CASE("combinators report misuse through the calls they make", "[lisp][stdli
       {"(concat 5)", "type-mismatch"},
   });
 }
+
+TEST_CASE("range near the integer limits walks like the reference", "[lisp][stdlib]") {
+  CHECK(run_ok("(length (range -9000000000000000000 9000000000000000000 1000000000000000000))") == "18");
+  CHECK(run_ok("(range 9223372036854775805 9223372036854775807)") ==
+        "(9223372036854775805 9223372036854775806)");
+  // The next element past the last one overflows: deviation 2 makes that an error.
+  CHECK(run_err("(range 9223372036854775800 9223372036854775807 3)") == "integer-overflow");
+}
