@@ -112,6 +112,40 @@ TEST_CASE("a list-building memory bomb hits the memory limit", "[lisp][limits]")
   CHECK(o.kind == "memory");
 }
 
+TEST_CASE("output and runtime eval count against the memory limit", "[lisp][limits]") {
+  tatara::limits lim;
+  lim.memory_bytes = 1u << 20;
+  lim.fuel = 0;
+  CHECK(run("(define (spam) (display \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\") (spam)) (spam)", lim).kind == "memory");
+  CHECK(run("(define (ev-loop n) (eval '(+ 1 2)) (ev-loop (+ n 1))) (ev-loop 0)", lim).kind == "memory");
+}
+
+TEST_CASE("printing very deep data from a small-stack thread does not crash", "[lisp][limits]") {
+  tatara::evaluator e;
+  auto c = tatara::compile("(define (mk n acc) (if (= n 0) acc (mk (- n 1) (list acc)))) (mk 9000 1)", "p");
+  auto r = e.run(*c.prog);
+  REQUIRE(r.ok);
+  std::string printed;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256u << 10);
+  struct job {
+    tatara::value v;
+    std::string out;
+  } j{r.result, {}};
+  pthread_t th;
+  auto body = [](void* p) -> void* {
+    auto* jb = static_cast<job*>(p);
+    jb->out = tatara::to_display_string(jb->v);
+    return nullptr;
+  };
+  REQUIRE(pthread_create(&th, &attr, body, &j) == 0);
+  pthread_join(th, nullptr);
+  pthread_attr_destroy(&attr);
+  CHECK(j.out.rfind("((((", 0) == 0);
+  CHECK(j.out.find("...") != std::string::npos);
+}
+
 TEST_CASE("definitions never leak between evaluations of one compiled program", "[lisp][limits]") {
   auto c = tatara::compile("(define before (try counter (catch (e) 'unbound))) (define counter 1) "
                            "(define + -) (list before (+ 10 1))",

@@ -884,7 +884,11 @@ const lambda_code* compiler::compile_toplevel(const syntax* form, std::string& e
   lambda_code* top = prog.code.make_lambda();
   fn_ctx fn{nullptr, top, 0};
   scope root{nullptr, &fn, {}, true};
-  top->body = ci.compile(expanded, &root, false);
+  try {
+    top->body = ci.compile(expanded, &root, false);
+  } catch (const lisp_error& e) {  // e.g. native stack exhausted by absurd nesting
+    return raise_code(e);
+  }
   top->nslots = fn.nslots;
   return top;
 }

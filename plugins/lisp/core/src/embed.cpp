@@ -190,7 +190,14 @@ compile_result compile(std::string_view source, std::string_view source_name,
   for (const syntax* form : forms) {
     toplevel_form tf;
     tf.span = form->span;
-    tf.code = c.compile_toplevel(form, tf.expansion_output);
+    try {
+      tf.code = c.compile_toplevel(form, tf.expansion_output);
+    } catch (const std::exception& e) {
+      compile_result bad;
+      src_span at = form->span;
+      bad.error = make_diag(*p, p->src.get(), at, at, "internal", std::string("compile failed: ") + e.what());
+      return bad;
+    }
     p->forms.push_back(std::move(tf));
   }
   p->consts.set_limit(0);
@@ -322,6 +329,7 @@ eval_result evaluator::run(const program& p, const eval_options& o) {
   st.capture = nullptr;
   st.host = o.host_ctx;
   st.gensym = 0;
+  st.output_bytes = 0;
   im.globals.assign(p.initial_globals.begin(), p.initial_globals.end());
   st.globals = im.globals.data();
 

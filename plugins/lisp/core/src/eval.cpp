@@ -204,6 +204,8 @@ value eval_runtime(eval_state& st, frame* f, value form, const scope_snapshot* s
   st.runtime.push_back(std::move(rt));
   const syntax* s = value_to_syntax(r.syn, form, "eval", sp);
   const lambda_code* code = compiler::compile_eval(st, s, snap, r);
+  // Runtime-compiled code lives until the evaluation ends: charge it to the memory limit.
+  st.hp->alloc(r.syn.size() * sizeof(syntax) + r.code.size() * 96);
   frame* fr = heap_frame(st, code, f);
   init_frame(st, fr, code, nullptr, 0);
   return code->body->eval(st, fr);
@@ -215,6 +217,7 @@ value macroexpand_runtime(eval_state& st, value form, bool once, const src_span&
   st.runtime.push_back(std::move(rt));
   const syntax* s = value_to_syntax(r.syn, form, once ? "macroexpand-1" : "macroexpand", sp);
   const syntax* e = compiler::expand(st, *st.prog, s, once, r.syn, r.code, r.snapshots);
+  st.hp->alloc(r.syn.size() * sizeof(syntax) + r.code.size() * 96);
   return syntax_to_value(st.ctx, e);
 }
 
@@ -284,6 +287,12 @@ value eval_ctx::force(value v) {
 }
 
 void eval_ctx::write(std::string_view text) {
+  // Output is buffered by sinks, so it counts against the memory limit too.
+  st_->output_bytes += text.size();
+  size_t limit = heap_->limit();
+  if (limit && st_->output_bytes > limit)
+    throw limit_error(limit_kind::memory, "memory limit exceeded: more than " + std::to_string(limit) +
+                                              " bytes of output");
   if (st_->capture)
     st_->capture->append(text);
   else if (st_->out)

@@ -42,6 +42,7 @@ class syntax_pool {
     s->span = span;
     return s;
   }
+  size_t size() const { return nodes_.size(); }
 
  private:
   std::deque<syntax> nodes_;
@@ -100,6 +101,7 @@ class code_pool {
     lambdas_.push_back(std::make_unique<lambda_code>());
     return lambdas_.back().get();
   }
+  size_t size() const { return nodes_.size() + lambdas_.size(); }
 
  private:
   std::vector<std::unique_ptr<node>> nodes_;
@@ -205,6 +207,7 @@ struct eval_state {
   std::vector<value> tail_args;
 
   uint64_t gensym = 0;
+  size_t output_bytes = 0;
   std::unordered_map<std::string, value> dyn_globals;  ///< globals created by runtime eval
   std::vector<std::unique_ptr<runtime_code>> runtime;
 

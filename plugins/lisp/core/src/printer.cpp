@@ -50,7 +50,8 @@ void print_list_items(std::string& out, std::span<const value> xs, int depth) {
 }
 
 void print_rec(std::string& out, value v, int depth) {
-  if (depth > k_max_print_depth) {
+  if (depth > k_max_print_depth ||
+      (depth > 64 && static_cast<char*>(__builtin_frame_address(0)) < native_stack_floor())) {
     out += "...";
     return;
   }
