@@ -165,7 +165,7 @@ void print_human_tick(std::ostream& out, const host::tick_context& t, const tick
         kv += "-" + k;
     }
     line("kv         ", kv);
-    if (!t.output().empty()) line("output     ", one_line(t.output(), 200));
+    if (t.output() != "()" && t.output() != "nil") line("output     ", one_line(t.output(), 200));
 }
 
 // ---- the command ---------------------------------------------------------------------------

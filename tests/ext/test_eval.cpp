@@ -212,3 +212,122 @@ TEST_CASE("eval usage errors", "[ext][eval]") {
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("error: unknown reconciler kind \"no-such-kind\"") == 0);
 }
+
+// ---- with the lisp reconciler and the examples ------------------------------------------------
+
+TEST_CASE("lisp: eval once prints the last value; errors carry line:column and a caret", "[ext][eval][lisp]") {
+    run_result r = run_vigy({"eval", "-e", "(vigy-incr \"n\" 41) (+ 1 2)"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "3\n");
+    r = run_vigy({"eval", "--each", "-e", "(+ 1 2)\n(vigy-incr \"n\" 5)"});
+    CHECK(r.out == "3\n5\n");
+    r = run_vigy({"eval", "-e", "(+ 1\n (foo 2))"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("error: <expr>:2:3: unbound symbol: foo") != std::string::npos);
+    CHECK(r.err.find("   |   ^") != std::string::npos);
+    r = run_vigy({"eval", "-e", "(vigy-condition \"Ready\" \"maybe\")"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("vigy-condition: argument 2 (status) must be true, false or unknown, got \"maybe\"") !=
+          std::string::npos);
+}
+
+TEST_CASE("lisp: a custom extension plugin's intrinsic is callable from a program", "[ext][eval][lisp]") {
+    run_result r = run_vigy({"--plugin-dir", fixture_dir, "eval", "-e", "(test-greet (string (test-double 21)))"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "\"hello, 42\"\n");
+}
+
+TEST_CASE("lisp: hello-vigy logs and emits one noop per tick", "[ext][eval][lisp]") {
+    run_result r = run_vigy({"eval", examples + "/hello-vigy.tatara", "--ticks", "3", "--start-ms", "5000", "-o",
+                             "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    value doc = parse(r);
+    const auto& ticks = at(doc, "ticks").items();
+    REQUIRE(ticks.size() == 3);
+    for (size_t i = 0; i < ticks.size(); ++i) {
+        CHECK(at(ticks[i], "actions").to_json() == R"([{"kind":"noop","result":"ok"}])");
+        std::string expected = "hello from tick " + std::to_string(i + 1) + " at " + std::to_string(5000 + 1000 * i) +
+                               " ms";
+        CHECK(at(ticks[i], "log").to_json() == R"([{"level":"info","message":")" + expected + R"("}])");
+    }
+}
+
+TEST_CASE("lisp: tear-mirror converges over 20 ticks with a heartbeat on ticks 10 and 20", "[ext][eval][lisp]") {
+    run_result r = run_vigy({"eval", examples + "/tear-mirror.tatara", "--ticks", "20", "-o", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    value doc = parse(r);
+    const auto& ticks = at(doc, "ticks").items();
+    REQUIRE(ticks.size() == 20);
+    for (const value& t : ticks) {
+        INFO("tick " << at(t, "index").as_int());
+        CHECK(at(t, "result").text() == "ok");
+        bool heartbeat = false;
+        for (const value& e : at(t, "events").items()) heartbeat = heartbeat || at(e, "reason").text() == "Heartbeat";
+        int64_t index = at(t, "index").as_int();
+        CHECK(heartbeat == (index == 10 || index == 20));
+    }
+    // converged: the flag is set and Ready is true, both at the end and on the last tick
+    const value& kv = at(doc, "kv");
+    CHECK(at(kv, "__converged::in_sync") == value::boolean(true));
+    CHECK(at(kv, "daemon_session_count") == at(kv, "embed_session_count"));
+    bool ready = false;
+    for (const value& c : at(doc, "conditions").items())
+        if (at(c, "name").text() == "Ready") ready = at(c, "status").text() == "true";
+    CHECK(ready);
+    bool ready_last = false;
+    for (const value& c : at(ticks[19], "conditions").items())
+        if (at(c, "name").text() == "Ready") ready_last = at(c, "status").text() == "true";
+    CHECK(ready_last);
+    CHECK(at(at(ticks[19], "trace"), "in_sync") == value::boolean(true));
+    // it took real work to get there: pulls first, then noops once in sync
+    CHECK(at(at(ticks[0], "actions").items().at(0), "kind").text() == "pull");
+    CHECK(at(at(ticks[19], "actions").items().at(0), "kind").text() == "defer");  // rate limited between windows
+}
+
+TEST_CASE("lisp: tmux-sessions converges a private tmux server to the desired sessions", "[ext][eval][lisp][mado]") {
+    char tmpl[] = "/tmp/vigy-tmux-example-XXXXXX";
+    std::filesystem::path dir = ::mkdtemp(tmpl);
+    const std::string socket = (dir / "sock").string();
+    ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
+    struct cleanup {
+        std::filesystem::path dir;
+        std::string socket;
+        ~cleanup() {
+            (void)std::system(("tmux -S '" + socket + "' kill-server >/dev/null 2>&1").c_str());
+            ::unsetenv("VIGY_MADO_TMUX_SOCKET");
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } guard{dir, socket};
+    // a session the vigy did not create, and one it created earlier but no longer wants
+    REQUIRE(std::system(("tmux -S '" + socket + "' new-session -d -s unrelated").c_str()) == 0);
+    REQUIRE(std::system(("tmux -S '" + socket + "' new-session -d -s retired").c_str()) == 0);
+
+    run_result r = run_vigy({"eval", examples + "/tmux-sessions.tatara", "--ticks", "3", "-o", "json", "--kv",
+                             R"(desired_sessions=["web","worker","db"])", "--kv", R"(managed_sessions=["retired"])"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    value doc = parse(r);
+    const auto& ticks = at(doc, "ticks").items();
+    REQUIRE(ticks.size() == 3);
+    CHECK(at(ticks[0], "actions").to_json() ==
+          R"([{"kind":"create","payload":{"session":"web"}},{"kind":"create","payload":{"session":"worker"}},)"
+          R"({"kind":"create","payload":{"session":"db"}},{"kind":"delete","payload":{"session":"retired"}}])");
+    CHECK(at(ticks[2], "actions").to_json() == R"([{"kind":"noop","result":"ok"}])");
+    CHECK(at(at(ticks[2], "conditions").items().at(0), "status").text() == "true");
+    CHECK(at(at(doc, "kv"), "__converged::sessions") == value::boolean(true));
+
+    // the server itself, listed independently of the plugin
+    FILE* p = ::popen(("tmux -S '" + socket + "' list-sessions -F '#{session_name}' | sort").c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string listed;
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, p)) listed += buf;
+    ::pclose(p);
+    CHECK(listed == "db\nunrelated\nweb\nworker\n");
+}
