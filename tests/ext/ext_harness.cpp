@@ -1,6 +1,10 @@
 // ext_harness.cpp — see ext_harness.hpp.
 #include "ext_harness.hpp"
 
+#ifdef VIGY_EXT_HAVE_REGISTRY
+#include "vigy/host/registry.hpp"
+#endif
+
 #include <dlfcn.h>
 
 #include <cstring>
@@ -10,6 +14,7 @@ namespace vigy::test {
 
 namespace {
 
+#ifndef VIGY_EXT_HAVE_REGISTRY
 void host_log(void*, int32_t, vigy_str) {}
 const void* host_get_extension(void*, const char*) { return nullptr; }
 
@@ -24,6 +29,7 @@ const vigy_host_api* test_host_api() {
     }();
     return &api;
 }
+#endif
 
 struct error_capture {
     std::string message;
@@ -33,7 +39,32 @@ struct error_capture {
 
 }  // namespace
 
+harness::~harness() = default;
+harness::harness(harness&&) noexcept = default;
+
 harness::harness(const std::vector<std::string>& files) {
+#ifdef VIGY_EXT_HAVE_REGISTRY
+    registry_ = std::make_unique<host::registry>();
+    for (const std::string& f : files) {
+        std::string path = std::string(VIGY_EXT_PLUGIN_DIR) + "/" + f;
+        if (!registry_->load_file(path))
+            throw std::runtime_error("registry refused " + path + ": " +
+                                     (registry_->skipped().empty() ? "already loaded"
+                                                                   : registry_->skipped().back().message));
+    }
+    for (const host::loaded_plugin& p : registry_->plugins()) {
+        plugin_ids_.push_back(p.id);
+        for (const host::extension_info& e : p.extensions) pack_names_.push_back(e.name);
+    }
+    vigy_registrar reg{sizeof(vigy_registrar), 0, this,
+                       [](void* ctx, const vigy_intrinsic* in, vigy_error*) -> vigy_status {
+                           auto* self = static_cast<harness*>(ctx);
+                           return self->intrinsics_.emplace(in->name, *in).second ? VIGY_OK : VIGY_ALREADY_EXISTS;
+                       }};
+    error_capture ec;
+    if (registry_->install_intrinsics(reg, &ec.err) != VIGY_OK)
+        throw std::runtime_error("install_intrinsics: " + ec.message);
+#else
     for (const std::string& f : files) {
         std::string path = std::string(VIGY_EXT_PLUGIN_DIR) + "/" + f;
         void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // never closed: unload only at exit
@@ -58,6 +89,7 @@ harness::harness(const std::vector<std::string>& files) {
             }
         }
     }
+#endif
 }
 
 harness harness::standard() {

@@ -1,6 +1,8 @@
-// ext_harness.hpp — loads extension plugins (.so, dlopen + vigy_plugin_entry,
-// the same path the host's loader takes) and calls their intrinsics against a
-// real tick_context and arena, checking arity like a language runtime does.
+// ext_harness.hpp — loads extension plugins (.so) through the host's real
+// plugin registry (host/registry.hpp; a plain dlopen + vigy_plugin_entry when
+// built without the host library), collects their intrinsics through a
+// vigy_registrar like a language runtime, and calls them against a real
+// tick_context and arena, checking arity first.
 #ifndef VIGY_TESTS_EXT_HARNESS_HPP
 #define VIGY_TESTS_EXT_HARNESS_HPP
 
@@ -9,8 +11,13 @@
 #include "vigy/plugin.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace vigy::host {
+class registry;
+}
 
 namespace vigy::test {
 
@@ -29,6 +36,8 @@ class harness {
 public:
     /// Loads <plugin dir>/<file> for each file (e.g. "vigy_ext_kv.so"); throws on failure.
     explicit harness(const std::vector<std::string>& files);
+    ~harness();
+    harness(harness&&) noexcept;
     /// Loads all six standard extensions.
     static harness standard();
 
@@ -43,6 +52,7 @@ public:
     call_result call(host::tick_context& tick, const std::string& name, const std::vector<value>& args = {});
 
 private:
+    std::unique_ptr<host::registry> registry_;  // null when loading by dlopen
     std::map<std::string, vigy_intrinsic> intrinsics_;
     std::vector<std::string> plugin_ids_;
     std::vector<std::string> pack_names_;
