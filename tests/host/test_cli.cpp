@@ -29,10 +29,10 @@ std::string slurp(const fs::path& p) {
 
 /// Runs `vigy <args>` with a clean plugin environment (no VIGY_PLUGIN_PATH,
 /// NO_COLOR=1). `args` is passed through the shell as is.
-run_result run_vigy(const std::string& args) {
+run_result run_vigy(const std::string& args, const fs::path& exe = vigy::test::vigy_exe()) {
     vigy::test::temp_dir dir;
     const fs::path out = dir.path() / "out", err = dir.path() / "err";
-    std::string cmd = "env -u VIGY_PLUGIN_PATH NO_COLOR=1 '" + vigy::test::vigy_exe().string() + "' " + args + " >'" +
+    std::string cmd = "env -u VIGY_PLUGIN_PATH NO_COLOR=1 '" + exe.string() + "' " + args + " >'" +
                       out.string() + "' 2>'" + err.string() + "'";
     int status = std::system(cmd.c_str());
     run_result r;
@@ -158,4 +158,22 @@ TEST_CASE("vigy --version and --help exit 0", "[host][cli]") {
     auto h = run_vigy("--help");
     CHECK(h.code == 0);
     CHECK_THAT(h.out, Catch::Contains("plugins") && Catch::Contains("--plugin-dir") && Catch::Contains("--db"));
+}
+
+TEST_CASE("an installed vigy finds its built-in plugins in <exe_dir>/../lib/vigy/plugins", "[host][cli]") {
+    vigy::test::temp_dir prefix;
+    fs::create_directories(prefix.path() / "bin");
+    fs::create_directories(prefix.path() / "lib" / "vigy" / "plugins");
+    fs::copy_file(vigy::test::vigy_exe(), prefix.path() / "bin" / "vigy");
+    fs::copy_file(vigy::test::fixture("a_good"), prefix.path() / "lib" / "vigy" / "plugins" / "a_good.so");
+    auto r = run_vigy("plugins list -o json", prefix.path() / "bin" / "vigy");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    rapidjson::Document d;
+    d.Parse(r.out.c_str());
+    REQUIRE_FALSE(d.HasParseError());
+    REQUIRE(d["plugins"].Size() == 1);  // the build tree's plugins are not consulted
+    CHECK(std::string(d["plugins"][0]["id"].GetString()) == "test.good");
+    CHECK_THAT(d["plugins"][0]["file"].GetString(), Catch::StartsWith(prefix.path().string() + "/bin/../lib/vigy/plugins/") ||
+                                                        Catch::StartsWith(prefix.path().string() + "/lib/vigy/plugins/"));
 }

@@ -15,12 +15,24 @@
 /// when they stay mapped until process exit (for sanitizers' stack traces).
 /// Destroy every reconciler (reconciler.hpp) before the registry.
 ///
+/// One registry per process: dlopen hands a second registry loading the same
+/// file the SAME library, so the plugin's globals are shared — its init runs
+/// again and it keeps the last host API it was given, and the first registry
+/// destroyed calls its shutdown while the other still uses it. Sequential
+/// registries (tests) are fine.
+///
 /// Threading: load_*() and add_static() must run on one control thread, not
 /// concurrently with any other use of the registry. Once loading is done the
 /// registry is immutable: every const member and every vigy_host_api slot may
 /// be called from any thread concurrently.
 ///
 /// Exceptions: only std::bad_alloc escapes; plugin failures become diagnostics.
+/// A C++ exception escaping a plugin's C functions (entry, init,
+/// get_extension, shutdown, create, tick) is caught at the call site. That
+/// works only when the plugin's frames have unwind tables (the default for C++
+/// with g++/clang); an exception crossing a frame built without them (C without
+/// -fexceptions, a noexcept function) calls std::terminate. Plugins run in the
+/// host process: a crash in one is a crash of the host.
 #ifndef VIGY_HOST_REGISTRY_HPP
 #define VIGY_HOST_REGISTRY_HPP
 
