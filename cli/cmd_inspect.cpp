@@ -133,7 +133,9 @@ int run_inspect(context& ctx, const inspect_options& o) {
     row("Labels", v.labels.empty() ? st.dim("none") : labels_text(v.labels));
     row("Limits", "fuel " + limit_text(v.limits.fuel, d.fuel, "") + ", wall " +
                       limit_text(v.limits.wall_ms, d.wall_ms, "ms") + ", memory " +
-                      limit_text(v.limits.memory_bytes, d.memory_bytes, " bytes") + ", depth " +
+                      (v.limits.memory_bytes ? human_bytes(v.limits.memory_bytes)
+                                             : human_bytes(d.memory_bytes) + " (default)") +
+                      ", depth " +
                       limit_text(v.limits.max_depth, d.max_depth, ""));
     row("Created", rfc3339_ms(v.created_ms) + " (" + human_age(now - v.created_ms) + " ago)");
     row("Updated", rfc3339_ms(v.updated_ms) + " (" + human_age(now - v.updated_ms) + " ago)");

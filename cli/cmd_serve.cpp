@@ -27,17 +27,37 @@ struct serve_options {
 };
 
 /// Serialised, flushed line output shared by the main thread and run callbacks.
+/// Lines from callbacks (`later`) are held back until release(), so the header
+/// printed after start() comes first.
 class line_out {
 public:
     void put(const std::string& line) {
         std::lock_guard lock(mu_);
+        write(line);
+    }
+    void later(const std::string& line) {
+        std::lock_guard lock(mu_);
+        if (held_)
+            pending_.push_back(line);
+        else
+            write(line);
+    }
+    void release() {
+        std::lock_guard lock(mu_);
+        held_ = false;
+        for (const auto& l : pending_) write(l);
+        pending_.clear();
+    }
+
+private:
+    static void write(const std::string& line) {
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fputc('\n', stdout);
         std::fflush(stdout);
     }
-
-private:
     std::mutex mu_;
+    bool held_ = true;
+    std::vector<std::string> pending_;
 };
 
 std::string json_str(std::string_view s) { return json_quote(s); }
@@ -54,33 +74,21 @@ int run_serve(context& ctx, const serve_options& o) {
     line_out out;
     const long pid = static_cast<long>(::getpid());
 
-    // what was loaded
     const auto& reg = rt->plugins();
-    for (const auto& d : reg.skipped()) std::cerr << "warning: " << d.message << "\n";
-    if (!json) {
-        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ")");
-        if (reg.plugins().empty()) out.put(st.yellow("no plugins loaded: nothing can tick (see vigy plugins list)"));
-        for (const auto& p : reg.plugins()) {
-            std::string kinds, exts;
-            for (const auto& k : p.kinds) kinds += (kinds.empty() ? "" : ", ") + k.kind;
-            for (const auto& e : p.extensions) exts += (exts.empty() ? "" : ", ") + e.name;
-            std::string line = "plugin " + st.bold(p.id) + " " + p.version;
-            if (!kinds.empty()) line += "  kinds: " + kinds;
-            if (!exts.empty()) line += "  extensions: " + exts;
-            out.put(line);
-        }
-    }
-
     std::atomic<uint64_t> n_ok{0}, n_failed{0};
     std::size_t name_width = 8;
-    for (const auto& v : rt->list()) name_width = std::max(name_width, v.name.size());
+    try {
+        for (const auto& v : rt->list()) name_width = std::max(name_width, v.name.size());
+    } catch (const std::exception& e) {
+        rethrow_as_command_error(e, db);
+    }
     name_width = std::min<std::size_t>(name_width, 24);
     auto sub = rt->subscribe([&](const host::run& r) {
         (r.result == host::run_result::ok ? n_ok : n_failed)++;
         if (json)
-            out.put("{\"event\":\"run\",\"run\":" + run_json(r) + "}");
+            out.later("{\"event\":\"run\",\"run\":" + run_json(r) + "}");
         else
-            out.put(run_line(r, st, name_width));
+            out.later(run_line(r, st, name_width));
     });
 
     try {
@@ -96,6 +104,22 @@ int run_serve(context& ctx, const serve_options& o) {
     } catch (const std::exception& e) {
         sub.reset();
         rethrow_as_command_error(e, db);
+    }
+
+    // what was loaded
+    for (const auto& d : reg.skipped()) std::cerr << "warning: " << d.message << "\n";
+    if (!json) {
+        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ")");
+        if (reg.plugins().empty()) out.put(st.yellow("no plugins loaded: nothing can tick (see vigy plugins list)"));
+        for (const auto& p : reg.plugins()) {
+            std::string kinds, exts;
+            for (const auto& k : p.kinds) kinds += (kinds.empty() ? "" : ", ") + k.kind;
+            for (const auto& e : p.extensions) exts += (exts.empty() ? "" : ", ") + e.name;
+            std::string line = "plugin " + st.bold(p.id) + " " + p.version;
+            if (!kinds.empty()) line += "  kinds: " + kinds;
+            if (!exts.empty()) line += "  extensions: " + exts;
+            out.put(line);
+        }
     }
 
     auto intervals = [&] {
@@ -154,6 +178,7 @@ int run_serve(context& ctx, const serve_options& o) {
             out.put(st.green("serving ") + db + " as pid " + std::to_string(pid) + " (ctrl-c to stop)");
         }
     }
+    out.release();
 
     int sig = 0;
     while ((sig = wait_for_stop_signal(250)) == 0) {

@@ -213,7 +213,6 @@ std::string pretty_json(std::string_view compact) {
     rapidjson::StringBuffer buf;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
     w.SetIndent(' ', 2);
-    w.SetFormatOptions(rapidjson::kFormatSingleLineArray);
     doc.Accept(w);
     return std::string(buf.GetString(), buf.GetSize());
 }
@@ -448,7 +447,9 @@ std::string actions_summary(std::string_view actions_json) {
 std::string human_duration_ms(int64_t started_ms, int64_t ended_ms, int64_t duration_us) {
     char buf[32];
     if (duration_us <= 0) duration_us = std::max<int64_t>(0, ended_ms - started_ms) * 1000;
-    if (duration_us < 10'000)
+    if (duration_us < 1000)
+        std::snprintf(buf, sizeof buf, "%lldus", static_cast<long long>(duration_us));
+    else if (duration_us < 10'000)
         std::snprintf(buf, sizeof buf, "%.1fms", static_cast<double>(duration_us) / 1000.0);
     else if (duration_us < 1'000'000)
         std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(duration_us / 1000));
@@ -493,6 +494,17 @@ std::string labels_text(const host::label_map& labels) {
         out += k + "=" + v;
     }
     return out;
+}
+
+std::string human_bytes(uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    uint64_t whole = bytes;
+    while (u < 4 && whole >= 1024 && whole % 1024 == 0) {
+        whole /= 1024;
+        ++u;
+    }
+    return std::to_string(whole) + units[u];
 }
 
 std::string yes_no(bool b, const style& st) { return b ? st.green("yes") : st.dim("no"); }

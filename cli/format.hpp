@@ -129,13 +129,15 @@ void print_json(std::ostream& out, const std::string& compact, bool one_line = f
 
 /// "no actions", "1 action: noop", "3 actions: pull, push, noop" from actions JSON.
 std::string actions_summary(std::string_view actions_json);
-/// Run duration for humans: "0.4ms", "12ms", "1.2s".
+/// Run duration for humans: "35us", "4.2ms", "12ms", "1.2s".
 std::string human_duration_ms(int64_t started_ms, int64_t ended_ms, int64_t duration_us);
 /// One line per run, as `tail` and `serve` print it:
 /// "<started RFC 3339>  <name>  <result>  <duration>  <actions>[  error: <error>]".
 std::string run_line(const host::run& r, const style& st, std::size_t name_width = 16);
 /// "a=b, c=d" (or "" when empty).
 std::string labels_text(const host::label_map& labels);
+/// 67108864 -> "64MiB", 1000 -> "1000B" (exact multiples of 1024 only).
+std::string human_bytes(uint64_t bytes);
 /// "yes"/"no", coloured green/dim.
 std::string yes_no(bool b, const style& st);
 
