@@ -101,7 +101,7 @@ const syntax* value_to_syntax(syntax_pool& pool, value v, std::string_view who, 
 
 namespace {
 
-constexpr uint64_t k_max_expansions = 200000;
+constexpr uint64_t k_max_expansions = 100000;
 
 struct expander {
   eval_state& st;
@@ -110,6 +110,9 @@ struct expander {
   code_pool& code;
   std::deque<scope_snapshot>& snaps;
   uint64_t count = 0;
+  /// Macro procedures compiled during this expansion (the macro table cannot change
+  /// while one form expands, so reuse is exact).
+  std::unordered_map<const macro_def*, value> procs;
 
   value macro_proc(const macro_def& m);
 
@@ -758,6 +761,8 @@ struct compiler_impl {
 }  // namespace
 
 value expander::macro_proc(const macro_def& m) {
+  auto cached = procs.find(&m);
+  if (cached != procs.end()) return cached->second;
   const syntax* body = walk(m.body);
   syntax* lam = pool.make(syn::list, m.body->span);
   syntax* kw = pool.make(syn::symbol, m.body->span);
@@ -767,7 +772,9 @@ value expander::macro_proc(const macro_def& m) {
   fn_ctx top{nullptr, nullptr, 0};
   scope root{nullptr, &top, {}, true};
   const node* n = ci.compile(lam, &root, false);
-  return n->eval(st, nullptr);
+  value proc = n->eval(st, nullptr);
+  procs.emplace(&m, proc);
+  return proc;
 }
 
 // ---- top level --------------------------------------------------------------------------

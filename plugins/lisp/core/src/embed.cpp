@@ -183,7 +183,10 @@ compile_result compile(std::string_view source, std::string_view source_name,
   st.bind_ctx();
   st.prog = p.get();
   st.out = nullptr;
-  limits lim;  // compile-time macro expansion runs under the default limits
+  limits lim;  // compile-time macro expansion runs under these limits
+  lim.fuel = 10'000'000;
+  lim.memory_bytes = 64u << 20;
+  lim.wall_clock_ms = 5000;
   st.reset_limits(lim);
   p->consts.set_limit(lim.memory_bytes);
   compiler c(*p, st);
