@@ -1,6 +1,7 @@
 // bench/store/bench_store.cpp — rows/s for hello-vigy-like runs: plain SQLite (sqlite3 C API,
 // prepared INSERT, batched transactions) vs the vigy store writer (group commit, savepoints,
 // kv). Usage: vigy_store_bench [--runs N] [--batch B] [--vigies V] [--kv K] [--threads T] [--dir D]
+// [--only plain|writer] (one path, e.g. under `perf stat -e instructions:u`).
 // The runtime bench reuses the "plain" number as its SQLite ceiling.
 #include <vigy/store/store.hpp>
 
@@ -40,6 +41,7 @@ struct config {
     long kv = 2;  // kv upserts per run (__sys::tick_count, __sys::prev_tick_ms)
     long threads = 1;
     std::string dir;
+    std::string only;  ///< "plain" or "writer": run one path (for perf stat)
 };
 
 const char* const k_actions = R"([{"kind":"noop","result":"ok"}])";
@@ -73,7 +75,7 @@ std::vector<std::string> make_vigies(const std::string& path, long n) {
 result bench_plain(const config& cfg, const std::string& path, const std::vector<std::string>& ids) {
     sqlite3* db = nullptr;
     check(sqlite3_open(path.c_str(), &db), db, "open");
-    check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000", nullptr,
+    check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536", nullptr,
                        nullptr, nullptr),
           db, "pragmas");
     sqlite3_stmt* ins = nullptr;
@@ -184,8 +186,9 @@ int main(int argc, char** argv) {
         else if (a == "--kv") cfg.kv = arg_long(i, argc, argv);
         else if (a == "--threads") cfg.threads = arg_long(i, argc, argv);
         else if (a == "--dir" && i + 1 < argc) cfg.dir = argv[++i];
+        else if (a == "--only" && i + 1 < argc) cfg.only = argv[++i];
         else {
-            fmt::print(stderr, "usage: {} [--runs N] [--batch B] [--vigies V] [--kv K] [--threads T] [--dir D]\n", argv[0]);
+            fmt::print(stderr, "usage: {} [--runs N] [--batch B] [--vigies V] [--kv K] [--threads T] [--dir D] [--only plain|writer]\n", argv[0]);
             return 2;
         }
     }
@@ -204,9 +207,9 @@ int main(int argc, char** argv) {
 
     const auto plain_ids = make_vigies(plain_db, cfg.vigies);
     const auto writer_ids = make_vigies(writer_db, cfg.vigies);
-    const result plain = bench_plain(cfg, plain_db, plain_ids);
     st::writer_stats ws;
-    const result ours = bench_writer(cfg, writer_db, writer_ids, ws);
+    const result plain = cfg.only == "writer" ? result{1, 1} : bench_plain(cfg, plain_db, plain_ids);
+    const result ours = cfg.only == "plain" ? result{1, 1} : bench_writer(cfg, writer_db, writer_ids, ws);
 
     fmt::print("runs={} vigies={} kv_per_run={} batch={} submit_threads={}\n", cfg.runs, cfg.vigies, cfg.kv, cfg.batch,
                cfg.threads);

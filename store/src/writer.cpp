@@ -30,6 +30,8 @@ public:
         if (options_.max_batch == 0) options_.max_batch = 1;
         if (options_.max_queued == 0) options_.max_queued = 1;
         sql_ = open_session(path_, options.busy_timeout_ms);
+        if (options_.cache_kib > 0)
+            exec(*sql_, path_, fmt::format("PRAGMA cache_size=-{}", options_.cache_kib).c_str());
         applier_ = std::make_unique<commit_applier>(*sql_);
         thread_ = std::thread([this] { run(); });
         writer_thread_id_ = thread_.get_id();

@@ -323,6 +323,7 @@ struct writer_options {
     std::size_t max_batch = 1024;     ///< max tick commits per BEGIN IMMEDIATE ... COMMIT
     std::size_t max_queued = 65536;   ///< submit() blocks while this many are queued (backpressure)
     bool background_prune = true;     ///< prune per `retention` between batches
+    std::int64_t cache_kib = 65536;   ///< SQLite page cache of the writer session, KiB (64 MiB; used as needed)
 };
 
 /// How to open a store.
