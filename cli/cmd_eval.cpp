@@ -100,7 +100,6 @@ struct tick_report {
     int index = 0;  ///< 1-based position in the run
     bool ok = true;
     std::string error;
-    std::string context_json;  ///< tick_context::to_json() (ok ticks), or just the tick header
 };
 
 bool hidden_key(const std::string& k) { return k.rfind("__sys::", 0) == 0; }

@@ -109,6 +109,10 @@ TEST_CASE("vigy-condition takes 2-4 args, nil reason/message, validates status",
     CHECK(h().call(t, "vigy-condition", {str("Ready"), str("true"), value(), num(1)}).error ==
           "vigy-condition: argument 4 (message) must be a string, got int");
     CHECK(h().call(t, "vigy-condition", {str("Ready")}).error == "arity");
+    CHECK(h().call(t, "vigy-condition", {num(1), str("true")}).error ==
+          "vigy-condition: argument 1 (name) must be a string, got int");
+    CHECK(h().call(t, "vigy-condition", {str(""), str("true")}).error ==
+          "vigy-condition: argument 1 (name) must not be empty");
 }
 
 // ---- kv ------------------------------------------------------------------------------------
@@ -286,6 +290,9 @@ TEST_CASE("vigy-trace and vigy-metric record into their maps", "[ext][diagnostic
     CHECK(h().call(t, "vigy-metric", {str("m"), str("1")}).error ==
           "vigy-metric: argument 2 (value) must be a number, got string");
     CHECK(h().call(t, "vigy-trace", {num(1), num(1)}).error == "vigy-trace: argument 1 (key) must be a string, got int");
+    CHECK(h().call(t, "vigy-metric", {value::list({}), num(1)}).error ==
+          "vigy-metric: argument 1 (name) must be a string, got list");
+    CHECK(h().call(t, "vigy-metric", {str("m")}).error == "arity");
 }
 
 TEST_CASE("vigy-event records reason and message with an optional type", "[ext][diagnostics]") {
