@@ -22,6 +22,9 @@ public:
             host_->child_destroy(host_->host_data, it->handle);
     }
 
+    /// Room for `n` children, so taking ownership of a created child cannot fail.
+    void reserve(size_t n) { children_.reserve(n); }
+
     /// Creates child `index` (0-based) and takes ownership of it.
     void add(size_t index, std::string kind, const vigy_value* config, const vigy_reconciler_spec& parent) {
         vigy_reconciler_spec spec{};
@@ -82,6 +85,7 @@ std::unique_ptr<instance> make_chain(const vigy_reconciler_spec& spec) {
                   std::string("chain: \"children\" must be a list, got ") + vigy_type_name(children->type));
 
     auto out = std::make_unique<chain>(host);  // destroys the children made so far if a later one fails
+    out->reserve(children->as.list.len);
     for (size_t i = 0; i < children->as.list.len; ++i) {
         const vigy_value& item = children->as.list.items[i];
         const std::string where = "chain child " + std::to_string(i + 1);
