@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <unordered_map>
 
 namespace vigy::host {
 
@@ -212,10 +213,25 @@ value value::from_vigy(const vigy_value& v) {
         return out;
     }
     case VIGY_MAP: {
+        // Keys are unique in well-formed input; a hash index keeps this linear
+        // while still letting a repeated string-like key replace the earlier one.
         value out = map();
         out.map_.reserve(v.as.map.len);
-        for (size_t i = 0; i < v.as.map.len; ++i)
-            out.set(from_vigy(v.as.map.entries[i].key), from_vigy(v.as.map.entries[i].value));
+        std::unordered_map<std::string, size_t> index;
+        for (size_t i = 0; i < v.as.map.len; ++i) {
+            value key = from_vigy(v.as.map.entries[i].key);
+            value val = from_vigy(v.as.map.entries[i].value);
+            if (!key.is_stringish()) {
+                out.set(std::move(key), std::move(val));
+                continue;
+            }
+            std::string tagged = std::to_string(static_cast<uint32_t>(key.kind_)) + ":" + key.text_;
+            auto [it, fresh] = index.emplace(std::move(tagged), out.map_.size());
+            if (fresh)
+                out.map_.push_back(map_entry{std::move(key), std::move(val)});
+            else
+                out.map_[it->second].val = std::move(val);
+        }
         return out;
     }
     default: return value();
@@ -275,10 +291,17 @@ value read(const rapidjson::Value& j) {
         return value::list(std::move(items));
     }
     value m = value::map();
-    m.entries().reserve(j.MemberCount());
-    for (const auto& member : j.GetObject())
-        m.set(value::string(std::string(member.name.GetString(), member.name.GetStringLength())),
-              read(member.value));
+    value::map_type& es = m.entries();
+    es.reserve(j.MemberCount());
+    std::unordered_map<std::string_view, size_t> index;  // duplicate names: the last one wins
+    for (const auto& member : j.GetObject()) {
+        std::string_view name(member.name.GetString(), member.name.GetStringLength());
+        auto [it, fresh] = index.emplace(name, es.size());
+        if (fresh)
+            es.push_back(map_entry{value::string(std::string(name)), read(member.value)});
+        else
+            es[it->second].val = read(member.value);
+    }
     return m;
 }
 }  // namespace

@@ -103,3 +103,21 @@ TEST_CASE("value map set replaces in place and find matches string-like keys", "
     CHECK(value::integer(1).find("a") == nullptr);
     CHECK_THROWS_AS(value::integer(1).text(), std::logic_error);
 }
+
+TEST_CASE("large maps convert in linear time and duplicate keys keep the last value", "[ext][value]") {
+    std::string json = "{";
+    for (int i = 0; i < 50000; ++i) json += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+    json += "}";
+    value big = value::from_json(json);
+    REQUIRE(big.entries().size() == 50000);
+    arena a;
+    CHECK(value::from_vigy(big.to_vigy(a.c())) == big);
+    value dup = value::from_json(R"({"a":1,"b":2,"a":3})");
+    CHECK(dup.to_json() == R"({"a":3,"b":2})");
+    // a keyword key and a string key of the same name stay distinct through the ABI
+    value m = value::map();
+    m.set(value::keyword("a"), value::integer(1));
+    m.set(value::string("a"), value::integer(2));
+    arena b;
+    CHECK(value::from_vigy(m.to_vigy(b.c())).entries().size() == 2);
+}
