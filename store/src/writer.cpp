@@ -195,8 +195,8 @@ private:
     void prune_once(std::string& cursor, std::uint64_t since) {
         retention_policy step = retention_;
         const std::int64_t chunk = std::max<std::int64_t>(step.prune_chunk, 1);
-        // Keep pace with the insert rate, in bounded transactions.
-        step.prune_chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(since) * 2, chunk, chunk * 20);
+        // Keep pace with the insert rate: at least 1.25x what was committed since last time.
+        step.prune_chunk = std::max<std::int64_t>(chunk, static_cast<std::int64_t>(since + since / 4));
         try {
             immediate_tx tx(*sql_, path_);
             const std::int64_t n = prune_step(*sql_, step, cursor);

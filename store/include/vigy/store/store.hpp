@@ -358,9 +358,14 @@ struct writer_stats {
 using commit_callback = std::function<void(const commit_result&)>;
 
 /// The single writer: one thread owning one write session that group-commits queued
-/// tick commits, up to `max_batch` per transaction. Each commit runs inside a SAVEPOINT,
-/// so one bad commit (e.g. its vigy was deleted) fails alone and leaves nothing partial;
-/// the others in the batch commit. Obtained from store::writer(); thread-safe.
+/// tick commits, up to `max_batch` per transaction (it takes whatever is queued, so batches
+/// grow with load and a lone commit is not delayed). One bad commit fails alone and leaves
+/// nothing partial; the others in the batch commit: a commit for a deleted vigy is
+/// rejected before it writes anything, and if a commit fails part-way the transaction is
+/// rolled back and the batch redone with a SAVEPOINT per commit. A database locked by
+/// another process is retried (3 BEGIN IMMEDIATE attempts, each waiting busy_timeout)
+/// before the batch's commits complete with error_code::busy, nothing written.
+/// Obtained from store::writer(); thread-safe. The thread is named "vigy-writer".
 class writer {
 public:
     virtual ~writer() = default;
