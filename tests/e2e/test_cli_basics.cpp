@@ -214,7 +214,7 @@ TEST_CASE("list shows every vigy, filters by selector, and prints json", "[e2e][
     CHECK(contains(bad.err, "justakey"));
 }
 
-TEST_CASE("tick runs one forced tick and prints the run; a failing program still exits 0", "[e2e][needs-lisp]") {
+TEST_CASE("tick runs one forced tick and prints the run, and a failing program still exits 0", "[e2e][needs-lisp]") {
     fixture fx;
     fx.register_program("hello", programs::hello, 1000, {"--disabled"});
     auto run = fx.run_json({"tick", "hello", "-o", "json"});
@@ -329,7 +329,7 @@ TEST_CASE("delete removes history unless --keep-history", "[e2e][needs-lisp]") {
     CHECK_FALSE(has(field(*fresh, "kv"), "n"));
 }
 
-TEST_CASE("-o json parses for every command", "[e2e][needs-lisp]") {
+TEST_CASE("json output (-o json) parses for every command", "[e2e][needs-lisp]") {
     fixture fx;
     const std::string file = fx.program("p.tatara", programs::hello);
     for (const auto& args : std::vector<std::vector<std::string>>{

@@ -76,7 +76,7 @@ std::unique_ptr<process> restart_serve(const fixture& fx, int64_t& waited_ms) {
 
 }  // namespace
 
-TEST_CASE("kv survives kill -9 of serve and a restart; the database stays intact",
+TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays intact",
           "[e2e][timing][needs-lisp]") {
     fixture fx;
     fx.register_program("counter", programs::counter, 100);
