@@ -40,7 +40,7 @@ TEST_CASE("a directory of good and bad plugins loads the good ones and names eve
     CHECK(loaded(reg, "test.good"));
     CHECK(loaded(reg, "test.last"));  // sorted after every bad file: loading carried on
     CHECK(reg.plugins().size() == 2);
-    CHECK(reg.skipped().size() == 12);
+    CHECK(reg.skipped().size() == 14);
 
     CHECK_THAT(reason_for(reg, fixture("c_null_entry")),
                Catch::Equals("vigy_plugin_entry returned NULL (the plugin does not support host abi 1.0)"));
@@ -66,6 +66,10 @@ TEST_CASE("a directory of good and bad plugins loads the good ones and names eve
     CHECK_THAT(reason_for(reg, fixture("m_no_entry")),
                Catch::Equals("no vigy_plugin_entry symbol (not a vigy plugin)"));
     CHECK_THAT(reason_for(reg, fixture("n_not_a_library")), Catch::StartsWith("not a loadable shared object: "));
+    CHECK_THAT(reason_for(reg, fixture("o_get_extension_throws")),
+               Catch::Equals("get_extension(\"vigy.reconciler-factory/1\") threw an exception: get_extension exploded"));
+    CHECK_THAT(reason_for(reg, fixture("p_small_factory")),
+               Catch::StartsWith("reconciler factory struct_size 8 is smaller than the abi 1.0 size"));
     CHECK_THAT(message_for(reg, fixture("e_abi_major")),
                Catch::Equals("skipping " + fixture("e_abi_major").string() +
                              ": plugin abi 2.0 is not compatible with host abi 1.0"));
