@@ -1,7 +1,4 @@
 // tatara-lisp embedder API: the process-wide stdlib, compile(), evaluator and diagnostics.
-#include <sys/mman.h>
-#include <ucontext.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -9,7 +6,6 @@
 #include <string>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/common_interface_defs.h>
 #define TATARA_ASAN 1
 #endif
 
@@ -228,56 +224,11 @@ struct evaluator_impl {
   eval_state st;
   std::vector<value> globals;
   stdout_sink out;
+  stack_extension* ext = new_stack_extension();
 
-  // Private stack so the depth limit, not the caller's thread stack, bounds recursion.
-  char* stack = nullptr;
-  size_t stack_size = 0;
-  ucontext_t caller{}, callee{};
-  const void* caller_bottom = nullptr;
-  size_t caller_size = 0;
-  const program* job_prog = nullptr;
-  const eval_options* job_opts = nullptr;
-  eval_result* job_result = nullptr;
-  std::exception_ptr job_error;
-
-  ~evaluator_impl() {
-    if (stack) munmap(stack, stack_size);
-  }
-
+  ~evaluator_impl() { delete_stack_extension(ext); }
   void run_body(const program& p, const eval_options& o, eval_result& r);
-  bool ensure_stack(size_t bytes);
-  static void entry(unsigned lo, unsigned hi);
 };
-
-bool evaluator_impl::ensure_stack(size_t bytes) {
-  if (stack && stack_size >= bytes) return true;
-  if (stack) munmap(stack, stack_size);
-  stack = nullptr;
-  void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (m == MAP_FAILED) return false;
-  stack = static_cast<char*>(m);
-  stack_size = bytes;
-  mprotect(stack, 4096, PROT_NONE);  // guard page
-  return true;
-}
-
-void evaluator_impl::entry(unsigned lo, unsigned hi) {
-  auto* im = reinterpret_cast<evaluator_impl*>((static_cast<uintptr_t>(hi) << 32) | lo);
-#if defined(TATARA_ASAN)
-  __sanitizer_finish_switch_fiber(nullptr, &im->caller_bottom, &im->caller_size);
-#endif
-  char* old = exchange_native_stack_floor(im->stack + k_stack_margin);
-  try {
-    im->run_body(*im->job_prog, *im->job_opts, *im->job_result);
-  } catch (...) {
-    im->job_error = std::current_exception();
-  }
-  exchange_native_stack_floor(old);
-#if defined(TATARA_ASAN)
-  __sanitizer_start_switch_fiber(nullptr, im->caller_bottom, im->caller_size);
-#endif
-  swapcontext(&im->callee, &im->caller);
-}
 
 void evaluator_impl::run_body(const program& p, const eval_options& o, eval_result& r) {
   st.reset_limits(o.lim);
@@ -336,39 +287,15 @@ eval_result evaluator::run(const program& p, const eval_options& o) {
   im.globals.assign(p.initial_globals.begin(), p.initial_globals.end());
   st.globals = im.globals.data();
 
-  eval_result r;
-  // Run on this thread when its stack can hold max_depth levels, else on a private stack.
+  // Recursion that outgrows this thread's stack continues on a private stack sized for
+  // max_depth (allocated on first need, kept for later runs).
   size_t depth = o.lim.max_depth ? o.lim.max_depth : 10000;
   size_t need = o.lim.native_stack_bytes ? std::max(o.lim.native_stack_bytes, 4 * k_stack_margin)
                                          : depth * k_stack_per_level + 2 * k_stack_margin;
-  need = std::min(need, k_max_private_stack);
-  char* here = static_cast<char*>(__builtin_frame_address(0));
-  char* floor = native_stack_floor();
-  size_t avail = here > floor ? static_cast<size_t>(here - floor) : 0;
-  if (avail >= need || !im.ensure_stack(need)) {
-    im.run_body(p, o, r);
-    return r;
-  }
-  im.job_prog = &p;
-  im.job_opts = &o;
-  im.job_result = &r;
-  im.job_error = nullptr;
-  getcontext(&im.callee);
-  im.callee.uc_stack.ss_sp = im.stack;
-  im.callee.uc_stack.ss_size = im.stack_size;
-  im.callee.uc_link = nullptr;
-  auto addr = reinterpret_cast<uintptr_t>(&im);
-  makecontext(&im.callee, reinterpret_cast<void (*)()>(&evaluator_impl::entry), 2,
-              static_cast<unsigned>(addr & 0xffffffffu), static_cast<unsigned>(addr >> 32));
-#if defined(TATARA_ASAN)
-  void* fake = nullptr;
-  __sanitizer_start_switch_fiber(&fake, im.stack, im.stack_size);
-#endif
-  swapcontext(&im.caller, &im.callee);
-#if defined(TATARA_ASAN)
-  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
-#endif
-  if (im.job_error) std::rethrow_exception(im.job_error);
+  st.ext = im.ext;
+  st.ext_bytes = std::min(need, k_max_private_stack);
+  eval_result r;
+  im.run_body(p, o, r);
   return r;
 }
 

@@ -37,10 +37,14 @@ char* compute_stack_floor() {
   return static_cast<char*>(addr) + margin;
 }
 
+}  // namespace
+
 [[noreturn]] void raise_stack_overflow(const std::string& why) {
   std::string m = "stack overflow: " + why;
   throw lisp_error(error_kind::stack_overflow, m, m);
 }
+
+namespace {
 
 struct depth_guard {
   eval_state& st;
@@ -136,12 +140,14 @@ inline frame* heap_frame(eval_state& st, const lambda_code* code, frame* parent)
 }  // namespace
 
 value apply_closure(eval_state& st, const closure_obj* c, const value* argv, size_t n) {
+  if (static_cast<char*>(__builtin_frame_address(0)) < st.stack_floor) {
+    if (st.ext && st.ext_bytes) return apply_on_extension(st, c, argv, n);
+    raise_stack_overflow("native stack exhausted");
+  }
   if (st.depth >= st.max_depth)
     raise_stack_overflow("recursion depth exceeded " + std::to_string(st.max_depth));
   ++st.depth;
   depth_guard guard{st};
-  if (static_cast<char*>(__builtin_frame_address(0)) < st.stack_floor)
-    raise_stack_overflow("native stack exhausted");
   value* stack_slots = nullptr;
   uint32_t stack_cap = 0;
   for (;;) {

@@ -181,6 +181,10 @@ class program {
 const program& stdlib_program();
 
 
+/// A private native stack an evaluation continues on when the thread's own stack runs
+/// low (one extension per evaluation; see stack.cpp).
+struct stack_extension;
+
 /// Per-evaluation interpreter state.
 struct eval_state {
   eval_ctx ctx;
@@ -198,6 +202,8 @@ struct eval_state {
   uint32_t depth = 0;
   uint32_t max_depth = 10000;
   char* stack_floor = nullptr;  ///< native stack guard for the running thread
+  stack_extension* ext = nullptr;  ///< where to continue when the thread stack runs low
+  size_t ext_bytes = 0;            ///< size of that stack
   std::chrono::steady_clock::time_point deadline{};
   bool has_deadline = false;
   uint32_t wall_ms = 0;
@@ -242,6 +248,12 @@ char* native_stack_floor();
 /// Replace the calling thread's stack floor (when switching to another stack); returns
 /// the previous value (nullptr = not computed yet).
 char* exchange_native_stack_floor(char* floor);
+[[noreturn]] void raise_stack_overflow(const std::string& why);
+/// Continue apply_closure on the evaluation's stack extension (thread stack ran low).
+value apply_on_extension(eval_state& st, const closure_obj* c, const value* argv, size_t n);
+/// Owns and releases a stack extension.
+stack_extension* new_stack_extension();
+void delete_stack_extension(stack_extension* x);
 /// Apply a procedure (non-tail). Counts fuel/depth.
 value apply_proc(eval_state& st, value proc, const value* args, size_t n, const src_span* call);
 /// Run a 0-parameter top-level code block.
