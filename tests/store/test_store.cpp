@@ -51,7 +51,7 @@ TEST_CASE("a database from a newer vigy is refused with a clear message", "[stor
     }
 }
 
-TEST_CASE(":memory: opens a private temporary database removed on close", "[store]") {
+TEST_CASE("the in-memory path opens a private temporary database removed on close", "[store]") {
     std::string path;
     {
         store s(opts(":memory:"));
@@ -143,7 +143,7 @@ TEST_CASE("register rejects bad specs with messages users can act on", "[store]"
     CHECK(s.list_vigies().size() == 1);
 }
 
-TEST_CASE("get by name or id; unknown names are not_found with the name quoted", "[store]") {
+TEST_CASE("get by name or id, unknown names are not_found with the name quoted", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("hello")).vigy;
@@ -230,7 +230,7 @@ TEST_CASE("delete removes runs, kv, conditions and events unless history is kept
     CHECK(s.count_runs(back.id) == 1);
 }
 
-TEST_CASE("conditions: latest per name; last_transition moves only when the status changes", "[store]") {
+TEST_CASE("conditions keep the latest per name and last_transition moves only when the status changes", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("c")).vigy;
@@ -340,7 +340,7 @@ TEST_CASE("the writer prunes in the background between batches", "[store]") {
     CHECK(s.writer().stats().pruned_runs == 190);
 }
 
-TEST_CASE("tail cursor: runs_after returns committed runs in seq order, all vigies or one", "[store]") {
+TEST_CASE("tail cursor runs_after returns committed runs in seq order, all vigies or one", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto a = s.register_or_update(spec("a")).vigy;
@@ -398,7 +398,7 @@ TEST_CASE("the generation bump is visible from another connection", "[store]") {
     CHECK(scheduler.changes_since(ch.generation).upserted.empty());
 }
 
-TEST_CASE("scheduler lease: one holder, renewals, expiry, release", "[store]") {
+TEST_CASE("scheduler lease has one holder, renewals, expiry, release", "[store]") {
     temp_dir dir;
     store a(opts(dir.db()));
     store b(opts(dir.db()));
@@ -426,7 +426,7 @@ TEST_CASE("scheduler lease: one holder, renewals, expiry, release", "[store]") {
     CHECK_THROWS_AS(a.acquire_lease("A", 1, "h", 0), error);
 }
 
-TEST_CASE("tick requests: enqueue, claim once, complete with the run atomically or with an error", "[store]") {
+TEST_CASE("tick requests enqueue, claim once, complete with the run atomically or with an error", "[store]") {
     temp_dir dir;
     store cli(opts(dir.db()));
     store serve(opts(dir.db()));

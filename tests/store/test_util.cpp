@@ -26,7 +26,7 @@ TEST_CASE("revisions hash kind and config exactly", "[store]") {
     CHECK(revision_for("ab", "c") != revision_for("a", "bc"));
 }
 
-TEST_CASE("run ids are UUIDv7 text: version 7, RFC variant, time ordered", "[store]") {
+TEST_CASE("run ids are UUIDv7 text with version 7, RFC variant, time ordered", "[store]") {
     std::set<std::string> seen;
     std::string prev;
     for (int i = 0; i < 1000; ++i) {
@@ -72,7 +72,7 @@ TEST_CASE("label keys are validated with the original's rules", "[store]") {
     CHECK_THROWS_WITH(validate_label_key("a b"), "invalid label key \"a b\": only [A-Za-z0-9-_./] allowed");
 }
 
-TEST_CASE("selectors: k=v clauses with AND semantics, malformed clauses rejected up front", "[store]") {
+TEST_CASE("selectors take k=v clauses with AND semantics, malformed clauses rejected up front", "[store]") {
     const label_map labels{{"env", "prod"}, {"team", "core"}, {"empty", ""}};
     CHECK(matches_selector(labels, ""));
     CHECK(matches_selector(labels, " , "));
