@@ -4,11 +4,21 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <fcntl.h>
+
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
+
+extern char** environ;
 
 using namespace vigy::test;
 using vigy::host::tick_context;
@@ -39,6 +49,17 @@ struct private_tmux {
         std::filesystem::remove_all(dir, ec);
     }
 };
+
+/// stdout of a shell command (test-side plumbing only).
+std::string shell(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    ::pclose(p);
+    return out;
+}
 
 std::vector<std::string> names(const value& sessions) {
     std::vector<std::string> out;
@@ -122,4 +143,50 @@ TEST_CASE("mado argument errors and a missing tmux are clear intrinsic errors", 
     ::unsetenv("VIGY_MADO_TMUX");
     CHECK(r.status == VIGY_UNAVAILABLE);
     CHECK(r.error == "mado-tear-list-sessions: cannot run tmux (/nonexistent/tmux): No such file or directory");
+}
+
+TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][mado]") {
+    private_tmux tmux;
+    tick_context t = make_tick();
+    REQUIRE(h().call(t, "mado-tear-create", {value::string("one")}).ok());
+    REQUIRE(h().call(t, "mado-tear-create", {value::string("two")}).ok());
+    // a real client on a pseudo-terminal (script(1)), attached to "one"
+    REQUIRE(::access("/usr/bin/script", X_OK) == 0);
+    ::setenv("TERM", "xterm", 0);
+    std::string attach = "tmux -S '" + tmux.socket + "' attach-session -t =one";
+    std::vector<std::string> argv_s{"/usr/bin/script", "-qfc", attach, "/dev/null"};
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    REQUIRE(::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    const std::string clients = "tmux -S '" + tmux.socket + "' list-clients -F '#{client_session}' 2>/dev/null";
+    for (int i = 0; i < 100 && shell(clients) != "one\n"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(shell(clients) == "one\n");
+
+    call_result r = h().call(t, "mado-tear-attach", {value::string("two")});
+    REQUIRE(r.ok());
+    CHECK(r.result.find("switched")->as_bool() == true);
+    CHECK(shell(clients) == "two\n");
+    CHECK(h().call(t, "mado-tear-list-sessions").result.items()[1].find("attached")->as_bool() == true);
+
+    (void)std::system(("tmux -S '" + tmux.socket + "' kill-server >/dev/null 2>&1").c_str());
+    // the client exits with the server, then script(1) reaps it and exits
+    int status = 0;
+    bool exited = false;
+    for (int i = 0; i < 100 && !exited; ++i) {
+        exited = ::waitpid(pid, &status, WNOHANG) == pid;
+        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!exited) {
+        ::kill(pid, SIGTERM);
+        ::waitpid(pid, &status, 0);
+    }
+    CHECK(exited);
 }
