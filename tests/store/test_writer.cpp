@@ -233,3 +233,24 @@ TEST_CASE("a completion callback may resubmit even when the queue is full", "[st
     CHECK(done >= 54);
     CHECK(s.count_runs(v.id) == done.load());
 }
+
+TEST_CASE("the writer gives commits back as busy when the database stays locked", "[store]") {
+    temp_dir dir;
+    auto o = opts(dir.db());
+    o.busy_timeout_ms = 50;
+    store s(o);
+    const auto v = s.register_or_update(spec("locked")).vigy;
+    raw_db other(dir.db());
+    REQUIRE(other.exec("BEGIN IMMEDIATE") == SQLITE_OK);
+    auto c = commit_for(v.id);
+    c.kv_upserts = {{"n", "1"}};
+    const auto r = s.writer().submit(c).get();  // 3 attempts x 50 ms, then busy
+    REQUIRE(other.exec("COMMIT") == SQLITE_OK);
+    CHECK_FALSE(r.ok);
+    CHECK(r.code == error_code::busy);
+    CHECK_THAT(r.error, Catch::Contains(dir.db()) && Catch::Contains("locked"));
+    CHECK(s.count_runs(v.id) == 0);
+    CHECK(s.kv(v.id).empty());
+    // nothing stuck: the next commit goes through
+    CHECK(s.writer().submit(commit_for(v.id)).get().ok);
+}
