@@ -742,6 +742,10 @@ std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_v
 
 std::vector<tick_request> store::claim_tick_requests(std::size_t limit) {
     return impl_->write("claiming tick requests", [&](soci::session& sql) {
+        // Polled often by the scheduler: take the write lock only when there is work.
+        long long pending = 0;
+        sql << "SELECT count(*) FROM tick_requests WHERE state = 'pending'", soci::into(pending);
+        if (pending == 0) return std::vector<tick_request>{};
         immediate_tx tx(sql, impl_->path);
         long long n = static_cast<long long>(limit);
         auto rows = select_rows<request_cols, tick_request>(

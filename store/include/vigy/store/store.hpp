@@ -513,7 +513,8 @@ public:
     /// Throws error(not_found) if the vigy does not exist.
     std::int64_t enqueue_tick_request(std::string_view vigy_id, std::string_view requester);
 
-    /// Claim up to `limit` pending requests (oldest first), marking them claimed.
+    /// Claim up to `limit` pending requests (oldest first), marking them claimed. Cheap to
+    /// poll: takes the write lock only when something is pending.
     std::vector<tick_request> claim_tick_requests(std::size_t limit = 64);
 
     /// Mark a request done (with the run it produced) or failed (with `error`).
