@@ -775,7 +775,10 @@ struct runtime::impl {
             runs_committed.fetch_add(1, std::memory_order_relaxed);
             publish(p->result);
         } else {
-            logger()->error("failed to persist run of vigy {}: {}", s->rec.name, cr.error);
+            if (cr.code == store::error_code::not_found)  // deleted while the tick ran
+                logger()->info("run of deleted vigy {} dropped: {}", s->rec.name, cr.error);
+            else
+                logger()->error("failed to persist run of vigy {}: {}", s->rec.name, cr.error);
             s->kv.reset();  // the store is the truth: reload before the next tick
             s->conds.reset();
         }
