@@ -81,8 +81,10 @@ typedef struct vigy_host_api {
 
     /* Child reconcilers, for reconcilers that compose others (chain). The host
      * looks the kind up among ALL loaded factories, so a chain may hold any
-     * kind, including another chain. child_create: INVALID_ARGUMENT for an
-     * unknown kind (listing the known ones) or the child factory's own error.
+     * kind, including another chain. The child's config is spec->config_json
+     * when it is non-empty, else spec->config (NULL = nil) serialised to JSON.
+     * child_create: INVALID_ARGUMENT for an unknown kind (listing the known
+     * ones) or the child factory's own error.
      * child_tick: runs the child against the SAME tick (buffers and kv
      * accumulate); same threading rules as vigy_reconciler_factory.tick.
      * child_destroy frees it; every child must be destroyed by its owner. */
