@@ -210,6 +210,34 @@ TEST_CASE("one compiled program runs concurrently on many threads", "[lisp][limi
   CHECK(bad == 0);
 }
 
+TEST_CASE("programs with macros and eval compile and run concurrently", "[lisp][limits]") {
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&bad, t] {
+      tatara::evaluator e;
+      for (int i = 0; i < 40; ++i) {
+        std::string src = "(defmacro twice (x) `(* 2 ,x)) (define-record pt (x y))(define p (make-pt ";
+        src.append(std::to_string(t));
+        src.append(" 2))"
+                          "(list (twice (pt-x p)) (eval '(-> 1 inc)) (match (list 1 2) ((a b) (+ a b)) (_ 0))"
+                          " (sort-by compare (list 3 1 2)) (macroexpand '(when-let (a 1) a)))");
+        auto c = tatara::compile(src, "p");
+        if (!c.prog) {
+          ++bad;
+          continue;
+        }
+        auto r = e.run(*c.prog);
+        std::string want = "(";
+        want.append(std::to_string(2 * t)).append(" 2 3 (1 2 3) (let ((a 1)) (if a (begin a) ())))");
+        if (!r.ok || tatara::to_display_string(r.result) != want) ++bad;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(bad == 0);
+}
+
 TEST_CASE("random program text never crashes the interpreter", "[lisp][limits]") {
   const char* atoms[] = {"(", ")", "(", ")", "'", "`", ",", ",@", "\"s\"", "1", "2.5", "x", "car", "cdr",
                          "lambda", "define", "let", "if", "try", "catch", "(e)", "quote", "eval", "map",
