@@ -1,6 +1,8 @@
 // Reader and printer: atoms, quote shorthands, strings, spans and reader errors.
 #include <catch2/catch.hpp>
 
+#include <pthread.h>
+
 #include "core_test_util.hpp"
 
 using lisp_test::err;
@@ -96,6 +98,26 @@ TEST_CASE("deeply nested input is rejected or handled without crashing", "[lisp]
   std::string nested = std::string(3000, '(') + std::string(3000, ')');
   auto o = run("'" + nested);
   CHECK(o.ok);
+  // the same on a thread with a small stack: compile and run fail cleanly instead
+  std::string src = "'" + std::string(9000, '(') + std::string(9000, ')') + " `" + std::string(9000, '(') +
+                    std::string(9000, ')');
+  struct job {
+    std::string src, kind = "unset";
+  } j{src};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 512u << 10);
+  pthread_t th;
+  auto body = [](void* p) -> void* {
+    auto* jb = static_cast<job*>(p);
+    auto r = run(jb->src);
+    jb->kind = r.ok ? "ok" : r.kind;
+    return nullptr;
+  };
+  REQUIRE(pthread_create(&th, &attr, body, &j) == 0);
+  pthread_join(th, nullptr);
+  pthread_attr_destroy(&attr);
+  CHECK((j.kind == "ok" || j.kind == "stack-overflow"));
 }
 
 TEST_CASE("read-string and read-all turn text into data", "[lisp][reader]") {

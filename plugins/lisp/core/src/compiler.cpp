@@ -21,7 +21,7 @@ value quote_list(eval_ctx& ctx, std::string_view head, value x) {
 }
 
 value to_value(eval_ctx& ctx, const syntax* s, bool qq_mode, int depth) {
-  if (depth > 10000) check_native_stack();
+  if (depth > 64) check_native_stack();
   switch (s->kind) {
     case syn::integer: return value::integer(s->i);
     case syn::real: return value::real(s->d);
@@ -438,6 +438,7 @@ struct compiler_impl {
   }
 
   bool has_unquote(const syntax* s) {
+    check_native_stack();
     if (s->kind == syn::unquote || s->kind == syn::splice) return true;
     if (s->kind == syn::list)
       for (auto* x : s->items)

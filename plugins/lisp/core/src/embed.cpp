@@ -4,6 +4,7 @@
 #include <exception>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TATARA_ASAN 1
@@ -133,7 +134,13 @@ diagnostic make_diag(const program& p, const source_text* src, const src_span& l
 }  // namespace
 
 const program& stdlib_program() {
-  static program* p = build_stdlib();
+  // Built once, on a thread with a default-sized stack whatever the caller's stack is.
+  static program* p = [] {
+    program* built = nullptr;
+    std::thread t([&built] { built = build_stdlib(); });
+    t.join();
+    return built;
+  }();
   return *p;
 }
 
