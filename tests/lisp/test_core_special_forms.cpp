@@ -72,6 +72,9 @@ TEST_CASE("define binds in the innermost frame and returns nil", "[lisp][special
   CHECK(ev("(define (f) (g)) (define (g) 'late) (f)") == "late");
   CHECK(ev("(define (f) (define (a) (b)) (define (b) 7) (a)) (f)") == "7");
   CHECK(ev("(define (f x) (define x 2) x) (f 1)") == "2");
+  CHECK(ev("(define x 1) (define (f) (define a x) (define x 2) (list a x)) (f)") == "(1 2)");
+  CHECK(ev("(define (f) (let ((y 1)) (define z y) (define y 5) (list z y))) (f)") == "(1 5)");
+  CHECK(err("(define (f) (define a q) (define q 2) a) (f)") == "unbound-symbol");
   CHECK(ev("(let ((x 1)) (define y 2) (+ x y))") == "3");
   CHECK(err("(define x)") == "bad-special-form");
   CHECK(err("(define (f))") == "bad-special-form");

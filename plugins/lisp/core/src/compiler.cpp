@@ -287,7 +287,8 @@ struct compiler_impl {
   // -- scopes --
   static uint32_t new_slot(fn_ctx* fn) { return fn->nslots++; }
 
-  resolved resolve(const std::string& name, scope* sc) {
+  /// Innermost binding of name, ignoring the first `skip` matches.
+  resolved resolve(const std::string& name, scope* sc, int skip = 0) {
     uint32_t depth = 0;
     fn_ctx* fn = sc ? sc->fn : nullptr;
     for (scope* s = sc; s; s = s->parent) {
@@ -296,7 +297,7 @@ struct compiler_impl {
         fn = s->fn;
       }
       for (auto it = s->vars.rbegin(); it != s->vars.rend(); ++it)
-        if (it->name == name) return {true, depth, it->slot, it->define_slot};
+        if (it->name == name && skip-- == 0) return {true, depth, it->slot, it->define_slot};
     }
     return {};
   }
@@ -309,35 +310,40 @@ struct compiler_impl {
     return static_cast<int64_t>(it->second);
   }
 
-  const node* ref(const syntax* s, scope* sc) {
-    resolved r = resolve(s->text, sc);
+  const node* ref(const syntax* s, scope* sc) { return ref_named(s->text, s->span, sc, 0); }
+
+  /// Reference to name. A variable an internal define has not bound yet falls back to
+  /// the next outer binding, as the reference's dynamic lookup would find it.
+  const node* ref_named(const std::string& name, const src_span& sp, scope* sc, int skip) {
+    resolved r = resolve(name, sc, skip);
     if (r.local) {
       if (!r.checked && r.depth == 0) {
-        auto* n = mk<local0_ref>(s->span);
+        auto* n = mk<local0_ref>(sp);
         n->slot = r.slot;
         return n;
       }
       if (!r.checked && r.depth == 1) {
-        auto* n = mk<local1_ref>(s->span);
+        auto* n = mk<local1_ref>(sp);
         n->slot = r.slot;
         return n;
       }
-      auto* n = mk<local_ref>(s->span);
+      auto* n = mk<local_ref>(sp);
       n->depth = r.depth;
       n->slot = r.slot;
       n->checked = r.checked;
-      n->name = s->text;
+      n->name = name;
+      if (r.checked) n->fallback = ref_named(name, sp, sc, skip + 1);
       return n;
     }
-    int64_t g = global_slot(s->text);
+    int64_t g = global_slot(name);
     if (g < 0) {
-      auto* n = mk<dyn_global_ref>(s->span);
-      n->name = s->text;
+      auto* n = mk<dyn_global_ref>(sp);
+      n->name = name;
       return n;
     }
-    auto* n = mk<global_ref>(s->span);
+    auto* n = mk<global_ref>(sp);
     n->slot = static_cast<uint32_t>(g);
-    n->name = s->text;
+    n->name = name;
     return n;
   }
 

@@ -64,9 +64,13 @@ struct local_ref final : node {
   uint32_t depth = 0, slot = 0;
   bool checked = false;
   std::string name;
-  value eval(eval_state&, frame* f) const override {
+  const node* fallback = nullptr;  ///< outer binding while an internal define is pending
+  value eval(eval_state& st, frame* f) const override {
     value v = up(f, depth)->slots[slot];
-    if (checked && v.tag == type::unbound_) raise_unbound_at(name, span);
+    if (checked && v.tag == type::unbound_) {
+      if (fallback) return fallback->eval(st, f);
+      raise_unbound_at(name, span);
+    }
     return v;
   }
 };
