@@ -21,6 +21,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -47,6 +48,27 @@ double proc_mib(const char* field) {
     while (std::getline(in, line))
         if (line.rfind(field, 0) == 0) return std::strtod(line.c_str() + std::strlen(field) + 1, nullptr) / 1024.0;
     return 0;
+}
+
+/// CPU seconds per thread name (utime + stime from /proc/self/task/*/stat).
+std::map<std::string, double> cpu_by_thread() {
+    std::map<std::string, double> out;
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    for (const auto& e : fs::directory_iterator("/proc/self/task")) {
+        std::ifstream in(e.path() / "stat");
+        std::string line;
+        std::getline(in, line);
+        const auto l = line.find('('), r = line.rfind(')');
+        if (l == std::string::npos || r == std::string::npos) continue;
+        const std::string name = line.substr(l + 1, r - l - 1);
+        std::istringstream rest(line.substr(r + 2));
+        std::string f;
+        std::vector<std::string> fields;
+        while (rest >> f) fields.push_back(f);
+        if (fields.size() < 13) continue;
+        out[name] += (std::stod(fields[11]) + std::stod(fields[12])) / tick;  // utime, stime
+    }
+    return out;
 }
 
 const char* const hello_program = "(vigy-log \"info\" \"hello, vigy\")\n(vigy-noop)";
@@ -223,6 +245,15 @@ int main(int argc, char** argv) {
         rt->start();
         std::this_thread::sleep_for(std::chrono::seconds(opt.seconds));
         const auto mid = rt->stats();  // before stop: lateness window of the steady state
+        {
+            std::string per;
+            for (const auto& [name, secs] : cpu_by_thread()) {
+                char buf[96];
+                std::snprintf(buf, sizeof buf, " %s=%.2f", name.c_str(), secs / opt.seconds);
+                per += buf;
+            }
+            std::fprintf(stderr, "  cores busy per thread name:%s\n", per.c_str());
+        }
         const double rss = proc_mib("VmRSS:");
         rt->stop();
         const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();

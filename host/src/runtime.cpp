@@ -43,6 +43,7 @@
 #include <set>
 #include <thread>
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -1090,7 +1091,11 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
         }
 
         p->io_work.emplace(asio::make_work_guard(p->io));
-        for (unsigned i = 0; i < options.threads; ++i) p->io_threads.emplace_back([io = &p->io] { io->run(); });
+        for (unsigned i = 0; i < options.threads; ++i)
+            p->io_threads.emplace_back([io = &p->io] {
+                pthread_setname_np(pthread_self(), "vigy-io");  // top -H, perf, gdb
+                io->run();
+            });
         return std::unique_ptr<runtime>(new runtime(std::move(p)));
     });
 }
@@ -1480,7 +1485,11 @@ void runtime::start() {
         auto& p = *impl_;
         std::lock_guard lk(p.start_m);
         if (p.serving.load()) return;
-        if (!p.pool) p.pool = std::make_unique<asio::thread_pool>(p.opt.tick_threads);
+        if (!p.pool) {
+            p.pool = std::make_unique<asio::thread_pool>(p.opt.tick_threads);
+            for (unsigned i = 0; i < p.opt.tick_threads; ++i)  // best effort: names most pool threads
+                asio::post(*p.pool, [] { pthread_setname_np(pthread_self(), "vigy-tick"); });
+        }
         p.owner = std::string(serve_prefix) + p.host + ":" + std::to_string(p.pid) + ":" + random_token();
         // Wait a little for a short tick lease or a dead holder's lease to expire.
         auto deadline = steady::now();
@@ -1522,7 +1531,10 @@ void runtime::start() {
             std::lock_guard ck(p.control_m);
             p.control_stop = false;
         }
-        p.control = std::thread([&p] { p.control_loop(); });
+        p.control = std::thread([&p] {
+            pthread_setname_np(pthread_self(), "vigy-control");
+            p.control_loop();
+        });
         logger()->info("serving {} (scheduler pid {})", p.path.string(), p.pid);
     });
 }
