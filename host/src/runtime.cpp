@@ -500,9 +500,13 @@ struct runtime::impl {
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> io_work;
     std::vector<std::thread> io_threads;
     asio::strand<asio::io_context::executor_type> bus_strand{asio::make_strand(io)};
-    std::mutex bus_m;
-    std::vector<std::shared_ptr<subscriber>> subscribers;
-    std::atomic<size_t> subscriber_count{0};  // publish() skips the post when 0
+    /// Subscribers; shared so a subscription outliving the runtime can still cancel safely.
+    struct bus_state {
+        std::mutex m;
+        std::vector<std::shared_ptr<subscriber>> subscribers;
+        std::atomic<size_t> count{0};  // publish() skips the post when 0
+    };
+    std::shared_ptr<bus_state> bus = std::make_shared<bus_state>();
 
     // names for runs read back
     mutable std::mutex names_m;
@@ -572,12 +576,12 @@ struct runtime::impl {
 
     // ---- bus ----
     void publish(std::shared_ptr<const run> r) {
-        if (subscriber_count.load(std::memory_order_relaxed) == 0) return;
+        if (bus->count.load(std::memory_order_relaxed) == 0) return;
         asio::post(bus_strand, [this, r = std::move(r)] {
             std::vector<std::shared_ptr<subscriber>> subs;
             {
-                std::lock_guard lk(bus_m);
-                subs = subscribers;
+                std::lock_guard lk(bus->m);
+                subs = bus->subscribers;
             }
             for (auto& s : subs) {
                 std::lock_guard lk(s->m);
@@ -1061,6 +1065,7 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
         p->defaults.memory_bytes = d.memory_bytes ? d.memory_bytes : base.memory_bytes;
         p->defaults.max_depth = d.max_depth ? d.max_depth : base.max_depth;
 
+        p->owner = std::string(serve_prefix) + p->host + ":" + std::to_string(p->pid) + ":" + random_token();
         p->reg = std::make_unique<registry>();
         for (const auto& sp : options.static_plugins) {
             if (!sp.entry) fail(errc::invalid_argument, "static plugin \"" + sp.name + "\" has no entry function");
@@ -1118,8 +1123,13 @@ runtime::~runtime() {
     }
     p.pool.reset();
     {
-        std::lock_guard lk(p.bus_m);
-        p.subscribers.clear();
+        std::lock_guard lk(p.bus->m);
+        for (auto& s : p.bus->subscribers) {
+            std::lock_guard sk(s->m);
+            s->active = false;
+        }
+        p.bus->subscribers.clear();
+        p.bus->count = 0;
     }
     try {
         p.db.reset();  // drains the writer
@@ -1463,20 +1473,22 @@ subscription runtime::subscribe(std::function<void(const run&)> callback) {
     auto s = std::make_shared<impl::subscriber>();
     s->cb = std::move(callback);
     {
-        std::lock_guard lk(impl_->bus_m);
-        impl_->subscribers.push_back(s);
-        impl_->subscriber_count = impl_->subscribers.size();
+        std::lock_guard lk(impl_->bus->m);
+        impl_->bus->subscribers.push_back(s);
+        impl_->bus->count = impl_->bus->subscribers.size();
     }
-    impl* p = impl_.get();
-    return subscription([p, s] {
+    std::weak_ptr<impl::bus_state> bus = impl_->bus;
+    return subscription([bus, s] {
         {
             std::lock_guard lk(s->m);  // waits for a running delivery (recursive: safe from the callback)
             s->active = false;
         }
-        std::lock_guard lk(p->bus_m);
-        auto& v = p->subscribers;
+        auto b = bus.lock();
+        if (!b) return;  // the runtime is gone
+        std::lock_guard lk(b->m);
+        auto& v = b->subscribers;
         v.erase(std::remove(v.begin(), v.end(), s), v.end());
-        p->subscriber_count = v.size();
+        b->count = v.size();
     });
 }
 
@@ -1490,7 +1502,6 @@ void runtime::start() {
             for (unsigned i = 0; i < p.opt.tick_threads; ++i)  // best effort: names most pool threads
                 asio::post(*p.pool, [] { pthread_setname_np(pthread_self(), "vigy-tick"); });
         }
-        p.owner = std::string(serve_prefix) + p.host + ":" + std::to_string(p.pid) + ":" + random_token();
         // Wait a little for a short tick lease or a dead holder's lease to expire.
         auto deadline = steady::now();
         bool extended = false;

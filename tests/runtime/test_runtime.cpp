@@ -562,3 +562,15 @@ TEST_CASE("a subscription stops delivering once reset", "[runtime]") {
     std::this_thread::sleep_for(100ms);
     CHECK(got.load() == 1);
 }
+
+TEST_CASE("a subscription may outlive its runtime", "[runtime]") {
+    temp_db db;
+    vigy::host::subscription sub;
+    {
+        auto rt = open_rt(db.path);
+        sub = rt->subscribe([](const run&) {});
+        CHECK(static_cast<bool>(sub));
+    }
+    sub.reset();  // the runtime is gone: nothing to do, nothing to crash
+    CHECK_FALSE(static_cast<bool>(sub));
+}

@@ -168,7 +168,7 @@ struct run {
 struct kv_entry {
     std::string key;
     std::string value_json;
-    int64_t updated_ms = 0;
+    int64_t updated_ms = 0;  ///< 0: not reported by the store yet
 };
 
 /// A condition (Kubernetes semantics: latest per type; last_transition_ms
@@ -204,7 +204,7 @@ struct scheduler_info {
 
 /// Serving statistics since start() (for `serve`'s status line and the bench).
 struct runtime_stats {
-    size_t scheduled = 0;        ///< vigies currently scheduled
+    size_t scheduled = 0;        ///< vigies currently scheduled (enabled, on a timer)
     uint64_t ticks_ok = 0;
     uint64_t ticks_failed = 0;
     uint64_t ticks_forced = 0;   ///< of which forced (tick_now, tick requests)
@@ -251,7 +251,8 @@ struct runtime_options {
     int64_t poll_ms = 250;
 };
 
-/// RAII subscription: unsubscribes (and waits for a running callback) on destruction.
+/// RAII subscription: unsubscribes (and waits for a running callback) on
+/// destruction or reset(). It may outlive its runtime (reset is then a no-op).
 class subscription {
 public:
     subscription() = default;
