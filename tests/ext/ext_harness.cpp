@@ -3,6 +3,10 @@
 
 #ifdef VIGY_EXT_HAVE_REGISTRY
 #include "vigy/host/registry.hpp"
+#else
+namespace vigy::host {
+class registry {};  // built without the host library: plugins are loaded by dlopen
+}  // namespace vigy::host
 #endif
 
 #include <dlfcn.h>
