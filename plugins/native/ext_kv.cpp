@@ -18,7 +18,7 @@ vigy_value get(const call_args& args, tick_ref t) {
     vigy_value out = vigy_nil();
     bool found = host_call(args, [&] { return t.kv_get(key, args.call()->arena, &out); });
     if (found) return out;
-    return args.has(1) ? args[1] : vigy_nil();
+    return args.has(1) ? args.make().copy(args[1]) : vigy_nil();  // results live in the caller's arena
 }
 
 vigy_value set(const call_args& args, tick_ref t) {
