@@ -80,8 +80,19 @@ void check(int rc, sqlite3* db, const char* what) {
     }
 }
 
+double thread_cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+struct plain_result {
+    double rows_per_s = 0;
+    double cpu_us_per_row = 0;  ///< CPU of the inserting thread: load-independent
+};
+
 /// Plain SQLite ceiling: `rows` run rows + 2 kv upserts each, BEGIN IMMEDIATE per `batch`.
-double plain_sqlite_rows_per_s(const fs::path& path, long vigies, long rows, long batch) {
+plain_result plain_sqlite_rows_per_s(const fs::path& path, long vigies, long rows, long batch) {
     std::vector<std::string> ids;
     {
         vigy::store::open_options o;
@@ -118,6 +129,7 @@ double plain_sqlite_rows_per_s(const fs::path& path, long vigies, long rows, lon
     const char* actions = R"([{"kind":"noop","result":"ok"}])";
     const char* log = R"([{"level":"info","message":"hello, vigy"}])";
     const auto t0 = clock_type::now();
+    const double c0 = thread_cpu_now();
     for (long i = 0; i < rows; ++i) {
         if (i % batch == 0) check(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, "begin");
         const std::string& vid = ids[static_cast<size_t>(i) % ids.size()];
@@ -145,10 +157,11 @@ double plain_sqlite_rows_per_s(const fs::path& path, long vigies, long rows, lon
             check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
     }
     const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+    const double cpu = thread_cpu_now() - c0;
     sqlite3_finalize(ins);
     sqlite3_finalize(kv);
     sqlite3_close(db);
-    return static_cast<double>(rows) / secs;
+    return {static_cast<double>(rows) / secs, cpu * 1e6 / static_cast<double>(rows)};
 }
 
 struct options {
@@ -202,8 +215,9 @@ int main(int argc, char** argv) {
     fs::create_directories(opt.dir);
 
     std::printf("| N | kind | requested ticks/s | achieved ticks/s | lateness p50 / p99 ms | CPU cores | RSS MiB | "
-                "runs persisted/s | skipped slots | commits/s | plain SQLite rows/s | fraction |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                "runs persisted/s | skipped slots | commits/s | plain SQLite rows/s | fraction | CPU us/tick (all) | "
+                "writer CPU us/run | plain CPU us/row | fraction by CPU |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (long n : opt.vigies) {
         const fs::path db = opt.dir / ("runtime-" + std::to_string(n) + ".db");
         fs::remove(db);
@@ -242,14 +256,20 @@ int main(int argc, char** argv) {
 
         const double c0 = cpu_now();
         const auto t0 = clock_type::now();
+        const auto threads0 = cpu_by_thread();
         rt->start();
         std::this_thread::sleep_for(std::chrono::seconds(opt.seconds));
         const auto mid = rt->stats();  // before stop: lateness window of the steady state
+        const double cpu_mid = cpu_now() - c0;
+        double writer_cpu = 0;
         {
             std::string per;
             for (const auto& [name, secs] : cpu_by_thread()) {
+                auto it = threads0.find(name);
+                const double d = secs - (it == threads0.end() ? 0.0 : it->second);
+                if (name == "vigy-writer") writer_cpu = d;
                 char buf[96];
-                std::snprintf(buf, sizeof buf, " %s=%.2f", name.c_str(), secs / opt.seconds);
+                std::snprintf(buf, sizeof buf, " %s=%.2f", name.c_str(), d / opt.seconds);
                 per += buf;
             }
             std::fprintf(stderr, "  cores busy per thread name:%s\n", per.c_str());
@@ -268,11 +288,17 @@ int main(int argc, char** argv) {
         const fs::path plain = opt.dir / ("plain-" + std::to_string(n) + ".db");
         fs::remove(plain);
         const long rows = std::max<long>(100000, static_cast<long>(std::min<double>(st.runs_committed, 1e6)));
-        const double ceiling = plain_sqlite_rows_per_s(plain, n, rows, 1000);
-        std::printf("| %ld | %s | %.0f | %.0f | %.2f / %.2f | %.2f | %.0f | %.0f | %llu | %.1f | %.0f | %.2f |\n", n,
-                    kind.c_str(), requested, achieved, mid.lateness_p50_ms, mid.lateness_p99_ms, cpu / secs, rss,
+        const plain_result pr = plain_sqlite_rows_per_s(plain, n, rows, 1000);
+        const double ceiling = pr.rows_per_s;
+        const double runs_mid = static_cast<double>(std::max<uint64_t>(1, mid.runs_committed));
+        const double all_us = cpu_mid * 1e6 / runs_mid;
+        const double writer_us = writer_cpu * 1e6 / runs_mid;
+        std::printf("| %ld | %s | %.0f | %.0f | %.2f / %.2f | %.2f | %.0f | %.0f | %llu | %.1f | %.0f | %.2f | %.1f | "
+                    "%.1f | %.1f | %.2f |\n",
+                    n, kind.c_str(), requested, achieved, mid.lateness_p50_ms, mid.lateness_p99_ms, cpu / secs, rss,
                     persisted, static_cast<unsigned long long>(st.skipped_slots),
-                    static_cast<double>(st.commits) / secs, ceiling, persisted / ceiling);
+                    static_cast<double>(st.commits) / secs, ceiling, persisted / ceiling, all_us, writer_us,
+                    pr.cpu_us_per_row, pr.cpu_us_per_row / writer_us);
         std::fflush(stdout);
         std::error_code ec;
         fs::remove(db, ec);
