@@ -119,7 +119,9 @@ void print_human_tick(std::ostream& out, const host::tick_context& t, const tick
     out << st.bold("tick " + std::to_string(r.index)) << "  " << rfc3339_ms(t.tick_start_ms()) << "  count "
         << t.tick_count() << "  " << (r.ok ? st.green("ok") : st.red("failed")) << "\n";
     if (!r.ok) {
-        out << "  " << st.red("error: ") << r.error << "\n";
+        std::string error = r.error;  // indent a caret diagnostic under the tick
+        for (size_t p = error.find('\n'); p != std::string::npos; p = error.find('\n', p + 3)) error.insert(p + 1, "  ");
+        out << "  " << st.red("error: ") << error << "\n";
         return;
     }
     auto line = [&](const char* label, const std::string& text) {
