@@ -160,7 +160,8 @@ int run_inspect(context& ctx, const inspect_options& o) {
         table t({"  KEY", "VALUE", "UPDATED"});
         for (const auto& e : kv) {
             const bool sys = e.key.rfind("__", 0) == 0;
-            t.add({"  " + (sys ? st.dim(e.key) : e.key), one_line(e.value_json, 80), human_age(now - e.updated_ms) + " ago"});
+            t.add({"  " + (sys ? st.dim(e.key) : e.key), one_line(e.value_json, 80),
+                   e.updated_ms > 0 ? human_age(now - e.updated_ms) + " ago" : "-"});
         }
         t.print(std::cout, st);
     }
@@ -193,7 +194,7 @@ int run_inspect(context& ctx, const inspect_options& o) {
 void add_inspect(CLI::App& root, context& ctx) {
     auto o = std::make_shared<inspect_options>();
     auto* sub = root.add_subcommand("inspect", "show a vigy: spec, recent runs, conditions, kv and events");
-    sub->footer("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json");
+    sub->footer(std::string("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json") + "\n\n" + global_options_help);
     sub->add_option("NAME", o->target, "the vigy's name or id")->required();
     sub->add_option("--runs", o->runs, "how many recent runs to show (newest first)")->type_name("N")->default_val(10);
     sub->add_option("--events", o->events, "how many recent events to show")->type_name("N")->default_val(20);

@@ -75,19 +75,21 @@ int run_delete(context& ctx, const std::string& target, bool keep_history) {
 void add_lifecycle(CLI::App& root, context& ctx) {
     auto target = std::make_shared<std::string>();
     auto* en = root.add_subcommand("enable", "enable a vigy (serve ticks it)");
+    en->footer(global_options_help);
     en->add_option("NAME", *target, "the vigy's name or id")->required();
     set_action(en, ctx, [&ctx, target] { return run_set_enabled(ctx, *target, true); });
 
     auto* dis = root.add_subcommand("disable", "disable a vigy (serve stops ticking it; history is kept)");
+    dis->footer(global_options_help);
     dis->add_option("NAME", *target, "the vigy's name or id")->required();
     set_action(dis, ctx, [&ctx, target] { return run_set_enabled(ctx, *target, false); });
 
     auto keep = std::make_shared<bool>(false);
     auto* del = root.add_subcommand("delete", "delete a vigy and (unless --keep-history) its runs, kv and events");
-    del->footer(
+    del->footer(std::string(
         "A running serve stops ticking it within a second; an in-flight tick finishes.\n"
         "With --keep-history the runs, kv and events stay in the database and come\n"
-        "back if a vigy with the same name is registered again.");
+        "back if a vigy with the same name is registered again.") + "\n\n" + global_options_help);
     del->add_option("NAME", *target, "the vigy's name or id")->required();
     del->add_flag("--keep-history", *keep, "keep its runs, kv and events");
     set_action(del, ctx, [&ctx, target, keep] { return run_delete(ctx, *target, *keep); });

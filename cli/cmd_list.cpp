@@ -88,10 +88,10 @@ int run_list(context& ctx, const std::string& selector) {
 void add_list(CLI::App& root, context& ctx) {
     auto selector = std::make_shared<std::string>();
     auto* sub = root.add_subcommand("list", "list the registered vigies");
-    sub->footer(
+    sub->footer(std::string(
         "columns: NAME, ID, KIND, EVERY (interval), ENABLED, LAST RUN (result and age), LABELS\n"
         "--selector takes comma-separated key=value clauses that must all match, e.g.\n"
-        "  vigy list --selector team=infra,env=prod");
+        "  vigy list --selector team=infra,env=prod") + "\n\n" + global_options_help);
     sub->add_option("-l,--selector", *selector, "only vigies whose labels match k=v[,k=v…]")->type_name("SELECTOR");
     set_action(sub, ctx, [&ctx, selector] { return run_list(ctx, *selector); });
 }

@@ -209,7 +209,7 @@ int run_register(context& ctx, const register_options& o) {
 void add_register(CLI::App& root, context& ctx) {
     auto o = std::make_shared<register_options>();
     auto* sub = root.add_subcommand("register", "register a vigy, or update the one with the same name");
-    sub->footer(
+    sub->footer(std::string(
         "FILE is the lisp program (kind lisp, the default); it is stored as the config\n"
         "{\"program\": <text>, \"source_name\": FILE}. With another --kind, --config gives\n"
         "the JSON config (or FILE is read as that JSON).\n\n"
@@ -220,7 +220,7 @@ void add_register(CLI::App& root, context& ctx) {
         "examples:\n"
         "  vigy register examples/hello-vigy.tatara --name hello --every 500\n"
         "  vigy register ctl.tatara --name ctl --label team=infra --fuel 50000000\n"
-        "  vigy register --name idle --kind noop --config '{}'");
+        "  vigy register --name idle --kind noop --config '{}'") + "\n\n" + global_options_help);
     sub->add_option("FILE", o->file, "the program file (kind lisp) or the JSON config (other kinds)");
     sub->add_option("--name", o->name, "the vigy's name (its identity)")->required()->type_name("NAME");
     sub->add_option("--every", o->every_ms, "tick interval in ms (>= 100)")->type_name("MS")->default_val(1000);

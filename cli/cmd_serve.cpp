@@ -232,14 +232,14 @@ int run_serve(context& ctx, const serve_options& o) {
 void add_serve(CLI::App& root, context& ctx) {
     auto o = std::make_shared<serve_options>();
     auto* sub = root.add_subcommand("serve", "tick every enabled vigy until ctrl-c (the scheduler of the database)");
-    sub->footer(
+    sub->footer(std::string(
         "Loads the plugins (built-in directory, each --plugin-dir, $VIGY_PLUGIN_PATH),\n"
         "prints them and the vigies it ticks, then one line per committed run (as\n"
         "`vigy tail`; with -o json one JSON object per line, each with an \"event\").\n"
         "Registrations, edits, enable/disable/delete and `vigy tick` from other\n"
         "processes take effect within a second. Only one serve per database: a second\n"
         "one exits 1 naming the pid that serves. SIGINT/SIGTERM: in-flight ticks\n"
-        "finish, every run is flushed to the database, exit 0.");
+        "finish, every run is flushed to the database, exit 0.") + "\n\n" + global_options_help);
     sub->add_option("--threads", o->threads, "threads running ticks (0 = max(4, 2 x cores))")
         ->type_name("N")
         ->default_val(0);

@@ -48,7 +48,7 @@ void print_human(const host::run& r, const style& st) {
             const std::string msg = l.HasMember("message") && l["message"].IsString() ? l["message"].GetString() : "";
             std::cout << "  log: " << st.dim("[" + level + "]") << " " << one_line(msg, 200) << "\n";
         }
-    if (!r.output.empty() && r.output != "nil") std::cout << "  output: " << one_line(r.output, 200) << "\n";
+    if (!r.output.empty() && r.output != "nil" && r.output != "()") std::cout << "  output: " << one_line(r.output, 200) << "\n";
     if (auto s = object_summary(r.desired_json); !s.empty()) std::cout << "  desired: " << s << "\n";
     if (auto s = object_summary(r.observed_json); !s.empty()) std::cout << "  observed: " << s << "\n";
     if (auto s = object_summary(r.kv_writes_json); !s.empty()) std::cout << "  kv: " << s << "\n";
@@ -73,14 +73,14 @@ int run_tick(context& ctx, const tick_options& o) {
 void add_tick(CLI::App& root, context& ctx) {
     auto o = std::make_shared<tick_options>();
     auto* sub = root.add_subcommand("tick", "run one tick of a vigy now and print the run");
-    sub->footer(
+    sub->footer(std::string(
         "The tick is committed like a scheduled one (run, kv, conditions, events) and\n"
         "works on disabled vigies too. If `vigy serve` is running on the database, the\n"
         "tick runs there (never concurrently with a scheduled tick of the same vigy);\n"
         "otherwise it runs in this process.\n\n"
         "exit status: 0 when the tick ran, even if the program failed (like kubectl:\n"
         "the command succeeded; the run's result says \"failed\" and carries the error);\n"
-        "1 when the tick could not run (unknown vigy, database locked, serve busy).");
+        "1 when the tick could not run (unknown vigy, database locked, serve busy).") + "\n\n" + global_options_help);
     sub->add_option("NAME", o->target, "the vigy's name or id")->required();
     sub->add_option("--wait-ms", o->wait_ms, "how long to wait for a running serve to take the tick")
         ->type_name("MS")

@@ -447,6 +447,7 @@ std::string actions_summary(std::string_view actions_json) {
 std::string human_duration_ms(int64_t started_ms, int64_t ended_ms, int64_t duration_us) {
     char buf[32];
     if (duration_us <= 0) duration_us = std::max<int64_t>(0, ended_ms - started_ms) * 1000;
+    if (duration_us <= 0) return "<1ms";  // read back from the store: ms precision
     if (duration_us < 1000)
         std::snprintf(buf, sizeof buf, "%lldus", static_cast<long long>(duration_us));
     else if (duration_us < 10'000)

@@ -141,6 +141,13 @@ std::string human_bytes(uint64_t bytes);
 /// "yes"/"no", coloured green/dim.
 std::string yes_no(bool b, const style& st);
 
+/// Footer line naming the global options (CLI11 does not list the parent's
+/// options in a subcommand's --help).
+inline constexpr const char* global_options_help =
+    "global options (before or after the command): --db PATH, --plugin-dir DIR,\n"
+    "-o table|json, -v; colour only on a terminal and never with NO_COLOR.\n"
+    "exit status: 0 ok, 1 error, 2 usage.";
+
 /// Blocks SIGINT and SIGTERM in the calling thread (and every thread it
 /// starts later), so that `wait_for_stop_signal` can pick them up synchronously.
 void block_stop_signals();
