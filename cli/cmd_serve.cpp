@@ -106,8 +106,7 @@ int run_serve(context& ctx, const serve_options& o) {
         rethrow_as_command_error(e, db);
     }
 
-    // what was loaded
-    for (const auto& d : reg.skipped()) std::cerr << "warning: " << d.message << "\n";
+    // what was loaded (skipped plugin files were already logged as warnings by the registry)
     if (!json) {
         out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ")");
         if (reg.plugins().empty()) out.put(st.yellow("no plugins loaded: nothing can tick (see vigy plugins list)"));
@@ -144,6 +143,13 @@ int run_serve(context& ctx, const serve_options& o) {
                 for (std::size_t i = 0; i < p.kinds.size(); ++i)
                     line += std::string(i ? "," : "") + json_str(p.kinds[i].kind);
                 line += "]}";
+                first = false;
+            }
+            line += "],\"skipped\":[";
+            first = true;
+            for (const auto& d : reg.skipped()) {
+                line += std::string(first ? "" : ",") + "{\"file\":" + json_str(d.file) +
+                        ",\"reason\":" + json_str(d.reason) + "}";
                 first = false;
             }
             line += "],\"vigies\":[";

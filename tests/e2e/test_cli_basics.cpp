@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <regex>
 
@@ -437,4 +439,76 @@ TEST_CASE("a locked database is a clear error, not a hang", "[e2e][needs-lisp]")
     CHECK(r.code == 1);
     CHECK((contains(r.err, "locked") || contains(r.err, "busy")));
     CHECK(took < 15'000);
+}
+
+TEST_CASE("register with another kind takes --config, or FILE as the JSON config", "[e2e]") {
+    fixture fx;
+    auto noop = fx.run_json({"register", "--name", "idle", "--kind", "noop", "--config", "{}", "-o", "json"});
+    CHECK(str(*noop, "outcome") == "created");
+    CHECK(str(field(*noop, "vigy"), "kind") == "noop");
+
+    const std::string chain_cfg = fx.dir.write(
+        "chain.json",
+        "{\"children\": [{\"kind\": \"lisp\", \"config\": {\"program\": \"(vigy-pull 1)\"}},"
+        " {\"kind\": \"lisp\", \"config\": {\"program\": \"(vigy-push 2)\"}}]}");
+    auto chain = fx.run_json({"register", chain_cfg, "--name", "pair", "--kind", "chain", "--disabled", "-o", "json"});
+    CHECK(str(field(*chain, "vigy"), "kind") == "chain");
+    CHECK(field(field(*chain, "vigy"), "config").HasMember("children"));
+
+    auto run = fx.run_json({"tick", "pair", "-o", "json"});
+    INFO("error: " << (has(*run, "error") ? str(*run, "error") : ""));
+    CHECK(str(*run, "result") == "ok");
+    REQUIRE(field(*run, "actions").Size() == 2);
+    CHECK(str(field(*run, "actions")[0], "kind") == "pull");
+    CHECK(str(field(*run, "actions")[1], "kind") == "push");
+
+    const std::string bad = fx.dir.write("bad.json", "{\"children\": [");
+    const result r = fx.run({"register", bad, "--name", "broken", "--kind", "chain"});
+    INFO(show(r));
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, bad));
+    CHECK(contains(r.err, "json"));
+}
+
+TEST_CASE("tail --id follows one vigy, --since accepts RFC 3339, lines name vigy, result and actions",
+          "[e2e][needs-lisp]") {
+    fixture fx;
+    fx.register_program("one", programs::hello, 1000, {"--disabled"});
+    fx.register_program("two", "(vigy-pull 7)\n", 1000, {"--disabled"});
+    const int64_t before = now_wall_ms() - 2000;
+    fx.run_json({"tick", "one", "-o", "json"});
+    fx.run_json({"tick", "two", "-o", "json"});
+    fx.run_json({"tick", "one", "-o", "json"});
+
+    char since[64];
+    const std::time_t secs = static_cast<std::time_t>(before / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    auto only_one = fx.start({"tail", "--id", "one", "--since", since, "-o", "json"});
+    REQUIRE(only_one->wait_for_err_text("tailing", 5000));
+    // a run committed while tailing shows up too
+    fx.run_json({"tick", "one", "-o", "json"});
+    fx.run_json({"tick", "two", "-o", "json"});
+    CHECK(only_one->wait_for([](const std::string& s) { return std::count(s.begin(), s.end(), '\n') >= 3; }, 5000));
+    e2e::sleep_ms(400);  // would a run of "two" sneak in?
+    only_one->signal(SIGTERM);
+    REQUIRE(only_one->wait(5000) == std::optional<int>(0));
+    const auto runs = parse_json_lines(only_one->out());
+    CHECK(runs.size() == 3);
+    for (const auto& r : runs) CHECK(str(*r, "vigy_name") == "one");
+
+    auto human = fx.start({"tail", "--since", "1h"});
+    REQUIRE(human->wait_for([](const std::string& s) { return std::count(s.begin(), s.end(), '\n') >= 5; }, 5000));
+    human->signal(SIGINT);
+    REQUIRE(human->wait(5000) == std::optional<int>(0));
+    const auto ls = human->out_lines();
+    REQUIRE(ls.size() == 5);
+    CHECK(contains(ls[0], "one"));
+    CHECK(contains(ls[0], "ok"));
+    CHECK(contains(ls[0], "1 action: noop"));
+    CHECK(contains(ls[1], "two"));
+    CHECK(contains(ls[1], "1 action: pull"));
+    CHECK(rfc3339_ms(ls[0].substr(0, ls[0].find(' '))) >= before);
 }
