@@ -916,7 +916,9 @@ struct runtime::impl {
     void control_loop() {
         auto last_renew = steady::now();
         const auto period = milliseconds(std::clamp<int64_t>(opt.poll_ms, 10, 1000));
-        const auto request_period = std::min(period, milliseconds(100));
+        // claim_tick_requests is a cheap read unless requests are pending: poll often so a
+        // `vigy tick` beside `vigy serve` waits ~tens of ms, not a poll period.
+        const auto request_period = std::min(period, milliseconds(25));
         auto last_poll = steady::now();
         for (;;) {
             {
@@ -1512,8 +1514,13 @@ void runtime::start() {
                 extended = true;
                 if (starts_with(h->owner, tick_prefix))
                     deadline = steady::now() + milliseconds(10'000);
-                else if (holder_is_dead(*h, p.host))
-                    deadline = steady::now() + milliseconds(std::max<int64_t>(0, h->expires_ms - store::now_unix_ms()) + 500);
+                else if (holder_is_dead(*h, p.host)) {
+                    const int64_t wait = std::max<int64_t>(0, h->expires_ms - store::now_unix_ms()) + 500;
+                    logger()->warn("the scheduler lease is held by pid {}, which is no longer running; waiting {} ms "
+                                   "for it to expire",
+                                   h->pid, wait);
+                    deadline = steady::now() + milliseconds(wait);
+                }
             }
             if (steady::now() >= deadline) {
                 if (h)
