@@ -1056,7 +1056,7 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
         if (options.keep_runs < 0 || options.max_run_age_ms < 0)
             fail(errc::invalid_argument, "retention settings must be >= 0");
         if (options.tick_threads == 0)
-            options.tick_threads = std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()));
+            options.tick_threads = std::min(32u, std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency())));
         auto p = std::make_unique<impl>();
         p->path = db_path;
         p->opt = options;

@@ -237,7 +237,7 @@ struct runtime_options {
     std::vector<static_plugin> static_plugins;
     /// Threads running timers/bookkeeping (>= 1).
     unsigned threads = 2;
-    /// Threads running reconciler ticks (>= 1); 0 = max(4, 2 * hardware threads).
+    /// Threads running reconciler ticks (>= 1); 0 = max(4, 2 * hardware threads), at most 32.
     /// A tick that runs to its wall-clock limit occupies one of these.
     unsigned tick_threads = 0;
     /// Limits used where a vigy's own limit is 0. 0 fields here = default_tick_limits().
