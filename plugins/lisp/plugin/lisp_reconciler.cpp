@@ -112,7 +112,8 @@ vigy_value to_vigy(tatara::eval_ctx& ctx, tatara::value v, int depth) {
         return r;
     }
     default: {
-        std::string name = "<" + std::string(tatara::type_error_name(v.tag)) + ">";
+        std::string name(1, '<');  // append(), not +: GCC 12 -Wrestrict false positive
+        name.append(tatara::type_error_name(v.tag)).append(1, '>');
         tatara::value s = ctx.make_string(name);
         return vigy_str_value(VIGY_STRING, s.text().data(), s.text().size());
     }
@@ -206,7 +207,8 @@ tatara::value call_intrinsic(void* user_data, std::span<const tatara::value> arg
     if (s != VIGY_OK) {
         std::string_view msg = eb.message();
         // intrinsics name themselves ("vigy-incr: ..."); don't say it twice
-        std::string prefix = entry->name + ": ";
+        std::string prefix(entry->name);
+        prefix.append(": ");
         if (msg.rfind(prefix, 0) == 0) msg.remove_prefix(prefix.size());
         if (msg.empty()) msg = vigy_status_name(s);
         tatara::raise_native(entry->name, msg);
