@@ -100,7 +100,7 @@ value parse(const run_result& r) {
 
 // ---- with the fixture reconciler ------------------------------------------------------------
 
-TEST_CASE("eval once prints the tick output; a custom extension's intrinsic is callable", "[ext][eval]") {
+TEST_CASE("eval once prints the tick output and a custom extension's intrinsic is callable", "[ext][eval]") {
     run_result r = fixture_eval({"-e", "test-double 21"});
     INFO(r.err);
     CHECK(r.exit_code == 0);
@@ -113,7 +113,7 @@ TEST_CASE("eval once prints the tick output; a custom extension's intrinsic is c
     CHECK(at(at(at(tick, "kv_changes"), "set"), "greeted").text() == "hello, vigy");
 }
 
-TEST_CASE("eval --ticks carries kv, tick metadata and conditions from tick to tick", "[ext][eval]") {
+TEST_CASE("eval --ticks carries kv tick metadata and conditions from tick to tick", "[ext][eval]") {
     const std::string program =
         "vigy-incr \"n\"\nvigy-once \"init\"\nvigy-log \"info\" \"hi\"\nvigy-noop\nvigy-condition \"Ready\" \"true\"\n";
     run_result r = fixture_eval({"-e", program, "--ticks", "3", "--every", "500", "--start-ms", "1000", "-o", "json"});
@@ -167,7 +167,7 @@ TEST_CASE("eval human output shows each tick's buffers and hides __sys keys", "[
     CHECK(r.out.find("__sys") == std::string::npos);
 }
 
-TEST_CASE("eval: a failed tick saves nothing and does not advance tick_count; exit 1", "[ext][eval]") {
+TEST_CASE("eval: a failed tick saves nothing and does not advance tick_count and exit 1", "[ext][eval]") {
     run_result r = fixture_eval({"-e", "vigy-incr \"n\"\n!fail boom", "--ticks", "2", "-o", "json"});
     CHECK(r.exit_code == 1);
     value doc = parse(r);
@@ -215,7 +215,7 @@ TEST_CASE("eval usage errors", "[ext][eval]") {
 
 // ---- with the lisp reconciler and the examples ------------------------------------------------
 
-TEST_CASE("lisp: eval once prints the last value; errors carry line:column and a caret", "[ext][eval][lisp]") {
+TEST_CASE("lisp: eval once prints the last value and errors carry line:column and a caret", "[ext][eval][lisp]") {
     run_result r = run_vigy({"eval", "-e", "(vigy-incr \"n\" 41) (+ 1 2)"});
     INFO(r.err);
     CHECK(r.exit_code == 0);

@@ -18,7 +18,7 @@ value str(const char* s) { return value::string(s); }
 value num(int64_t i) { return value::integer(i); }
 }  // namespace
 
-TEST_CASE("six plugins load with their ids, packs and exactly the listed intrinsics", "[ext]") {
+TEST_CASE("six plugins load with their ids packs and exactly the listed intrinsics", "[ext]") {
     CHECK(h().plugin_ids() == std::vector<std::string>{"vigy.actions", "vigy.state", "vigy.kv", "vigy.convergence",
                                                        "vigy.scheduling", "vigy.diagnostics"});
     CHECK(h().pack_names() ==
@@ -73,7 +73,7 @@ TEST_CASE("action verbs reject bad arguments naming the intrinsic and argument",
 
 // ---- state ---------------------------------------------------------------------------------
 
-TEST_CASE("desired and observed record key -> value, later writes win", "[ext][state]") {
+TEST_CASE("desired and observed record key -> value later writes win", "[ext][state]") {
     tick_context t = make_tick();
     REQUIRE(h().call(t, "vigy-desired", {str("count"), num(3)}).ok());
     REQUIRE(h().call(t, "vigy-desired", {str("count"), num(4)}).ok());
@@ -85,7 +85,7 @@ TEST_CASE("desired and observed record key -> value, later writes win", "[ext][s
     CHECK(h().call(t, "vigy-observed", {str(""), num(1)}).error == "vigy-observed: argument 1 (key) must not be empty");
 }
 
-TEST_CASE("vigy-condition takes 2-4 args, nil reason/message, validates status", "[ext][state]") {
+TEST_CASE("vigy-condition takes 2-4 args nil reason/message validates status", "[ext][state]") {
     tick_context t = make_tick();
     REQUIRE(h().call(t, "vigy-condition", {str("Ready"), str("true")}).ok());
     REQUIRE(h().call(t, "vigy-condition", {str("Healthy"), value::boolean(false), value(), value()}).ok());
@@ -142,7 +142,7 @@ TEST_CASE("vigy-get/set/has?/del over the tick kv", "[ext][kv]") {
     CHECK(h().call(t, "vigy-set", {str("")}).error == "arity");
 }
 
-TEST_CASE("vigy-incr: default delta 1, absent counts 0, type errors", "[ext][kv]") {
+TEST_CASE("vigy-incr: default delta 1 absent counts 0 type errors", "[ext][kv]") {
     tick_context t = make_tick({{"s", str("text")}, {"big", num(INT64_MAX)}});
     CHECK(h().call(t, "vigy-incr", {str("n")}).result == num(1));
     CHECK(h().call(t, "vigy-incr", {str("n"), num(10)}).result == num(11));
@@ -214,7 +214,7 @@ TEST_CASE("vigy-mark-converged / vigy-converged? over __converged::<k>", "[ext][
 
 // ---- scheduling -----------------------------------------------------------------------------
 
-TEST_CASE("vigy-tick, vigy-tick-count and vigy-since-last-tick follow the tick clock", "[ext][scheduling]") {
+TEST_CASE("vigy-tick vigy-tick-count and vigy-since-last-tick follow the tick clock", "[ext][scheduling]") {
     std::vector<int64_t> ticks, counts, since;
     run_ticks(
         3,
@@ -265,7 +265,7 @@ TEST_CASE("vigy-backoff-ms is 1000*2^attempt capped at 30000", "[ext][scheduling
 
 // ---- diagnostics ----------------------------------------------------------------------------
 
-TEST_CASE("vigy-log records level and message; unknown level rejected", "[ext][diagnostics]") {
+TEST_CASE("vigy-log records level and message and unknown level rejected", "[ext][diagnostics]") {
     tick_context t = make_tick();
     for (const char* l : {"trace", "debug", "info", "warn", "error"}) REQUIRE(h().call(t, "vigy-log", {str(l), str(l)}).ok());
     REQUIRE(h().call(t, "vigy-log", {value::keyword("INFO"), str("kw")}).ok());

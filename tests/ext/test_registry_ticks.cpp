@@ -43,7 +43,7 @@ std::string lisp_child(const std::string& program) {
 
 }  // namespace
 
-TEST_CASE("chain accumulates actions, buffers and kv across children on one tick", "[ext][chain]") {
+TEST_CASE("chain accumulates actions buffers and kv across children on one tick", "[ext][chain]") {
     std::string cfg = "{\"children\":[" + fixture_child("vigy-pull 1\nvigy-incr \"n\"\nvigy-log \"info\" \"first\"") +
                       "," + fixture_child("vigy-push 2\nvigy-incr \"n\"\nvigy-desired \"k\" 1") + "]}";
     reconciler chain(plugins(), "chain", cfg);
@@ -57,7 +57,7 @@ TEST_CASE("chain accumulates actions, buffers and kv across children on one tick
     CHECK(t.desired_json() == R"({"k":1})");
 }
 
-TEST_CASE("chain of a lisp child and a fixture child shares the tick; definitions stay per child", "[ext][chain][lisp]") {
+TEST_CASE("chain of a lisp child and a fixture child shares the tick and definitions stay per child", "[ext][chain][lisp]") {
     std::string cfg = "{\"children\":[" + lisp_child("(define secret 1) (vigy-create (hash-map \"id\" 7)) (vigy-set \"a\" 1)") +
                       "," + fixture_child("vigy-get \"a\"\nvigy-noop") + "," +
                       lisp_child("(vigy-trace \"a\" (vigy-get \"a\")) (vigy-trace \"secret\" (try secret (catch (e) \"unbound\")))") +

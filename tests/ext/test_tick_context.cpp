@@ -84,7 +84,7 @@ TEST_CASE("emit_action validates kind and result and records in order", "[ext][t
     CHECK(t.actions_json() == R"([{"kind":"pull","payload":5},{"kind":"noop","result":"ok","message":"m"}])");
 }
 
-TEST_CASE("conditions: latest per name wins, last_transition moves only on a status change", "[ext][tick]") {
+TEST_CASE("conditions: latest per name wins last_transition moves only on a status change", "[ext][tick]") {
     std::vector<condition_record> prev{{"Ready", "true", "Old", std::nullopt, 1000},
                                        {"Healthy", "true", std::nullopt, std::nullopt, 2000},
                                        {"Other", "false", std::nullopt, std::nullopt, 3000}};
@@ -121,7 +121,7 @@ TEST_CASE("conditions: latest per name wins, last_transition moves only on a sta
                     json_error);
 }
 
-TEST_CASE("kv: set/del tracking, a key set then deleted ends deleted, values keep their type", "[ext][tick]") {
+TEST_CASE("kv: set/del tracking a key set then deleted ends deleted values keep their type", "[ext][tick]") {
     kv_map kv{{"keep", value::integer(1)}, {"gone", value::string("x")}};
     tick_params p;
     p.kv = kv;
@@ -157,7 +157,7 @@ TEST_CASE("kv: set/del tracking, a key set then deleted ends deleted, values kee
     CHECK(api->kv_get(t.tick(), s("map"), tiny.get(), &out, &e.err) == VIGY_RESOURCE_EXHAUSTED);
 }
 
-TEST_CASE("log, trace, metrics, events, desired, observed and output buffers; bad levels/types rejected",
+TEST_CASE("log trace metrics events desired observed and output buffers and bad levels/types rejected",
           "[ext][tick]") {
     tick_context t = tick_context::begin({}, 1);
     const vigy_tick_api* api = t.tick()->api;

@@ -38,7 +38,7 @@ TEST_CASE("value json follows the value.h mapping", "[ext][value]") {
     CHECK(m.to_json() == R"({":k":1,"3":2,"null":3})");
 }
 
-TEST_CASE("value json round-trips types: ints stay ints, doubles stay doubles, order kept", "[ext][value]") {
+TEST_CASE("value json round-trips types: ints stay ints doubles stay doubles order kept", "[ext][value]") {
     value v = sample();
     value back = value::from_json(v.to_json());
     CHECK(back == v);

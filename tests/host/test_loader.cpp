@@ -149,14 +149,14 @@ TEST_CASE("the same plugin with safe permissions loads from a private directory"
     CHECK(reg.skipped().empty());
 }
 
-TEST_CASE("a missing plugin directory is a diagnostic, not an error", "[host]") {
+TEST_CASE("a missing plugin directory is a diagnostic not an error", "[host]") {
     registry reg;
     CHECK(reg.load_directory("/nonexistent/vigy-plugins") == 0);
     REQUIRE(reg.skipped().size() == 1);
     CHECK(reg.skipped()[0].message == "skipping /nonexistent/vigy-plugins: no such directory");
 }
 
-TEST_CASE("the search path is built-in dir, then --plugin-dir, then VIGY_PLUGIN_PATH", "[host]") {
+TEST_CASE("the search path is built-in dir then --plugin-dir then VIGY_PLUGIN_PATH", "[host]") {
     vigy::test::temp_dir a, b;
     vigy::test::scoped_env env("VIGY_PLUGIN_PATH", (a.path().string() + "::" + b.path().string()).c_str());
     auto dirs = vigy::host::plugin_search_path({"/extra/one", "/extra/two"});
@@ -168,7 +168,7 @@ TEST_CASE("the search path is built-in dir, then --plugin-dir, then VIGY_PLUGIN_
     CHECK(dirs[4] == b.path());
 }
 
-TEST_CASE("VIGY_PLUGIN_PATH directories load after --plugin-dir ones, so the earlier copy wins", "[host]") {
+TEST_CASE("VIGY_PLUGIN_PATH directories load after --plugin-dir ones so the earlier copy wins", "[host]") {
     vigy::test::temp_dir env_dir, extra_dir;
     fs::copy_file(fixture("a_good"), env_dir.path() / "good.so");
     fs::copy_file(fixture("a_good"), extra_dir.path() / "good.so");

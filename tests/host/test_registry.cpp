@@ -93,7 +93,7 @@ TEST_CASE("add_static admits an in-process plugin with the same checks as a file
           "skipping builtin:again: duplicate plugin id \"test.inproc\" (already loaded from builtin:test)");
 }
 
-TEST_CASE("add_static from an entry function, and its failures", "[host]") {
+TEST_CASE("add_static from an entry function and its failures", "[host]") {
     registry reg;
     CHECK(reg.add_static(&inproc_entry, "builtin:entry"));
     CHECK_FALSE(reg.add_static(&null_entry, "builtin:null"));
@@ -164,7 +164,7 @@ TEST_CASE("child_create of an unknown kind is INVALID_ARGUMENT listing the known
     CHECK(eb.message() == "unknown reconciler kind \"lisp\" (known: echo, emit, fail, reject, throw)");
 }
 
-TEST_CASE("plugin log lines go to the host logger, named by plugin id", "[host]") {
+TEST_CASE("plugin log lines go to the host logger named by plugin id", "[host]") {
     std::ostringstream captured;
     auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
     auto logger = vigy::host::logger();
@@ -205,7 +205,7 @@ TEST_CASE("a plugin refused after init is shut down at once", "[host]") {
     CHECK(read_file(log) == "test.dupkind\n");
 }
 
-TEST_CASE("plugins are unloaded with the registry, unless VIGY_NO_UNLOAD=1", "[host]") {
+TEST_CASE("plugins are unloaded with the registry unless VIGY_NO_UNLOAD=1", "[host]") {
     vigy::test::temp_dir dir;
     fs::path unloaded = dir.path() / "unloaded.so";
     fs::path pinned = dir.path() / "pinned.so";

@@ -6,7 +6,7 @@
 using lisp_test::err;
 using lisp_test::ev;
 
-TEST_CASE("truthiness: only nil and #f are false; nil and the empty list differ", "[lisp][special]") {
+TEST_CASE("truthiness: only nil and #f are false and nil and the empty list differ", "[lisp][special]") {
   CHECK(ev("(list (if 0 1 2) (if \"\" 1 2) (if () 1 2) (if (list) 1 2) (if #f 1 2) (if nil 1 2))") ==
         "(1 1 2 1 2 2)");
   CHECK(ev("(list (equal? () (list)) (type-of ()) (type-of '()) (type-of (list)))") == "(#f :nil :list :list)");
@@ -27,7 +27,7 @@ TEST_CASE("quote and quasiquote", "[lisp][special]") {
   CHECK(err(",x") == "bad-special-form");
 }
 
-TEST_CASE("if, cond, when, unless", "[lisp][special]") {
+TEST_CASE("if cond when unless", "[lisp][special]") {
   CHECK(ev("(list (if #f 1) (if #t 1))") == "(() 1)");
   CHECK(err("(if 1)") == "bad-special-form");
   CHECK(err("(if 1 2 3 4)") == "bad-special-form");
@@ -38,7 +38,7 @@ TEST_CASE("if, cond, when, unless", "[lisp][special]") {
   CHECK(err("(when)") == "bad-special-form");
 }
 
-TEST_CASE("let is parallel, let* sequential, letrec recursive", "[lisp][special]") {
+TEST_CASE("let is parallel let* sequential letrec recursive", "[lisp][special]") {
   CHECK(ev("(let ((x 1)) (let ((x 2) (y x)) y))") == "1");
   CHECK(ev("(let ((x 1) (x 2)) x)") == "2");
   CHECK(ev("(let () 5)") == "5");
@@ -52,7 +52,7 @@ TEST_CASE("let is parallel, let* sequential, letrec recursive", "[lisp][special]
   CHECK(ev("(let ((f (lambda () g)) (g 1)) (try (f) (catch (e) (error-tag e))))") == ":unbound-symbol");
 }
 
-TEST_CASE("lambda parameters, &rest and arity", "[lisp][special]") {
+TEST_CASE("lambda parameters &rest and arity", "[lisp][special]") {
   CHECK(ev("((lambda (a &rest r) (list a r)) 1 2 3)") == "(1 (2 3))");
   CHECK(ev("(type-of ((lambda (&rest r) r)))") == ":list");
   CHECK(ev("((lambda (a . b) (list a b)) 1 2 3)") == "(1 3)");
@@ -81,7 +81,7 @@ TEST_CASE("define binds in the innermost frame and returns nil", "[lisp][special
   CHECK(err("(define 5 1)") == "bad-special-form");
 }
 
-TEST_CASE("set! mutates the nearest binding; closures capture frames by reference", "[lisp][special]") {
+TEST_CASE("set! mutates the nearest binding and closures capture frames by reference", "[lisp][special]") {
   CHECK(ev("(define x 1) (set! x (+ x 41)) x") == "42");
   CHECK(err("(set! zz 1)") == "unbound-symbol");
   CHECK(ev("(define (mk) (let ((n 0)) (lambda () (set! n (+ n 1)) n))) (define c (mk)) (c) (c) (c)") == "3");
@@ -90,7 +90,7 @@ TEST_CASE("set! mutates the nearest binding; closures capture frames by referenc
   CHECK(err("(set! x)") == "bad-special-form");
 }
 
-TEST_CASE("begin, and, or, not", "[lisp][special]") {
+TEST_CASE("begin and or not", "[lisp][special]") {
   CHECK(ev("(list (begin) (begin 1 2))") == "(() 2)");
   CHECK(ev("(list (and) (or) (and 1 2) (and 1 #f 2) (or #f 3) (or #f nil))") == "(#t #f 2 #f 3 ())");
   CHECK(ev("(list (not 0) (not ()) (not (list)))") == "(#f #t #f)");
@@ -102,7 +102,7 @@ TEST_CASE("special form names stay special in head position even when rebound", 
   CHECK(ev("(define if 5) (list if (if #f 1 2))") == "(5 2)");
 }
 
-TEST_CASE("try/catch binds thrown values or error objects; rethrow works", "[lisp][special]") {
+TEST_CASE("try/catch binds thrown values or error objects and rethrow works", "[lisp][special]") {
   CHECK(ev("(try (throw 42) (catch (e) (list e (error? e))))") == "(42 #f)");
   CHECK(ev("(try (car 1) (catch (e) (list (error-tag e) (error-message e))))") ==
         "(:type-mismatch \"type mismatch: expected pair, got int\")");
@@ -135,7 +135,7 @@ TEST_CASE("macroexpand-1 and macroexpand return expansions as data", "[lisp][spe
   CHECK(ev("(macroexpand-1 '(+ 1 2))") == "(+ 1 2)");
 }
 
-TEST_CASE("require fails like the default loader; provide is refused", "[lisp][special]") {
+TEST_CASE("require fails like the default loader and provide is refused", "[lisp][special]") {
   CHECK(ev("(try (require \"lib\") (catch (e) (error-tag e)))") == ":bad-special-form");
   CHECK(err("(require \"lib\")") == "user");
   CHECK(lisp_test::run("(require \"lib\")").message == "user error: #<error :module-not-found \"module not found: lib\">");
@@ -154,7 +154,7 @@ TEST_CASE("tail calls in every tail position run in constant native stack", "[li
   CHECK(ev("(define n 0) (while (< n 100000) (set! n (+ n 1))) n") == "100000");
 }
 
-TEST_CASE("defmacro: top level only, first body form, extra args dropped", "[lisp][macro]") {
+TEST_CASE("defmacro: top level only first body form extra args dropped", "[lisp][macro]") {
   CHECK(ev("(defmacro two (x) (display \"exp \") `(list ,x ,x)) (two 3)") == "\"exp \"()");
   CHECK(ev("(defmacro m (a b) `(list ,a ,b)) (m 1 2 3)") == "(1 2)");
   CHECK(ev("(defmacro sw (a b) `(list ,b ,a)) (sw 1 2)") == "(2 1)");

@@ -52,7 +52,7 @@ TEST_CASE("channels are foreign values shared by reference", "[lisp][chan]") {
   });
 }
 
-TEST_CASE("fibers are pending until go-run, which runs them once", "[lisp][fiber]") {
+TEST_CASE("fibers are pending until go-run which runs them once", "[lisp][fiber]") {
   check_outputs({
       {"(let ((f (go (lambda () (* 6 7))))) (list (go-status f) (go-run f) (go-status f) (go-result f) (go-error f)))",
        "(:pending 42 :done 42 ())"},

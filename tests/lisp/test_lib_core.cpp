@@ -5,7 +5,7 @@
 
 using namespace lisp_lib_test;
 
-TEST_CASE("combinators compose, flip, partially apply and tap", "[lisp][stdlib]") {
+TEST_CASE("combinators compose flip partially apply and tap", "[lisp][stdlib]") {
   check_outputs({
       {"(identity 7)", "7"},
       {"((const 5) 1 2 3)", "5"},
@@ -50,7 +50,7 @@ TEST_CASE("positional accessors follow car/cdr and their errors", "[lisp][stdlib
   });
 }
 
-TEST_CASE("range counts up, down and by floats and ends in nil when empty", "[lisp][stdlib]") {
+TEST_CASE("range counts up down and by floats and ends in nil when empty", "[lisp][stdlib]") {
   check_outputs({
       {"(range 5)", "(0 1 2 3 4)"},
       {"(range 2 5)", "(2 3 4)"},
@@ -74,7 +74,7 @@ TEST_CASE("range counts up, down and by floats and ends in nil when empty", "[li
   });
 }
 
-TEST_CASE("deep inputs work: range, dotimes and list builders at 100000", "[lisp][stdlib][deep]") {
+TEST_CASE("deep inputs work: range dotimes and list builders at 100000", "[lisp][stdlib][deep]") {
   check_outputs({
       {"(length (range 100000))", "100000"},
       {"(last (range 100000))", "99999"},
@@ -155,7 +155,7 @@ TEST_CASE("rebinding a native the prelude uses internally does not break it", "[
         "((1 2 3) 2 (1 2))");
 }
 
-TEST_CASE("rebinding + changes range for everybody, as in the reference", "[lisp][stdlib]") {
+TEST_CASE("rebinding + changes range for everybody as in the reference", "[lisp][stdlib]") {
   CHECK(run_ok("(define + *) (range 1 10 2)") == "(1 2 4 8)");
   CHECK(run_ok("(define + *) (type-of (range 5 1))") == ":nil");
 }

@@ -4,7 +4,7 @@
 
 using namespace lisp_lib_test;
 
-TEST_CASE("define-record builds tagged maps with accessors, setters and a predicate",
+TEST_CASE("define-record builds tagged maps with accessors setters and a predicate",
           "[lisp][stdlib][record]") {
   const std::string setup = "(define-record point (x y)) (define p (make-point 1 2))";
   CHECK(run_ok(setup + "p") == "{:tatara-record-type :point, :x 1, :y 2}");
@@ -21,7 +21,7 @@ TEST_CASE("define-record builds tagged maps with accessors, setters and a predic
   CHECK(run_err("(define-record broken)") == "native-fn");
 }
 
-TEST_CASE("lazy sequences realise on demand and force every rest once, in order",
+TEST_CASE("lazy sequences realise on demand and force every rest once in order",
           "[lisp][stdlib][lazy]") {
   check_outputs({
       {"(define nat (iterate-lazy inc 0)) (list (lazy-take 5 nat) (lazy-take 0 nat) (lazy-take 3 ()))",
@@ -61,7 +61,7 @@ TEST_CASE("lazy sequences stay shallow and linear for long inputs", "[lisp][stdl
   });
 }
 
-TEST_CASE("map helpers get, set and update nested maps in insertion order", "[lisp][stdlib][maps]") {
+TEST_CASE("map helpers get set and update nested maps in insertion order", "[lisp][stdlib][maps]") {
   const std::string m = "(define m (hash-map :a 1 :b (hash-map :c 2)))";
   CHECK(run_ok(m + "(list (assoc m :z 0) (dissoc m :a) (get m :a) (get m :q))") ==
         "({:a 1, :b {:c 2}, :z 0} {:b {:c 2}} 1 ())");
@@ -78,7 +78,7 @@ TEST_CASE("map helpers get, set and update nested maps in insertion order", "[li
   CHECK(run_err("(assoc (hash-map) (list 1) 2)") == "native-fn");
 }
 
-TEST_CASE("frequencies, grouping and map builders keep first-seen order", "[lisp][stdlib][maps]") {
+TEST_CASE("frequencies grouping and map builders keep first-seen order", "[lisp][stdlib][maps]") {
   check_outputs({
       {"(frequencies (list :b :a :b \"s\" 1 1.0))", "{:b 2, :a 1, \"s\" 1, 1 1, 1 1}"},
       {"(frequencies ())", "{}"},
@@ -94,7 +94,7 @@ TEST_CASE("frequencies, grouping and map builders keep first-seen order", "[lisp
   });
 }
 
-TEST_CASE("count measures lists, maps and strings and returns an error object otherwise",
+TEST_CASE("count measures lists maps and strings and returns an error object otherwise",
           "[lisp][stdlib][maps]") {
   check_outputs({
       {"(list (count (list 1 2)) (count ()) (count (list)) (count (hash-map :a 1)) (count \"h\xC3\xA9llo\"))",

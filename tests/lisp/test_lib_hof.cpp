@@ -17,7 +17,7 @@ TEST_CASE("apply spreads its last argument", "[lisp][hof]") {
   });
 }
 
-TEST_CASE("map, filter, remove and for-each always build lists", "[lisp][hof]") {
+TEST_CASE("map filter remove and for-each always build lists", "[lisp][hof]") {
   check_outputs({
       {"(map + (list 1 2 3) (list 10 20))", "(11 22)"},
       {"(list (map inc ()) (type-of (map inc ())) (type-of (map + (list 1) ())))", "(() :list :list)"},
@@ -35,7 +35,7 @@ TEST_CASE("map, filter, remove and for-each always build lists", "[lisp][hof]") 
   });
 }
 
-TEST_CASE("folds, reduce and scan-left accumulate in the documented argument order", "[lisp][hof]") {
+TEST_CASE("folds reduce and scan-left accumulate in the documented argument order", "[lisp][hof]") {
   check_outputs({
       {"(list (foldl - 0 (list 1 2)) (foldr - 0 (list 1 2)) (foldl + 7 ()) (foldr + 7 ()))", "(-3 -1 7 7)"},
       {"(foldr cons () (list 1 2 3))", "(1 2 3)"},
@@ -51,7 +51,7 @@ TEST_CASE("folds, reduce and scan-left accumulate in the documented argument ord
   });
 }
 
-TEST_CASE("searches return elements, indices, predicate results and booleans", "[lisp][hof]") {
+TEST_CASE("searches return elements indices predicate results and booleans", "[lisp][hof]") {
   check_outputs({
       {"(list (find even? (list 1 3)) (find even? (list 1 4 6)) (find-index even? (list 1 2)) (find-index even? ()))",
        "(() 4 1 -1)"},
@@ -64,7 +64,7 @@ TEST_CASE("searches return elements, indices, predicate results and booleans", "
   check_errors({{"(find 1 (list 1))", "not-callable"}, {"(count-if odd? 5)", "type-mismatch"}});
 }
 
-TEST_CASE("take-while, drop-while and partition split lists", "[lisp][hof]") {
+TEST_CASE("take-while drop-while and partition split lists", "[lisp][hof]") {
   check_outputs({
       {"(list (take-while odd? (list 1 3 2 5)) (drop-while odd? (list 1 3 2 5)))", "((1 3) (2 5))"},
       {"(list (type-of (take-while odd? ())) (type-of (drop-while odd? (list 1))))", "(:list :list)"},
@@ -72,7 +72,7 @@ TEST_CASE("take-while, drop-while and partition split lists", "[lisp][hof]") {
   });
 }
 
-TEST_CASE("group-by keys are strings naming the key's kind, in first-seen order", "[lisp][hof]") {
+TEST_CASE("group-by keys are strings naming the key's kind in first-seen order", "[lisp][hof]") {
   check_outputs({
       {"(group-by even? (list 1 2 3))", "((\":bool false\" (1 3)) (\":bool true\" (2)))"},
       {"(group-by identity (list \"a\" 'b :c 1 1.5 () (list 1) 1.0 1))",
@@ -98,7 +98,7 @@ TEST_CASE("sort-by swaps neighbours when the comparator says so", "[lisp][hof]")
   });
 }
 
-TEST_CASE("iterate and repeatedly build n elements; force runs a promise once", "[lisp][hof]") {
+TEST_CASE("iterate and repeatedly build n elements and force runs a promise once", "[lisp][hof]") {
   check_outputs({
       {"(list (iterate inc 0 4) (repeatedly (lambda () 7) 2))", "((0 1 2 3) (7 7))"},
       {"(list (iterate inc 0 0) (type-of (iterate inc 0 0)) (type-of (repeatedly (lambda () 1) 0)))",

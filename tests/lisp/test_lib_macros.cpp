@@ -82,7 +82,7 @@ TEST_CASE("defn-typed checks every argument and the result with the", "[lisp][st
         "((a b) ((the (quote :int) a)))");
 }
 
-TEST_CASE("lazy-cons, with-gensyms, assert and comment", "[lisp][stdlib][macros]") {
+TEST_CASE("lazy-cons with-gensyms assert and comment", "[lisp][stdlib][macros]") {
   check_outputs({
       {"(lazy-cons 1 2)", "(1 #<promise pending>)"},
       {"(force (second (lazy-cons 1 (+ 1 1))))", "2"},
@@ -98,7 +98,7 @@ TEST_CASE("lazy-cons, with-gensyms, assert and comment", "[lisp][stdlib][macros]
   CHECK(run_err("(assert #f \"no\")") == "user");
 }
 
-TEST_CASE("match binds symbols, compares literals, tests predicates and destructures lists",
+TEST_CASE("match binds symbols compares literals tests predicates and destructures lists",
           "[lisp][stdlib][macros]") {
   check_outputs({
       {"(match (list 1 2) ((a b) (+ a b)) (_ 0))", "3"},

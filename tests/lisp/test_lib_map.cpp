@@ -22,7 +22,7 @@ TEST_CASE("maps print and iterate in insertion order", "[lisp][maps]") {
         "(50 2401 (0 1 2) 25 (1 3 5) () 2209 :x)");
 }
 
-TEST_CASE("map keys compare by kind: 1 and 1.0 differ, 0.0 and -0.0 differ", "[lisp][maps]") {
+TEST_CASE("map keys compare by kind: 1 and 1.0 differ 0.0 and -0.0 differ", "[lisp][maps]") {
   check_outputs({
       {"(define m (hash-map 1 :int 1.0 :float)) (list (hash-map-get m 1) (hash-map-get m 1.0) (hash-map-count m))",
        "(:int :float 2)"},
@@ -51,7 +51,7 @@ TEST_CASE("map queries and updates", "[lisp][maps]") {
   });
 }
 
-TEST_CASE("map errors: odd arguments, unhashable keys, non-map arguments", "[lisp][maps]") {
+TEST_CASE("map errors: odd arguments unhashable keys non-map arguments", "[lisp][maps]") {
   check_errors({
       {"(hash-map :a)", "native-fn"},
       {"(hash-map (list 1) 2)", "native-fn"},

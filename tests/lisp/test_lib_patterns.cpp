@@ -22,7 +22,7 @@ std::string door(const std::string& body) { return std::string(k_door) + body; }
 
 }  // namespace
 
-TEST_CASE("state machines fire exit, action, event and enter hooks in order", "[lisp][stdlib][sm]") {
+TEST_CASE("state machines fire exit action event and enter hooks in order", "[lisp][stdlib][sm]") {
   CHECK(run_ok(door("(list (sm-current door) (sm-can? door :open) (sm-can? door :close))")) ==
         "(:closed #t #f)");
   CHECK(run_ok(door("(sm-send door :open)")) ==
@@ -108,7 +108,7 @@ TEST_CASE("event stores keep history oldest first and project with a fold", "[li
   CHECK(run_ok("(type-of (event-history (make-event-store)))") == ":list");
 }
 
-TEST_CASE("strategies fall back to :default, decorators wrap, visitors dispatch on tags",
+TEST_CASE("strategies fall back to :default decorators wrap visitors dispatch on tags",
           "[lisp][stdlib][strategy]") {
   check_outputs({
       {"(defstrategy st :fast (lambda (x) (* x 2)) :default (lambda (x) x))"
@@ -169,7 +169,7 @@ TEST_CASE("pattern helpers report misuse through the calls they make", "[lisp][s
   });
 }
 
-TEST_CASE("a reconciler-style program combines records, match, state machines and maps",
+TEST_CASE("a reconciler-style program combines records match state machines and maps",
           "[lisp][stdlib]") {
   const std::string program =
       "(define-record pod (name phase restarts))\n"

@@ -217,7 +217,7 @@ TEST_CASE("an evaluation error fails the tick with the form and a caret", "[lisp
     CHECK(o.message.find("\n 2 |   (undefined-fn a)\n   |    ^") != std::string::npos);
 }
 
-TEST_CASE("fuel and wall-clock limits fail the tick, not the process", "[lisp-plugin]") {
+TEST_CASE("fuel and wall-clock limits fail the tick not the process", "[lisp-plugin]") {
     vigy_limits fuel{sizeof(vigy_limits), 0, 10000, 0, 0, 0};
     instance i("(define (loop) (loop)) (loop)", fuel);
     REQUIRE(i.created.status == VIGY_OK);

@@ -79,7 +79,7 @@ TEST_CASE("a failing middle child stops the chain and the error names the child"
     CHECK(t.action_kinds() == std::vector<std::string>{"pull"});  // the third child did not run
 }
 
-TEST_CASE("chains nest, and a nested failure names every level", "[native]") {
+TEST_CASE("chains nest and a nested failure names every level", "[native]") {
     plugins p;
     reconciler ok(p.reg, "chain", R"({"children": [
         {"kind": "emit", "config": {"action": "create"}},
@@ -100,7 +100,7 @@ TEST_CASE("chains nest, and a nested failure names every level", "[native]") {
     CHECK(res.message == "chain child 2 (chain): chain child 1 (fail): deep");
 }
 
-TEST_CASE("a child gets its own config as JSON and parsed, and the chain's limits and name", "[native]") {
+TEST_CASE("a child gets its own config as JSON and parsed and the chain's limits and name", "[native]") {
     plugins p;
     vigy_limits limits{};
     limits.struct_size = sizeof limits;
@@ -139,7 +139,7 @@ TEST_CASE("chain config errors say what is wrong and where", "[native]") {
           "invalid-argument: chain child 1: \"kind\" must be a string, got int");
 }
 
-TEST_CASE("a child that cannot be created fails the chain's create, naming the child", "[native]") {
+TEST_CASE("a child that cannot be created fails the chain's create naming the child", "[native]") {
     plugins p;
     CHECK(failure([&] { reconciler(p.reg, "chain", R"({"children": [{"kind": "noop"}, {"kind": "lisp"}]})"); }) ==
           "invalid-argument: chain child 2 (lisp): unknown reconciler kind \"lisp\" (known: chain, echo, emit, fail, "
