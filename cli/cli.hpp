@@ -69,7 +69,7 @@ public:
     std::vector<std::string> plugin_dirs;  ///< --plugin-dir DIR, repeatable, in order
     std::string output = "table";          ///< -o/--output: "table" or "json"
     int verbosity = 0;                     ///< number of -v
-    /// Colour on stdout: only when stdout is a terminal and NO_COLOR is unset.
+    /// Colour on stdout: only when stdout is a terminal and NO_COLOR is unset or empty.
     bool color = false;
 
     /// True with -o json.

@@ -28,7 +28,9 @@ std::string version_string() {
 
 int main(int argc, char** argv) {
     vigy::cli::context ctx;
-    ctx.color = ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    // no-color.org: NO_COLOR disables colour when present and not empty
+    const char* no_color = std::getenv("NO_COLOR");
+    ctx.color = ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
 
     CLI::App app{"vigy: an always-on reconciler runtime", "vigy"};
     app.set_version_flag("--version", version_string(), "print the version and exit");
