@@ -470,6 +470,7 @@ struct runtime::impl {
         bool removed = false;
         bool busy = false;
         bool due_pending = false;
+        bool armed = false;  // a timer wait is pending for `due`
         steady::time_point due{};
         uint64_t token = 0;
         int failures = 0;
@@ -630,6 +631,7 @@ struct runtime::impl {
 
     void arm(const std::shared_ptr<slot>& s, steady::time_point when) {
         s->due = when;
+        s->armed = true;
         const uint64_t tok = ++s->token;
         s->timer.expires_at(when);
         std::weak_ptr<slot> weak = s;
@@ -650,12 +652,14 @@ struct runtime::impl {
     }
 
     void disarm(slot& s) {
+        s.armed = false;
         ++s.token;
         s.timer.cancel();
     }
 
     void on_due(const std::shared_ptr<slot>& s, uint64_t tok) {
         if (tok != s->token || !s->scheduled || s->removed || stopping.load()) return;
+        s->armed = false;
         if (s->busy) {
             s->due_pending = true;
             return;
@@ -792,7 +796,9 @@ struct runtime::impl {
             s->failures = good ? 0 : s->failures + 1;
             if (!good && cr.ok)
                 logger()->warn("vigy {} tick failed (failures {}): {}", s->rec.name, s->failures, r.error);
-            if (s->scheduled && !s->removed && !stopping.load()) arm(s, next_after(*s, p->due, good));
+            // An edit during the tick may already have armed (or fired) an immediate tick: keep it.
+            if (s->scheduled && !s->removed && !stopping.load() && !s->armed && !s->due_pending)
+                arm(s, next_after(*s, p->due, good));
         }
         if (p->job.done) {
             try {

@@ -123,7 +123,7 @@ size_t ok_runs(runtime& rt, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("first tick comes right away, then fixed rate without drift", "[runtime]") {
+TEST_CASE("first tick comes right away then fixed rate without drift", "[runtime]") {
     temp_db db;
     auto rt = open_rt(db.path);
     collector c(*rt);
@@ -172,7 +172,7 @@ TEST_CASE("a tick slower than its interval never piles up ticks", "[runtime]") {
     CHECK(rt->stats().skipped_slots >= 2 * (runs.size() - 1));
 }
 
-TEST_CASE("failed ticks back off 1 s, 2 s, 4 s and the backoff resets on success", "[runtime][slow]") {
+TEST_CASE("failed ticks back off 1 s then 2 s then 4 s and the backoff resets on success", "[runtime][slow]") {
     temp_db db;
     auto rt = open_rt(db.path);
     collector c(*rt);
@@ -479,7 +479,7 @@ TEST_CASE("user errors are reported with their kind and a clear message", "[runt
     CHECK(code_of([&] { runtime::open(db.dir / "not-a-dir" / "x.db" / "y.db"); }).first != errc::not_found);
 }
 
-TEST_CASE("register, list by selector, enable/disable and delete keep their promises", "[runtime]") {
+TEST_CASE("register and list by selector and enable/disable and delete keep their promises", "[runtime]") {
     temp_db db;
     auto rt = open_rt(db.path);
     auto s = fx_spec("a", 250);
@@ -573,4 +573,21 @@ TEST_CASE("a subscription may outlive its runtime", "[runtime]") {
     }
     sub.reset();  // the runtime is gone: nothing to do, nothing to crash
     CHECK_FALSE(static_cast<bool>(sub));
+}
+
+TEST_CASE("an edit while a tick runs is picked up right after it without extra ticks", "[runtime]") {
+    temp_db db;
+    auto rt = open_rt(db.path);
+    collector c(*rt);
+    rt->start();
+    rt->register_or_update(fx_spec("edited", 1000, R"({"sleep_ms": 300})"));
+    std::this_thread::sleep_for(100ms);  // the first tick started at once and runs 300 ms
+    auto v2 = rt->register_or_update(fx_spec("edited", 1000, R"({"sleep_ms": 10})"));
+    REQUIRE(c.wait_for("edited", 2, 2s));
+    std::this_thread::sleep_for(500ms);
+    rt->stop();
+    auto runs = c.of("edited");
+    REQUIRE(runs.size() == 2);  // the first, then the edit's immediate tick; the next is 1 s later
+    CHECK(runs[1].revision == v2.revision);
+    CHECK(runs[1].started_ms - runs[0].ended_ms < 150);
 }
