@@ -5,7 +5,7 @@
 # $VIGY_DB if set, else build/demo/vigy.db.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/setup.sh" "$root/build"
+VIGY_BUILD_TARGET=product "$root/scripts/setup.sh" "$root/build"
 
 vigy="$root/build/bin/vigy"
 export VIGY_DB="${VIGY_DB:-$root/build/demo/vigy.db}"

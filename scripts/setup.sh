@@ -2,7 +2,8 @@
 # Installs what vigy needs on Debian 12 (only what is missing) and builds it.
 # Idempotent and fast on a second run (dpkg check, ccache, incremental build).
 #   scripts/setup.sh [BUILD_DIR] [extra cmake args...]
-# BUILD_DIR defaults to build/ (Release).
+# BUILD_DIR defaults to build/ (Release). VIGY_BUILD_TARGET=product builds only the
+# binary and the plugins (no tests); the default builds everything.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
@@ -24,7 +25,10 @@ fi
 
 export CCACHE_BASEDIR="$root"
 jobs="$(nproc 2>/dev/null || echo 2)"
+# Configure every time (a second run takes about a second): new targets and options apply.
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+else
+  cmake -S "$root" -B "$build" "$@" >/dev/null
 fi
-cmake --build "$build" -j"$jobs"
+cmake --build "$build" -j"$jobs" ${VIGY_BUILD_TARGET:+--target "$VIGY_BUILD_TARGET"}
