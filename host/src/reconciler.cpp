@@ -4,6 +4,8 @@
 
 #include "vigy/host/value.hpp"
 
+#include "vigy/sdk.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -11,24 +13,6 @@
 namespace vigy::host {
 
 namespace {
-
-/// A vigy_error that stores the message (for calls into plugins).
-struct error_capture {
-    vigy_error err{};
-    std::string message;
-    error_capture() {
-        err.struct_size = sizeof(vigy_error);
-        err.ctx = this;
-        err.set = [](void* ctx, const char* m, size_t n) {
-            try {
-                static_cast<error_capture*>(ctx)->message.assign(m ? m : "", m ? n : 0);
-            } catch (...) {
-            }
-        };
-    }
-    error_capture(const error_capture&) = delete;
-    error_capture& operator=(const error_capture&) = delete;
-};
 
 std::string join(const std::vector<std::string>& items) {
     std::string out;
@@ -89,11 +73,11 @@ void reconciler::create(const registry& reg, std::string_view kind, std::string_
     spec.limits = &lim;
     spec.name = vigy_str{name.data(), name.size()};
 
-    error_capture ec;
+    vigy::sdk::error_buffer ec;  // captures the plugin's message
     vigy_reconciler* inst = nullptr;
     vigy_status s;
     try {
-        s = f->create(&spec, &inst, &ec.err);
+        s = f->create(&spec, &inst, ec.get());
     } catch (const std::exception& e) {
         throw status_error(VIGY_INTERNAL, std::string(kind) + ": create threw an exception: " + e.what());
     } catch (...) {
@@ -101,8 +85,8 @@ void reconciler::create(const registry& reg, std::string_view kind, std::string_
     }
     if (s != VIGY_OK) {
         if (inst) f->destroy(inst);
-        throw status_error(s, ec.message.empty() ? std::string(kind) + ": create failed (" + vigy_status_name(s) + ")"
-                                                 : ec.message);
+        throw status_error(s, ec.message().empty() ? std::string(kind) + ": create failed (" + vigy_status_name(s) + ")"
+                                                 : ec.message());
     }
     if (!inst) throw status_error(VIGY_INTERNAL, std::string(kind) + ": create returned ok but no instance");
     factory_ = f;
@@ -140,17 +124,17 @@ tick_result reconciler::tick(vigy_tick* tick) noexcept {
         return r;
     }
     try {
-        error_capture ec;
+        vigy::sdk::error_buffer ec;  // captures the plugin's message
         try {
-            r.status = factory_->tick(instance_, tick, &ec.err);
+            r.status = factory_->tick(instance_, tick, ec.get());
         } catch (const std::exception& e) {
             r.status = VIGY_INTERNAL;
-            ec.message = kind_ + ": tick threw an exception: " + e.what();
+            vigy::sdk::set_error(ec.get(), kind_ + ": tick threw an exception: " + e.what());
         } catch (...) {
             r.status = VIGY_INTERNAL;
-            ec.message = kind_ + ": tick threw an exception";
+            vigy::sdk::set_error(ec.get(), kind_ + ": tick threw an exception");
         }
-        if (r.status != VIGY_OK) r.message = ec.message.empty() ? vigy_status_name(r.status) : std::move(ec.message);
+        if (r.status != VIGY_OK) r.message = ec.message().empty() ? vigy_status_name(r.status) : ec.message();
     } catch (...) {  // bad_alloc while copying a message
         r.status = VIGY_RESOURCE_EXHAUSTED;
         r.message = "out of memory";  // fits the small-string buffer: no allocation

@@ -6,6 +6,8 @@
 #include "vigy/host/plugin_loader.hpp"
 #include "vigy/host/reconciler.hpp"
 
+#include "vigy/sdk.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -47,24 +49,6 @@ T read_struct(const void* p, uint32_t struct_size, size_t size_1_0, const char* 
 }
 
 std::string str_or_empty(const char* s) { return s ? std::string(s) : std::string(); }
-
-/// A vigy_error that stores the message (for calls into plugins).
-struct error_capture {
-    vigy_error err{};
-    std::string message;
-    error_capture() {
-        err.struct_size = sizeof(vigy_error);
-        err.ctx = this;
-        err.set = [](void* ctx, const char* m, size_t n) {
-            try {
-                static_cast<error_capture*>(ctx)->message.assign(m ? m : "", m ? n : 0);
-            } catch (...) {
-            }
-        };
-    }
-    error_capture(const error_capture&) = delete;
-    error_capture& operator=(const error_capture&) = delete;
-};
 
 void set_error(vigy_error* err, std::string_view msg) noexcept {
     if (err && err->set) err->set(err->ctx, msg.data(), msg.size());
@@ -297,10 +281,10 @@ bool registry::admit(std::shared_ptr<void> library, const vigy_plugin_descriptor
 
     // init: the plugin may now call the host API.
     if (d.init) {
-        error_capture ec;
+        vigy::sdk::error_buffer ec;  // captures the plugin's message
         vigy_status s;
         try {
-            s = d.init(&entry->api, &ec.err);
+            s = d.init(&entry->api, ec.get());
         } catch (const std::exception& e) {
             retire();
             skip(file, std::string("init threw an exception: ") + e.what());
@@ -313,7 +297,7 @@ bool registry::admit(std::shared_ptr<void> library, const vigy_plugin_descriptor
         if (s != VIGY_OK) {
             retire();
             skip(file, "init failed (" + std::string(vigy_status_name(s)) + ")" +
-                           (ec.message.empty() ? std::string() : ": " + ec.message));
+                           (ec.message().empty() ? std::string() : ": " + ec.message()));
             return false;
         }
     }
