@@ -346,7 +346,9 @@ vigy_status intrinsic_trampoline(const vigy_call* call, vigy_value* result) noex
 }
 
 /// A vigy_intrinsic entry for a static table; the intrinsic's `data` holds its
-/// name so argument errors can name it.
+/// name so argument errors can name it (so an intrinsic built with this helper
+/// has no `data` of its own: keep plugin state in the plugin, or fill a
+/// vigy_intrinsic by hand with a trampoline of your own).
 template <vigy_value (*Impl)(const call_args&, tick_ref)>
 constexpr vigy_intrinsic intrinsic(const char* name, int32_t min_arity, int32_t max_arity, const char* doc) {
     return vigy_intrinsic{sizeof(vigy_intrinsic), min_arity,        max_arity, 0, name, doc,

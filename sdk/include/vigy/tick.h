@@ -50,7 +50,9 @@ typedef struct vigy_tick {
     const vigy_tick_api* api;
 } vigy_tick;
 
-/* Tick metadata. The caller sets struct_size; the host fills what it knows. */
+/* Tick metadata. The caller sets struct_size; the host fills what it knows.
+ * vigy_name and vigy_id point into the host's tick and stay valid until the
+ * reconciler's tick call returns; copy them to keep them longer. */
 typedef struct vigy_tick_info {
     uint32_t struct_size;
     uint32_t reserved;
