@@ -1510,12 +1510,19 @@ void runtime::start() {
             for (unsigned i = 0; i < p.opt.tick_threads; ++i)  // best effort: names most pool threads
                 asio::post(*p.pool, [] { pthread_setname_np(pthread_self(), "vigy-tick"); });
         }
-        // Wait a little for a short tick lease or a dead holder's lease to expire.
+        // Wait a little for a short tick lease (or a holder on another host) to expire.
         auto deadline = steady::now();
         bool extended = false;
         for (;;) {
             if (p.db->acquire_lease(p.owner, p.pid, p.host, serve_lease_ttl_ms)) break;
             auto h = p.db->lease_holder();
+            // A holder on this host whose process is gone (kill -9, crash): take its lease now
+            // instead of waiting for it to expire. Other hosts' holders only expire.
+            if (h && holder_is_dead(*h, p.host) &&
+                p.db->take_over_lease(h->owner, p.owner, p.pid, p.host, serve_lease_ttl_ms)) {
+                logger()->warn("took over the scheduler lease of pid {}, which is no longer running", h->pid);
+                break;
+            }
             if (h && !extended) {
                 extended = true;
                 if (starts_with(h->owner, tick_prefix))

@@ -660,6 +660,25 @@ bool store::acquire_lease(std::string_view owner, std::int64_t pid, std::string_
     });
 }
 
+bool store::take_over_lease(std::string_view dead_owner, std::string_view owner, std::int64_t pid,
+                            std::string_view host, std::int64_t ttl_ms) {
+    if (owner.empty() || dead_owner.empty())
+        throw error(error_code::invalid_argument, "lease owner must not be empty");
+    if (ttl_ms <= 0) throw error(error_code::invalid_argument, "lease ttl must be > 0 ms");
+    return impl_->write("taking over the scheduler lease", [&](soci::session& sql) {
+        const long long now = now_unix_ms();
+        const long long expires = now + ttl_ms;
+        const std::string d(dead_owner), o(owner), h(host);
+        long long p = pid;
+        // One statement: atomic against any other writer.
+        sql << "UPDATE scheduler_lease SET owner = :o, pid = :p, host = :h, acquired_ms = :a, heartbeat_ms = :n, "
+               "expires_ms = :e WHERE id = 1 AND owner = :d",
+            soci::use(o), soci::use(p), soci::use(h), soci::use(now), soci::use(now), soci::use(expires),
+            soci::use(d);
+        return detail::api_changes(sql) > 0;
+    });
+}
+
 bool store::renew_lease(std::string_view owner, std::int64_t ttl_ms) {
     if (ttl_ms <= 0) throw error(error_code::invalid_argument, "lease ttl must be > 0 ms");
     return impl_->write("renewing the scheduler lease", [&](soci::session& sql) {

@@ -4,6 +4,7 @@
 #include "fixture_plugin.hpp"
 
 #include "vigy/host/runtime.hpp"
+#include "vigy/store/store.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -420,11 +421,40 @@ TEST_CASE("tick_count continues after the serving process is killed with SIGKILL
     CHECK(before >= 5);
     CHECK(before == static_cast<int64_t>(ok_runs(*rt, "survivor")));  // no run without its kv, or vice versa
     collector c(*rt);
-    rt->start();  // waits for the dead holder's lease to expire
+    const auto t0 = std::chrono::steady_clock::now();
+    rt->start();  // same host, holder pid gone: takes the lease at once (no wait for expiry)
+    const auto took = std::chrono::steady_clock::now() - t0;
+    INFO("start after SIGKILL took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+    CHECK(took < 1s);  // the dead holder's lease had ~3.5 s left
     REQUIRE(c.wait_for("survivor", 1, 8s));
     rt->stop();
     CHECK(c.of("survivor").front().tick_count == before + 1);
     CHECK(kv_count(*rt, "survivor") == static_cast<int64_t>(ok_runs(*rt, "survivor")));
+}
+
+TEST_CASE("a dead holder's lease on another host is not taken before it expires", "[runtime]") {
+    temp_db db;
+    auto rt = open_rt(db.path);
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) std::_Exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);  // `child` is now a pid that is certainly not running here
+    {
+        vigy::store::open_options o;
+        o.path = db.path.string();
+        o.start_writer = false;
+        vigy::store::store st(o);
+        REQUIRE(st.acquire_lease("serve:elsewhere:1", child, "another-host.invalid", 60'000));
+    }
+    try {
+        rt->start();
+        FAIL("start() should have thrown");
+    } catch (const runtime_error& e) {
+        CHECK(e.code() == errc::failed_precondition);
+        CHECK(std::string(e.what()).find("another-host.invalid") != std::string::npos);
+    }
+    CHECK_FALSE(rt->serving());
 }
 
 TEST_CASE("user errors are reported with their kind and a clear message", "[runtime]") {

@@ -426,6 +426,30 @@ TEST_CASE("scheduler lease has one holder, renewals, expiry, release", "[store]"
     CHECK_THROWS_AS(a.acquire_lease("A", 1, "h", 0), error);
 }
 
+TEST_CASE("take_over_lease replaces only the named holder expired or not", "[store]") {
+    temp_dir dir;
+    store a(opts(dir.db()));
+    store b(opts(dir.db()));
+    CHECK_FALSE(b.take_over_lease("A", "B", 22, "host-b", 10'000));  // free: nothing to take over
+    CHECK_FALSE(b.lease_holder());
+    REQUIRE(a.acquire_lease("A", 11, "host-a", 60'000));
+    CHECK_FALSE(b.take_over_lease("X", "B", 22, "host-b", 10'000));  // holder is not X
+    CHECK(b.lease_holder()->owner == "A");
+    CHECK(b.take_over_lease("A", "B", 22, "host-b", 10'000));  // unexpired, but named
+    auto holder = a.lease_holder();
+    REQUIRE(holder);
+    CHECK(holder->owner == "B");
+    CHECK(holder->pid == 22);
+    CHECK(holder->host == "host-b");
+    CHECK(holder->expires_ms > holder->heartbeat_ms);
+    CHECK_FALSE(a.renew_lease("A", 150));  // A lost it
+    CHECK_FALSE(a.take_over_lease("A", "C", 33, "host-c", 10'000));  // moved on meanwhile
+    CHECK(a.lease_holder()->owner == "B");
+    CHECK_THROWS_AS(a.take_over_lease("", "C", 1, "h", 100), error);
+    CHECK_THROWS_AS(a.take_over_lease("B", "", 1, "h", 100), error);
+    CHECK_THROWS_AS(a.take_over_lease("B", "C", 1, "h", 0), error);
+}
+
 TEST_CASE("tick requests enqueue, claim once, complete with the run atomically or with an error", "[store]") {
     temp_dir dir;
     store cli(opts(dir.db()));

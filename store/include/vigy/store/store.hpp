@@ -498,6 +498,14 @@ public:
     /// Returns true when `owner` holds it afterwards for `ttl_ms`.
     bool acquire_lease(std::string_view owner, std::int64_t pid, std::string_view host, std::int64_t ttl_ms);
 
+    /// Take the lease from a holder known to be gone (its process no longer exists): replace
+    /// it with `owner` for `ttl_ms` only when the current holder is still `dead_owner`
+    /// (expired or not). A compare-and-swap: false when the lease moved on meanwhile (or is
+    /// free: use acquire_lease then). The caller decides that `dead_owner` is dead.
+    /// Throws error(invalid_argument) for an empty owner / dead_owner or ttl_ms <= 0.
+    bool take_over_lease(std::string_view dead_owner, std::string_view owner, std::int64_t pid,
+                         std::string_view host, std::int64_t ttl_ms);
+
     /// Extend our lease; false when we no longer hold it (expired and taken, or released).
     bool renew_lease(std::string_view owner, std::int64_t ttl_ms);
 
