@@ -220,7 +220,11 @@ run to_run(const store::run_record& r, std::string name) {
     out.revision = r.revision;
     out.started_ms = ms_of(r.started_at);
     out.ended_ms = ms_of(r.ended_at);
-    out.duration_us = r.duration_ms * 1000;
+    out.duration_us = r.duration_us > 0 ? r.duration_us : r.duration_ms * 1000;
+    out.trigger = r.trigger == "forced" ? run_trigger::forced : run_trigger::schedule;
+    out.tick_count = r.tick_count;
+    out.kv_writes_json = r.kv_writes_json;
+    out.kv_deletes_json = r.kv_deletes_json;
     out.result = r.result == store::run_result::ok       ? run_result::ok
                  : r.result == store::run_result::failed ? run_result::failed
                                                          : run_result::skipped;
@@ -313,6 +317,8 @@ tick_outcome failed_outcome(const store::vigy_record& rec, run_trigger trig, std
     r.result = store::run_result::failed;
     r.error = error;
     r.duration_ms = std::max<int64_t>(0, end_ms - start_ms);
+    r.duration_us = r.duration_ms * 1000;
+    r.trigger = run_trigger_name(trig);
     r.trace_json = "{}";
     r.metrics_json = "{}";
     o.commit.tick_request_id = request_id;
@@ -359,6 +365,9 @@ tick_outcome execute_tick(const store::vigy_record& rec, reconciler* rc, const s
     r.result = o.ok ? store::run_result::ok : store::run_result::failed;
     r.error = o.ok ? std::string() : tr.message;
     r.duration_ms = dur_us / 1000;
+    r.duration_us = dur_us;
+    r.trigger = run_trigger_name(trig);
+    r.tick_count = ctx.tick_count();
     r.log_json = ctx.log_json();
     r.trace_json = ctx.trace_json();
     r.metrics_json = ctx.metrics_json();
@@ -415,6 +424,8 @@ tick_outcome execute_tick(const store::vigy_record& rec, reconciler* rc, const s
         b.observed_json = r.observed_json;
         b.conditions_json = r.conditions_json;
         b.events_json = r.events_json;
+        r.kv_writes_json = writes;
+        r.kv_deletes_json = deletes;
         b.kv_writes_json = std::move(writes);
         b.kv_deletes_json = std::move(deletes);
         o.new_kv = ctx.kv();
@@ -1336,7 +1347,8 @@ std::vector<kv_entry> runtime::kv(std::string_view name_or_id) const {
     return guarded([&] {
         auto rec = impl_->db->get_vigy(name_or_id);
         std::vector<kv_entry> out;
-        for (auto& [k, v] : impl_->db->kv(rec.id)) out.push_back({k, v, 0});
+        for (auto& e : impl_->db->kv_entries(rec.id))
+            out.push_back({std::move(e.key), std::move(e.value_json), ms_of(e.updated_at)});
         return out;
     });
 }

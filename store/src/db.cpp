@@ -215,9 +215,19 @@ const std::vector<std::vector<const char*>> migrations = {
             error TEXT NOT NULL DEFAULT ''))",
         R"(CREATE INDEX tick_requests_by_state ON tick_requests(state, id))",
     },
+    // 2: runs keep what the live run had (µs duration, trigger, tick_count, kv written/deleted)
+    {
+        R"(ALTER TABLE runs ADD COLUMN duration_us BIGINT NOT NULL DEFAULT 0)",
+        R"(UPDATE runs SET duration_us = duration_ms * 1000)",
+        R"(ALTER TABLE runs ADD COLUMN run_trigger TEXT NOT NULL DEFAULT 'schedule'
+            CHECK (run_trigger IN ('schedule', 'forced')))",
+        R"(ALTER TABLE runs ADD COLUMN tick_count BIGINT NOT NULL DEFAULT 0)",
+        R"(ALTER TABLE runs ADD COLUMN kv_writes_json TEXT NOT NULL DEFAULT '{}')",
+        R"(ALTER TABLE runs ADD COLUMN kv_deletes_json TEXT NOT NULL DEFAULT '[]')",
+    },
 };
 
-static_assert(schema_version_supported == 1, "append a migration when bumping the schema version");
+static_assert(schema_version_supported == 2, "append a migration when bumping the schema version");
 
 long long current_version(soci::session& sql) {
     long long has_table = 0;
@@ -294,6 +304,12 @@ void validate_commit(tick_commit& c) {
     (void)parse_timestamp(r.started_at);
     (void)parse_timestamp(r.ended_at);
     if (r.duration_ms < 0) throw error(error_code::invalid_argument, "run duration_ms must be >= 0");
+    if (r.duration_us < 0) throw error(error_code::invalid_argument, "run duration_us must be >= 0");
+    if (r.duration_us == 0) r.duration_us = r.duration_ms * 1000;
+    if (r.tick_count < 0) throw error(error_code::invalid_argument, "run tick_count must be >= 0");
+    if (r.trigger != "schedule" && r.trigger != "forced")
+        throw error(error_code::invalid_argument,
+                    fmt::format("invalid run trigger \"{}\": expected schedule or forced", r.trigger));
     check_json(r.actions_json, "actions");
     check_json(r.desired_json, "desired");
     check_json(r.observed_json, "observed");
@@ -303,6 +319,8 @@ void validate_commit(tick_commit& c) {
     check_json(r.metrics_json, "metrics");
     check_json(r.events_json, "events");
     check_json(r.output_json, "output");
+    check_json(r.kv_writes_json, "kv writes");
+    check_json(r.kv_deletes_json, "kv deletes");
     for (const auto& [key, value] : c.kv_upserts) {
         if (key.empty()) throw error(error_code::invalid_argument, "kv key must not be empty");
         check_json(value, "kv value");
@@ -396,8 +414,9 @@ struct commit_applier::statements {
             api::sqlite3_prepare_v2(db,
                                     "INSERT INTO runs(id, vigy_id, revision, started_at, ended_at, result, error, "
                                     "duration_ms, actions_json, desired_json, observed_json, conditions_json, "
-                                    "log_json, trace_json, metrics_json, events_json, output_json) VALUES "
-                                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                    "log_json, trace_json, metrics_json, events_json, output_json, duration_us, "
+                                    "run_trigger, tick_count, kv_writes_json, kv_deletes_json) VALUES "
+                                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                     -1, &run_insert, nullptr) != SQLITE_OK)
             throw error(error_code::io, fmt::format("preparing the writer's statements: {}", api::sqlite3_errmsg(db)));
     }
@@ -489,6 +508,17 @@ void commit_applier::write(const tick_commit& c, const std::string& path) {
     bind(ins, 15, r.metrics_json);
     bind(ins, 16, r.events_json);
     bind(ins, 17, r.output_json);
+    api::sqlite3_bind_int64(ins, 18, r.duration_us);
+    bind(ins, 19, r.trigger);
+    api::sqlite3_bind_int64(ins, 20, r.tick_count);
+    // A failed run carries no kv (kv_upserts/kv_deletes are ignored for it).
+    if (r.result == run_result::failed) {
+        api::sqlite3_bind_text(ins, 21, "{}", -1, SQLITE_STATIC);
+        api::sqlite3_bind_text(ins, 22, "[]", -1, SQLITE_STATIC);
+    } else {
+        bind(ins, 21, r.kv_writes_json);
+        bind(ins, 22, r.kv_deletes_json);
+    }
     s.step_dml(ins, path, "inserting the run");
     last_seq_ = api::sqlite3_last_insert_rowid(native(sql_));
     if (c.tick_request_id) {

@@ -101,24 +101,28 @@ struct vigy_cols {
 
 const char* const run_columns =
     "SELECT seq, id, vigy_id, revision, started_at, ended_at, result, error, duration_ms, actions_json, desired_json, "
-    "observed_json, conditions_json, log_json, trace_json, metrics_json, events_json, output_json FROM runs ";
+    "observed_json, conditions_json, log_json, trace_json, metrics_json, events_json, output_json, duration_us, "
+    "run_trigger, tick_count, kv_writes_json, kv_deletes_json FROM runs ";
 
 struct run_cols {
     run_record r;
     std::string result;
-    long long seq = 0, duration = 0;
+    long long seq = 0, duration = 0, duration_us = 0, tick_count = 0;
 
     void bind(soci::details::prepare_temp_type& p) {
         p, soci::into(seq), soci::into(r.id), soci::into(r.vigy_id), soci::into(r.revision), soci::into(r.started_at),
             soci::into(r.ended_at), soci::into(result), soci::into(r.error), soci::into(duration),
             soci::into(r.actions_json), soci::into(r.desired_json), soci::into(r.observed_json),
             soci::into(r.conditions_json), soci::into(r.log_json), soci::into(r.trace_json),
-            soci::into(r.metrics_json), soci::into(r.events_json), soci::into(r.output_json);
+            soci::into(r.metrics_json), soci::into(r.events_json), soci::into(r.output_json), soci::into(duration_us),
+            soci::into(r.trigger), soci::into(tick_count), soci::into(r.kv_writes_json), soci::into(r.kv_deletes_json);
     }
     [[nodiscard]] run_record record() const {
         run_record out = r;
         out.seq = seq;
         out.duration_ms = duration;
+        out.duration_us = duration_us;
+        out.tick_count = tick_count;
         out.result = parse_run_result(result);
         return out;
     }
@@ -581,6 +585,19 @@ std::map<std::string, std::string> store::kv(std::string_view vigy_id) {
                               soci::into(value), soci::use(v));
         st.execute();
         while (st.fetch()) out.emplace(key, value);
+        return out;
+    });
+}
+
+std::vector<kv_record> store::kv_entries(std::string_view vigy_id) {
+    return impl_->read("reading kv", [&](soci::session& sql) {
+        std::vector<kv_record> out;
+        const std::string v(vigy_id);
+        kv_record e;
+        soci::statement st = (sql.prepare << "SELECT key, value_json, updated_at FROM kv WHERE vigy_id = :v ORDER BY key",
+                              soci::into(e.key), soci::into(e.value_json), soci::into(e.updated_at), soci::use(v));
+        st.execute();
+        while (st.fetch()) out.push_back(e);
         return out;
     });
 }

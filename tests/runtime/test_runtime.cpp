@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 using vigy::host::errc;
 using vigy::host::run;
 using vigy::host::run_result;
+using vigy::host::run_trigger;
 using vigy::host::runtime;
 using vigy::host::runtime_error;
 using vigy::host::runtime_options;
@@ -255,6 +256,42 @@ TEST_CASE("kv is carried across ticks and across closing and reopening the runti
         CHECK(found);
         CHECK(kv_count(*rt, "keep") == static_cast<int64_t>(ok_runs(*rt, "keep")));
     }
+}
+
+TEST_CASE("runs read back carry trigger tick_count duration and kv changes and kv carries updated_ms", "[runtime]") {
+    temp_db db;
+    auto rt = open_rt(db.path);
+    rt->register_or_update(fx_spec("fidelity", 1000));
+    run live = rt->tick_now("fidelity");
+    REQUIRE(live.result == run_result::ok);
+    rt->tick_now("fidelity");
+    auto back = rt->recent_runs("fidelity");
+    REQUIRE(back.size() == 2);
+    const run& r = back[1];  // newest first
+    CHECK(r.id == live.id);
+    CHECK(r.trigger == run_trigger::forced);
+    CHECK(r.tick_count == 1);
+    CHECK(back[0].tick_count == 2);
+    CHECK(r.duration_us == live.duration_us);  // µs, not rounded to ms
+    CHECK(r.kv_writes_json == live.kv_writes_json);
+    CHECK(r.kv_writes_json.find("__sys::tick_count") != std::string::npos);
+    CHECK(r.kv_deletes_json == live.kv_deletes_json);
+    auto same = rt->runs_after(0, 1000, "fidelity");
+    REQUIRE(same.size() == 2);
+    CHECK(same[0].kv_writes_json == live.kv_writes_json);
+    CHECK(same[0].tick_count == 1);
+    auto kv = rt->kv("fidelity");
+    REQUIRE_FALSE(kv.empty());
+    for (const auto& e : kv) CHECK(e.updated_ms == back[0].ended_ms);
+
+    collector c(*rt);
+    rt->start();
+    REQUIRE(c.wait_for("fidelity", 1, 3s));
+    rt->stop();
+    auto scheduled = rt->recent_runs("fidelity", 1);
+    REQUIRE(scheduled.size() == 1);
+    CHECK(scheduled[0].trigger == run_trigger::schedule);
+    CHECK(scheduled[0].tick_count == 3);
 }
 
 TEST_CASE("changes made by another process are picked up within a second", "[runtime]") {

@@ -17,22 +17,242 @@ std::string fmt_ts(int i) {
 }
 }  // namespace
 
-TEST_CASE("open creates parent directories, WAL mode, schema version 1, integrity ok", "[store]") {
+TEST_CASE("open creates parent directories, WAL mode, schema version 2, integrity ok", "[store]") {
     temp_dir dir;
     const std::string path = (dir.path / "a" / "b" / "vigy.db").string();
     {
         store s(opts(path));
         CHECK(s.path() == path);
-        CHECK(s.schema_version() == 1);
+        CHECK(s.schema_version() == 2);
         CHECK(s.integrity_check() == "ok");
     }
     raw_db raw(path);
     CHECK(raw.text("PRAGMA journal_mode") == "wal");
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 1);
+    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 2);
     // reopening applies nothing new
     store again(opts(path));
-    CHECK(again.schema_version() == 1);
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 1);
+    CHECK(again.schema_version() == 2);
+    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 2);
+}
+
+// Frozen copy of schema version 1 exactly as vigy 1 created it (store/src/db.cpp migration 1,
+// plus the schema_version bookkeeping). Never edit: it is what old databases look like.
+const char* const schema_v1[] = {
+    R"(CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL))",
+    R"(CREATE TABLE store_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL))",
+    R"(INSERT INTO store_meta(key, value) VALUES ('generation', 0))",
+    R"(CREATE TABLE vigies (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        interval_ms BIGINT NOT NULL CHECK (interval_ms >= 100),
+        enabled INTEGER NOT NULL,
+        labels_json TEXT NOT NULL,
+        fuel BIGINT NOT NULL DEFAULT 0,
+        wall_ms BIGINT NOT NULL DEFAULT 0,
+        memory_bytes BIGINT NOT NULL DEFAULT 0,
+        max_depth BIGINT NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        generation BIGINT NOT NULL))",
+    R"(CREATE INDEX vigies_by_generation ON vigies(generation))",
+    R"(CREATE TABLE vigy_tombstones (
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        deleted_at TEXT NOT NULL))",
+    R"(CREATE INDEX vigy_tombstones_by_generation ON vigy_tombstones(generation))",
+    R"(CREATE TABLE vigy_revisions (
+        vigy_id TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (vigy_id, revision)) WITHOUT ROWID)",
+    R"(CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        vigy_id TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT NOT NULL,
+        result TEXT NOT NULL CHECK (result IN ('ok', 'failed', 'skipped')),
+        error TEXT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        actions_json TEXT NOT NULL,
+        desired_json TEXT NOT NULL,
+        observed_json TEXT NOT NULL,
+        conditions_json TEXT NOT NULL,
+        log_json TEXT NOT NULL,
+        trace_json TEXT NOT NULL,
+        metrics_json TEXT NOT NULL,
+        events_json TEXT NOT NULL,
+        output_json TEXT NOT NULL))",
+    R"(CREATE INDEX runs_by_vigy ON runs(vigy_id, seq))",
+    R"(CREATE TABLE kv (
+        vigy_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value_json TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (vigy_id, key)) WITHOUT ROWID)",
+    R"(CREATE TABLE conditions (
+        vigy_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('true', 'false', 'unknown')),
+        reason TEXT NOT NULL,
+        message TEXT NOT NULL,
+        last_transition TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        PRIMARY KEY (vigy_id, name)) WITHOUT ROWID)",
+    R"(CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        vigy_id TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('Normal', 'Warning')),
+        reason TEXT NOT NULL,
+        message TEXT NOT NULL,
+        count BIGINT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        UNIQUE (vigy_id, type, reason, message)))",
+    R"(CREATE INDEX events_by_vigy ON events(vigy_id, last_seen))",
+    R"(CREATE TABLE scheduler_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        owner TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        host TEXT NOT NULL,
+        acquired_ms BIGINT NOT NULL,
+        heartbeat_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL))",
+    R"(CREATE TABLE tick_requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        vigy_id TEXT NOT NULL,
+        requester TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'done', 'failed')),
+        requested_ms BIGINT NOT NULL,
+        claimed_ms BIGINT NOT NULL DEFAULT 0,
+        done_ms BIGINT NOT NULL DEFAULT 0,
+        run_id TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT ''))",
+    R"(CREATE INDEX tick_requests_by_state ON tick_requests(state, id))",
+    R"(INSERT INTO schema_version(version, applied_at) VALUES (1, '2026-05-21T12:00:00.000Z'))",
+};
+
+TEST_CASE("a schema 1 database upgrades on open and keeps its runs and kv", "[store]") {
+    temp_dir dir;
+    const std::string path = dir.db();
+    const std::string vid = vigy_id_for("old");
+    const std::string run_id = new_run_id();
+    {
+        raw_db raw(path);
+        REQUIRE(raw.exec("BEGIN") == SQLITE_OK);
+        for (const char* stmt : schema_v1) REQUIRE(raw.exec(stmt) == SQLITE_OK);
+        REQUIRE(raw.exec("INSERT INTO vigies VALUES ('" + vid + "', 'old', 'lisp', '{}', '0000000000000000', 1000, 1, "
+                         "'{}', 0, 0, 0, 0, '2026-05-21T12:00:00.000Z', '2026-05-21T12:00:00.000Z', 1)") == SQLITE_OK);
+        REQUIRE(raw.exec("UPDATE store_meta SET value = 1 WHERE key = 'generation'") == SQLITE_OK);
+        REQUIRE(raw.exec("INSERT INTO runs(id, vigy_id, revision, started_at, ended_at, result, error, duration_ms, "
+                         "actions_json, desired_json, observed_json, conditions_json, log_json, trace_json, metrics_json, "
+                         "events_json, output_json) VALUES ('" + run_id + "', '" + vid + "', '0000000000000000', "
+                         "'2026-05-21T12:00:01.000Z', '2026-05-21T12:00:01.007Z', 'ok', '', 7, '[]', '{}', '{}', '[]', "
+                         "'[]', '{}', '{}', '[]', '\"hi\"')") == SQLITE_OK);
+        REQUIRE(raw.exec("INSERT INTO kv VALUES ('" + vid + "', 'n', '1', '2026-05-21T12:00:01.007Z')") == SQLITE_OK);
+        REQUIRE(raw.exec("COMMIT") == SQLITE_OK);
+        REQUIRE(raw.scalar("SELECT max(version) FROM schema_version") == 1);
+    }
+    store s(opts(path));
+    CHECK(s.schema_version() == 2);
+    CHECK(s.integrity_check() == "ok");
+    // the old run is intact and reads back with the new fields defaulted
+    auto old = s.get_run(run_id);
+    REQUIRE(old);
+    CHECK(old->vigy_id == vid);
+    CHECK(old->duration_ms == 7);
+    CHECK(old->duration_us == 7000);
+    CHECK(old->trigger == "schedule");
+    CHECK(old->tick_count == 0);
+    CHECK(old->kv_writes_json == "{}");
+    CHECK(old->kv_deletes_json == "[]");
+    CHECK(old->output_json == "\"hi\"");
+    CHECK(s.count_runs(vid) == 1);
+    auto kv = s.kv_entries(vid);
+    REQUIRE(kv.size() == 1);
+    CHECK(kv[0].key == "n");
+    CHECK(kv[0].value_json == "1");
+    CHECK(kv[0].updated_at == "2026-05-21T12:00:01.007Z");
+    CHECK(s.get_vigy("old").generation == 1);
+    // new runs keep everything
+    auto c = commit_for(vid);
+    c.run.trigger = "forced";
+    c.run.tick_count = 2;
+    c.run.duration_ms = 1;
+    c.run.duration_us = 1234;
+    c.run.kv_writes_json = R"({"n":2})";
+    c.run.kv_deletes_json = R"(["gone"])";
+    c.kv_upserts = {{"n", "2"}};
+    REQUIRE(s.commit_now(c).ok);
+    auto runs = s.runs_after(0, vid);
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].id == run_id);
+    CHECK(runs[1].trigger == "forced");
+    CHECK(runs[1].tick_count == 2);
+    CHECK(runs[1].duration_us == 1234);
+    CHECK(runs[1].kv_writes_json == R"({"n":2})");
+    CHECK(runs[1].kv_deletes_json == R"(["gone"])");
+    CHECK(s.kv_entries(vid)[0].updated_at == c.run.ended_at);
+    // a reopen applies nothing new
+    raw_db raw(path);
+    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 2);
+}
+
+TEST_CASE("runs keep trigger tick_count microsecond duration and kv changes and bad values are refused", "[store]") {
+    temp_dir dir;
+    store s(opts(dir.db()));
+    const auto v = s.register_or_update(spec("keep")).vigy;
+    auto c = commit_for(v.id);
+    c.run.duration_ms = 3;  // duration_us 0: derived
+    c.run.tick_count = 9;
+    c.run.kv_writes_json = R"({"a":1})";
+    c.run.kv_deletes_json = R"(["b"])";
+    c.kv_upserts = {{"a", "1"}};
+    c.kv_deletes = {"b"};
+    const auto ok = s.commit_now(c);
+    REQUIRE(ok.ok);
+    auto r = s.get_run(ok.run_id);
+    REQUIRE(r);
+    CHECK(r->trigger == "schedule");
+    CHECK(r->tick_count == 9);
+    CHECK(r->duration_us == 3000);
+    CHECK(r->kv_writes_json == R"({"a":1})");
+    CHECK(r->kv_deletes_json == R"(["b"])");
+    // a failed run carries no kv, whatever it says
+    auto f = commit_for(v.id, run_result::failed);
+    f.run.kv_writes_json = R"({"a":2})";
+    f.run.kv_deletes_json = R"(["a"])";
+    const auto failed = s.commit_now(f);
+    REQUIRE(failed.ok);
+    CHECK(s.get_run(failed.run_id)->kv_writes_json == "{}");
+    CHECK(s.get_run(failed.run_id)->kv_deletes_json == "[]");
+    CHECK(s.kv(v.id).at("a") == "1");
+
+    auto bad = commit_for(v.id);
+    bad.run.trigger = "cron";
+    CHECK_THROWS_WITH(s.commit_now(bad), "invalid run trigger \"cron\": expected schedule or forced");
+    bad = commit_for(v.id);
+    bad.run.tick_count = -1;
+    CHECK_THROWS_WITH(s.commit_now(bad), "run tick_count must be >= 0");
+    bad = commit_for(v.id);
+    bad.run.duration_us = -1;
+    CHECK_THROWS_WITH(s.commit_now(bad), "run duration_us must be >= 0");
+    bad = commit_for(v.id);
+    bad.run.kv_writes_json = "{";
+    CHECK_THROWS_AS(s.commit_now(bad), error);
+    bad = commit_for(v.id);
+    bad.run.kv_deletes_json = "[1,";
+    CHECK_THROWS_AS(s.commit_now(bad), error);
+    CHECK(s.count_runs(v.id) == 2);
 }
 
 TEST_CASE("a database from a newer vigy is refused with a clear message", "[store]") {
@@ -47,7 +267,7 @@ TEST_CASE("a database from a newer vigy is refused with a clear message", "[stor
         FAIL("expected newer_schema");
     } catch (const error& e) {
         CHECK(e.code() == error_code::newer_schema);
-        CHECK(std::string(e.what()) == "database schema version 7 is newer than this vigy (supports up to 1); upgrade vigy");
+        CHECK(std::string(e.what()) == "database schema version 7 is newer than this vigy (supports up to 2); upgrade vigy");
     }
 }
 

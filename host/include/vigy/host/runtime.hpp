@@ -141,7 +141,8 @@ struct run {
     run_trigger trigger = run_trigger::schedule;  ///< (*) see kv_writes_json
     int64_t started_ms = 0;
     int64_t ended_ms = 0;
-    int64_t duration_us = 0;  ///< reconciler tick time (monotonic clock); ms precision when read back
+    int64_t duration_us = 0;  ///< reconciler tick time (monotonic clock), µs (read back too; ms precision for runs
+                              ///< recorded by a vigy before schema 2)
     run_result result = run_result::ok;
     std::string error;        ///< failed: the reason (e.g. "parse error at 3:7: ...", "fuel exhausted ...")
     int64_t tick_count = 0;   ///< (*) the tick_count the program saw (successful ticks so far + 1)
@@ -155,9 +156,8 @@ struct run {
     std::string metrics_json = "{}";     ///< {name: number}
     std::string events_json = "[]";      ///< events emitted this tick [{"type","reason","message"}]
     /// kv committed with the run: {key: value} / [key]; always {} / [] when failed.
-    /// (*) These and the fields marked (*) are only filled in runs delivered
-    /// by subscribe(), tick_now() and evaluate() (the store does not keep them
-    /// per run yet); read back they are {} / [] / 0 / schedule.
+    /// (*) These and the fields marked (*) are kept with the run and read back as
+    /// delivered; runs recorded by a vigy before schema 2 read back {} / [] / 0 / schedule.
     std::string kv_writes_json = "{}";
     std::string kv_deletes_json = "[]";
 };
@@ -168,7 +168,7 @@ struct run {
 struct kv_entry {
     std::string key;
     std::string value_json;
-    int64_t updated_ms = 0;  ///< 0: not reported by the store yet
+    int64_t updated_ms = 0;  ///< Unix ms the entry was last written (ended_at of that run)
 };
 
 /// A condition (Kubernetes semantics: latest per type; last_transition_ms

@@ -64,7 +64,7 @@ private:
 // helpers (pure, thread-safe)
 
 /// The schema version this build writes and understands (databases up to it open).
-inline constexpr int schema_version_supported = 1;
+inline constexpr int schema_version_supported = 2;
 
 /// Minimum and default tick interval, ms.
 inline constexpr std::int64_t min_interval_ms = 100;
@@ -198,7 +198,12 @@ struct run_record {
     std::string ended_at;      ///< RFC 3339 ms
     run_result result = run_result::ok;
     std::string error;         ///< empty unless failed
-    std::int64_t duration_ms = 0;
+    std::int64_t duration_ms = 0;  ///< >= 0
+    std::int64_t duration_us = 0;  ///< >= 0, µs; 0 on submit = duration_ms * 1000 (runs from schema 1 read back so)
+    std::string trigger = "schedule";  ///< why it ran: "schedule" | "forced" (schema 1 runs read back "schedule")
+    std::int64_t tick_count = 0;   ///< >= 0, the tick_count the reconciler saw (0: unknown, e.g. schema 1 runs)
+    std::string kv_writes_json = "{}";   ///< kv written with the run, {key: value} (informational; kv_upserts apply)
+    std::string kv_deletes_json = "[]";  ///< kv deleted with the run, [key] (informational; kv_deletes apply)
     std::string actions_json = "[]";
     std::string desired_json = "{}";
     std::string observed_json = "{}";
@@ -208,6 +213,13 @@ struct run_record {
     std::string metrics_json = "[]";
     std::string events_json = "[]";
     std::string output_json = "null";
+};
+
+/// One kv entry of a vigy.
+struct kv_record {
+    std::string key;
+    std::string value_json;
+    std::string updated_at;  ///< RFC 3339 ms: ended_at of the run that last wrote it
 };
 
 /// A condition as set during a tick. `status` is "true" | "false" | "unknown"
@@ -396,7 +408,7 @@ public:
 /// An open vigy database. Construction opens (creating parent directories), sets the
 /// PRAGMAs (journal_mode=WAL, busy_timeout, synchronous=NORMAL, foreign_keys=ON) and
 /// applies pending migrations in one transaction. Throws error(newer_schema)
-/// `database schema version 7 is newer than this vigy (supports up to 1); upgrade vigy`,
+/// `database schema version 7 is newer than this vigy (supports up to 2); upgrade vigy`,
 /// error(busy) naming the path if locked, error(io) if it cannot be opened.
 class store {
 public:
@@ -485,6 +497,9 @@ public:
 
     /// The kv map of a vigy: key -> JSON text.
     [[nodiscard]] std::map<std::string, std::string> kv(std::string_view vigy_id);
+
+    /// The kv of a vigy with when each entry was last written, ordered by key.
+    [[nodiscard]] std::vector<kv_record> kv_entries(std::string_view vigy_id);
 
     /// Current conditions of a vigy, ordered by name.
     [[nodiscard]] std::vector<condition_record> conditions(std::string_view vigy_id);
