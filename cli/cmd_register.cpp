@@ -119,28 +119,11 @@ host::vigy_spec build_spec(const register_options& o) {
     return spec;
 }
 
-enum class outcome { created, updated, unchanged };
-
-const char* outcome_name(outcome o) {
-    switch (o) {
-        case outcome::created: return "created";
-        case outcome::updated: return "updated";
-        case outcome::unchanged: return "unchanged";
-    }
-    return "?";
-}
-
-bool same_settings(const host::vigy_info& a, const host::vigy_info& b) {
-    return a.revision == b.revision && a.interval_ms == b.interval_ms && a.labels == b.labels &&
-           a.enabled == b.enabled && a.limits == b.limits && a.kind == b.kind;
-}
-
 int run_register(context& ctx, const register_options& o) {
     const host::vigy_spec spec = build_spec(o);
     auto rt = open_runtime(ctx, runtime_use::plugins);
     const std::string db = ctx.db_path();
-    std::optional<host::vigy_info> before;
-    host::vigy_info after;
+    host::register_result after;
     std::optional<std::string> compile_error;
     try {
         const auto kinds = rt->kinds();
@@ -150,24 +133,24 @@ int run_register(context& ctx, const register_options& o) {
             throw command_error(exit_error, "unknown reconciler kind \"" + spec.kind + "\" (--kind); loaded kinds: " +
                                                 (known.empty() ? "none (no plugins found)" : known));
         }
-        before = rt->find(spec.name);
         after = rt->register_or_update(spec);
         compile_error = rt->check(spec);
     } catch (const std::exception& e) {
         rethrow_as_command_error(e, db);
     }
-    const outcome oc = !before ? outcome::created : same_settings(*before, after) ? outcome::unchanged : outcome::updated;
-    const bool new_revision = before && before->revision != after.revision;
+    using host::register_outcome;
+    const register_outcome oc = after.outcome;
+    const bool new_revision = oc == register_outcome::updated && after.previous_revision != after.revision;
 
     if (ctx.json()) {
         rapidjson::StringBuffer buf;
         json_writer w(buf);
         w.StartObject();
         w.Key("outcome");
-        w.String(outcome_name(oc));
+        w.String(host::register_outcome_name(oc));
         if (new_revision) {
             w.Key("previous_revision");
-            w.String(before->revision.c_str());
+            w.String(after.previous_revision.c_str());
         }
         w.Key("vigy");
         write_vigy(w, after);
@@ -181,16 +164,16 @@ int run_register(context& ctx, const register_options& o) {
         const style st{ctx.color};
         std::string line;
         switch (oc) {
-            case outcome::created:
+            case register_outcome::created:
                 line = st.green("\u2713") + " created " + st.bold(after.name) + " (id " + after.id + ", revision " +
                        after.revision + ")";
                 break;
-            case outcome::updated:
+            case register_outcome::updated:
                 line = st.green("\u2713") + " updated " + st.bold(after.name) +
-                       (new_revision ? " to revision " + after.revision + " (was " + before->revision + ")"
+                       (new_revision ? " to revision " + after.revision + " (was " + after.previous_revision + ")"
                                      : " (revision " + after.revision + " unchanged)");
                 break;
-            case outcome::unchanged:
+            case register_outcome::unchanged:
                 line = st.dim("\u00b7") + " " + st.bold(after.name) + " unchanged (revision " + after.revision + ")";
                 break;
         }

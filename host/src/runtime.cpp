@@ -77,6 +77,15 @@ const char* run_result_name(run_result r) noexcept {
     return "failed";
 }
 
+const char* register_outcome_name(register_outcome o) noexcept {
+    switch (o) {
+        case register_outcome::created: return "created";
+        case register_outcome::updated: return "updated";
+        case register_outcome::unchanged: return "unchanged";
+    }
+    return "unchanged";
+}
+
 const char* run_trigger_name(run_trigger t) noexcept { return t == run_trigger::forced ? "forced" : "schedule"; }
 
 tick_limits default_tick_limits() noexcept {
@@ -1162,7 +1171,7 @@ const std::filesystem::path& runtime::db_path() const noexcept { return impl_->p
 const registry& runtime::plugins() const noexcept { return *impl_->reg; }
 std::vector<std::string> runtime::kinds() const { return impl_->reg->kinds(); }
 
-vigy_info runtime::register_or_update(const vigy_spec& spec) {
+register_result runtime::register_or_update(const vigy_spec& spec) {
     return guarded([&] {
         if (spec.interval_ms < store::min_interval_ms)
             fail(errc::invalid_argument, "invalid tick interval " + std::to_string(spec.interval_ms) +
@@ -1193,7 +1202,13 @@ vigy_info runtime::register_or_update(const vigy_spec& spec) {
         s.limits.max_depth = clamp_i64(spec.limits.max_depth);
         store::register_result r = impl_->db->register_or_update(s);
         impl_->apply_upsert(r.vigy);
-        return to_info(r.vigy);
+        register_result out;
+        static_cast<vigy_info&>(out) = to_info(r.vigy);
+        out.outcome = r.outcome == store::register_outcome::created   ? register_outcome::created
+                      : r.outcome == store::register_outcome::updated ? register_outcome::updated
+                                                                      : register_outcome::unchanged;
+        out.previous_revision = std::move(r.previous_revision);
+        return out;
     });
 }
 

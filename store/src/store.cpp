@@ -344,6 +344,7 @@ register_result store::register_or_update(const vigy_spec& spec) {
         } else {
             const vigy_record& old = existing.front();
             id = old.id;
+            res.previous_revision = old.revision;
             res.revision_changed = old.revision != revision || old.kind != spec.kind || old.config_json != spec.config_json;
             const bool changed = res.revision_changed || old.interval_ms != spec.interval_ms ||
                                  old.labels != spec.labels || old.limits != spec.limits ||

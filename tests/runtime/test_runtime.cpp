@@ -30,6 +30,7 @@ using vigy::host::errc;
 using vigy::host::run;
 using vigy::host::run_result;
 using vigy::host::run_trigger;
+using vigy::host::register_outcome;
 using vigy::host::runtime;
 using vigy::host::runtime_error;
 using vigy::host::runtime_options;
@@ -552,6 +553,8 @@ TEST_CASE("register and list by selector and enable/disable and delete keep thei
     auto s = fx_spec("a", 250);
     s.labels = {{"team", "infra"}, {"tier", "1"}};
     auto a = rt->register_or_update(s);
+    CHECK(a.outcome == register_outcome::created);
+    CHECK(a.previous_revision.empty());
     CHECK(a.enabled);
     CHECK(a.interval_ms == 250);
     CHECK(a.id.size() == 16);
@@ -560,12 +563,18 @@ TEST_CASE("register and list by selector and enable/disable and delete keep thei
     auto sel = rt->list("team=infra");
     REQUIRE(sel.size() == 1);
     CHECK(sel[0].name == "a");
+    const auto again = rt->register_or_update(s);
+    CHECK(again.outcome == register_outcome::unchanged);
+    CHECK(again.previous_revision == a.revision);
+    CHECK(std::string(vigy::host::register_outcome_name(again.outcome)) == "unchanged");
     CHECK_FALSE(rt->disable("a").enabled);
     // re-register without saying enabled keeps it disabled; the id survives an edit
     auto edited = rt->register_or_update(fx_spec("a", 300, R"({"sleep_ms": 0})"));
     CHECK_FALSE(edited.enabled);
     CHECK(edited.id == a.id);
     CHECK(edited.revision != a.revision);
+    CHECK(edited.outcome == register_outcome::updated);
+    CHECK(edited.previous_revision == a.revision);
     CHECK(rt->get(a.id).name == "a");  // by id too
     CHECK(rt->enable("a").enabled);
     rt->tick_now("a");

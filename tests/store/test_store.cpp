@@ -291,6 +291,7 @@ TEST_CASE("register creates, updates to a new revision keeping id and created_at
     const auto r1 = s.register_or_update(spec1);
     CHECK(r1.outcome == register_outcome::created);
     CHECK(r1.revision_changed);
+    CHECK(r1.previous_revision.empty());
     CHECK(r1.vigy.id == vigy_id_for("counter"));
     CHECK(r1.vigy.revision == revision_for("lisp", spec1.config_json));
     CHECK(r1.vigy.enabled);
@@ -301,6 +302,7 @@ TEST_CASE("register creates, updates to a new revision keeping id and created_at
 
     const auto same = s.register_or_update(spec1);
     CHECK(same.outcome == register_outcome::unchanged);
+    CHECK(same.previous_revision == r1.vigy.revision);
     CHECK(s.vigies_generation() == gen1);
 
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -309,6 +311,7 @@ TEST_CASE("register creates, updates to a new revision keeping id and created_at
     const auto r2 = s.register_or_update(spec2);
     CHECK(r2.outcome == register_outcome::updated);
     CHECK(r2.revision_changed);
+    CHECK(r2.previous_revision == r1.vigy.revision);
     CHECK(r2.vigy.id == r1.vigy.id);
     CHECK(r2.vigy.created_at == r1.vigy.created_at);
     CHECK(r2.vigy.updated_at > r1.vigy.updated_at);
@@ -325,6 +328,7 @@ TEST_CASE("register creates, updates to a new revision keeping id and created_at
     const auto r3 = s.register_or_update(spec3);
     CHECK(r3.outcome == register_outcome::updated);
     CHECK_FALSE(r3.revision_changed);
+    CHECK(r3.previous_revision == r2.vigy.revision);
     CHECK(r3.vigy.interval_ms == 100);
 
     // enabled: nullopt keeps the stored state, an explicit value sets it

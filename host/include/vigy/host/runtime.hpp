@@ -105,6 +105,15 @@ struct vigy_spec {
     tick_limits limits;             ///< 0 fields = runtime defaults
 };
 
+/// What register_or_update did.
+enum class register_outcome {
+    created,    ///< the name was new
+    updated,    ///< something changed (revision, interval, labels, limits or enabled)
+    unchanged,  ///< identical to what was stored; nothing written
+};
+/// "created" | "updated" | "unchanged".
+const char* register_outcome_name(register_outcome o) noexcept;
+
 /// A stored vigy.
 struct vigy_info {
     std::string id;           ///< 16 lowercase hex digits derived from the name; stable across updates
@@ -118,6 +127,13 @@ struct vigy_info {
     tick_limits limits;       ///< as registered (0 = default)
     int64_t created_ms = 0;
     int64_t updated_ms = 0;
+};
+
+/// Result of register_or_update: the stored vigy after the call (a vigy_info, so it
+/// can be used as one) plus what the call did.
+struct register_result : vigy_info {
+    register_outcome outcome = register_outcome::created;
+    std::string previous_revision;  ///< updated/unchanged: the revision before the call; "" when created
 };
 
 /// Outcome of a run (reference/vigy.md §1.6).
@@ -307,7 +323,9 @@ public:
     /// compile is NOT rejected here (its runs fail with the parse error); use
     /// check() to find out up front. If this runtime serves, the vigy is
     /// (re)scheduled at once (first tick right away when enabled or edited).
-    vigy_info register_or_update(const vigy_spec& spec);
+    /// Returns the stored vigy and the outcome (created / updated with the
+    /// previous revision / unchanged, decided in the same transaction).
+    register_result register_or_update(const vigy_spec& spec);
 
     /// Builds the reconciler for `spec` without registering it; returns the
     /// error message (e.g. "parse error at 3:7: ...") or nullopt when it builds.

@@ -165,6 +165,7 @@ enum class register_outcome {
 struct register_result {
     register_outcome outcome = register_outcome::unchanged;
     bool revision_changed = false;  ///< true when created, or updated with a new kind/config
+    std::string previous_revision;  ///< updated/unchanged: the revision stored before the call; "" when created
     vigy_record vigy;               ///< the stored row after the call
 };
 
