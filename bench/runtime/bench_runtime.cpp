@@ -109,9 +109,12 @@ plain_result plain_sqlite_rows_per_s(const fs::path& path, long vigies, long row
     }
     sqlite3* db = nullptr;
     check(sqlite3_open(path.c_str(), &db), db, "open");
-    check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000", nullptr,
-                       nullptr, nullptr),
-          db, "pragmas");
+    // The same PRAGMAs as the store's writer session (cache_size: writer_options::cache_kib, 64 MiB), so the
+    // ceiling and the writer are compared on equal terms.
+    const std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
+                                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+                                std::to_string(vigy::store::writer_options{}.cache_kib);
+    check(sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr), db, "pragmas");
     sqlite3_stmt* ins = nullptr;
     check(sqlite3_prepare_v2(db,
                              "INSERT INTO runs(id, vigy_id, revision, started_at, ended_at, result, error, duration_ms, "
