@@ -3,6 +3,8 @@
 
 #include "cli.hpp"
 
+#include "vigy/host/tick_context.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -79,85 +81,10 @@ int64_t now_ms() {
         .count();
 }
 
-std::string rfc3339_ms(int64_t epoch_ms) {
-    int64_t secs = epoch_ms / 1000;
-    int64_t ms = epoch_ms % 1000;
-    if (ms < 0) {
-        ms += 1000;
-        secs -= 1;
-    }
-    const std::time_t t = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-    return buf;
-}
+// Timestamps use the host's one RFC 3339 implementation (the tick context's).
+std::string rfc3339_ms(int64_t epoch_ms) { return host::format_rfc3339_ms(epoch_ms); }
 
-namespace {
-
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    out = v;
-    return true;
-}
-
-}  // namespace
-
-std::optional<int64_t> parse_rfc3339(std::string_view s) {
-    int y, mo, d, h, mi, se;
-    if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-        !digits(s, 8, 2, d))
-        return std::nullopt;
-    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
-    if (!digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
-        !digits(s, 17, 2, se))
-        return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
-    std::size_t i = 19;
-    int64_t frac_ms = 0;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        const std::size_t start = i;
-        int64_t scale = 100;
-        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-            frac_ms += (s[i] - '0') * scale;
-            scale /= 10;
-            ++i;
-        }
-        if (i == start) return std::nullopt;
-    }
-    int64_t offset_s = 0;
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-        ++i;
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-        const int sign = s[i] == '+' ? 1 : -1;
-        int oh, om;
-        if (!digits(s, i + 1, 2, oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-            !digits(s, i + 4, 2, om))
-            return std::nullopt;
-        offset_s = sign * (oh * 3600 + om * 60);
-        i += 6;
-    } else {
-        return std::nullopt;
-    }
-    if (i != s.size()) return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    const int64_t secs = static_cast<int64_t>(timegm(&tm)) - offset_s;
-    return secs * 1000 + frac_ms;
-}
+std::optional<int64_t> parse_rfc3339(std::string_view s) { return host::parse_rfc3339_ms(s); }
 
 std::optional<int64_t> parse_duration_ms(std::string_view s) {
     if (s.empty()) return std::nullopt;
