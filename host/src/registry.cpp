@@ -50,9 +50,6 @@ T read_struct(const void* p, uint32_t struct_size, size_t size_1_0, const char* 
 
 std::string str_or_empty(const char* s) { return s ? std::string(s) : std::string(); }
 
-void set_error(vigy_error* err, std::string_view msg) noexcept {
-    if (err && err->set) err->set(err->ctx, msg.data(), msg.size());
-}
 
 /// Libraries pinned for the process lifetime with VIGY_NO_UNLOAD=1 (reachable,
 /// so leak checkers stay quiet).
@@ -144,7 +141,7 @@ const vigy_host_api* registry::host_api() const noexcept { return own_api_.get()
 
 vigy_status registry::install_intrinsics(const vigy_registrar& registrar, vigy_error* err) const noexcept {
     if (!registrar.add_intrinsic) {
-        set_error(err, "install_intrinsics: the registrar has no add_intrinsic");
+        vigy::sdk::set_error(err, "install_intrinsics: the registrar has no add_intrinsic");
         return VIGY_INVALID_ARGUMENT;
     }
     for (const auto& e : entries_) {
@@ -153,7 +150,7 @@ vigy_status registry::install_intrinsics(const vigy_registrar& registrar, vigy_e
             try {
                 s = registrar.add_intrinsic(registrar.ctx, in, err);
             } catch (...) {
-                set_error(err, std::string("install_intrinsics: the registrar threw while adding ") + in->name);
+                vigy::sdk::set_error(err, std::string("install_intrinsics: the registrar threw while adding ") + in->name);
                 return VIGY_INTERNAL;
             }
             if (s != VIGY_OK) return s;
@@ -429,7 +426,7 @@ void registry::install_slots(vigy_host_api& api, host_slot* slot) {
     api.get_extension = [](void*, const char*) -> const void* { return nullptr; };
     api.install_intrinsics = [](void* host_data, const vigy_registrar* registrar, vigy_error* err) -> vigy_status {
         if (!registrar) {
-            set_error(err, "install_intrinsics: registrar is NULL");
+            vigy::sdk::set_error(err, "install_intrinsics: registrar is NULL");
             return VIGY_INVALID_ARGUMENT;
         }
         return static_cast<host_slot*>(host_data)->owner->install_intrinsics(*registrar, err);
@@ -437,11 +434,11 @@ void registry::install_slots(vigy_host_api& api, host_slot* slot) {
     api.child_create = [](void* host_data, const vigy_reconciler_spec* spec, vigy_child** out,
                           vigy_error* err) -> vigy_status {
         if (!spec || !out) {
-            set_error(err, "child_create: spec and out must not be NULL");
+            vigy::sdk::set_error(err, "child_create: spec and out must not be NULL");
             return VIGY_INVALID_ARGUMENT;
         }
         *out = nullptr;
-        try {
+        return vigy::sdk::fence(err, [&] {
             const registry& reg = *static_cast<host_slot*>(host_data)->owner;
             std::string_view kind = spec->kind.len ? std::string_view(spec->kind.ptr, spec->kind.len) : "";
             std::string_view name = spec->name.len ? std::string_view(spec->name.ptr, spec->name.len) : "";
@@ -452,25 +449,15 @@ void registry::install_slots(vigy_host_api& api, host_slot* slot) {
             else
                 r = std::make_unique<reconciler>(reconciler::from_value(reg, kind, spec->config, spec->limits, name));
             *out = reinterpret_cast<vigy_child*>(r.release());
-            return VIGY_OK;
-        } catch (const status_error& e) {
-            set_error(err, e.what());
-            return e.code();
-        } catch (const std::bad_alloc&) {
-            set_error(err, "out of memory");
-            return VIGY_RESOURCE_EXHAUSTED;
-        } catch (const std::exception& e) {
-            set_error(err, e.what());
-            return VIGY_INTERNAL;
-        }
+        });
     };
     api.child_tick = [](void*, vigy_child* child, vigy_tick* tick, vigy_error* err) -> vigy_status {
         if (!child || !tick) {
-            set_error(err, "child_tick: child and tick must not be NULL");
+            vigy::sdk::set_error(err, "child_tick: child and tick must not be NULL");
             return VIGY_INVALID_ARGUMENT;
         }
         tick_result r = reinterpret_cast<reconciler*>(child)->tick(tick);
-        if (!r.ok()) set_error(err, r.message);
+        if (!r.ok()) vigy::sdk::set_error(err, r.message);
         return r.status;
     };
     api.child_destroy = [](void*, vigy_child* child) { delete reinterpret_cast<reconciler*>(child); };

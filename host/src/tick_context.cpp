@@ -2,6 +2,8 @@
 // tracking, condition transitions, JSON read-out.
 #include "vigy/host/tick_context.hpp"
 
+#include "vigy/sdk.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -498,31 +500,18 @@ struct tick_slots {
         return std::string(view(s));
     }
 
-    static void set_error(vigy_error* err, std::string_view msg) noexcept {
-        if (err && err->set) err->set(err->ctx, msg.data(), msg.size());
-    }
-
+    /// sdk::fence, plus the two host exceptions that have a better status than INTERNAL.
     template <class F>
     static vigy_status fence(vigy_error* err, F&& f) noexcept {
-        try {
-            f();
-            return VIGY_OK;
-        } catch (const std::invalid_argument& e) {
-            set_error(err, e.what());
-            return VIGY_INVALID_ARGUMENT;
-        } catch (const arena_exhausted& e) {
-            set_error(err, e.what());
-            return VIGY_RESOURCE_EXHAUSTED;
-        } catch (const std::bad_alloc&) {
-            set_error(err, "out of memory");
-            return VIGY_RESOURCE_EXHAUSTED;
-        } catch (const std::exception& e) {
-            set_error(err, e.what());
-            return VIGY_INTERNAL;
-        } catch (...) {
-            set_error(err, "unknown exception");
-            return VIGY_INTERNAL;
-        }
+        return vigy::sdk::fence(err, [&] {
+            try {
+                f();
+            } catch (const std::invalid_argument& e) {
+                vigy::sdk::fail(VIGY_INVALID_ARGUMENT, e.what());
+            } catch (const arena_exhausted& e) {
+                vigy::sdk::fail(VIGY_RESOURCE_EXHAUSTED, e.what());
+            }
+        });
     }
 
     static value from(const vigy_value* v) { return v ? value::from_vigy(*v) : value(); }

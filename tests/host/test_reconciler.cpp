@@ -2,6 +2,7 @@
 // destroy, and every way creating or ticking can fail.
 #include "vigy/host/reconciler.hpp"
 
+#include "failure.hpp"
 #include "fake_tick.hpp"
 #include "paths.hpp"
 
@@ -12,21 +13,7 @@ using vigy::host::registry;
 using vigy::host::status_error;
 using vigy::test::fake_tick;
 using vigy::test::fixture;
-
-namespace {
-
-/// Runs `f`, expecting a status_error; returns it as "<status>: <message>".
-template <class F>
-std::string failure(F&& f) {
-    try {
-        f();
-    } catch (const status_error& e) {
-        return std::string(vigy_status_name(e.code())) + ": " + e.what();
-    }
-    return "no error";
-}
-
-}  // namespace
+using vigy::test::failure;
 
 TEST_CASE("a reconciler ticks against the tick it is given", "[host]") {
     registry reg;

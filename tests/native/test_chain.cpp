@@ -3,6 +3,7 @@
 #include "vigy/host/reconciler.hpp"
 #include "vigy/host/registry.hpp"
 
+#include "failure.hpp"
 #include "fake_tick.hpp"
 #include "paths.hpp"
 
@@ -12,6 +13,7 @@ using vigy::host::reconciler;
 using vigy::host::registry;
 using vigy::host::status_error;
 using vigy::test::fake_tick;
+using vigy::test::failure;
 
 namespace {
 
@@ -23,16 +25,6 @@ struct plugins {
         REQUIRE(reg.load_file(vigy::test::fixture("a_good")));
     }
 };
-
-template <class F>
-std::string failure(F&& f) {
-    try {
-        f();
-    } catch (const status_error& e) {
-        return std::string(vigy_status_name(e.code())) + ": " + e.what();
-    }
-    return "no error";
-}
 
 }  // namespace
 

@@ -18,6 +18,8 @@
 #include "vigy/host/registry.hpp"
 #include "vigy/plugin.h"
 
+#include "vigy/sdk.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,16 +27,8 @@
 namespace vigy::host {
 
 /// A failure with a canonical status (VIGY_INVALID_ARGUMENT, ...) and a message
-/// an operator can act on.
-class status_error : public std::runtime_error {
-public:
-    status_error(vigy_status code, const std::string& message) : std::runtime_error(message), code_(code) {}
-    /// The canonical status (never VIGY_OK).
-    vigy_status code() const noexcept { return code_; }
-
-private:
-    vigy_status code_;
-};
+/// an operator can act on: the sdk's type, so sdk::fence maps it at the ABI.
+using status_error = vigy::sdk::status_error;
 
 /// The outcome of one tick.
 struct tick_result {
