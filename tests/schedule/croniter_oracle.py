@@ -58,6 +58,8 @@ def item(rng, lo, hi, names, allow_star_step):
         return value(rng, lo, hi, names, lo)[1]
     a, ta = value(rng, lo, hi - 1, names, lo)
     b, tb = value(rng, a + 1, hi, names, lo)
+    if a == 0 and tb.lower() == "sun":  # "0-sun" is 0-0 for cronie (sun ends a range as 7 only after a start > 0)
+        tb = "7"
     if r < 0.8:
         return "%s-%s" % (ta, tb)
     return "%s-%s/%d" % (ta, tb, rng.randint(1, max(1, b - a)))
@@ -144,7 +146,7 @@ def expression(rng):
         dom = str(rng.randint(4, 28))
     if rng.random() < 0.08:  # leap day
         dom, month, dow = "29", rng.choice(["2", "feb", "FEB"]), "*"
-    if dow == "*" and never_fires(dom, month):
+    if never_fires(dom, month):  # croniter also gives up on such a day-of-month when OR-ed with a weekday
         dom = "1"
     fields = [minute, hour, dom, month, dow]
     if six:
