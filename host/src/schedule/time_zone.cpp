@@ -9,6 +9,7 @@
 #include <date/ptz.h>
 #include <date/tz.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -109,5 +110,42 @@ zone_segment time_zone::segment_at(int64_t epoch_s) const {
 }
 
 int32_t time_zone::offset_at(int64_t epoch_s) const { return data_ ? segment_at(epoch_s).offset_s : 0; }
+
+civil_time to_civil(int64_t epoch_ms, const time_zone& tz) {
+    int64_t s = epoch_ms / 1000 - (epoch_ms % 1000 < 0 ? 1 : 0);
+    const zone_segment seg = tz.segment_at(s);
+    civil_time c;
+    c.offset_s = seg.offset_s;
+    c.abbrev = seg.abbrev;
+    s += seg.offset_s;
+    int64_t days = s / 86400;
+    int64_t sod = s % 86400;
+    if (sod < 0) sod += 86400, --days;
+    const date::sys_days d{date::days{static_cast<int>(days)}};
+    const date::year_month_day ymd{d};
+    c.year = static_cast<int>(ymd.year());
+    c.month = static_cast<unsigned>(ymd.month());
+    c.day = static_cast<unsigned>(ymd.day());
+    c.weekday = date::weekday{d}.c_encoding();
+    c.hour = static_cast<unsigned>(sod / 3600);
+    c.minute = static_cast<unsigned>(sod / 60 % 60);
+    c.second = static_cast<unsigned>(sod % 60);
+    return c;
+}
+
+std::string format_rfc3339_local(int64_t epoch_ms, const time_zone& tz) {
+    const civil_time c = to_civil(epoch_ms, tz);
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02u", c.year, c.month, c.day, c.hour, c.minute,
+                          c.second);
+    if (c.offset_s == 0 && tz.is_utc()) {
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "Z");
+    } else {
+        const int32_t a = c.offset_s < 0 ? -c.offset_s : c.offset_s;
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "%c%02d:%02d", c.offset_s < 0 ? '-' : '+',
+                      a / 3600, a / 60 % 60);
+    }
+    return buf;
+}
 
 }  // namespace vigy::host

@@ -20,6 +20,8 @@
 #ifndef VIGY_HOST_TIME_ZONE_HPP
 #define VIGY_HOST_TIME_ZONE_HPP
 
+#include "vigy/sdk.hpp"  // sdk::status_error, what the parsers here throw
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -69,6 +71,25 @@ private:
     explicit time_zone(std::shared_ptr<const data> d) noexcept : data_(std::move(d)) {}
     std::shared_ptr<const data> data_;
 };
+
+/// An instant on a zone's wall clock (for display: `vigy schedule next`, inspect).
+struct civil_time {
+    int year = 1970;
+    unsigned month = 1;    ///< 1..12
+    unsigned day = 1;      ///< 1..31
+    unsigned hour = 0;     ///< 0..23
+    unsigned minute = 0;   ///< 0..59
+    unsigned second = 0;   ///< 0..59
+    unsigned weekday = 4;  ///< 0 = Sunday .. 6 = Saturday
+    int32_t offset_s = 0;  ///< seconds east of UTC at that instant
+    std::string abbrev;    ///< "EDT", "UTC"
+};
+
+/// `epoch_ms` (truncated to the second, towards the past) in zone `tz`.
+civil_time to_civil(int64_t epoch_ms, const time_zone& tz);
+
+/// "2026-03-08T03:00:00-04:00" ("...Z" in UTC): RFC 3339 on the zone's clock.
+std::string format_rfc3339_local(int64_t epoch_ms, const time_zone& tz);
 
 }  // namespace vigy::host
 
