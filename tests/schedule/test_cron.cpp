@@ -201,10 +201,13 @@ TEST_CASE("cron errors name the field and the value", "[schedule][cron]") {
     CHECK(parse_error("0 0 30 feb mon") == "no error");
 }
 
-TEST_CASE("cron gives no fire time past the year 9999", "[schedule][cron]") {
+TEST_CASE("cron gives fire times from the year 1 to 9999 only", "[schedule][cron]") {
     const auto c = cron_schedule::parse("0 0 1 1 *");
     CHECK(when(c.next(utc(9998, 6, 1))) == "9999-01-01T00:00:00.000Z");
     CHECK_FALSE(c.next(utc(9999, 1, 1)).has_value());
+    CHECK_FALSE(c.next(INT64_MAX).has_value());
+    CHECK(when(c.next(INT64_MIN)) == "0001-01-01T00:00:00.000Z");
+    CHECK_FALSE(cron_schedule::parse("0 0 1 1 *", vigy::host::time_zone::locate("Asia/Tokyo")).next(INT64_MAX));
 }
 
 TEST_CASE("cron matches_local agrees with next", "[schedule][cron]") {

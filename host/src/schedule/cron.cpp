@@ -191,6 +191,8 @@ int64_t days_from_civil(int y, unsigned m, unsigned d) noexcept {
 
 /// 10000-01-01T00:00:00 as local seconds: no fire time at or after it.
 constexpr int64_t end_of_time_local = 253402300800;
+/// 0001-01-01T00:00:00: searches start no earlier.
+constexpr int64_t start_of_time = -62135596800;
 
 }  // namespace
 
@@ -365,6 +367,8 @@ std::optional<int64_t> cron_schedule::next_local(int64_t from_local_s, int64_t l
 
 std::optional<int64_t> cron_schedule::next(int64_t after_ms) const {
     int64_t t = floor_div(after_ms, 1000) + 1;  // first whole second strictly after
+    if (t >= end_of_time_local + 2 * 86400) return std::nullopt;  // (beyond any zone's offset)
+    t = std::max(t, start_of_time);
     if (tz_.is_utc()) {
         const auto l = next_local(t, end_of_time_local);
         if (!l) return std::nullopt;
