@@ -2,13 +2,15 @@
 // calendar fields, readable times in failure messages, and errors as text.
 #pragma once
 
+#include "failure.hpp"  // tests/host/support: failure(f) -> "<status>: <message>"
+#include "vigy/host/cron.hpp"
 #include "vigy/host/tick_context.hpp"  // format_rfc3339_ms
-#include "vigy/sdk.hpp"
 
 #include <ctime>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vigy::test {
@@ -37,12 +39,20 @@ inline std::vector<std::string> whens(const std::vector<int64_t>& v) {
 /// Runs `f`, expecting a status_error; returns "<status>: <message>", or "no error".
 template <class F>
 std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const vigy::sdk::status_error& e) {
-        return std::string(vigy_status_name(e.code())) + ": " + e.what();
+    return failure(std::forward<F>(f));
+}
+
+/// The next `n` fire times of `c` after `from_ms`, as RFC 3339 text ("none" ends the list).
+inline std::vector<std::string> nexts(const vigy::host::cron_schedule& c, int64_t from_ms, int n) {
+    std::vector<std::string> out;
+    int64_t t = from_ms;
+    for (int i = 0; i < n; ++i) {
+        const auto x = c.next(t);
+        out.push_back(when(x));
+        if (!x) break;
+        t = *x;
     }
-    return "no error";
+    return out;
 }
 
 }  // namespace vigy::test

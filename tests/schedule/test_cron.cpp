@@ -13,18 +13,7 @@ using vigy::test::when;
 
 namespace {
 
-/// The next `n` fire times after `from_ms`, as RFC 3339 text.
-std::vector<std::string> nexts(const cron_schedule& c, int64_t from_ms, int n) {
-    std::vector<std::string> out;
-    int64_t t = from_ms;
-    for (int i = 0; i < n; ++i) {
-        const auto x = c.next(t);
-        out.push_back(when(x));
-        if (!x) break;
-        t = *x;
-    }
-    return out;
-}
+using vigy::test::nexts;
 
 std::vector<std::string> nexts(std::string_view expr, int64_t from_ms, int n) {
     return nexts(cron_schedule::parse(expr), from_ms, n);

@@ -21,21 +21,11 @@
 using vigy::host::cron_schedule;
 using vigy::host::time_zone;
 using vigy::test::utc;
-using vigy::test::when;
 
 namespace {
 
 std::vector<std::string> nexts(std::string_view expr, const char* zone, int64_t from_ms, int n) {
-    const auto c = cron_schedule::parse(expr, time_zone::locate(zone));
-    std::vector<std::string> out;
-    int64_t t = from_ms;
-    for (int i = 0; i < n; ++i) {
-        const auto x = c.next(t);
-        out.push_back(when(x));
-        if (!x) break;
-        t = *x;
-    }
-    return out;
+    return vigy::test::nexts(cron_schedule::parse(expr, time_zone::locate(zone)), from_ms, n);
 }
 
 }  // namespace
