@@ -33,6 +33,7 @@ TEST_CASE("durations parse with units and print in their shortest form", "[sched
     CHECK(format_duration_ms(1'500) == "1s500ms");
     CHECK(format_duration_ms(172'800'000) == "2d");
     CHECK(format_duration_ms(0) == "0s");
+    CHECK(format_duration_ms(-90'000) == "-1m30s");
     const std::string expected =
         "invalid-argument: invalid duration \"%\" for --within: expected a number and a unit (ms, s, m, h, d) such as 500ms, 10s or 1h30m";
     for (const char* bad : {"", "10", "5x", "m", "1h 30m", "-5s", "1.5h"}) {

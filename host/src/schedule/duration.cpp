@@ -52,15 +52,13 @@ int64_t parse_duration_ms(std::string_view text, std::string_view what) {
 
 std::string format_duration_ms(int64_t ms) {
     if (ms == 0) return "0s";
-    std::string out;
-    if (ms < 0) {
-        out = "-";
-        ms = -ms;
-    }
+    std::string out = ms < 0 ? "-" : "";
+    uint64_t left = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
     for (const auto& k : units) {
-        if (ms >= k.ms) {
-            out += std::to_string(ms / k.ms) + k.name;
-            ms %= k.ms;
+        const auto unit_ms = static_cast<uint64_t>(k.ms);
+        if (left >= unit_ms) {
+            out += std::to_string(left / unit_ms) + k.name;
+            left %= unit_ms;
         }
     }
     return out;
