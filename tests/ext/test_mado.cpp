@@ -1,6 +1,9 @@
 // test_mado.cpp — ext-mado against a private tmux server (tmux -S <tmp>/sock),
-// loaded from its .so like any application plugin.
+// loaded from build/lib/vigy/app-plugins like any application plugin, called
+// from ticks granted its capability (io.pleme.mado).
 #include "ext_harness.hpp"
+
+#include "vigy/host/capabilities.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -26,9 +29,20 @@ using vigy::host::tick_context;
 namespace {
 
 harness& h() {
-    static harness instance({"mado_tear.so"});
+    static harness instance({app_plugin("mado_tear.so")});
     return instance;
 }
+
+const vigy::host::capability_set& mado_granted() {
+    static const vigy::host::capability_set grants({"io.pleme.mado"});
+    return grants;
+}
+
+/// A tick of a vigy granted io.pleme.mado.
+struct granted_tick {
+    tick_context t = make_tick();
+    granted_tick() { t.set_grants(&mado_granted()); }
+};
 
 /// A private tmux server socket under a temp dir; kill-server + cleanup at the end.
 struct private_tmux {
@@ -78,7 +92,8 @@ TEST_CASE("mado plugin exposes its four intrinsics under its own id", "[ext][mad
 
 TEST_CASE("mado create/list/attach/kill against a private tmux server", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     call_result r = h().call(t, "mado-tear-list-sessions");
     REQUIRE(r.ok());
     CHECK(r.result.items().empty());  // no server yet
@@ -118,7 +133,8 @@ TEST_CASE("mado create/list/attach/kill against a private tmux server", "[ext][m
 
 TEST_CASE("mado names are exact: a prefix does not match another session", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     REQUIRE(h().call(t, "mado-tear-create", {value::string("alphabet")}).ok());
     CHECK(h().call(t, "mado-tear-kill", {value::string("alpha")}).status == VIGY_NOT_FOUND);
     REQUIRE(h().call(t, "mado-tear-create", {value::string("alpha")}).ok());
@@ -127,7 +143,8 @@ TEST_CASE("mado names are exact: a prefix does not match another session", "[ext
 
 TEST_CASE("mado argument errors and a missing tmux are clear intrinsic errors", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     call_result r = h().call(t, "mado-tear-create", {value::string("")});
     CHECK(r.status == VIGY_INVALID_ARGUMENT);
     CHECK(r.error == "mado-tear-create: argument 1 (name) must not be empty");
@@ -147,7 +164,8 @@ TEST_CASE("mado argument errors and a missing tmux are clear intrinsic errors", 
 
 TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     REQUIRE(h().call(t, "mado-tear-create", {value::string("one")}).ok());
     REQUIRE(h().call(t, "mado-tear-create", {value::string("two")}).ok());
     // a real client on a pseudo-terminal (script(1)), attached to "one"
