@@ -42,7 +42,8 @@ vigy_status registry::install_intrinsics(const vigy_registrar& registrar, vigy_e
 bool registry::granted(vigy_tick* tick, size_t capability) const noexcept {
     // Only a host tick carries grants; anything else (a plugin's own handle)
     // holds the defaults, which never include a guarded capability.
-    if (!tick || tick->api != &tick_api()) return false;
+    static const vigy_tick_api* const host_tick_api = &tick_api();
+    if (!tick || tick->api != host_tick_api) return false;
     tick_context& ctx = *tick_context::from(tick);
     const capability_set* grants = ctx.grants();
     if (!grants) return false;

@@ -14,12 +14,10 @@
 
 #include <fcntl.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 extern char** environ;
 
@@ -168,8 +166,11 @@ TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][
     tick_context& t = g.t;
     REQUIRE(h().call(t, "mado-tear-create", {value::string("one")}).ok());
     REQUIRE(h().call(t, "mado-tear-create", {value::string("two")}).ok());
-    // a real client on a pseudo-terminal (script(1)), attached to "one"
+    // a real client on a pseudo-terminal (script(1)), attached to "one"; tmux
+    // signals channel "attached" when it is (wait-for remembers an early signal)
     REQUIRE(::access("/usr/bin/script", X_OK) == 0);
+    REQUIRE(std::system(("tmux -S '" + tmux.socket + "' set-hook -g client-attached 'wait-for -S attached'").c_str()) ==
+            0);
     ::setenv("TERM", "xterm", 0);
     std::string attach = "tmux -S '" + tmux.socket + "' attach-session -t =one";
     std::vector<std::string> argv_s{"/usr/bin/script", "-qfc", attach, "/dev/null"};
@@ -184,8 +185,8 @@ TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][
     pid_t pid;
     REQUIRE(::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&fa);
+    REQUIRE(std::system(("tmux -S '" + tmux.socket + "' wait-for attached").c_str()) == 0);
     const std::string clients = "tmux -S '" + tmux.socket + "' list-clients -F '#{client_session}' 2>/dev/null";
-    for (int i = 0; i < 100 && shell(clients) != "one\n"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     REQUIRE(shell(clients) == "one\n");
 
     call_result r = h().call(t, "mado-tear-attach", {value::string("two")});
@@ -197,14 +198,6 @@ TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][
     (void)std::system(("tmux -S '" + tmux.socket + "' kill-server >/dev/null 2>&1").c_str());
     // the client exits with the server, then script(1) reaps it and exits
     int status = 0;
-    bool exited = false;
-    for (int i = 0; i < 100 && !exited; ++i) {
-        exited = ::waitpid(pid, &status, WNOHANG) == pid;
-        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!exited) {
-        ::kill(pid, SIGTERM);
-        ::waitpid(pid, &status, 0);
-    }
-    CHECK(exited);
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
 }

@@ -192,3 +192,22 @@ TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy grante
     CHECK(kv.at("__converged::sessions") == value::boolean(true));
     CHECK(tmux_sessions() == "db\nunrelated\nweb\nworker\n");  // the server itself, listed independently
 }
+
+TEST_CASE("lisp: vigy-trigger reads why the tick runs", "[ext][lisp][scheduling]") {
+    reconciler lisp(plugins(), "lisp",
+                    R"j({"program":"(let ((t (vigy-trigger))) (if t (list (get t \"kind\") (get t \"source\")) :scheduled))"})j");
+    tick_context scheduled = make_tick();
+    REQUIRE(lisp.tick(scheduled.tick()).ok());
+    CHECK(scheduled.output() == ":scheduled");
+
+    tick_context triggered = make_tick();
+    value trigger = value::map();
+    trigger.set("kind", value::string("kv"));
+    trigger.set("source", value::string("orders"));
+    trigger.set("payload", value::nil());
+    triggered.set_trigger(trigger);
+    tick_result r = lisp.tick(triggered.tick());
+    INFO(r.message);
+    REQUIRE(r.ok());
+    CHECK(triggered.output() == "(\"kv\" \"orders\")");
+}
