@@ -6,7 +6,7 @@
 /// in file-name order. Every bad file is SKIPPED with one diagnostic naming the
 /// file and the reason (see skipped()), logged as a warning; nothing a plugin
 /// file can contain stops the host. A file that fails the ownership and mode
-/// checks of plugin_loader.hpp (trusted_plugin_file) is refused before any of
+/// checks of plugin_loader.hpp (trust_plugin_file) is refused before any of
 /// its code runs. First wins on a duplicate plugin id, reconciler kind,
 /// extension pack or intrinsic name; the later plugin is skipped whole, with a
 /// diagnostic naming both files.
@@ -97,7 +97,7 @@ struct loaded_plugin {
 struct plugin_diagnostic {
     std::string file;     ///< the file, directory or origin concerned
     std::string reason;   ///< e.g. "plugin abi 2.0 is not compatible with host abi 1.1"
-    std::string message;  ///< the full line: "skipping <file>: <reason>" ("refusing ..." for permissions)
+    std::string message;  ///< the full line: "skipping <file>: <reason>" ("refusing ..." for the trust checks)
 };
 
 /// The plugin registry. Not copyable or movable (plugins hold pointers into it).
