@@ -4,14 +4,12 @@
 // io.pleme.mado — from `vigy eval` (which grants the defaults only) and from
 // `vigy tick` of a registered vigy. The shell command never runs.
 #include "cli_run.hpp"
+#include "private_tmux.hpp"
 
 #include "vigy/host/value.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -27,32 +25,14 @@ const std::string app_plugins = VIGY_EXT_APP_PLUGIN_DIR;
 const std::string refusal =
     "mado-tear-create: capability io.pleme.mado is not granted to this vigy (grant it with --allow io.pleme.mado)";
 
-/// A private scratch dir holding the database, the program and the marker a
-/// successful attack would create; mado's tmux server on a private socket.
+/// A private scratch dir (and tmux server) holding the database, the program
+/// and the marker a successful attack would create.
 struct attack {
-    fs::path dir;
-    fs::path pwned;
-    std::string socket;
-    std::string program;
-    attack() {
-        char tmpl[] = "/tmp/vigy-cli-grants-XXXXXX";
-        dir = ::mkdtemp(tmpl);
-        pwned = dir / "pwned";
-        socket = (dir / "tmux.sock").string();
-        ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
-        ::unsetenv("VIGY_MADO_TMUX");
-        program = "(mado-tear-create \"x\" \"sh -c 'touch " + pwned.string() + "'\")";
-    }
-    ~attack() {
-        (void)std::system(("tmux -S '" + socket + "' kill-server >/dev/null 2>&1").c_str());
-        ::unsetenv("VIGY_MADO_TMUX_SOCKET");
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
+    vigy::test::private_tmux tmux;
+    fs::path pwned = tmux.dir / "pwned";
+    std::string program = "(mado-tear-create \"x\" \"sh -c 'touch " + pwned.string() + "'\")";
     /// True when mado created the tmux session (its command would then run).
-    bool session_exists() const {
-        return std::system(("tmux -S '" + socket + "' has-session -t =x >/dev/null 2>&1").c_str()) == 0;
-    }
+    bool session_exists() const { return tmux.tmux("has-session -t =x") == 0; }
 };
 
 bool lists_plugin(const run_result& r, const std::string& id) {
@@ -95,8 +75,8 @@ TEST_CASE("vigy eval refuses mado-tear-create to a program without the grant", "
 
 TEST_CASE("vigy tick refuses mado-tear-create to a registered vigy without the grant", "[ext][grants][cli][lisp]") {
     attack a;
-    const std::string db = (a.dir / "vigy.db").string();
-    const fs::path file = a.dir / "pwn.tatara";
+    const std::string db = (a.tmux.dir / "vigy.db").string();
+    const fs::path file = a.tmux.dir / "pwn.tatara";
     std::ofstream(file) << a.program << "\n";
     run_result r = run_vigy({"--db", db, "--plugin-dir", app_plugins, "register", file.string(), "--name", "pwn"});
     INFO("register: " << r.out << r.err);

@@ -5,6 +5,7 @@
 // code never runs. Also the capability_set value and an ABI 1.0 plugin
 // reading tick info through the grant check.
 #include "ext_harness.hpp"
+#include "private_tmux.hpp"
 
 #include "vigy/host/capabilities.hpp"
 #include "vigy/host/reconciler.hpp"
@@ -28,25 +29,6 @@ harness& h() {
 }
 
 std::string status_and_error(const call_result& r) { return std::string(vigy_status_name(r.status)) + ": " + r.error; }
-
-/// A private temp dir and tmux socket; kills the tmux server at the end.
-struct scratch {
-    std::filesystem::path dir;
-    std::string socket;
-    scratch() {
-        char tmpl[] = "/tmp/vigy-grants-XXXXXX";
-        dir = ::mkdtemp(tmpl);
-        socket = (dir / "tmux.sock").string();
-        ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
-        ::unsetenv("VIGY_MADO_TMUX");
-    }
-    ~scratch() {
-        (void)std::system(("tmux -S '" + socket + "' kill-server >/dev/null 2>&1").c_str());
-        ::unsetenv("VIGY_MADO_TMUX_SOCKET");
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
-};
 
 }  // namespace
 
@@ -171,7 +153,7 @@ TEST_CASE("the registrar sees the host's check for guarded intrinsics and the pl
 }
 
 TEST_CASE("mado-tear-create cannot run a shell command from a vigy without io.pleme.mado", "[ext][grants][mado]") {
-    scratch s;
+    private_tmux s;
     const std::filesystem::path pwned = s.dir / "pwned";
     const std::string command = "sh -c 'touch " + pwned.string() + "; tmux -S " + s.socket + " wait-for -S ran'";
 
@@ -180,7 +162,7 @@ TEST_CASE("mado-tear-create cannot run a shell command from a vigy without io.pl
     CHECK(status_and_error(r) == "permission-denied: mado-tear-create: capability io.pleme.mado is not granted to "
                                  "this vigy (grant it with --allow io.pleme.mado)");
     CHECK_FALSE(std::filesystem::exists(pwned));
-    CHECK(std::system(("tmux -S '" + s.socket + "' has-session -t =x 2>/dev/null").c_str()) != 0);  // no session
+    CHECK(s.tmux("has-session -t =x") != 0);  // no session either
 
     // The same call from a granted vigy runs the command: the refusal above was the grant check.
     capability_set mado({"io.pleme.mado"});
@@ -189,7 +171,7 @@ TEST_CASE("mado-tear-create cannot run a shell command from a vigy without io.pl
     r = h().call(granted, "mado-tear-create", {value::string("x"), value::string(command)});
     INFO(r.error);
     REQUIRE(r.ok());
-    REQUIRE(std::system(("tmux -S '" + s.socket + "' wait-for ran").c_str()) == 0);  // the command signalled
+    REQUIRE(s.tmux("wait-for ran") == 0);  // the command ran and signalled
     CHECK(std::filesystem::exists(pwned));
 }
 

@@ -2,6 +2,7 @@
 // loaded from build/lib/vigy/app-plugins like any application plugin, called
 // from ticks granted its capability (io.pleme.mado).
 #include "ext_harness.hpp"
+#include "private_tmux.hpp"
 
 #include "vigy/host/capabilities.hpp"
 
@@ -40,26 +41,6 @@ const vigy::host::capability_set& mado_granted() {
 struct granted_tick {
     tick_context t = make_tick();
     granted_tick() { t.set_grants(&mado_granted()); }
-};
-
-/// A private tmux server socket under a temp dir; kill-server + cleanup at the end.
-struct private_tmux {
-    std::filesystem::path dir;
-    std::string socket;
-    private_tmux() {
-        char tmpl[] = "/tmp/vigy-mado-XXXXXX";
-        dir = ::mkdtemp(tmpl);
-        socket = (dir / "sock").string();
-        ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
-        ::unsetenv("VIGY_MADO_TMUX");
-    }
-    ~private_tmux() {
-        std::string cmd = "tmux -S '" + socket + "' kill-server >/dev/null 2>&1";
-        (void)std::system(cmd.c_str());
-        ::unsetenv("VIGY_MADO_TMUX_SOCKET");
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
 };
 
 /// stdout of a shell command (test-side plumbing only).

@@ -5,6 +5,7 @@
 // and lisp programs reach an application plugin's intrinsics exactly when
 // their tick is granted its capability (the example tmux-sessions program).
 #include "ext_harness.hpp"
+#include "private_tmux.hpp"
 
 #include "vigy/host/capabilities.hpp"
 #include "vigy/host/reconciler.hpp"
@@ -12,8 +13,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -123,32 +122,10 @@ TEST_CASE("lisp: a custom extension's intrinsic runs for a granted vigy and is r
 
 TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy granted io.pleme.mado",
           "[ext][lisp][mado][grants]") {
-    char tmpl[] = "/tmp/vigy-tmux-example-XXXXXX";
-    std::filesystem::path dir = ::mkdtemp(tmpl);
-    const std::string socket = (dir / "sock").string();
-    ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
-    struct cleanup {
-        std::filesystem::path dir;
-        std::string socket;
-        ~cleanup() {
-            (void)std::system(("tmux -S '" + socket + "' kill-server >/dev/null 2>&1").c_str());
-            ::unsetenv("VIGY_MADO_TMUX_SOCKET");
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
-        }
-    } guard{dir, socket};
-    auto tmux_sessions = [&] {
-        std::string listed;
-        FILE* p = ::popen(("tmux -S '" + socket + "' list-sessions -F '#{session_name}' | sort").c_str(), "r");
-        if (!p) return listed;
-        char buf[256];
-        while (std::fgets(buf, sizeof buf, p)) listed += buf;
-        ::pclose(p);
-        return listed;
-    };
+    vigy::test::private_tmux tmux;
     // a session the vigy did not create, and one it created earlier but no longer wants
-    REQUIRE(std::system(("tmux -S '" + socket + "' new-session -d -s unrelated").c_str()) == 0);
-    REQUIRE(std::system(("tmux -S '" + socket + "' new-session -d -s retired").c_str()) == 0);
+    REQUIRE(tmux.tmux("new-session -d -s unrelated") == 0);
+    REQUIRE(tmux.tmux("new-session -d -s retired") == 0);
 
     std::ifstream file(std::string(VIGY_EXT_EXAMPLES_DIR) + "/tmux-sessions.tatara");
     std::stringstream text;
@@ -169,7 +146,7 @@ TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy grante
     CHECK_FALSE(denied.ok());
     CHECK(denied.message.find("mado-tear-list-sessions: capability io.pleme.mado is not granted to this vigy "
                               "(grant it with --allow io.pleme.mado)") != std::string::npos);
-    CHECK(tmux_sessions() == "retired\nunrelated\n");
+    CHECK(tmux.sessions() == "retired\nunrelated\n");
 
     capability_set grants({"io.pleme.mado"});
     std::vector<std::string> actions, ready;
@@ -190,7 +167,7 @@ TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy grante
     CHECK(actions[2] == R"([{"kind":"noop","result":"ok"}])");
     CHECK(ready[2] == "true");
     CHECK(kv.at("__converged::sessions") == value::boolean(true));
-    CHECK(tmux_sessions() == "db\nunrelated\nweb\nworker\n");  // the server itself, listed independently
+    CHECK(tmux.sessions() == "db\nunrelated\nweb\nworker\n");  // the server itself, listed independently
 }
 
 TEST_CASE("lisp: vigy-trigger reads why the tick runs", "[ext][lisp][scheduling]") {

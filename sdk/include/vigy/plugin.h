@@ -135,9 +135,8 @@ typedef struct vigy_plugin_descriptor {
     vigy_status (*init)(const vigy_host_api* host, vigy_error* err);
 
     /* Called once per successful init when the host is done with the plugin
-     * (normally at exit),
-     * after every instance was destroyed, on the host's control thread. The
-     * library stays mapped afterwards. May be NULL. */
+     * (normally at exit), after every instance was destroyed, on the host's
+     * control thread. The library stays mapped afterwards. May be NULL. */
     void (*shutdown)(void);
 
     /* A capability vtable by versioned id, or NULL. Thread-safe; the returned
