@@ -39,7 +39,29 @@ vigy_status registry::install_intrinsics(const vigy_registrar& registrar, vigy_e
     return VIGY_OK;
 }
 
-bool registry::granted(vigy_tick* tick, size_t capability) const noexcept {
+namespace {
+
+/// Resolves `grants` against the registry's capabilities (plugin ids by
+/// entries_ index) into `memo`; false when out of memory (the call is then
+/// refused). Runs once per tick, on its first guarded call.
+[[gnu::noinline]] bool resolve_grants(tick_context::grant_memo& memo, const capability_set& grants,
+                                      const std::vector<loaded_plugin>& plugins, const void* owner) noexcept {
+    try {
+        memo.bits.assign((plugins.size() + 63) / 64, 0);
+        for (const std::string& id : grants.extra())
+            for (size_t i = 0; i < plugins.size(); ++i)
+                if (plugins[i].id == id) memo.bits[i / 64] |= uint64_t{1} << (i % 64);
+        memo.owner = owner;
+        return true;
+    } catch (const std::bad_alloc&) {
+        memo = tick_context::grant_memo{};
+        return false;
+    }
+}
+
+}  // namespace
+
+inline bool registry::granted(vigy_tick* tick, size_t capability) const noexcept {
     // Only a host tick carries grants; anything else (a plugin's own handle)
     // holds the defaults, which never include a guarded capability.
     static const vigy_tick_api* const host_tick_api = &tick_api();
@@ -48,18 +70,7 @@ bool registry::granted(vigy_tick* tick, size_t capability) const noexcept {
     const capability_set* grants = ctx.grants();
     if (!grants) return false;
     tick_context::grant_memo& memo = ctx.memo_of_grants();
-    if (memo.owner != this) {
-        try {
-            memo.bits.assign((infos_.size() + 63) / 64, 0);
-            for (const std::string& id : grants->extra())
-                for (size_t i = 0; i < infos_.size(); ++i)
-                    if (infos_[i].id == id) memo.bits[i / 64] |= uint64_t{1} << (i % 64);
-            memo.owner = this;
-        } catch (const std::bad_alloc&) {
-            memo = tick_context::grant_memo{};
-            return false;
-        }
-    }
+    if (memo.owner != this && !resolve_grants(memo, *grants, infos_, this)) return false;
     const size_t word = capability / 64;
     return word < memo.bits.size() && ((memo.bits[word] >> (capability % 64)) & 1u) != 0;
 }
