@@ -165,6 +165,8 @@ TEST_CASE("mado-tear-create cannot run a shell command from a vigy without io.pl
     CHECK(s.tmux("has-session -t =x") != 0);  // no session either
 
     // The same call from a granted vigy runs the command: the refusal above was the grant check.
+    // (Another session keeps the server alive once x's command exits, so the signal is kept.)
+    REQUIRE(s.tmux("new-session -d -s keep") == 0);
     capability_set mado({"io.pleme.mado"});
     tick_context granted = make_tick();
     granted.set_grants(&mado);
