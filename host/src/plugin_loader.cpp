@@ -1,16 +1,19 @@
-// Plugin discovery, permission checks, dlopen through Boost.DLL and the
-// descriptor header checks.
+// Plugin discovery, the trust checks (ownership and modes along the path),
+// dlopen through Boost.DLL and the descriptor header checks.
 #include "vigy/host/plugin_loader.hpp"
 
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -71,27 +74,83 @@ std::string mode_string(mode_t mode) {
     return buf;
 }
 
-/// "others" when o+w, "group" when only g+w, "" when neither.
+/// "others" when o+w, "group" when only g+w, nullptr when neither.
 const char* writable_by(mode_t mode) {
     if (mode & S_IWOTH) return "others";
     if (mode & S_IWGRP) return "group";
+    return nullptr;
+}
+
+/// Why an inode with `st` must not be trusted ("owned by uid ..., not root or
+/// uid ...", "writable by group (mode ...)"), or "" when it may. A root-owned
+/// sticky directory may be writable: nobody can replace another's entry in it.
+std::string untrusted(const struct stat& st, uid_t euid) {
+    if (st.st_uid != 0 && st.st_uid != euid)
+        return "owned by uid " + std::to_string(st.st_uid) + ", not root or uid " + std::to_string(euid);
+    const bool root_sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && st.st_uid == 0;
+    if (!root_sticky_dir) {
+        if (const char* who = writable_by(st.st_mode))
+            return std::string("writable by ") + who + " (mode " + mode_string(st.st_mode) + ")";
+    }
     return "";
+}
+
+/// The first untrusted directory of `dir` and its ancestors up to /, as
+/// "directory <d> is <why>", or "" when all are trusted. stat() follows
+/// symlinks: a symlinked directory is judged by its target, and the directory
+/// holding the symlink is checked as the next ancestor.
+std::string untrusted_directories(fs::path dir, uid_t euid) {
+    for (;;) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0)
+            return "cannot stat directory " + dir.string() + ": " + std::strerror(errno);
+        std::string why = untrusted(st, euid);
+        if (!why.empty()) return "directory " + dir.string() + " is " + why;
+        if (!dir.has_relative_path()) return "";  // reached the root
+        dir = dir.parent_path();
+    }
 }
 
 }  // namespace
 
-std::optional<std::string> unsafe_permissions(const fs::path& file) {
+plugin_trust trust_plugin_file(const fs::path& file) {
+    plugin_trust out;
+    const uid_t euid = ::geteuid();
+    std::error_code ec;
+    fs::path given = fs::absolute(file, ec).lexically_normal();
+    if (ec) {
+        out.refusal = "cannot resolve: " + ec.message();
+        return out;
+    }
+    char* real = ::realpath(given.c_str(), nullptr);
+    if (!real) {
+        out.refusal = "cannot resolve: " + std::string(std::strerror(errno));
+        return out;
+    }
+    out.resolved = real;
+    std::free(real);
+    const bool via_symlink = out.resolved != given;
+    const std::string resolved_prefix = via_symlink ? "resolves to " + out.resolved.string() + ", " : "";
+
+    // The file itself (the resolved path has no symlinks left).
     struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) return "cannot stat: " + std::string(std::strerror(errno));
-    if (*writable_by(st.st_mode)) return std::string("writable by ") + writable_by(st.st_mode) + " (mode " + mode_string(st.st_mode) + ")";
-    fs::path dir = file.parent_path();
-    if (dir.empty()) dir = ".";
-    struct stat dst {};
-    if (::stat(dir.c_str(), &dst) != 0) return "cannot stat directory " + dir.string() + ": " + std::strerror(errno);
-    if (*writable_by(dst.st_mode))
-        return "directory " + dir.string() + " is writable by " + writable_by(dst.st_mode) + " (mode " +
-               mode_string(dst.st_mode) + ")";
-    return std::nullopt;
+    if (::lstat(out.resolved.c_str(), &st) != 0) {
+        out.refusal = resolved_prefix + "cannot stat: " + std::strerror(errno);
+        return out;
+    }
+    std::string why = S_ISREG(st.st_mode) ? untrusted(st, euid) : "not a regular file";
+    if (!why.empty()) {
+        out.refusal = via_symlink ? resolved_prefix + "which is " + why : why;
+        return out;
+    }
+    // Every directory of the resolved path, then of the path as given.
+    why = untrusted_directories(out.resolved.parent_path(), euid);
+    if (!why.empty()) {
+        out.refusal = via_symlink ? resolved_prefix + "whose " + why : why;
+        return out;
+    }
+    if (via_symlink) out.refusal = untrusted_directories(given.parent_path(), euid);
+    return out;
 }
 
 opened_plugin open_plugin(const fs::path& file, uint32_t host_abi_version) {
@@ -147,8 +206,7 @@ std::optional<std::string> check_descriptor(const vigy_plugin_descriptor* d, vig
     if (VIGY_ABI_VERSION_MAJOR(d->abi_version) != VIGY_ABI_MAJOR)
         return "plugin abi " + abi_string(d->abi_version) + " is not compatible with host abi " +
                abi_string(VIGY_ABI_VERSION);
-    // The ABI 1.0 descriptor ends with get_extension; later minors only append.
-    constexpr size_t size_1_0 = offsetof(vigy_plugin_descriptor, get_extension) + sizeof(void*);
+    constexpr size_t size_1_0 = VIGY_PLUGIN_DESCRIPTOR_SIZE_1_0;  // later minors only append
     if (d->struct_size < size_1_0)
         return "descriptor struct_size " + std::to_string(d->struct_size) +
                " is smaller than the abi 1.0 descriptor (" + std::to_string(size_1_0) + " bytes)";

@@ -88,6 +88,18 @@ tick_context tick_context::begin(kv_map kv, int64_t now_ms, std::string vigy_nam
 
 tick_context* tick_context::from(vigy_tick* t) noexcept { return reinterpret_cast<c_handle*>(t)->self; }
 
+void tick_context::set_trigger(std::optional<value> trigger) {
+    trigger_ = std::move(trigger);
+    trigger_c_ = vigy_nil();
+    if (!trigger_) {
+        trigger_arena_.reset();
+        return;
+    }
+    if (trigger_arena_) trigger_arena_->reset();
+    else trigger_arena_ = std::make_unique<arena>();
+    trigger_c_ = trigger_->to_vigy(trigger_arena_->c());
+}
+
 // ---- mechanism ----------------------------------------------------------------------------
 
 void tick_context::emit_action(action_record a) {
@@ -527,6 +539,7 @@ struct tick_slots {
         full.tick_count = c.tick_count_;
         full.vigy_name = vigy_str{c.vigy_name_.c_str(), c.vigy_name_.size()};
         full.vigy_id = vigy_str{c.vigy_id_.c_str(), c.vigy_id_.size()};
+        full.trigger = c.trigger_ ? &c.trigger_c_ : nullptr;
         size_t n = out->struct_size < sizeof full ? out->struct_size : sizeof full;
         std::memcpy(out, &full, n);
     }

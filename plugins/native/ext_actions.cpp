@@ -1,5 +1,6 @@
 // ext_actions.cpp — the Actions extension (plugin vigy.actions): typed reconcile
-// action verbs over the tick's action buffer (reference/vigy.md §1.6).
+// action verbs over the tick's action buffer (the runtime records actions;
+// acting on them is the embedding application's job).
 //   (vigy-noop)             -> noop, result ok
 //   (vigy-defer reason)     -> defer, result skipped, message reason
 //   (vigy-pull [payload]) … (vigy-restart [payload]), (vigy-delete-action [payload])

@@ -1,5 +1,6 @@
 // ext_convergence.cpp — the Convergence extension (plugin vigy.convergence):
-// policy over reserved kv keys (reference/vigy.md §3.6).
+// policy over reserved kv keys, kept like any kv (saved only with a successful
+// tick).
 //   (vigy-once key)           -> #t exactly once per key across (successful)
 //                                ticks, then #f; sentinel kv `__once::<key>`
 //   (vigy-mark-converged key) -> nil; sets kv `__converged::<key>` = #t

@@ -9,6 +9,9 @@
 //          `__ratelimit::<key>` and returns #f (so heavy work runs at most once
 //          per window: `(if (vigy-rate-limited? "sync" 2000) (vigy-defer ...) (work))`)
 //   (vigy-backoff-ms attempt) -> min(1000 * 2^attempt, 30000)
+//   (vigy-trigger)          -> why this tick runs: {"kind" "source" "payload"} for a
+//                              triggered tick, nil for a scheduled or forced one
+//                              (and from a host older than ABI 1.1)
 #include "ext_common.hpp"
 
 namespace vigy::ext {
@@ -43,6 +46,11 @@ vigy_value backoff_ms(const call_args& args, tick_ref) {
     return vigy_int(ms < cap ? ms : cap);
 }
 
+vigy_value trigger(const call_args& args, tick_ref t) {
+    vigy_tick_info i = t.info();
+    return i.trigger ? args.make().copy(*i.trigger) : vigy_nil();
+}
+
 constexpr vigy_intrinsic table[] = {
     sdk::intrinsic<tick>("vigy-tick", 0, 0, "(vigy-tick) -> this tick's start in epoch ms"),
     sdk::intrinsic<tick_count>("vigy-tick-count", 0, 0, "(vigy-tick-count) -> 1 on the first tick"),
@@ -51,11 +59,13 @@ constexpr vigy_intrinsic table[] = {
     sdk::intrinsic<rate_limited>("vigy-rate-limited?", 2, 2,
                                  "(vigy-rate-limited? key window-ms) -> #t while closed, else opens it and returns #f"),
     sdk::intrinsic<backoff_ms>("vigy-backoff-ms", 1, 1, "(vigy-backoff-ms attempt) -> min(1000*2^attempt, 30000)"),
+    sdk::intrinsic<trigger>("vigy-trigger", 0, 0,
+                            "(vigy-trigger) -> {kind source payload} of a triggered tick; nil when scheduled or forced"),
 };
 
 }  // namespace
 }  // namespace vigy::ext
 
 VIGY_EXTENSION_PLUGIN("vigy.scheduling", "standard extension: tick metadata, rate limits and backoff", "scheduling",
-                      "vigy-tick vigy-tick-count vigy-since-last-tick vigy-rate-limited? vigy-backoff-ms",
+                      "vigy-tick vigy-tick-count vigy-since-last-tick vigy-rate-limited? vigy-backoff-ms vigy-trigger",
                       ::vigy::ext::table)

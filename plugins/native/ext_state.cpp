@@ -1,6 +1,7 @@
 // ext_state.cpp — the State extension (plugin vigy.state): structured state
 // the tick declares — desired and observed values and Kubernetes-style
-// conditions (reference/vigy.md §1.8).
+// conditions (latest per name wins; last_transition moves only when the status
+// changes, as in Kubernetes).
 //   (vigy-desired key value)  -> nil; desired[key] = value (later writes win)
 //   (vigy-observed key value) -> nil; observed[key] = value
 //   (vigy-condition name status [reason [message]]) -> nil

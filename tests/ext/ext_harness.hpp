@@ -1,27 +1,32 @@
 // ext_harness.hpp — loads extension plugins (.so) through the host's real
-// plugin registry (host/registry.hpp; a plain dlopen + vigy_plugin_entry when
-// built without the host library), collects their intrinsics through a
-// vigy_registrar like a language runtime, and calls them against a real
-// tick_context and arena, checking arity first.
+// plugin registry (host/registry.hpp), collects their intrinsics through a
+// vigy_registrar like a language runtime (so intrinsics of a non-default
+// capability come through the host's grant check), and calls them against a
+// real tick_context and arena, checking arity first.
 #ifndef VIGY_TESTS_EXT_HARNESS_HPP
 #define VIGY_TESTS_EXT_HARNESS_HPP
 
+#include "vigy/host/registry.hpp"
 #include "vigy/host/tick_context.hpp"
 #include "vigy/host/value.hpp"
 #include "vigy/plugin.h"
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace vigy::host {
-class registry;
-}
-
 namespace vigy::test {
 
 using host::value;
+
+/// A built-in plugin file: <build>/lib/vigy/plugins/<file>.
+std::filesystem::path builtin_plugin(const std::string& file);
+/// An application plugin file: <build>/lib/vigy/app-plugins/<file>.
+std::filesystem::path app_plugin(const std::string& file);
+/// A test fixture plugin file: tests/ext's fixture-plugins/<file>.
+std::filesystem::path fixture_plugin(const std::string& file);
 
 /// The outcome of one intrinsic call.
 struct call_result {
@@ -34,8 +39,8 @@ struct call_result {
 /// Every intrinsic of the plugins loaded so far, by name.
 class harness {
 public:
-    /// Loads <plugin dir>/<file> for each file (e.g. "vigy_ext_kv.so"); throws on failure.
-    explicit harness(const std::vector<std::string>& files);
+    /// Loads each plugin file through a fresh registry; throws on a refusal.
+    explicit harness(const std::vector<std::filesystem::path>& files);
     ~harness();
     harness(harness&&) noexcept;
     /// Loads all six standard extensions.
@@ -46,13 +51,14 @@ public:
     /// Plugin ids and pack names loaded, in order.
     const std::vector<std::string>& plugin_ids() const { return plugin_ids_; }
     const std::vector<std::string>& pack_names() const { return pack_names_; }
+    const host::registry& registry() const { return *registry_; }
 
     /// Calls `name` with `args` against `tick` (arity checked first: an arity
     /// mismatch returns INVALID_ARGUMENT "arity").
     call_result call(host::tick_context& tick, const std::string& name, const std::vector<value>& args = {});
 
 private:
-    std::unique_ptr<host::registry> registry_;  // null when loading by dlopen
+    std::unique_ptr<host::registry> registry_;
     std::map<std::string, vigy_intrinsic> intrinsics_;
     std::vector<std::string> plugin_ids_;
     std::vector<std::string> pack_names_;

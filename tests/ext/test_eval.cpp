@@ -2,77 +2,22 @@
 // plugin loader: once and --ticks N, kv/tick metadata carried between ticks,
 // failures, usage errors; with the test-only `ext-fixture` reconciler (always)
 // and with the lisp reconciler on the examples ([lisp] cases).
+#include "cli_run.hpp"
+
 #include "vigy/host/value.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 using vigy::host::value;
+using vigy::test::run_result;
+using vigy::test::run_vigy;
 
 namespace {
-
-struct run_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-/// Runs the vigy binary with `args` (no shell), capturing stdout/stderr.
-run_result run_vigy(const std::vector<std::string>& args) {
-    std::vector<std::string> argv_s{VIGY_EXT_VIGY_BIN};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out[2], err[2];
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    pid_t pid;
-    int rc = ::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    ::close(err[1]);
-    REQUIRE(rc == 0);
-    run_result r;
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
-        if (::poll(fds, 2, -1) < 0) continue;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            char buf[8192];
-            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n > 0) {
-                (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-            } else {
-                ::close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
 
 const std::string fixture_dir = VIGY_EXT_FIXTURE_DIR;
 const std::string examples = VIGY_EXT_EXAMPLES_DIR;
@@ -100,17 +45,25 @@ value parse(const run_result& r) {
 
 // ---- with the fixture reconciler ------------------------------------------------------------
 
-TEST_CASE("eval once prints the tick output and a custom extension's intrinsic is callable", "[ext][eval]") {
-    run_result r = fixture_eval({"-e", "test-double 21"});
+TEST_CASE("eval once prints the tick output and its kv changes", "[ext][eval]") {
+    run_result r = fixture_eval({"-e", "vigy-incr \"n\" 42"});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "42\n");
-    r = fixture_eval({"-e", "test-greet \"vigy\"", "-o", "json"});
+    r = fixture_eval({"-e", "vigy-set \"greeted\" \"hello, vigy\"", "-o", "json"});
     CHECK(r.exit_code == 0);
     value doc = parse(r);
     const value& tick = at(doc, "ticks").items().at(0);
-    CHECK(at(tick, "output").text() == "\"hello, vigy\"");
+    CHECK(at(tick, "output").text() == "nil");
     CHECK(at(at(at(tick, "kv_changes"), "set"), "greeted").text() == "hello, vigy");
+}
+
+TEST_CASE("eval refuses a custom extension's intrinsic: eval grants only the standard extensions", "[ext][eval]") {
+    run_result r = fixture_eval({"-e", "test-double 21"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("test-double: capability com.example.custom is not granted to this vigy (grant it with --allow "
+                     "com.example.custom)") != std::string::npos);
 }
 
 TEST_CASE("eval --ticks carries kv tick metadata and conditions from tick to tick", "[ext][eval]") {
@@ -233,11 +186,14 @@ TEST_CASE("lisp: eval once prints the last value and errors carry line:column an
           std::string::npos);
 }
 
-TEST_CASE("lisp: a custom extension plugin's intrinsic is callable from a program", "[ext][eval][lisp]") {
+TEST_CASE("lisp: a custom extension plugin's intrinsic is refused to a program without the grant",
+          "[ext][eval][lisp]") {
     run_result r = run_vigy({"--plugin-dir", fixture_dir, "eval", "-e", "(test-greet (string (test-double 21)))"});
-    INFO(r.err);
-    CHECK(r.exit_code == 0);
-    CHECK(r.out == "\"hello, 42\"\n");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("test-double: capability com.example.custom is not granted to this vigy (grant it with --allow "
+                     "com.example.custom)") != std::string::npos);
+    CHECK(r.err.find("<expr>:1:21") != std::string::npos);  // where the refused call is
 }
 
 TEST_CASE("lisp: hello-vigy logs and emits one noop per tick", "[ext][eval][lisp]") {
@@ -287,47 +243,4 @@ TEST_CASE("lisp: tear-mirror converges over 20 ticks with a heartbeat on ticks 1
     // it took real work to get there: pulls first, then noops once in sync
     CHECK(at(at(ticks[0], "actions").items().at(0), "kind").text() == "pull");
     CHECK(at(at(ticks[19], "actions").items().at(0), "kind").text() == "defer");  // rate limited between windows
-}
-
-TEST_CASE("lisp: tmux-sessions converges a private tmux server to the desired sessions", "[ext][eval][lisp][mado]") {
-    char tmpl[] = "/tmp/vigy-tmux-example-XXXXXX";
-    std::filesystem::path dir = ::mkdtemp(tmpl);
-    const std::string socket = (dir / "sock").string();
-    ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
-    struct cleanup {
-        std::filesystem::path dir;
-        std::string socket;
-        ~cleanup() {
-            (void)std::system(("tmux -S '" + socket + "' kill-server >/dev/null 2>&1").c_str());
-            ::unsetenv("VIGY_MADO_TMUX_SOCKET");
-            std::error_code ec;
-            std::filesystem::remove_all(dir, ec);
-        }
-    } guard{dir, socket};
-    // a session the vigy did not create, and one it created earlier but no longer wants
-    REQUIRE(std::system(("tmux -S '" + socket + "' new-session -d -s unrelated").c_str()) == 0);
-    REQUIRE(std::system(("tmux -S '" + socket + "' new-session -d -s retired").c_str()) == 0);
-
-    run_result r = run_vigy({"eval", examples + "/tmux-sessions.tatara", "--ticks", "3", "-o", "json", "--kv",
-                             R"(desired_sessions=["web","worker","db"])", "--kv", R"(managed_sessions=["retired"])"});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-    value doc = parse(r);
-    const auto& ticks = at(doc, "ticks").items();
-    REQUIRE(ticks.size() == 3);
-    CHECK(at(ticks[0], "actions").to_json() ==
-          R"([{"kind":"create","payload":{"session":"web"}},{"kind":"create","payload":{"session":"worker"}},)"
-          R"({"kind":"create","payload":{"session":"db"}},{"kind":"delete","payload":{"session":"retired"}}])");
-    CHECK(at(ticks[2], "actions").to_json() == R"([{"kind":"noop","result":"ok"}])");
-    CHECK(at(at(ticks[2], "conditions").items().at(0), "status").text() == "true");
-    CHECK(at(at(doc, "kv"), "__converged::sessions") == value::boolean(true));
-
-    // the server itself, listed independently of the plugin
-    FILE* p = ::popen(("tmux -S '" + socket + "' list-sessions -F '#{session_name}' | sort").c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::string listed;
-    char buf[256];
-    while (std::fgets(buf, sizeof buf, p)) listed += buf;
-    ::pclose(p);
-    CHECK(listed == "db\nunrelated\nweb\nworker\n");
 }

@@ -27,8 +27,8 @@ TEST_CASE("six plugins load with their ids packs and exactly the listed intrinsi
          {"vigy-noop", "vigy-defer", "vigy-pull", "vigy-push", "vigy-create", "vigy-update", "vigy-delete-action",
           "vigy-apply", "vigy-restart", "vigy-emit", "vigy-desired", "vigy-observed", "vigy-condition", "vigy-get",
           "vigy-set", "vigy-incr", "vigy-has?", "vigy-del", "vigy-once", "vigy-mark-converged", "vigy-converged?",
-          "vigy-tick", "vigy-tick-count", "vigy-since-last-tick", "vigy-rate-limited?", "vigy-backoff-ms", "vigy-log",
-          "vigy-trace", "vigy-metric", "vigy-event"})
+          "vigy-tick", "vigy-tick-count", "vigy-since-last-tick", "vigy-rate-limited?", "vigy-backoff-ms", "vigy-trigger",
+          "vigy-log", "vigy-trace", "vigy-metric", "vigy-event"})
         CHECK(h().has(n));
     CHECK(h().intrinsic("vigy-condition").min_arity == 2);
     CHECK(h().intrinsic("vigy-condition").max_arity == 4);
@@ -261,6 +261,25 @@ TEST_CASE("vigy-backoff-ms is 1000*2^attempt capped at 30000", "[ext][scheduling
     CHECK(h().call(t, "vigy-backoff-ms", {num(-1)}).error == "vigy-backoff-ms: argument 1 (attempt) must be >= 0, got -1");
     CHECK(h().call(t, "vigy-backoff-ms", {str("1")}).error ==
           "vigy-backoff-ms: argument 1 (attempt) must be an int, got string");
+}
+
+TEST_CASE("vigy-trigger is nil for a scheduled tick and the trigger map of a triggered one", "[ext][scheduling]") {
+    tick_context t = make_tick();
+    call_result r = h().call(t, "vigy-trigger");
+    REQUIRE(r.ok());
+    CHECK(r.result.is_nil());
+    value trigger = value::map();
+    trigger.set("kind", value::string("kv"));
+    trigger.set("source", value::string("orders"));
+    value payload = value::map();
+    payload.set("key", value::string("orders"));
+    payload.set("n", value::integer(3));
+    trigger.set("payload", payload);
+    t.set_trigger(trigger);
+    r = h().call(t, "vigy-trigger");
+    REQUIRE(r.ok());
+    CHECK(r.result == trigger);
+    CHECK(h().call(t, "vigy-trigger", {num(1)}).error == "arity");
 }
 
 // ---- diagnostics ----------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 // test_mado.cpp — ext-mado against a private tmux server (tmux -S <tmp>/sock),
-// loaded from its .so like any application plugin.
+// loaded from build/lib/vigy/app-plugins like any application plugin, called
+// from ticks granted its capability (io.pleme.mado).
 #include "ext_harness.hpp"
+#include "private_tmux.hpp"
+
+#include "vigy/host/capabilities.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,12 +15,10 @@
 
 #include <fcntl.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 extern char** environ;
 
@@ -26,28 +28,19 @@ using vigy::host::tick_context;
 namespace {
 
 harness& h() {
-    static harness instance({"mado_tear.so"});
+    static harness instance({app_plugin("mado_tear.so")});
     return instance;
 }
 
-/// A private tmux server socket under a temp dir; kill-server + cleanup at the end.
-struct private_tmux {
-    std::filesystem::path dir;
-    std::string socket;
-    private_tmux() {
-        char tmpl[] = "/tmp/vigy-mado-XXXXXX";
-        dir = ::mkdtemp(tmpl);
-        socket = (dir / "sock").string();
-        ::setenv("VIGY_MADO_TMUX_SOCKET", socket.c_str(), 1);
-        ::unsetenv("VIGY_MADO_TMUX");
-    }
-    ~private_tmux() {
-        std::string cmd = "tmux -S '" + socket + "' kill-server >/dev/null 2>&1";
-        (void)std::system(cmd.c_str());
-        ::unsetenv("VIGY_MADO_TMUX_SOCKET");
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-    }
+const vigy::host::capability_set& mado_granted() {
+    static const vigy::host::capability_set grants({"io.pleme.mado"});
+    return grants;
+}
+
+/// A tick of a vigy granted io.pleme.mado.
+struct granted_tick {
+    tick_context t = make_tick();
+    granted_tick() { t.set_grants(&mado_granted()); }
 };
 
 /// stdout of a shell command (test-side plumbing only).
@@ -78,7 +71,8 @@ TEST_CASE("mado plugin exposes its four intrinsics under its own id", "[ext][mad
 
 TEST_CASE("mado create/list/attach/kill against a private tmux server", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     call_result r = h().call(t, "mado-tear-list-sessions");
     REQUIRE(r.ok());
     CHECK(r.result.items().empty());  // no server yet
@@ -118,7 +112,8 @@ TEST_CASE("mado create/list/attach/kill against a private tmux server", "[ext][m
 
 TEST_CASE("mado names are exact: a prefix does not match another session", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     REQUIRE(h().call(t, "mado-tear-create", {value::string("alphabet")}).ok());
     CHECK(h().call(t, "mado-tear-kill", {value::string("alpha")}).status == VIGY_NOT_FOUND);
     REQUIRE(h().call(t, "mado-tear-create", {value::string("alpha")}).ok());
@@ -127,7 +122,8 @@ TEST_CASE("mado names are exact: a prefix does not match another session", "[ext
 
 TEST_CASE("mado argument errors and a missing tmux are clear intrinsic errors", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     call_result r = h().call(t, "mado-tear-create", {value::string("")});
     CHECK(r.status == VIGY_INVALID_ARGUMENT);
     CHECK(r.error == "mado-tear-create: argument 1 (name) must not be empty");
@@ -147,11 +143,15 @@ TEST_CASE("mado argument errors and a missing tmux are clear intrinsic errors", 
 
 TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][mado]") {
     private_tmux tmux;
-    tick_context t = make_tick();
+    granted_tick g;
+    tick_context& t = g.t;
     REQUIRE(h().call(t, "mado-tear-create", {value::string("one")}).ok());
     REQUIRE(h().call(t, "mado-tear-create", {value::string("two")}).ok());
-    // a real client on a pseudo-terminal (script(1)), attached to "one"
+    // a real client on a pseudo-terminal (script(1)), attached to "one"; tmux
+    // signals channel "attached" when it is (wait-for remembers an early signal)
     REQUIRE(::access("/usr/bin/script", X_OK) == 0);
+    REQUIRE(std::system(("tmux -S '" + tmux.socket + "' set-hook -g client-attached 'wait-for -S attached'").c_str()) ==
+            0);
     ::setenv("TERM", "xterm", 0);
     std::string attach = "tmux -S '" + tmux.socket + "' attach-session -t =one";
     std::vector<std::string> argv_s{"/usr/bin/script", "-qfc", attach, "/dev/null"};
@@ -166,8 +166,8 @@ TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][
     pid_t pid;
     REQUIRE(::posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&fa);
+    REQUIRE(std::system(("tmux -S '" + tmux.socket + "' wait-for attached").c_str()) == 0);
     const std::string clients = "tmux -S '" + tmux.socket + "' list-clients -F '#{client_session}' 2>/dev/null";
-    for (int i = 0; i < 100 && shell(clients) != "one\n"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     REQUIRE(shell(clients) == "one\n");
 
     call_result r = h().call(t, "mado-tear-attach", {value::string("two")});
@@ -179,14 +179,6 @@ TEST_CASE("mado attach switches a connected tmux client to the session", "[ext][
     (void)std::system(("tmux -S '" + tmux.socket + "' kill-server >/dev/null 2>&1").c_str());
     // the client exits with the server, then script(1) reaps it and exits
     int status = 0;
-    bool exited = false;
-    for (int i = 0; i < 100 && !exited; ++i) {
-        exited = ::waitpid(pid, &status, WNOHANG) == pid;
-        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!exited) {
-        ::kill(pid, SIGTERM);
-        ::waitpid(pid, &status, 0);
-    }
-    CHECK(exited);
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
 }

@@ -1,13 +1,20 @@
 // test_registry_ticks.cpp — reconcilers created through the real registry
 // (host/reconciler.hpp) ticking against tick contexts: the chain accumulates
 // buffers and kv across children of different kinds, stops at the first
-// failing child, and a lisp program compiled once sees kv carried across ticks.
+// failing child, a lisp program compiled once sees kv carried across ticks,
+// and lisp programs reach an application plugin's intrinsics exactly when
+// their tick is granted its capability (the example tmux-sessions program).
 #include "ext_harness.hpp"
+#include "private_tmux.hpp"
 
+#include "vigy/host/capabilities.hpp"
 #include "vigy/host/reconciler.hpp"
 #include "vigy/host/registry.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
 
 using namespace vigy::host;
 using vigy::test::make_tick;
@@ -17,7 +24,7 @@ namespace {
 registry& plugins() {
     static registry* reg = [] {
         auto* r = new registry();  // lives until exit, like the CLI's
-        r->load_search_path({VIGY_EXT_FIXTURE_DIR});
+        r->load_search_path({VIGY_EXT_FIXTURE_DIR, VIGY_EXT_APP_PLUGIN_DIR});
         return r;
     }();
     return *reg;
@@ -93,4 +100,91 @@ TEST_CASE("a lisp program compiled once ticks many times with kv carried: once f
     });
     CHECK(outputs == std::vector<std::string>{"\"first\"", "\"again\"", "\"again\""});
     CHECK(kv.at("ticks").as_int() == 3);
+}
+
+TEST_CASE("lisp: a custom extension's intrinsic runs for a granted vigy and is refused to others", "[ext][lisp][grants]") {
+    reconciler lisp(plugins(), "lisp", R"j({"program":"(test-greet (string (test-double 21)))"})j");
+    capability_set custom({"com.example.custom"});
+    tick_context granted = make_tick();
+    granted.set_grants(&custom);
+    tick_result r = lisp.tick(granted.tick());
+    INFO(r.message);
+    REQUIRE(r.ok());
+    CHECK(granted.output() == "\"hello, 42\"");
+
+    tick_context refused = make_tick();
+    r = lisp.tick(refused.tick());
+    CHECK(r.status != VIGY_OK);
+    CHECK(r.message.find("test-double: capability com.example.custom is not granted to this vigy (grant it with "
+                         "--allow com.example.custom)") != std::string::npos);
+    CHECK_FALSE(refused.kv_has("greeted"));
+}
+
+TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy granted io.pleme.mado",
+          "[ext][lisp][mado][grants]") {
+    vigy::test::private_tmux tmux;
+    // a session the vigy did not create, and one it created earlier but no longer wants
+    REQUIRE(tmux.tmux("new-session -d -s unrelated") == 0);
+    REQUIRE(tmux.tmux("new-session -d -s retired") == 0);
+
+    std::ifstream file(std::string(VIGY_EXT_EXAMPLES_DIR) + "/tmux-sessions.tatara");
+    std::stringstream text;
+    text << file.rdbuf();
+    REQUIRE_FALSE(text.str().empty());
+    value cfg = value::map();
+    cfg.set("program", value::string(text.str()));
+    cfg.set("source_name", value::string("tmux-sessions.tatara"));
+    reconciler lisp(plugins(), "lisp", cfg.to_json());
+
+    kv_map seed;
+    seed["desired_sessions"] = value::from_json(R"(["web","worker","db"])");
+    seed["managed_sessions"] = value::from_json(R"(["retired"])");
+
+    // Without the grant the first mado call fails the tick and nothing changes.
+    tick_context refused = make_tick(seed);
+    tick_result denied = lisp.tick(refused.tick());
+    CHECK_FALSE(denied.ok());
+    CHECK(denied.message.find("mado-tear-list-sessions: capability io.pleme.mado is not granted to this vigy "
+                              "(grant it with --allow io.pleme.mado)") != std::string::npos);
+    CHECK(tmux.sessions() == "retired\nunrelated\n");
+
+    capability_set grants({"io.pleme.mado"});
+    std::vector<std::string> actions, ready;
+    kv_map kv = vigy::test::run_ticks(
+        3,
+        [&](tick_context& t, int) {
+            t.set_grants(&grants);
+            tick_result r = lisp.tick(t.tick());
+            INFO(r.message);
+            REQUIRE(r.ok());
+            actions.push_back(t.actions_json());
+            ready.push_back(t.conditions().empty() ? "" : t.conditions().front().status);
+        },
+        seed);
+    CHECK(actions[0] ==
+          R"([{"kind":"create","payload":{"session":"web"}},{"kind":"create","payload":{"session":"worker"}},)"
+          R"({"kind":"create","payload":{"session":"db"}},{"kind":"delete","payload":{"session":"retired"}}])");
+    CHECK(actions[2] == R"([{"kind":"noop","result":"ok"}])");
+    CHECK(ready[2] == "true");
+    CHECK(kv.at("__converged::sessions") == value::boolean(true));
+    CHECK(tmux.sessions() == "db\nunrelated\nweb\nworker\n");  // the server itself, listed independently
+}
+
+TEST_CASE("lisp: vigy-trigger reads why the tick runs", "[ext][lisp][scheduling]") {
+    reconciler lisp(plugins(), "lisp",
+                    R"j({"program":"(let ((t (vigy-trigger))) (if t (list (get t \"kind\") (get t \"source\")) :scheduled))"})j");
+    tick_context scheduled = make_tick();
+    REQUIRE(lisp.tick(scheduled.tick()).ok());
+    CHECK(scheduled.output() == ":scheduled");
+
+    tick_context triggered = make_tick();
+    value trigger = value::map();
+    trigger.set("kind", value::string("kv"));
+    trigger.set("source", value::string("orders"));
+    trigger.set("payload", value::nil());
+    triggered.set_trigger(trigger);
+    tick_result r = lisp.tick(triggered.tick());
+    INFO(r.message);
+    REQUIRE(r.ok());
+    CHECK(triggered.output() == "(\"kv\" \"orders\")");
 }

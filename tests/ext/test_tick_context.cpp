@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <cstring>
 #include <limits>
 
 using namespace vigy::host;
@@ -56,6 +57,51 @@ TEST_CASE("tick info fills only the caller's struct_size", "[ext][tick]") {
     CHECK(small.head.tick_start_ms == 7000);
     CHECK(small.head.previous_tick_ms == 99);  // untouched
     CHECK(small.canary == 123);
+}
+
+TEST_CASE("tick info reports no trigger for a scheduled tick and the trigger map of a triggered one",
+          "[ext][tick][abi]") {
+    tick_context t = tick_context::begin({}, 7000);
+    vigy_tick_info info{};
+    info.struct_size = sizeof info;
+    info.trigger = reinterpret_cast<const vigy_value*>(&info);  // must be overwritten with NULL
+    t.tick()->api->info(t.tick(), &info);
+    CHECK(info.trigger == nullptr);
+    CHECK_FALSE(t.trigger().has_value());
+
+    value trigger = value::map();
+    trigger.set("kind", value::string("kv"));
+    trigger.set("source", value::string("orders"));
+    trigger.set("payload", value::integer(3));
+    t.set_trigger(trigger);
+    REQUIRE(t.trigger().has_value());
+    t.tick()->api->info(t.tick(), &info);
+    REQUIRE(info.trigger != nullptr);
+    CHECK(value::from_vigy(*info.trigger) == trigger);
+    CHECK(value::from_vigy(*info.trigger).to_json() == R"({"kind":"kv","source":"orders","payload":3})");
+
+    t.set_trigger(std::nullopt);
+    t.tick()->api->info(t.tick(), &info);
+    CHECK(info.trigger == nullptr);
+}
+
+TEST_CASE("an abi 1.0 caller's tick info is filled up to its size and never past it", "[ext][tick][abi]") {
+    tick_context t = tick_context::begin({}, 7000, "name", "id");
+    value trigger = value::map();
+    trigger.set("kind", value::string("event"));
+    t.set_trigger(trigger);
+    struct {
+        unsigned char bytes[VIGY_TICK_INFO_SIZE_1_0];
+        unsigned char guard[16];
+    } old{};
+    std::memset(old.guard, 0xA5, sizeof old.guard);
+    uint32_t size = VIGY_TICK_INFO_SIZE_1_0;
+    std::memcpy(old.bytes, &size, sizeof size);
+    t.tick()->api->info(t.tick(), reinterpret_cast<vigy_tick_info*>(old.bytes));
+    for (unsigned char g : old.guard) CHECK(g == 0xA5);
+    int64_t tick_count = 0;
+    std::memcpy(&tick_count, old.bytes + offsetof(vigy_tick_info, tick_count), sizeof tick_count);
+    CHECK(tick_count == 1);
 }
 
 TEST_CASE("emit_action validates kind and result and records in order", "[ext][tick]") {

@@ -46,7 +46,7 @@ endif()
 # 4. the host loads it
 run(${CMAKE_COMMAND} -E env --unset=VIGY_PLUGIN_PATH NO_COLOR=1
     "${VIGY_EXE}" plugins inspect com.example.hello --plugin-dir "${WORK_DIR}/build/plugins")
-foreach(expected "com.example.hello 1.0.0 (abi 1.0)" "hello" "hello-greet" "(hello-greet name) -> string")
+foreach(expected "com.example.hello 1.0.0 (abi 1.1)" "hello" "hello-greet" "(hello-greet name) -> string")
   string(FIND "${run_output}" "${expected}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "`vigy plugins inspect` output lacks \"${expected}\":\n${run_output}")

@@ -46,7 +46,7 @@ std::string fixtures() { return "'" + vigy::test::fixture_dir().string() + "'"; 
 
 }  // namespace
 
-TEST_CASE("vigy plugins list shows vigy.native with noop and chain at abi 1.0", "[host][cli]") {
+TEST_CASE("vigy plugins list shows vigy.native with noop and chain at abi 1.1", "[host][cli]") {
     auto r = run_vigy("plugins list");
     INFO(r.err);
     REQUIRE(r.code == 0);
@@ -57,7 +57,7 @@ TEST_CASE("vigy plugins list shows vigy.native with noop and chain at abi 1.0", 
     std::string line, native;
     while (std::getline(lines, line))
         if (line.rfind("vigy.native ", 0) == 0) native = line;
-    CHECK_THAT(native, Catch::Contains(" 1.0 ") && Catch::Contains("reconcilers: noop, chain") &&
+    CHECK_THAT(native, Catch::Contains(" 1.1 ") && Catch::Contains("reconcilers: noop, chain") &&
                            Catch::Contains("vigy_native.so"));
 }
 
@@ -72,7 +72,7 @@ TEST_CASE("vigy plugins list -o json is valid JSON with kinds and abi", "[host][
     for (const auto& p : d["plugins"].GetArray())
         if (std::string(p["id"].GetString()) == "vigy.native") native = &p;
     REQUIRE(native);
-    CHECK(std::string((*native)["abi"].GetString()) == "1.0");
+    CHECK(std::string((*native)["abi"].GetString()) == "1.1");
     REQUIRE((*native)["kinds"].Size() == 2);
     CHECK(std::string((*native)["kinds"][0].GetString()) == "noop");
     CHECK(std::string((*native)["kinds"][1].GetString()) == "chain");
@@ -84,7 +84,7 @@ TEST_CASE("vigy plugins list shows skipped files with their reasons", "[host][cl
     REQUIRE(r.code == 0);
     CHECK_THAT(r.out, Catch::Contains("test.good"));
     CHECK_THAT(r.out, Catch::Contains("\nskipped "));
-    CHECK_THAT(r.out, Catch::Contains("e_abi_major.so: plugin abi 2.0 is not compatible with host abi 1.0"));
+    CHECK_THAT(r.out, Catch::Contains("e_abi_major.so: plugin abi 2.0 is not compatible with host abi 1.1"));
     CHECK_THAT(r.err, Catch::Contains("warning: skipping "));
 
     auto j = run_vigy("-o json plugins list --plugin-dir " + fixtures());
@@ -100,7 +100,7 @@ TEST_CASE("vigy plugins list shows skipped files with their reasons", "[host][cl
 TEST_CASE("vigy plugins inspect shows kinds with docs and intrinsics with arity", "[host][cli]") {
     auto r = run_vigy("plugins inspect vigy.native");
     REQUIRE(r.code == 0);
-    CHECK_THAT(r.out, Catch::StartsWith("vigy.native 0.1.0 (abi 1.0)"));
+    CHECK_THAT(r.out, Catch::StartsWith("vigy.native 0.1.0 (abi 1.1)"));
     CHECK_THAT(r.out, Catch::Contains("noop    does nothing"));
     CHECK_THAT(r.out, Catch::Contains("chain   runs child reconcilers in order"));
 
@@ -154,7 +154,7 @@ TEST_CASE("usage errors exit 2 with a lowercase error line", "[host][cli]") {
 TEST_CASE("vigy --version and --help exit 0", "[host][cli]") {
     auto v = run_vigy("--version");
     CHECK(v.code == 0);
-    CHECK(v.out == "vigy 0.1.0 (abi 1.0)\n");
+    CHECK(v.out == "vigy 0.1.0 (abi 1.1)\n");
     auto h = run_vigy("--help");
     CHECK(h.code == 0);
     CHECK_THAT(h.out, Catch::Contains("plugins") && Catch::Contains("--plugin-dir") && Catch::Contains("--db"));

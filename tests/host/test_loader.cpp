@@ -1,11 +1,17 @@
 // The plugin loader: every bad file is skipped with one clear diagnostic naming
-// it and the reason, while good plugins beside it still load.
+// it and the reason, while good plugins beside it still load; and the trust
+// checks (OpenSSH StrictModes): ownership and modes of the file and of every
+// directory up to /, symlinks resolved, relative VIGY_PLUGIN_PATH entries.
+// Tests run as root, so "another user" is uid 4242 (no such account needed).
 #include "vigy/host/plugin_loader.hpp"
 #include "vigy/host/registry.hpp"
 
 #include "paths.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <dlfcn.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -31,6 +37,45 @@ std::string message_for(const registry& reg, const fs::path& file) {
 
 bool loaded(const registry& reg, const std::string& id) { return reg.find_plugin(id) != nullptr; }
 
+constexpr uid_t other_uid = 4242;
+
+/// Gives `p` (not following a symlink) to uid 4242. Root only: the suite runs as root.
+void give_away(const fs::path& p) {
+    INFO("chown " << p << " to uid " << other_uid << " needs root (these tests run as root)");
+    REQUIRE(::geteuid() == 0);
+    REQUIRE(::lchown(p.c_str(), other_uid, static_cast<gid_t>(-1)) == 0);
+}
+
+/// A fresh private copy of the good fixture: <dir>/good.so, mode 0644.
+fs::path good_copy(const fs::path& dir) {
+    fs::path copy = dir / "good.so";
+    fs::copy_file(fixture("a_good"), copy);
+    fs::permissions(copy, fs::perms(0644));
+    return copy;
+}
+
+/// A directory under `parent` with `mode`.
+fs::path make_dir(const fs::path& parent, const std::string& name, unsigned mode) {
+    fs::path d = parent / name;
+    fs::create_directory(d);
+    fs::permissions(d, static_cast<fs::perms>(mode));
+    return d;
+}
+
+std::string refusal(const fs::path& file) {
+    registry reg;
+    if (reg.load_file(file)) return "loaded";
+    for (const auto& d : reg.skipped())
+        if (d.file == file.string()) return d.message;
+    return "not loaded, no diagnostic";
+}
+
+bool mapped(const fs::path& p) {
+    void* h = ::dlopen(p.c_str(), RTLD_NOW | RTLD_NOLOAD);
+    if (h) ::dlclose(h);
+    return h != nullptr;
+}
+
 }  // namespace
 
 TEST_CASE("a directory of good and bad plugins loads the good ones and names every bad file", "[host]") {
@@ -43,11 +88,11 @@ TEST_CASE("a directory of good and bad plugins loads the good ones and names eve
     CHECK(reg.skipped().size() == 14);
 
     CHECK_THAT(reason_for(reg, fixture("c_null_entry")),
-               Catch::Equals("vigy_plugin_entry returned NULL (the plugin does not support host abi 1.0)"));
+               Catch::Equals("vigy_plugin_entry returned NULL (the plugin does not support host abi 1.1)"));
     CHECK_THAT(reason_for(reg, fixture("d_bad_magic")),
                Catch::Equals("bad descriptor magic 0x12345678 (expected 0x59474956 \"VIGY\")"));
     CHECK_THAT(reason_for(reg, fixture("e_abi_major")),
-               Catch::Equals("plugin abi 2.0 is not compatible with host abi 1.0"));
+               Catch::Equals("plugin abi 2.0 is not compatible with host abi 1.1"));
     CHECK_THAT(reason_for(reg, fixture("f_small_struct")),
                Catch::StartsWith("descriptor struct_size 16 is smaller than the abi 1.0 descriptor"));
     CHECK_THAT(reason_for(reg, fixture("g_dup_id")),
@@ -72,7 +117,7 @@ TEST_CASE("a directory of good and bad plugins loads the good ones and names eve
                Catch::StartsWith("reconciler factory struct_size 8 is smaller than the abi 1.0 size"));
     CHECK_THAT(message_for(reg, fixture("e_abi_major")),
                Catch::Equals("skipping " + fixture("e_abi_major").string() +
-                             ": plugin abi 2.0 is not compatible with host abi 1.0"));
+                             ": plugin abi 2.0 is not compatible with host abi 1.1"));
 }
 
 TEST_CASE("a plugin skipped after a duplicate kind or intrinsic contributes nothing", "[host]") {
@@ -217,4 +262,125 @@ TEST_CASE("check_descriptor refuses a descriptor without an id", "[host]") {
     d.abi_version = VIGY_ABI_VERSION;
     vigy_plugin_descriptor out;
     CHECK(vigy::host::check_descriptor(&d, &out) == std::optional<std::string>("descriptor has no id"));
+}
+
+// ---- trust: ownership and modes along the path --------------------------------
+
+TEST_CASE("a plugin file owned by another user is refused naming the uid", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path so = good_copy(dir.path());
+    give_away(so);
+    CHECK(refusal(so) == "refusing " + so.string() + ": owned by uid 4242, not root or uid 0");
+}
+
+TEST_CASE("a plugin in a directory owned by another user is refused naming the directory", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path theirs = make_dir(dir.path(), "theirs", 0755);
+    fs::path so = good_copy(theirs);
+    give_away(theirs);
+    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + theirs.string() +
+                             " is owned by uid 4242, not root or uid 0");
+}
+
+TEST_CASE("a private directory inside a world-writable non-sticky directory is refused", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path open = make_dir(dir.path(), "open", 0777);
+    fs::path inner = make_dir(open, "inner", 0755);
+    fs::path so = good_copy(inner);
+    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + open.string() +
+                             " is writable by others (mode 0777)");
+    fs::permissions(open, fs::perms(0775));
+    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + open.string() +
+                             " is writable by group (mode 0775)");
+    fs::permissions(open, fs::perms(0755));
+    CHECK(refusal(so) == "loaded");
+}
+
+TEST_CASE("a root-owned sticky directory on the path is allowed like /tmp and a user-owned one is not",
+          "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path shared = make_dir(dir.path(), "shared", 01777);  // like /tmp: root-owned, sticky, world-writable
+    fs::path mine = make_dir(shared, "mine", 0755);
+    fs::path so = good_copy(mine);
+    CHECK(refusal(so) == "loaded");
+    give_away(shared);  // sticky, but owned by someone else: its owner could replace our entry
+    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + shared.string() +
+                             " is owned by uid 4242, not root or uid 0");
+}
+
+TEST_CASE("a symlink to another user's plugin is refused naming the file it resolves to", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path theirs = make_dir(dir.path(), "theirs", 0755);
+    fs::path target = good_copy(theirs);
+    give_away(target);
+    fs::path mine = make_dir(dir.path(), "mine", 0755);
+    fs::path link = mine / "link.so";
+    fs::create_symlink(target, link);
+    CHECK(refusal(link) == "refusing " + link.string() + ": resolves to " + target.string() +
+                               ", which is owned by uid 4242, not root or uid 0");
+    // the target's directory is checked too
+    fs::path other = make_dir(dir.path(), "other", 0755);
+    fs::path target2 = good_copy(other);
+    give_away(other);
+    fs::path link2 = mine / "link2.so";
+    fs::create_symlink(target2, link2);
+    CHECK(refusal(link2) == "refusing " + link2.string() + ": resolves to " + target2.string() + ", whose directory " +
+                                other.string() + " is owned by uid 4242, not root or uid 0");
+}
+
+TEST_CASE("a symlink in a world-writable directory is refused even when its target is trusted", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path safe = make_dir(dir.path(), "safe", 0755);
+    fs::path target = good_copy(safe);
+    fs::path open = make_dir(dir.path(), "open", 0777);
+    fs::path link = open / "link.so";
+    fs::create_symlink(target, link);
+    CHECK(refusal(link) == "refusing " + link.string() + ": directory " + open.string() +
+                               " is writable by others (mode 0777)");
+}
+
+TEST_CASE("a trusted symlink loads and the resolved file is what gets opened", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path safe = make_dir(dir.path(), "safe", 0755);
+    fs::path target = safe / "real.so";
+    fs::copy_file(fixture("z_last"), target);
+    fs::path link = dir.path() / "link.so";
+    fs::create_symlink(target, link);
+    vigy::host::plugin_trust t = vigy::host::trust_plugin_file(link);
+    CHECK(t.trusted());
+    CHECK(t.resolved == target);
+    registry reg;
+    REQUIRE(reg.load_file(link));
+    CHECK(reg.find_plugin("test.last")->file == link.string());  // listed under the name it was given
+    CHECK(mapped(target));
+}
+
+TEST_CASE("a plugin path that is not a regular file or does not resolve is refused", "[host][trust]") {
+    vigy::test::temp_dir dir;
+    fs::path d = make_dir(dir.path(), "dir.so", 0755);
+    CHECK(refusal(d) == "refusing " + d.string() + ": not a regular file");
+    fs::path dangling = dir.path() / "dangling.so";
+    fs::create_symlink(dir.path() / "missing.so", dangling);
+    CHECK(refusal(dangling) == "refusing " + dangling.string() + ": cannot resolve: No such file or directory");
+}
+
+TEST_CASE("VIGY_PLUGIN_PATH refuses relative entries including . and still loads the absolute ones", "[host][trust]") {
+    vigy::test::temp_dir cwd, abs;
+    good_copy(cwd.path());
+    fs::copy_file(fixture("z_last"), abs.path() / "last.so");
+    fs::path old = fs::current_path();
+    fs::current_path(cwd.path());  // a plugin in the current directory must never load
+    {
+        vigy::test::scoped_env env("VIGY_PLUGIN_PATH", (".:plugins:" + abs.path().string()).c_str());
+        registry reg;
+        reg.load_search_path();
+        fs::current_path(old);
+        CHECK_FALSE(loaded(reg, "test.good"));
+        CHECK(loaded(reg, "test.last"));
+        CHECK(message_for(reg, ".") ==
+              "refusing .: relative VIGY_PLUGIN_PATH entry (only absolute directories are searched, so the current "
+              "directory never supplies plugins)");
+        CHECK_THAT(message_for(reg, "plugins"), Catch::StartsWith("refusing plugins: relative VIGY_PLUGIN_PATH entry"));
+    }
+    fs::current_path(old);
 }

@@ -1,5 +1,6 @@
 // The registry: in-process plugins, intrinsic installation, the host API slots
-// plugins call, shutdown at destruction and VIGY_NO_UNLOAD.
+// plugins call, shutdown at destruction and plugins pinned for the process
+// lifetime.
 #include "vigy/host/log.hpp"
 #include "vigy/host/registry.hpp"
 
@@ -100,7 +101,7 @@ TEST_CASE("add_static from an entry function and its failures", "[host]") {
     CHECK_FALSE(reg.add_static(static_cast<const vigy_plugin_descriptor*>(nullptr), "builtin:none"));
     REQUIRE(reg.skipped().size() == 2);
     CHECK(reg.skipped()[0].reason ==
-          "the plugin entry returned NULL (the plugin does not support host abi 1.0)");
+          "the plugin entry returned NULL (the plugin does not support host abi 1.1)");
     CHECK(reg.skipped()[1].reason == "no descriptor (NULL)");
 }
 
@@ -109,7 +110,7 @@ TEST_CASE("add_static refuses a descriptor of another ABI major", "[host]") {
     d.abi_version = 3u << 16;
     registry reg;
     CHECK_FALSE(reg.add_static(&d, "builtin:old"));
-    CHECK(reg.skipped().at(0).reason == "plugin abi 3.0 is not compatible with host abi 1.0");
+    CHECK(reg.skipped().at(0).reason == "plugin abi 3.0 is not compatible with host abi 1.1");
 }
 
 TEST_CASE("install_intrinsics offers every intrinsic in load order", "[host]") {
@@ -179,7 +180,7 @@ TEST_CASE("plugin log lines go to the host logger named by plugin id", "[host]")
     vigy::host::set_verbosity(0);
     CHECK_THAT(captured.str(), Catch::Contains("[test.good] fixture initialised"));
     CHECK_THAT(captured.str(), Catch::Contains("skipping " + fixture("e_abi_major").string() +
-                                               ": plugin abi 2.0 is not compatible with host abi 1.0"));
+                                               ": plugin abi 2.0 is not compatible with host abi 1.1"));
 }
 
 TEST_CASE("destroying the registry shuts plugins down in reverse load order", "[host]") {
@@ -205,23 +206,33 @@ TEST_CASE("a plugin refused after init is shut down at once", "[host]") {
     CHECK(read_file(log) == "test.dupkind\n");
 }
 
-TEST_CASE("plugins are unloaded with the registry unless VIGY_NO_UNLOAD=1", "[host]") {
+TEST_CASE("plugins stay mapped for the process lifetime after the registry is destroyed", "[host]") {
     vigy::test::temp_dir dir;
-    fs::path unloaded = dir.path() / "unloaded.so";
-    fs::path pinned = dir.path() / "pinned.so";
-    fs::copy_file(fixture("z_last"), unloaded);
-    fs::copy_file(fixture("z_last"), pinned);
+    fs::path copy = dir.path() / "pinned.so";
+    fs::copy_file(fixture("z_last"), copy);
+    fs::path log = dir.path() / "shutdown.log";
+    vigy::test::scoped_env env("VIGY_TEST_SHUTDOWN_FILE", log.c_str());
     {
-        vigy::test::scoped_env env("VIGY_NO_UNLOAD", nullptr);
         registry reg;
-        REQUIRE(reg.load_file(unloaded));
-        CHECK(mapped(unloaded));
+        REQUIRE(reg.load_file(copy));
+        CHECK(mapped(copy));
     }
-    CHECK_FALSE(mapped(unloaded));
+    CHECK(read_file(log) == "test.last\n");  // shut down...
+    CHECK(mapped(copy));                      // ...but never unloaded
     {
-        vigy::test::scoped_env env("VIGY_NO_UNLOAD", "1");
-        registry reg;
-        REQUIRE(reg.load_file(pinned));
+        registry again;  // a later registry gets the same mapped library: init runs again
+        REQUIRE(again.load_file(copy));
+        CHECK(again.find_plugin("test.last") != nullptr);
     }
-    CHECK(mapped(pinned));
+    CHECK(read_file(log) == "test.last\ntest.last\n");
+    CHECK(mapped(copy));
+}
+
+TEST_CASE("a plugin refused after dlopen stays mapped too", "[host]") {
+    vigy::test::temp_dir dir;
+    fs::path copy = dir.path() / "abi2.so";
+    fs::copy_file(fixture("e_abi_major"), copy);
+    registry reg;
+    CHECK_FALSE(reg.load_file(copy));
+    CHECK(mapped(copy));  // its static constructors ran: their pointers must not dangle
 }

@@ -1,6 +1,8 @@
 // Static assertions on every struct that crosses the ABI: sizes and offsets
-// are part of the contract (DESIGN.md rule 2). A failing build here means an
-// ABI break: bump VIGY_ABI_MAJOR or append fields instead.
+// are part of the contract (DESIGN.md rule 2), and so are the published ABI
+// 1.0 sizes (VIGY_*_SIZE_1_0) a reader compares struct_size against. A
+// failing build here means an ABI break: bump VIGY_ABI_MAJOR or append fields
+// instead (and leave every *_SIZE_1_0 where it is).
 #include "vigy/vigy.h"
 
 #include <catch2/catch.hpp>
@@ -8,6 +10,7 @@
 #include <cstddef>
 
 extern "C" int vigy_test_c_value_sum(const vigy_value* list);
+extern "C" vigy_status vigy_test_c_str_copy(const char* text, size_t n, size_t* len);
 
 static_assert(sizeof(void*) == 8, "the layout below is for LP64");
 
@@ -32,7 +35,9 @@ static_assert(offsetof(vigy_host_api, host_data) == 8 && offsetof(vigy_host_api,
 static_assert(offsetof(vigy_tick, api) == 8 && sizeof(vigy_tick) == 16);
 static_assert(offsetof(vigy_tick_info, tick_start_ms) == 8 && offsetof(vigy_tick_info, previous_tick_ms) == 16 &&
               offsetof(vigy_tick_info, tick_count) == 24 && offsetof(vigy_tick_info, vigy_name) == 32 &&
-              offsetof(vigy_tick_info, vigy_id) == 48 && sizeof(vigy_tick_info) == 64);
+              offsetof(vigy_tick_info, vigy_id) == 48);
+// ABI 1.1 appended `trigger`.
+static_assert(offsetof(vigy_tick_info, trigger) == 64 && sizeof(vigy_tick_info) == 72);
 static_assert(offsetof(vigy_action, kind) == 8 && offsetof(vigy_action, payload) == 24 &&
               offsetof(vigy_action, result) == 32 && offsetof(vigy_action, message) == 48 &&
               sizeof(vigy_action) == 64);
@@ -72,6 +77,32 @@ static_assert(offsetof(vigy_reconciler_factory, kind_count) == 4 && offsetof(vig
               offsetof(vigy_reconciler_factory, create) == 16 && offsetof(vigy_reconciler_factory, tick) == 24 &&
               offsetof(vigy_reconciler_factory, destroy) == 32 && sizeof(vigy_reconciler_factory) == 40);
 
+// The ABI 1.0 sizes: the end of each struct's last 1.0 field (LP64).
+static_assert(VIGY_ERROR_SIZE_1_0 == 24 && VIGY_ARENA_SIZE_1_0 == 24);
+static_assert(VIGY_PLUGIN_DESCRIPTOR_SIZE_1_0 == 64 && VIGY_HOST_API_SIZE_1_0 == 64);
+static_assert(VIGY_TICK_SIZE_1_0 == 16 && VIGY_TICK_INFO_SIZE_1_0 == 64 && VIGY_ACTION_SIZE_1_0 == 64 &&
+              VIGY_TICK_API_SIZE_1_0 == 128);
+static_assert(VIGY_CALL_SIZE_1_0 == 48 && VIGY_INTRINSIC_SIZE_1_0 == 48 && VIGY_REGISTRAR_SIZE_1_0 == 24 &&
+              VIGY_HOST_EXTENSION_SIZE_1_0 == 40 && VIGY_HOST_EXTENSION_LIST_SIZE_1_0 == 24);
+static_assert(VIGY_LIMITS_SIZE_1_0 == 40 && VIGY_RECONCILER_SPEC_SIZE_1_0 == 72 &&
+              VIGY_RECONCILER_KIND_SIZE_1_0 == 24 && VIGY_RECONCILER_FACTORY_SIZE_1_0 == 40);
+// ABI 1.1 sizes.
+static_assert(VIGY_TICK_INFO_SIZE_1_1 == 72 && VIGY_TICK_INFO_SIZE_1_1 == sizeof(vigy_tick_info));
+// Every struct that did not grow in 1.1 is still exactly its 1.0 size.
+static_assert(sizeof(vigy_error) == VIGY_ERROR_SIZE_1_0 && sizeof(vigy_arena) == VIGY_ARENA_SIZE_1_0 &&
+              sizeof(vigy_plugin_descriptor) == VIGY_PLUGIN_DESCRIPTOR_SIZE_1_0 &&
+              sizeof(vigy_host_api) == VIGY_HOST_API_SIZE_1_0 && sizeof(vigy_tick) == VIGY_TICK_SIZE_1_0 &&
+              sizeof(vigy_action) == VIGY_ACTION_SIZE_1_0 && sizeof(vigy_tick_api) == VIGY_TICK_API_SIZE_1_0 &&
+              sizeof(vigy_call) == VIGY_CALL_SIZE_1_0 && sizeof(vigy_intrinsic) == VIGY_INTRINSIC_SIZE_1_0 &&
+              sizeof(vigy_registrar) == VIGY_REGISTRAR_SIZE_1_0 &&
+              sizeof(vigy_host_extension) == VIGY_HOST_EXTENSION_SIZE_1_0 &&
+              sizeof(vigy_host_extension_list) == VIGY_HOST_EXTENSION_LIST_SIZE_1_0 &&
+              sizeof(vigy_limits) == VIGY_LIMITS_SIZE_1_0 &&
+              sizeof(vigy_reconciler_spec) == VIGY_RECONCILER_SPEC_SIZE_1_0 &&
+              sizeof(vigy_reconciler_kind) == VIGY_RECONCILER_KIND_SIZE_1_0 &&
+              sizeof(vigy_reconciler_factory) == VIGY_RECONCILER_FACTORY_SIZE_1_0);
+static_assert(VIGY_ABI_MAJOR == 1 && VIGY_ABI_MINOR == 1 && VIGY_ABI_VERSION == 0x00010001u);
+
 TEST_CASE("abi version packs major and minor", "[sdk]") {
     CHECK(VIGY_ABI_VERSION_MAJOR(VIGY_ABI_VERSION) == VIGY_ABI_MAJOR);
     CHECK(VIGY_ABI_VERSION_MINOR(VIGY_ABI_VERSION) == VIGY_ABI_MINOR);
@@ -93,10 +124,20 @@ TEST_CASE("a value built in C++ reads the same from C", "[sdk]") {
     CHECK(vigy_test_c_value_sum(&notlist) == -1);
 }
 
+TEST_CASE("vigy_str_copy reports a refusing arena through its status from C too", "[sdk]") {
+    size_t len = 99;
+    CHECK(vigy_test_c_str_copy("hello", 5, &len) == VIGY_OK);
+    CHECK(len == 5);
+    const std::string big(100, 'x');
+    CHECK(vigy_test_c_str_copy(big.data(), big.size(), &len) == VIGY_RESOURCE_EXHAUSTED);
+    CHECK(len == 0);
+}
+
 TEST_CASE("status names are the canonical lowercase names", "[sdk]") {
     CHECK(std::string(vigy_status_name(VIGY_OK)) == "ok");
     CHECK(std::string(vigy_status_name(VIGY_INVALID_ARGUMENT)) == "invalid-argument");
     CHECK(std::string(vigy_status_name(VIGY_RESOURCE_EXHAUSTED)) == "resource-exhausted");
+    CHECK(std::string(vigy_status_name(VIGY_PERMISSION_DENIED)) == "permission-denied");
     CHECK(std::string(vigy_status_name(12345)) == "unknown");
     CHECK(std::string(vigy_type_name(VIGY_KEYWORD)) == "keyword");
     CHECK(std::string(vigy_type_name(99)) == "unknown");

@@ -70,8 +70,22 @@ TEST_CASE("builder reports an exhausted arena as RESOURCE_EXHAUSTED", "[sdk]") {
     vigy_status s = vigy::sdk::fence(eb.get(), [&] { vigy::sdk::builder(&a.arena).string("a long string here"); });
     CHECK(s == VIGY_RESOURCE_EXHAUSTED);
     CHECK(eb.message().find("memory limit") != std::string::npos);
-    vigy_value v = vigy_str_copy(&a.arena, VIGY_STRING, "0123456789", 10);
-    CHECK(vigy_value_failed(&v));
+    vigy_value v = vigy_int(1);
+    CHECK(vigy_str_copy(&a.arena, VIGY_STRING, "0123456789", 10, &v) == VIGY_RESOURCE_EXHAUSTED);
+    CHECK(v.type == VIGY_NIL);
+    CHECK(v.flags == 0);  // reserved stays 0: failure is the status, never a flag
+}
+
+TEST_CASE("vigy_str_copy copies into the arena with a terminator and returns OK", "[sdk]") {
+    test_arena a;
+    char source[] = "ready";
+    vigy_value v = vigy_nil();
+    REQUIRE(vigy_str_copy(&a.arena, VIGY_KEYWORD, source, 5, &v) == VIGY_OK);
+    source[0] = 'X';  // the copy does not alias the source
+    CHECK(v.type == VIGY_KEYWORD);
+    CHECK(v.flags == 0);
+    CHECK(vigy::sdk::view(v.as.str) == "ready");
+    CHECK(v.as.str.ptr[5] == '\0');
 }
 
 namespace {

@@ -5,7 +5,8 @@
  * its descriptor's get_extension(VIGY_RECONCILER_FACTORY_ID).
  *
  * A reconciler is created once per revision of a vigy's spec (kind + JSON
- * config) and ticked many times: compile once, tick many (DESIGN.md).
+ * config) and ticked many times: compile once, tick many. Expensive work
+ * (parsing, compiling a program) belongs in create(); a tick should only run.
  *
  * Threading: `create` and `destroy` may be called from any host thread, for
  * different instances concurrently. One instance is NEVER ticked concurrently
@@ -25,10 +26,12 @@ extern "C" {
 
 #define VIGY_RECONCILER_FACTORY_ID "vigy.reconciler-factory/1"
 
-/* Per-tick limits (DESIGN.md "Limits", from caixa's :limits). 0 means "the
- * reconciler's default". Exceeding one fails that tick with a message naming
- * the limit and its value; nothing else is affected. */
+/* Per-tick limits. 0 means "the reconciler's default". Exceeding one fails
+ * that tick (RESOURCE_EXHAUSTED for fuel and memory, DEADLINE_EXCEEDED for the
+ * wall clock) with a message naming the limit and its value; the vigy's kv
+ * changes of that tick are dropped, and nothing else is affected. */
 typedef struct vigy_limits {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
     uint64_t fuel;         /* evaluation steps per tick */
@@ -37,8 +40,11 @@ typedef struct vigy_limits {
     uint64_t max_depth;    /* non-tail recursion depth */
 } vigy_limits;
 
+#define VIGY_LIMITS_SIZE_1_0 VIGY_FIELD_END(vigy_limits, max_depth)
+
 /* What to build. Everything is borrowed for the duration of `create`. */
 typedef struct vigy_reconciler_spec {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
     vigy_str kind;              /* e.g. "lisp" */
@@ -48,17 +54,23 @@ typedef struct vigy_reconciler_spec {
     vigy_str name;              /* the vigy's name, or a file name, for messages ("" if none) */
 } vigy_reconciler_spec;
 
+#define VIGY_RECONCILER_SPEC_SIZE_1_0 VIGY_FIELD_END(vigy_reconciler_spec, name)
+
 /* Opaque, plugin-owned instance. */
 typedef struct vigy_reconciler vigy_reconciler;
 
 typedef struct vigy_reconciler_kind {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
     const char* kind; /* e.g. "lisp" */
     const char* doc;  /* one line, including the config shape */
 } vigy_reconciler_kind;
 
+#define VIGY_RECONCILER_KIND_SIZE_1_0 VIGY_FIELD_END(vigy_reconciler_kind, doc)
+
 typedef struct vigy_reconciler_factory {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t kind_count;
     const vigy_reconciler_kind* kinds; /* lives until plugin shutdown */
@@ -77,6 +89,8 @@ typedef struct vigy_reconciler_factory {
     /* Free an instance. Never fails. Not called concurrently with its tick. */
     void (*destroy)(vigy_reconciler* instance);
 } vigy_reconciler_factory;
+
+#define VIGY_RECONCILER_FACTORY_SIZE_1_0 VIGY_FIELD_END(vigy_reconciler_factory, destroy)
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,8 @@
 ///   - `tick_ref`: the tick vtable as methods that throw on failure;
 ///   - `intrinsic<Fn>()` / `reconciler_factory<T>`: registration helpers;
 ///   - `VIGY_DEFINE_PLUGIN(desc)`: the one exported entry point.
-/// A useful plugin is then a few dozen lines (see plugins/native/).
+/// A useful plugin is then a few dozen lines (the standard extensions are each
+/// a table of intrinsics written this way).
 #ifndef VIGY_SDK_HPP
 #define VIGY_SDK_HPP
 
@@ -209,7 +210,8 @@ inline const vigy_value* map_get(const vigy_value& m, std::string_view key) noex
 /// Checked access to an intrinsic's arguments. Errors name the intrinsic and
 /// the argument position (1-based), e.g. "vigy-incr: argument 2 (delta) must be
 /// an int, got string". String parameters accept string, symbol or keyword
-/// (keyword without its colon), like the original vigy (reference/vigy.md §3.7).
+/// (a keyword as its name without the colon, so `:ready` reads as "ready"),
+/// as the original Rust vigy's intrinsics do.
 class call_args {
 public:
     call_args(const vigy_call* call, const char* name) noexcept : call_(call), name_(name) {}
@@ -260,6 +262,8 @@ public:
     explicit tick_ref(vigy_tick* t) noexcept : t_(t) {}
     vigy_tick* get() const noexcept { return t_; }
 
+    /// The tick metadata. Fields the host does not fill (an older host minor)
+    /// stay zero/NULL; previous_tick_ms stays -1.
     vigy_tick_info info() const {
         vigy_tick_info i{};
         i.struct_size = sizeof i;

@@ -3,6 +3,7 @@
  * Every fallible ABI function returns a vigy_status. The codes and their retry
  * meaning follow abseil/gRPC canonical codes (same numeric values):
  *   INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED  do not retry
+ *   PERMISSION_DENIED                           do not retry until granted (e.g. a capability)
  *   FAILED_PRECONDITION                         do not retry until state changes
  *   ABORTED                                     redo the whole read-modify-write
  *   UNAVAILABLE                                 retry with backoff
@@ -24,6 +25,12 @@ extern "C" {
 #endif
 
 typedef int32_t vigy_status;
+
+/* The byte offset just past `member` of struct `type`: how the VIGY_*_SIZE_1_0
+ * constants (each versioned struct's size in ABI 1.0, i.e. the end of its last
+ * 1.0 field) are defined. A reader compares a struct_size against these before
+ * reading a field of that version. */
+#define VIGY_FIELD_END(type, member) (offsetof(type, member) + sizeof(((type*)0)->member))
 
 #define VIGY_OK 0
 #define VIGY_CANCELLED 1
@@ -72,11 +79,15 @@ static inline const char* vigy_status_name(vigy_status s) {
  * duration of the call it was passed to, on the calling thread.
  * A vigy_error pointer handed to a plugin by the host is never NULL. */
 typedef struct vigy_error {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size; /* sizeof(vigy_error) as built by the caller */
     uint32_t reserved;    /* 0 */
     void* ctx;
     void (*set)(void* ctx, const char* msg, size_t len);
 } vigy_error;
+
+/* The size of vigy_error in ABI 1.0 (the smallest struct_size a reader accepts). */
+#define VIGY_ERROR_SIZE_1_0 VIGY_FIELD_END(vigy_error, set)
 
 #ifdef __cplusplus
 }

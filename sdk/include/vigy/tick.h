@@ -1,7 +1,7 @@
 /* vigy/tick.h — the per-tick context a reconciler and its intrinsics act on.
  *
- * This is the original vigy's `VigyHost` (reference/vigy.md §3.7) as a C
- * vtable: tick metadata, the output buffers (actions, desired, observed,
+ * A C vtable over the host's tick (what the original Rust vigy calls its
+ * `VigyHost`): tick metadata, the output buffers (actions, desired, observed,
  * conditions, log, trace, metrics, events), and the vigy's persistent kv,
  * hydrated by the host before the tick and saved by it after a successful tick.
  * The buffers belong to the HOST, which persists them with the run; the
@@ -45,15 +45,22 @@ typedef struct vigy_tick_api vigy_tick_api;
 /* The tick handle. The host embeds it as the first member of its own context
  * object; plugins only ever call `tick->api->slot(tick, ...)`. */
 typedef struct vigy_tick {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size; /* sizeof(vigy_tick) as built by the host */
     uint32_t reserved;
     const vigy_tick_api* api;
 } vigy_tick;
 
-/* Tick metadata. The caller sets struct_size; the host fills what it knows.
- * vigy_name and vigy_id point into the host's tick and stay valid until the
- * reconciler's tick call returns; copy them to keep them longer. */
+#define VIGY_TICK_SIZE_1_0 VIGY_FIELD_END(vigy_tick, api)
+
+/* Tick metadata. The caller zero-fills the struct and sets struct_size to
+ * sizeof(vigy_tick_info) as it was built; the host writes only the fields that
+ * fit in struct_size and that it knows (a host of an older minor leaves the
+ * newer fields as the caller set them, so zero-filled means NULL/0).
+ * vigy_name, vigy_id and trigger point into the host's tick and stay valid
+ * until the reconciler's tick call returns; copy them to keep them longer. */
 typedef struct vigy_tick_info {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
     int64_t tick_start_ms;    /* wall-clock start of this tick, ms since the Unix epoch (UTC) */
@@ -61,10 +68,25 @@ typedef struct vigy_tick_info {
     int64_t tick_count;       /* 1 on the first tick; successful ticks so far + 1 */
     vigy_str vigy_name;       /* the vigy's name ("" when evaluated outside a registered vigy) */
     vigy_str vigy_id;         /* the vigy's id ("" likewise) */
+    /* ---- ABI 1.1 ---- */
+    /* Why this tick runs. NULL for a scheduled tick and for a forced one
+     * (`vigy tick`, the API's tick request); for a tick run because something
+     * happened, a map {"kind": string, "source": string, "payload": any}:
+     * what kind of trigger fired, what it names (e.g. a watched key or
+     * another vigy), and the trigger's own data (nil when it has none). */
+    const vigy_value* trigger;
 } vigy_tick_info;
 
-/* One reconcile action (reference/vigy.md §1.6). A NULL `ptr` means absent. */
+#define VIGY_TICK_INFO_SIZE_1_0 VIGY_FIELD_END(vigy_tick_info, vigy_id)
+#define VIGY_TICK_INFO_SIZE_1_1 VIGY_FIELD_END(vigy_tick_info, trigger)
+
+/* One reconcile action. The runtime never interprets an action: it records it
+ * with the run and publishes it; acting on it is the embedding application's
+ * job. Kinds: observation noop, defer; data direction pull, push; lifecycle
+ * create, update, delete, apply, restart; escape hatch custom. A NULL `ptr`
+ * means absent (absent fields are omitted from the stored JSON). */
 typedef struct vigy_action {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
     vigy_str kind;             /* noop|defer|pull|push|create|update|delete|apply|restart|custom */
@@ -73,6 +95,8 @@ typedef struct vigy_action {
     vigy_str message;          /* ptr NULL = absent */
 } vigy_action;
 
+#define VIGY_ACTION_SIZE_1_0 VIGY_FIELD_END(vigy_action, message)
+
 /* The tick vtable. Slots are only ever appended (check struct_size before
  * using a slot added in a later minor ABI version). Every slot may only be
  * called during the tick, from the tick's thread. Slots returning vigy_status
@@ -80,10 +104,12 @@ typedef struct vigy_action {
  * tick's memory limit) with a message through `err` (which may be NULL when
  * the caller does not want a message). */
 struct vigy_tick_api {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
 
-    /* Fill `out` (whose struct_size the caller sets) with the tick metadata. */
+    /* Fill `out` (zero-filled by the caller, who sets its struct_size) with the
+     * tick metadata; nothing at or past out->struct_size is written. */
     void (*info)(vigy_tick* t, vigy_tick_info* out);
 
     /* Append an action. Unknown kind/result: INVALID_ARGUMENT naming the valid ones. */
@@ -127,6 +153,8 @@ struct vigy_tick_api {
      * computations should poll it and return VIGY_CANCELLED. */
     int32_t (*cancelled)(vigy_tick* t);
 };
+
+#define VIGY_TICK_API_SIZE_1_0 VIGY_FIELD_END(vigy_tick_api, cancelled)
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@
  * to the "struct_size first" rule, because lists and maps are contiguous arrays
  * of them and need a fixed stride. New types may only be added as new `type`
  * tags (readers must treat an unknown tag like nil); the payload union never
- * grows. tests/sdk asserts the sizes and offsets.
+ * grows. The sizes and offsets are asserted by the sdk's tests.
  *
  * Ownership: a vigy_value never owns memory. Values passed INTO a function are
  * borrowed for the duration of that call. Values a callee produces (intrinsic
@@ -20,12 +20,17 @@
  * Strings are UTF-8 (pointer, byte length), not necessarily NUL-terminated.
  * A keyword's string is its name WITHOUT the leading colon (":ready" -> "ready").
  *
- * JSON mapping (follows the original vigy, reference/vigy.md §3.7):
- *   nil->null, bool, int->integer, double->number (NaN/inf -> null),
- *   string->string, symbol->its name, keyword->":name", list->array,
- *   map->object with stringified keys (keyword keys keep their ':').
- *   Back: null->nil, integer->int (if it fits int64, else double), number->double,
- *   string->string, array->list, object->map with STRING keys.
+ * JSON mapping (the same as the original Rust vigy's, so stored values read
+ * the same in both):
+ *   nil->null, bool->true/false, int->integer, double->number (NaN and
+ *   infinities -> null), string->string, symbol->its name as a string,
+ *   keyword->":name" (a string with the colon), list->array, map->object whose
+ *   keys are stringified (a symbol key is its name, a keyword key keeps its
+ *   ':', any other key becomes its JSON text: 1 -> "1", nil -> "null").
+ *   Back: null->nil, true/false->bool, integer->int (if it fits int64, else
+ *   double), other numbers->double, string->string, array->list,
+ *   object->map with STRING keys (so a keyword or symbol does not round-trip:
+ *   it comes back as a string).
  */
 #ifndef VIGY_VALUE_H
 #define VIGY_VALUE_H
@@ -33,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "vigy/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,8 +69,9 @@ typedef struct vigy_map_entry vigy_map_entry;
  * VIGY_LIST `as.list` (items[0..len)); for VIGY_MAP `as.map` (entries in
  * insertion order; keys are usually strings or keywords, any type is legal). */
 struct vigy_value {
+    /* ---- ABI 1.0 (frozen: this struct never grows) ---- */
     uint32_t type;  /* VIGY_NIL ... VIGY_MAP */
-    uint32_t flags; /* reserved, 0 */
+    uint32_t flags; /* reserved: writers set 0, readers ignore it */
     union {
         int64_t i;  /* VIGY_INT */
         double d;   /* VIGY_DOUBLE */
@@ -81,6 +89,7 @@ struct vigy_value {
 };
 
 struct vigy_map_entry {
+    /* ---- ABI 1.0 (frozen) ---- */
     vigy_value key;
     vigy_value value;
 };
@@ -91,11 +100,14 @@ struct vigy_map_entry {
  * arena refuses (memory limit) — the callee then returns VIGY_RESOURCE_EXHAUSTED.
  * Only the thread that received the arena may call it, only during that call. */
 typedef struct vigy_arena {
+    /* ---- ABI 1.0 ---- */
     uint32_t struct_size; /* sizeof(vigy_arena) as built by the owner */
     uint32_t reserved;
     void* ctx;
     void* (*alloc)(void* ctx, size_t bytes);
 } vigy_arena;
+
+#define VIGY_ARENA_SIZE_1_0 VIGY_FIELD_END(vigy_arena, alloc)
 
 /* ---- inline constructors (no allocation unless an arena is passed) ---- */
 
@@ -131,21 +143,22 @@ static inline vigy_value vigy_str_value(uint32_t type, const char* ptr, size_t l
     v.as.str.len = len;
     return v;
 }
-/* A string-like value whose bytes are COPIED into `arena`. Returns a nil value
- * with flags = 1 when the arena refuses; check with vigy_value_failed(). */
-static inline vigy_value vigy_str_copy(const vigy_arena* arena, uint32_t type, const char* ptr, size_t len) {
+/* Copies `len` bytes at `ptr` into `arena` (plus a NUL terminator) and sets
+ * *out to a string-like value (type VIGY_STRING, VIGY_SYMBOL or VIGY_KEYWORD)
+ * over the copy. Returns VIGY_OK, or VIGY_RESOURCE_EXHAUSTED when the arena
+ * refuses (its memory limit), leaving *out nil. */
+static inline vigy_status vigy_str_copy(const vigy_arena* arena, uint32_t type, const char* ptr, size_t len,
+                                        vigy_value* out) {
     char* p = (char*)arena->alloc(arena->ctx, len + 1);
-    vigy_value v;
     if (!p) {
-        v = vigy_nil();
-        v.flags = 1;
-        return v;
+        *out = vigy_nil();
+        return VIGY_RESOURCE_EXHAUSTED;
     }
     if (len) memcpy(p, ptr, len);
     p[len] = '\0';
-    return vigy_str_value(type, p, len);
+    *out = vigy_str_value(type, p, len);
+    return VIGY_OK;
 }
-static inline int vigy_value_failed(const vigy_value* v) { return v->type == VIGY_NIL && v->flags == 1; }
 
 /* Lowercase name of a tag ("nil", "bool", "int", "double", "string", "symbol",
  * "keyword", "list", "map", or "unknown"), for error messages. */

@@ -5,21 +5,33 @@
 /// extra directories (--plugin-dir), then VIGY_PLUGIN_PATH, loading every *.so
 /// in file-name order. Every bad file is SKIPPED with one diagnostic naming the
 /// file and the reason (see skipped()), logged as a warning; nothing a plugin
-/// file can contain stops the host. First wins on a duplicate plugin id,
-/// reconciler kind, extension pack or intrinsic name; the later plugin is
-/// skipped whole, with a diagnostic naming both files.
+/// file can contain stops the host. A file that fails the ownership and mode
+/// checks of plugin_loader.hpp (trust_plugin_file) is refused before any of
+/// its code runs. First wins on a duplicate plugin id, reconciler kind,
+/// extension pack or intrinsic name; the later plugin is skipped whole, with a
+/// diagnostic naming both files.
 ///
-/// Lifetime: plugins stay loaded until the registry is destroyed. The
-/// destructor calls every plugin's shutdown() (reverse load order) and then
-/// unloads the libraries — except with VIGY_NO_UNLOAD=1 in the environment,
-/// when they stay mapped until process exit (for sanitizers' stack traces).
-/// Destroy every reconciler (reconciler.hpp) before the registry.
+/// Capabilities: an intrinsic's capability is the id of the plugin providing
+/// it (capabilities.hpp). install_intrinsics() hands the intrinsics of the six
+/// default capabilities to a language runtime as the plugins provide them, and
+/// every other intrinsic through a trampoline that checks the calling tick's
+/// grants (tick_context::grants()) before the plugin's function runs: a vigy
+/// without the grant gets VIGY_PERMISSION_DENIED and not_granted_message().
+/// The check costs a few ns per call (bench/host: vigy_host_bench).
+///
+/// Lifetime: a loaded plugin is never unloaded. The destructor calls every
+/// plugin's shutdown() (reverse load order) and keeps the shared objects
+/// mapped until the process exits (DESIGN rule: pinned for the process
+/// lifetime), so a pointer that escaped a plugin (a thread_local destructor,
+/// an intrinsic a language runtime still holds) never dangles, and sanitizers
+/// can symbolize plugin frames at exit. Destroy every reconciler
+/// (reconciler.hpp) before the registry.
 ///
 /// One registry per process: dlopen hands a second registry loading the same
 /// file the SAME library, so the plugin's globals are shared — its init runs
 /// again and it keeps the last host API it was given, and the first registry
 /// destroyed calls its shutdown while the other still uses it. Sequential
-/// registries (tests) are fine.
+/// registries (tests) are fine: init runs again after the previous shutdown.
 ///
 /// Threading: load_*() and add_static() must run on one control thread, not
 /// concurrently with any other use of the registry. Once loading is done the
@@ -41,6 +53,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,16 +96,16 @@ struct loaded_plugin {
 /// A file (or in-process descriptor) that was not loaded, and why.
 struct plugin_diagnostic {
     std::string file;     ///< the file, directory or origin concerned
-    std::string reason;   ///< e.g. "plugin abi 2.0 is not compatible with host abi 1.0"
-    std::string message;  ///< the full line: "skipping <file>: <reason>" ("refusing ..." for permissions)
+    std::string reason;   ///< e.g. "plugin abi 2.0 is not compatible with host abi 1.1"
+    std::string message;  ///< the full line: "skipping <file>: <reason>" ("refusing ..." for the trust checks)
 };
 
 /// The plugin registry. Not copyable or movable (plugins hold pointers into it).
 class registry {
 public:
     registry();
-    /// Calls shutdown() on every plugin (reverse load order), then unloads them
-    /// unless VIGY_NO_UNLOAD=1.
+    /// Calls shutdown() on every plugin (reverse load order); the libraries
+    /// stay mapped until the process exits.
     ~registry();
     registry(const registry&) = delete;
     registry& operator=(const registry&) = delete;
@@ -100,16 +113,19 @@ public:
     /// Loads plugin_search_path(extra): the built-in directory (silently
     /// ignored when missing), each of `extra` (a directory, or a single .so
     /// file), then each VIGY_PLUGIN_PATH directory. A missing extra or
-    /// VIGY_PLUGIN_PATH directory is a diagnostic. A file already loaded (same
-    /// canonical path) is ignored.
+    /// VIGY_PLUGIN_PATH directory is a diagnostic, and so is a relative
+    /// VIGY_PLUGIN_PATH entry ("." included), which is refused unread. A file
+    /// already loaded (same canonical path) is ignored.
     void load_search_path(const std::vector<std::filesystem::path>& extra = {});
 
     /// Loads every *.so of `dir` in file-name order. A missing or unreadable
     /// directory is a diagnostic. Returns the number of plugins loaded.
     size_t load_directory(const std::filesystem::path& dir);
 
-    /// Loads one plugin file. Returns true when it was loaded; false when it
-    /// was skipped (see skipped()) or was already loaded.
+    /// Loads one plugin file, after trusted_plugin_file() accepted it and its
+    /// path (the resolved path is what gets opened). Returns true when it was
+    /// loaded; false when it was refused or skipped (see skipped()) or was
+    /// already loaded.
     bool load_file(const std::filesystem::path& file);
 
     /// Adds a plugin linked into the executable (an app embedding the runtime
@@ -137,9 +153,17 @@ public:
     std::vector<std::string> kinds() const;
 
     /// Offers every intrinsic of every loaded host extension, in load order, to
-    /// `registrar`. Returns the first non-OK status a registrar call returned
-    /// (its message goes to `err`, which may be NULL). Thread-safe.
+    /// `registrar`: those of a default capability as their plugin provides
+    /// them, the others behind the grant-checking trampoline (see the file
+    /// comment; the registrar then sees the host's fn/data, and the plugin's
+    /// function receives its own data). Returns the first non-OK status a
+    /// registrar call returned (its message goes to `err`, which may be NULL).
+    /// Thread-safe. The installed fn/data live as long as the registry.
     vigy_status install_intrinsics(const vigy_registrar& registrar, vigy_error* err) const noexcept;
+
+    /// The capability (providing plugin id) of intrinsic `name`, or nullptr
+    /// when no loaded plugin provides it.
+    const std::string* capability_of(std::string_view intrinsic) const noexcept;
 
     /// A vigy_host_api not tied to a plugin (log lines say "host"), for the
     /// runtime and tests. Lives as long as the registry.
@@ -148,11 +172,24 @@ public:
 private:
     struct plugin_entry;
     struct host_slot;
+    struct offer;
+    struct guarded_intrinsic;
 
+    // admission (registry_admit.cpp), in the order admit() runs them
     bool admit(std::shared_ptr<void> library, const vigy_plugin_descriptor* descriptor, const std::string& file,
                bool in_process);
+    std::optional<std::string> init_plugin(plugin_entry& entry);
+    offer collect_capabilities(plugin_entry& entry, loaded_plugin info) const;
+    std::optional<std::string> find_duplicate(const offer& o) const;
+    void commit(std::unique_ptr<plugin_entry> entry, offer o);
+    bool refuse(plugin_entry& entry, const std::string& file, const std::string& reason);
+
     void skip(const std::string& file, const std::string& reason, const char* verb = "skipping");
     static void install_slots(vigy_host_api& api, host_slot* slot);
+
+    // grants (registry_intrinsics.cpp)
+    static vigy_status guarded_call(const vigy_call* call, vigy_value* result);
+    bool granted(vigy_tick* tick, size_t capability) const noexcept;
 
     std::vector<std::unique_ptr<plugin_entry>> entries_;
     std::vector<loaded_plugin> infos_;  // parallel to entries_
@@ -161,7 +198,7 @@ private:
     std::map<std::string, size_t, std::less<>> packs_;       // extension pack -> index
     std::map<std::string, size_t, std::less<>> intrinsics_;  // intrinsic name -> index
     std::vector<std::string> loaded_files_;                  // canonical paths
-    std::vector<std::shared_ptr<void>> retired_;             // skipped after opening: unloaded with the rest
+    std::vector<std::unique_ptr<guarded_intrinsic>> guarded_;  // trampolines of non-default intrinsics
     std::unique_ptr<host_slot> own_slot_;
     std::unique_ptr<vigy_host_api> own_api_;
 };

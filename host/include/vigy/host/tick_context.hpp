@@ -23,6 +23,11 @@
 /// UTC strings with milliseconds ("2026-11-21T05:55:34.123Z"); optional fields
 /// are omitted when absent.
 ///
+/// Grants and trigger: `set_grants` points the tick at its vigy's capability
+/// set (capabilities.hpp; none = the defaults only), which the registry's
+/// intrinsic trampoline checks; `set_trigger` records why the tick runs, which
+/// the `info` slot reports as vigy_tick_info.trigger (ABI 1.1).
+///
 /// Threading: one tick_context is used by the thread running its tick; the only
 /// cross-thread call is `cancel()`. Not copyable or movable (the C handle
 /// points into it).
@@ -35,6 +40,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -43,6 +49,8 @@
 #include <vector>
 
 namespace vigy::host {
+
+class capability_set;
 
 /// The vigy's persistent kv: key -> value (sorted by key).
 using kv_map = std::map<std::string, value, std::less<>>;
@@ -159,6 +167,31 @@ public:
     void kv_del(std::string_view key);
     void set_output(std::string text) { output_ = std::move(text); }
 
+    // ---- grants and trigger ----
+
+    /// The capability set of the tick's vigy, borrowed: it must outlive the
+    /// tick. nullptr (the default) means the default capabilities only.
+    void set_grants(const capability_set* grants) noexcept {
+        grants_ = grants;
+        grant_memo_ = grant_memo{};
+    }
+    const capability_set* grants() const noexcept { return grants_; }
+
+    /// Why this tick runs: a map {"kind", "source", "payload"} for a triggered
+    /// tick, nullopt (the default) for a scheduled or forced one. The `info`
+    /// slot hands it to plugins as vigy_tick_info.trigger until the tick ends.
+    /// Throws std::bad_alloc only.
+    void set_trigger(std::optional<value> trigger);
+    const std::optional<value>& trigger() const noexcept { return trigger_; }
+
+    /// The registry's per-tick memo of grants_ resolved to its capability
+    /// indexes (registry_intrinsics.cpp); reset by set_grants. Not for other use.
+    struct grant_memo {
+        const void* owner = nullptr;  ///< the registry that resolved `bits`
+        std::vector<uint64_t> bits;   ///< bit i set: the registry's capability i is granted
+    };
+    grant_memo& memo_of_grants() noexcept { return grant_memo_; }
+
     // ---- reading the tick out ----
     int64_t tick_start_ms() const noexcept { return tick_start_ms_; }
     int64_t previous_tick_ms() const noexcept { return previous_tick_ms_; }
@@ -226,6 +259,11 @@ private:
     kv_map kv_;
     std::set<std::string, std::less<>> dirty_;
     std::set<std::string, std::less<>> deleted_;
+    const capability_set* grants_ = nullptr;
+    grant_memo grant_memo_;
+    std::optional<value> trigger_;
+    std::unique_ptr<arena> trigger_arena_;  // holds trigger_c_ (only when a trigger is set)
+    vigy_value trigger_c_{};
 
     friend struct tick_slots;
 };
