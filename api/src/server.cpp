@@ -41,7 +41,6 @@
 #include <ctime>
 #include <filesystem>
 #include <functional>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -153,6 +152,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         dev_t dev = 0;
         ino_t ino = 0;
     };
+    /// Guards the acceptors: accept initiations (loop threads) and their closing
+    /// (stop(), the destructor: any thread).
+    std::mutex listen_mu;
+    bool listeners_closed = false;
     std::vector<std::shared_ptr<tcp::acceptor>> tcp_acceptors;
     std::vector<unix_listener> unix_acceptors;
 
@@ -1015,6 +1018,8 @@ void server::impl::retry_accept_later(std::function<void()> again) {
 }
 
 void server::impl::accept_tcp(const std::shared_ptr<tcp::acceptor>& a) {
+    std::lock_guard lock(listen_mu);
+    if (listeners_closed) return;
     a->async_accept(net::make_strand(io), [self = shared_from_this(), a](error_code ec, tcp::socket s) {
         if (ec == net::error::operation_aborted || self->stopping.load()) return;
         if (ec) {
@@ -1031,6 +1036,8 @@ void server::impl::accept_tcp(const std::shared_ptr<tcp::acceptor>& a) {
 }
 
 void server::impl::accept_unix(const std::shared_ptr<unix_proto::acceptor>& a) {
+    std::lock_guard lock(listen_mu);
+    if (listeners_closed) return;
     a->async_accept(net::make_strand(io), [self = shared_from_this(), a](error_code ec, unix_proto::socket s) {
         if (ec == net::error::operation_aborted || self->stopping.load()) return;
         if (ec) {
@@ -1155,6 +1162,8 @@ void server::impl::bind_all() {
 }
 
 void server::impl::close_listeners() {
+    std::lock_guard lock(listen_mu);
+    listeners_closed = true;
     error_code ec;
     for (auto& a : tcp_acceptors) a->close(ec);
     for (auto& u : unix_acceptors) {
@@ -1168,9 +1177,7 @@ void server::impl::close_listeners() {
 
 void server::impl::stop() {
     if (stopping.exchange(true)) return;
-    // Acceptors are only touched by accept handlers; close them on the loop.
-    auto self = shared_from_this();
-    net::post(io, [self] { self->close_listeners(); });
+    close_listeners();
     std::vector<std::shared_ptr<connection>> live;
     {
         std::lock_guard lock(conns_mu);
@@ -1192,20 +1199,6 @@ server::~server() {
         impl_->accepting_work = false;
     }
     impl_->pool.join();
-    // Make sure the listeners are closed (and Unix socket files removed) before
-    // returning: on the loop when it runs elsewhere, here otherwise.
-    auto& io = impl_->io;
-    if (io.stopped() || io.get_executor().running_in_this_thread()) {
-        impl_->close_listeners();
-        return;
-    }
-    auto done = std::make_shared<std::promise<void>>();
-    auto fut = done->get_future();
-    net::post(io, [st = impl_, done] {
-        st->close_listeners();
-        done->set_value();
-    });
-    if (fut.wait_for(std::chrono::seconds(2)) != std::future_status::ready) impl_->close_listeners();
 }
 
 std::vector<listener_info> server::start() {
