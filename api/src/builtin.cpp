@@ -83,7 +83,7 @@ void add_builtin_routes(router& r, builtin_sources sources) {
     live.public_route = true;
     r.get("/livez", [](request&) { return response::json(200, R"({"status":"ok"})"); }, live);
 
-    r.get("/readyz", [health = sources.health](request&) {
+    r.get("/readyz", [health = sources.health](request& req) {
         const auto results = health->run();
         std::string failed;
         for (const auto& c : results)
@@ -91,6 +91,7 @@ void add_builtin_routes(router& r, builtin_sources sources) {
         if (failed.empty()) return response::json(200, checks_json(results, true, true));
         problem p = make_problem(VIGY_UNAVAILABLE, "not ready: " + failed);
         p.extensions_json = checks_json(results, false, false);
+        p.instance = req.path;
         return problem_response(p);
     });
 

@@ -5,7 +5,8 @@
 //   api_test_server [--listen ADDR]... [--token-file FILE] [--allow-host H]... [--cors-origin O]...
 //                   [--max-connections N] [--max-streams N] [--max-body BYTES] [--max-header BYTES]
 //                   [--header-timeout-ms N] [--request-timeout-ms N] [--idle-timeout-ms N]
-//                   [--write-timeout-ms N] [--workers N] [--io-threads N] [--tick-ms N] [--print-routes]
+//                   [--write-timeout-ms N] [--workers N] [--io-threads N] [--tick-ms N] [--history N]
+//                   [--print-routes]
 //
 // Prints one JSON line per listener ({"event":"listening","address":...,"url":...}),
 // then {"event":"ready"}; runs until SIGINT/SIGTERM, then {"event":"stopped"}.
@@ -92,9 +93,8 @@ std::string query_json(const query_params& q) {
 /// with a bounded history for resumption: the shape of the runs watch.
 class counter_hub {
 public:
-    static constexpr std::size_t history_limit = 100000;
-
-    explicit counter_hub(int64_t tick_ms) : tick_ms_(tick_ms), thread_([this] { run(); }) {}
+    counter_hub(int64_t tick_ms, std::size_t history_limit)
+        : tick_ms_(tick_ms), history_limit_(history_limit), thread_([this] { run(); }) {}
     ~counter_hub() {
         {
             std::lock_guard lock(mu_);
@@ -119,7 +119,7 @@ public:
                              "cursor " + std::to_string(cursor) + " is older than the oldest kept event " +
                                  std::to_string(oldest) + ": re-list",
                              status_hint::cursor_expired);
-        subscriber sub{s, close_after, 0};
+        subscriber sub{s, close_after, 0, cursor};
         for (int64_t seq : history_)
             if (seq > cursor && !deliver(sub, seq)) return;
         subs_.push_back(std::move(sub));
@@ -130,12 +130,14 @@ private:
         std::weak_ptr<event_stream> stream;
         int64_t close_after = 0;
         int64_t sent = 0;
+        int64_t cursor = 0;  ///< deliver only seq > cursor (a cursor ahead of the counter waits)
     };
 
     /// False when the subscriber is done (closed, dropped or at close_after).
     static bool deliver(subscriber& sub, int64_t seq) {
         auto s = sub.stream.lock();
         if (!s || s->closed()) return false;
+        if (seq <= sub.cursor) return true;
         if (!s->send({std::to_string(seq), "tick", "{\"seq\":" + std::to_string(seq) + "}"})) return false;
         if (sub.close_after > 0 && ++sub.sent >= sub.close_after) {
             s->close();
@@ -152,7 +154,7 @@ private:
             if (cv_.wait_until(lock, next, [&] { return stop_; })) break;
             ++seq_;
             history_.push_back(seq_);
-            if (history_.size() > history_limit) history_.pop_front();
+            if (history_.size() > history_limit_) history_.pop_front();
             std::vector<subscriber> keep;
             keep.reserve(subs_.size());
             for (auto& sub : subs_)
@@ -162,6 +164,7 @@ private:
     }
 
     int64_t tick_ms_;
+    std::size_t history_limit_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
@@ -299,6 +302,7 @@ struct options {
     server_options server;
     unsigned io_threads = 2;
     int64_t tick_ms = 10;
+    std::size_t history = 100000;
     bool print_routes = false;
 };
 
@@ -340,6 +344,8 @@ options parse_args(int argc, char** argv) {
             o.io_threads = static_cast<unsigned>(std::max<int64_t>(1, to_int(a, value())));
         else if (a == "--tick-ms")
             o.tick_ms = std::max<int64_t>(1, to_int(a, value()));
+        else if (a == "--history")
+            o.history = static_cast<std::size_t>(std::max<int64_t>(1, to_int(a, value())));
         else if (a == "--print-routes")
             o.print_routes = true;
         else
@@ -378,7 +384,7 @@ int main(int argc, char** argv) {
     auto& h = metrics->histogram("vigy_test_observed_seconds", "Fixed observations for the exposition tests", {"kind"});
     for (double v : {0.0001, 0.003, 0.2, 7.0, 42.0}) h.with({"fixed"}).observe(v);
 
-    counter_hub hub(o.tick_ms);
+    counter_hub hub(o.tick_ms, o.history);
     router r;
     add_builtin_routes(r, {metrics, health, openapi_document()});
     add_test_routes(r, st, hub, *metrics);
