@@ -694,12 +694,11 @@ private:
             p.headers.set("Retry-After", "5");
             return refuse_stream(close_reason::rejected, std::move(p));
         }
+        // The wake callback lives in the stream, which may outlive this connection and
+        // the io_context (a producer holds it): it keeps only a weak reference, no executor.
         std::weak_ptr<connection> weak = shared_from_this();
-        auto exec = sock_.get_executor();
-        if (!detail::event_stream_access::attach(*stream, [weak, exec] {
-                net::post(exec, [weak] {
-                    if (auto self = weak.lock()) self->drain();
-                });
+        if (!detail::event_stream_access::attach(*stream, [weak] {
+                if (auto self = weak.lock()) net::post(self->sock_.get_executor(), [self] { self->drain(); });
             })) {
             st_->n_streams.fetch_sub(1);
             close_after_ = true;
@@ -738,6 +737,7 @@ private:
     void on_stream_started() {
         disarm(phase::streaming);
         last_write_ = clock_type::now();
+        if (st_->stopping.load()) return end_stream(close_reason::server_stopped, true);  // stop() raced the head
         if (head_) {
             stream_->close();
             return end_stream(close_reason::producer, true);
@@ -816,7 +816,15 @@ private:
     }
 
     void drain() {
-        if (phase_ != phase::streaming || writing_) return;
+        if (phase_ != phase::streaming) return;
+        if (writing_) {
+            // dropped while a write is stuck (the client stopped reading): do not
+            // wait for the write timeout, close now (cancels the write)
+            if (const auto why = detail::event_stream_access::dropped(*stream_); why && *why != close_reason::max_duration &&
+                                                                                 *why != close_reason::server_stopped)
+                end_stream(*why, false);
+            return;
+        }
         auto b = detail::event_stream_access::take(*stream_, stream_chunk_bytes);
         if (b.finished && b.reason != close_reason::producer) {
             // dropped (slow consumer) or ended by the server: nothing more is written

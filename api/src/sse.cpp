@@ -222,6 +222,12 @@ event_stream_access::batch event_stream_access::take(event_stream& s, std::size_
     return b;
 }
 
+std::optional<close_reason> event_stream_access::dropped(const event_stream& s) {
+    std::lock_guard lock(s.mu_);
+    if (s.closed_ && s.reason_ != close_reason::producer) return s.reason_;
+    return std::nullopt;
+}
+
 void event_stream_access::end(event_stream& s, close_reason r) {
     {
         std::lock_guard lock(s.mu_);

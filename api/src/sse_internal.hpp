@@ -5,6 +5,7 @@
 #include "vigy/api/sse.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace vigy::api::detail {
@@ -23,6 +24,10 @@ struct event_stream_access {
     };
     /// Takes queued frames (at least one if any, then up to max_bytes in total).
     static batch take(event_stream& s, std::size_t max_bytes);
+
+    /// The reason when the stream was closed by anything but its producer (dropped
+    /// as slow, ended by the server): the connection must stop writing at once.
+    static std::optional<close_reason> dropped(const event_stream& s);
 
     /// Ends the stream from the server's side (client gone, slow, stopping):
     /// drops what is queued. The first reason sticks.
