@@ -133,7 +133,8 @@ std::string roff(std::string_view s, bool minus = false) {
             uint32_t cp = 0;
             int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
             cp = c & (extra == 3 ? 0x07 : extra == 2 ? 0x0F : 0x1F);
-            for (int k = 0; k < extra && i + 1 < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[++i]) & 0x3F);
+            for (int k = 0; k < extra && i + 1 < s.size(); ++k)
+                cp = (cp << 6) | (static_cast<unsigned char>(s[++i]) & 0x3F);
             char buf[16];
             std::snprintf(buf, sizeof buf, "\\[u%04X]", cp);
             out += buf;
@@ -225,7 +226,8 @@ std::string man_page(const command& c, CLI::App* root, const std::vector<command
 
     if (!positionals.empty()) {
         m << ".SH ARGUMENTS\n";
-        for (CLI::Option* p : positionals) m << ".TP\n\\fI" << roff(p->get_name()) << "\\fR\n" << option_help(p) << "\n";
+        for (CLI::Option* p : positionals)
+            m << ".TP\n\\fI" << roff(p->get_name()) << "\\fR\n" << option_help(p) << "\n";
     }
     if (!subs.empty()) {
         m << ".SH COMMANDS\n";
@@ -269,8 +271,8 @@ std::string man_page(const command& c, CLI::App* root, const std::vector<command
     std::set<std::string> see;
     if (!is_root) see.insert(page_name({c.path.begin(), c.path.end() - 1}));
     for (const command& other : all) {
-        const bool child = other.path.size() == c.path.size() + 1 &&
-                           std::equal(c.path.begin(), c.path.end(), other.path.begin());
+        const bool child =
+            other.path.size() == c.path.size() + 1 && std::equal(c.path.begin(), c.path.end(), other.path.begin());
         if (child || (is_root && other.path.size() > 1)) see.insert(page_name(other.path));
     }
     if (!see.empty()) {
@@ -378,7 +380,8 @@ std::string bash_script(CLI::App& root) {
          "            -*) kind=\"$(_vigy_option_value \"$path\" \"$word\")\"\n"
          "                [[ -n $kind ]] || kind=\"$(_vigy_option_value \"\" \"$word\")\"\n"
          "                [[ -n $kind ]] && ((i++)) ;;\n"
-         "            *) [[ \" $(_vigy_subcommands \"$path\") \" == *\" $word \"* ]] && path=\"${path:+$path }$word\" ;;\n"
+         "            *) [[ \" $(_vigy_subcommands \"$path\") \" == *\" $word \"* ]] && path=\"${path:+$path }$word\" "
+         ";;\n"
          "        esac\n"
          "    done\n"
          "    # the value of an option (global options are accepted after the command too)\n"
@@ -442,7 +445,10 @@ std::string zsh_script(CLI::App& root) {
             if (!o->nonpositional()) {
                 const std::string kind = value_kind(o);
                 s << "        '" << (o->get_required() ? "" : ":") << ":" << zsh_escape(o->get_name()) << ":"
-                  << (kind == "file" ? "_files" : kind == "dir" ? "_files -/" : " ") << "' \\\n";
+                  << (kind == "file"  ? "_files"
+                      : kind == "dir" ? "_files -/"
+                                      : " ")
+                  << "' \\\n";
                 continue;
             }
             const auto names = option_names(o);
@@ -456,22 +462,27 @@ std::string zsh_script(CLI::App& root) {
                          : kind == "choices" ? "(" + join(choices(o), " ") + ")"
                                              : " ");
             }
-            const bool repeatable = o->get_expected_max() > 1 || o->get_multi_option_policy() != CLI::MultiOptionPolicy::Throw;
+            const bool repeatable =
+                o->get_expected_max() > 1 || o->get_multi_option_policy() != CLI::MultiOptionPolicy::Throw;
             if (names.size() > 1 && !repeatable) {
                 s << "        '(" << join(names, " ") << ")'{" << join(names, ",") << "}'[" << desc << "]" << value
                   << "' \\\n";
             } else {
-                for (const auto& n : names) s << "        '" << (repeatable ? "*" : "") << n << "[" << desc << "]" << value << "' \\\n";
+                for (const auto& n : names)
+                    s << "        '" << (repeatable ? "*" : "") << n << "[" << desc << "]" << value << "' \\\n";
             }
         }
         const auto subs = subcommands(c.app);
-        if (!subs.empty()) s << "        '1:command:->command' \\\n        '*::arg:->args'";
-        else s << "        '*::'";
+        if (!subs.empty())
+            s << "        '1:command:->command' \\\n        '*::arg:->args'";
+        else
+            s << "        '*::'";
         s << "\n";
         if (!subs.empty()) {
             s << "    case $state in\n    command)\n        local -a commands=(\n";
             for (CLI::App* sub : subs)
-                s << "            '" << zsh_escape(sub->get_name()) << ":" << zsh_escape(sub->get_description()) << "'\n";
+                s << "            '" << zsh_escape(sub->get_name()) << ":" << zsh_escape(sub->get_description())
+                  << "'\n";
             s << "        )\n        _describe command commands ;;\n    args)\n        case $words[1] in\n";
             for (CLI::App* sub : subs) {
                 auto p = c.path;

@@ -5,6 +5,8 @@
  * Opens a runtime on DB, registers a tatara-lisp vigy ticking every 200 ms,
  * subscribes to its runs, serves for SECONDS (default 2), then prints what the
  * database holds and closes. Every error is printed with its canonical status. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+
 #include <vigy/embed.h>
 
 #include <stdio.h>
@@ -61,7 +63,8 @@ int main(int argc, char** argv) {
     int runs = 0;
     const char* spec =
         "{\"name\": \"c-hello\", \"interval_ms\": 200, \"labels\": {\"app\": \"embed-c\"},"
-        " \"program\": \"(vigy-desired \\\"greeting\\\" \\\"hello from C\\\")\\n(vigy-log \\\"info\\\" \\\"ticked\\\")\"}";
+        " \"program\": \"(vigy-desired \\\"greeting\\\" \\\"hello from C\\\")\\n(vigy-log \\\"info\\\" "
+        "\\\"ticked\\\")\"}";
     if (check(vigy_embed_register(rt, spec, &json, &err), &m, "register")) goto done;
     printf("registered: %s\n", json);
     vigy_embed_free(json);

@@ -8,10 +8,10 @@
 #include "vigy/host/runtime.hpp"
 #include "vigy/sdk.hpp"
 
-#include <boost/dll/runtime_symbol_info.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <boost/dll/runtime_symbol_info.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -44,13 +44,13 @@ thread_local bool in_callback = false;
 
 vigy_status to_status(host::errc code) noexcept {
     switch (code) {
-        case host::errc::invalid_argument: return VIGY_INVALID_ARGUMENT;
-        case host::errc::not_found: return VIGY_NOT_FOUND;
-        case host::errc::already_exists: return VIGY_ALREADY_EXISTS;
-        case host::errc::failed_precondition: return VIGY_FAILED_PRECONDITION;
-        case host::errc::unavailable: return VIGY_UNAVAILABLE;
-        case host::errc::deadline_exceeded: return VIGY_DEADLINE_EXCEEDED;
-        case host::errc::internal: return VIGY_INTERNAL;
+    case host::errc::invalid_argument: return VIGY_INVALID_ARGUMENT;
+    case host::errc::not_found: return VIGY_NOT_FOUND;
+    case host::errc::already_exists: return VIGY_ALREADY_EXISTS;
+    case host::errc::failed_precondition: return VIGY_FAILED_PRECONDITION;
+    case host::errc::unavailable: return VIGY_UNAVAILABLE;
+    case host::errc::deadline_exceeded: return VIGY_DEADLINE_EXCEEDED;
+    case host::errc::internal: return VIGY_INTERNAL;
     }
     return VIGY_INTERNAL;
 }
@@ -108,9 +108,9 @@ void key_raw(json_writer& w, const char* k, std::string_view text, std::string_v
     std::string_view t = text.empty() ? fallback : text;
     rapidjson::Type type = rapidjson::kObjectType;
     switch (t.front()) {
-        case '[': type = rapidjson::kArrayType; break;
-        case 'n': type = rapidjson::kNullType; break;
-        default: break;
+    case '[': type = rapidjson::kArrayType; break;
+    case 'n': type = rapidjson::kNullType; break;
+    default: break;
     }
     w.RawValue(t.data(), t.size(), type);
 }
@@ -204,7 +204,8 @@ host::vigy_spec parse_spec(const char* text) {
     rapidjson::Document d;
     d.Parse(text);
     if (d.HasParseError())
-        fail(VIGY_INVALID_ARGUMENT, "vigy spec is not JSON: parse error at offset " + std::to_string(d.GetErrorOffset()));
+        fail(VIGY_INVALID_ARGUMENT,
+             "vigy spec is not JSON: parse error at offset " + std::to_string(d.GetErrorOffset()));
     if (!d.IsObject()) fail(VIGY_INVALID_ARGUMENT, "vigy spec must be a JSON object");
 
     host::vigy_spec spec;
@@ -242,10 +243,14 @@ host::vigy_spec parse_spec(const char* text) {
             if (!v.IsObject()) bad_field("limits", "an object");
             for (const auto& l : v.GetObject()) {
                 const std::string_view lk(l.name.GetString(), l.name.GetStringLength());
-                if (lk == "fuel") spec.limits.fuel = get_limit(l.value, "limits.fuel");
-                else if (lk == "wall_ms") spec.limits.wall_ms = get_limit(l.value, "limits.wall_ms");
-                else if (lk == "memory_bytes") spec.limits.memory_bytes = get_limit(l.value, "limits.memory_bytes");
-                else if (lk == "max_depth") spec.limits.max_depth = get_limit(l.value, "limits.max_depth");
+                if (lk == "fuel")
+                    spec.limits.fuel = get_limit(l.value, "limits.fuel");
+                else if (lk == "wall_ms")
+                    spec.limits.wall_ms = get_limit(l.value, "limits.wall_ms");
+                else if (lk == "memory_bytes")
+                    spec.limits.memory_bytes = get_limit(l.value, "limits.memory_bytes");
+                else if (lk == "max_depth")
+                    spec.limits.max_depth = get_limit(l.value, "limits.max_depth");
                 else
                     fail(VIGY_INVALID_ARGUMENT, "unknown vigy spec field \"limits." + std::string(lk) +
                                                     "\" (known: fuel, wall_ms, memory_bytes, max_depth)");
@@ -261,8 +266,8 @@ host::vigy_spec parse_spec(const char* text) {
         fail(VIGY_INVALID_ARGUMENT, "vigy spec has both \"program\" and \"config\": give one");
     if (has_program) {
         if (spec.kind != "lisp")
-            fail(VIGY_INVALID_ARGUMENT, "vigy spec field \"program\" is for kind lisp, not \"" + spec.kind +
-                                            "\": give \"config\"");
+            fail(VIGY_INVALID_ARGUMENT,
+                 "vigy spec field \"program\" is for kind lisp, not \"" + spec.kind + "\": give \"config\"");
         rapidjson::StringBuffer buf;
         json_writer w(buf);
         w.StartObject();
@@ -307,8 +312,8 @@ host::runtime_options to_runtime_options(const vigy_embed_options* o) {
         if (flags & ~VIGY_EMBED_NO_DEFAULT_PLUGIN_DIRS)
             fail(VIGY_INVALID_ARGUMENT, "options.flags has unknown bits " + std::to_string(flags));
         if (o->plugin_dir_count > 0 && !o->plugin_dirs)
-            fail(VIGY_INVALID_ARGUMENT, "options.plugin_dirs is NULL with plugin_dir_count " +
-                                            std::to_string(o->plugin_dir_count));
+            fail(VIGY_INVALID_ARGUMENT,
+                 "options.plugin_dirs is NULL with plugin_dir_count " + std::to_string(o->plugin_dir_count));
         if (o->tick_threads > 0) opts.tick_threads = o->tick_threads;
         if (o->keep_runs != 0) opts.keep_runs = o->keep_runs < 0 ? 0 : o->keep_runs;
         if (o->max_run_age_ms != 0) opts.max_run_age_ms = o->max_run_age_ms < 0 ? 0 : o->max_run_age_ms;
@@ -521,8 +526,9 @@ VIGY_EMBED_API vigy_status vigy_embed_plugins(vigy_embed_runtime* rt, char** out
             w.StartObject();
             key_str(w, "id", p.id);
             key_str(w, "version", p.version);
-            key_str(w, "abi", std::to_string(VIGY_ABI_VERSION_MAJOR(p.abi_version)) + "." +
-                                  std::to_string(VIGY_ABI_VERSION_MINOR(p.abi_version)));
+            key_str(w, "abi",
+                    std::to_string(VIGY_ABI_VERSION_MAJOR(p.abi_version)) + "." +
+                        std::to_string(VIGY_ABI_VERSION_MINOR(p.abi_version)));
             key_str(w, "file", p.file);
             w.Key("kinds");
             w.StartArray();

@@ -30,8 +30,15 @@ const void* get_extension(const char* id) {
 }
 
 const vigy_plugin_descriptor descriptor = {
-    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "com.example.greet", "0.1.0",
-    "the vigy plugin template: one extension with one intrinsic", &vigy::sdk::remember_host, nullptr,
+    VIGY_PLUGIN_MAGIC,
+    sizeof(vigy_plugin_descriptor),
+    VIGY_ABI_VERSION,
+    0,
+    "com.example.greet",
+    "0.1.0",
+    "the vigy plugin template: one extension with one intrinsic",
+    &vigy::sdk::remember_host,
+    nullptr,
     &get_extension,
 };
 
