@@ -462,8 +462,9 @@ std::string zsh_script(CLI::App& root) {
                          : kind == "choices" ? "(" + join(choices(o), " ") + ")"
                                              : " ");
             }
-            const bool repeatable =
-                o->get_expected_max() > 1 || o->get_multi_option_policy() != CLI::MultiOptionPolicy::Throw;
+            const auto policy = o->get_multi_option_policy();
+            const bool repeatable = o->get_expected_max() > 1 || policy == CLI::MultiOptionPolicy::TakeAll ||
+                                    policy == CLI::MultiOptionPolicy::Join;
             if (names.size() > 1 && !repeatable) {
                 s << "        '(" << join(names, " ") << ")'{" << join(names, ",") << "}'[" << desc << "]" << value
                   << "' \\\n";

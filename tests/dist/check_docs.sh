@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# tests/dist/check_docs.sh VIGY MAN_DIR BASH_COMPLETION WORK_DIR
+# tests/dist/check_docs.sh VIGY MAN_DIR BASH_COMPLETION ZSH_COMPLETION WORK_DIR
 #
 # The generated man pages and the bash completion against the command tree as
 # `vigy --help` shows it (read independently of the generator): every command,
 # nested ones too, has a page that renders without a groff warning and names
 # each of its long options; the completion script completes every command, the
-# subcommands of each, a command's own and the global flags, and option values.
+# subcommands of each, a command's own and the global flags, and option values;
+# the zsh script parses and has, for every command, an _arguments spec naming
+# each of its long options.
 set -euo pipefail
-vigy=$1 man_dir=$2 completion="$(realpath "$3")" work=$4
+vigy=$1 man_dir=$2 completion="$(realpath "$3")" zsh_completion="$(realpath "$4")" work=$5
 failures=0 checks=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 check() { checks=$((checks + 1)); }
@@ -101,6 +103,25 @@ mkdir -p "$work" && touch "$work/program.tatara"
 ( cd "$work" && offers program.tatara vigy --db "" )              # files for --db PATH
 ( cd "$work" && offers program.tatara vigy register pro )         # files for a FILE argument
 [ "$(complete_words vigy register --every "" | wc -w)" -eq 0 ] || fail "completing --every offers words"
+
+# ---- zsh completion -----------------------------------------------------------------
+command -v zsh >/dev/null || { echo "error: zsh is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
+check
+zsh -n "$zsh_completion" || fail "$zsh_completion does not parse"
+# _arguments and _describe stubbed: each command's function prints its specs
+zsh_specs() {
+    zsh -f -c 'compdef() { :; }; _arguments() { print -rl -- "$@"; }; _describe() { :; }
+               source "$1" && "$2"' _ "$zsh_completion" "$1"
+}
+for path in "${commands[@]}"; do
+    fn="_vigy_cmd${path:+_${path// /_}}"
+    specs="$(zsh_specs "$fn" 2>&1)" || { fail "zsh: $fn failed: $specs"; continue; }
+    # shellcheck disable=SC2086
+    for opt in $(long_options $path); do
+        check
+        grep -qF -- "$opt[" <<<"$specs" || fail "zsh: $fn has no spec for $opt"
+    done
+done
 
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]
