@@ -86,7 +86,12 @@ char* c_string(const rapidjson::StringBuffer& buf) {
     return p;
 }
 
-void set_out(char** out, const rapidjson::StringBuffer& buf) {
+/// Writes JSON with `write(json_writer&)` into *out (when out is not NULL).
+template <class F>
+void write_out(char** out, F&& write) {
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    write(w);
     if (out) *out = c_string(buf);
 }
 
@@ -377,14 +382,13 @@ VIGY_EMBED_API vigy_status vigy_embed_register(vigy_embed_runtime* rt, const cha
         require(rt, "runtime");
         require(spec_json, "spec_json");
         const host::register_result r = rt->rt->register_or_update(parse_spec(spec_json));
-        rapidjson::StringBuffer buf;
-        json_writer w(buf);
-        w.StartObject();
-        write_vigy_fields(w, r);
-        key_str(w, "outcome", host::register_outcome_name(r.outcome));
-        key_str(w, "previous_revision", r.previous_revision);
-        w.EndObject();
-        set_out(out_json, buf);
+        write_out(out_json, [&](json_writer& w) {
+            w.StartObject();
+            write_vigy_fields(w, r);
+            key_str(w, "outcome", host::register_outcome_name(r.outcome));
+            key_str(w, "previous_revision", r.previous_revision);
+            w.EndObject();
+        });
     });
 }
 
@@ -405,10 +409,7 @@ VIGY_EMBED_API vigy_status vigy_embed_get(vigy_embed_runtime* rt, const char* na
         require(rt, "runtime");
         require(name_or_id, "name_or_id");
         require(out_json, "out_json");
-        rapidjson::StringBuffer buf;
-        json_writer w(buf);
-        write_vigy(w, rt->rt->get(name_or_id));
-        set_out(out_json, buf);
+        write_out(out_json, [&](json_writer& w) { write_vigy(w, rt->rt->get(name_or_id)); });
     });
 }
 
@@ -418,12 +419,11 @@ VIGY_EMBED_API vigy_status vigy_embed_list(vigy_embed_runtime* rt, const char* s
     return guarded(err, [&] {
         require(rt, "runtime");
         require(out_json, "out_json");
-        rapidjson::StringBuffer buf;
-        json_writer w(buf);
-        w.StartArray();
-        for (const auto& v : rt->rt->list(selector ? selector : "")) write_vigy(w, v);
-        w.EndArray();
-        set_out(out_json, buf);
+        write_out(out_json, [&](json_writer& w) {
+            w.StartArray();
+            for (const auto& v : rt->rt->list(selector ? selector : "")) write_vigy(w, v);
+            w.EndArray();
+        });
     });
 }
 
@@ -435,12 +435,11 @@ VIGY_EMBED_API vigy_status vigy_embed_runs(vigy_embed_runtime* rt, const char* n
         require(name_or_id, "name_or_id");
         require(out_json, "out_json");
         const auto runs = rt->rt->recent_runs(rt->rt->get(name_or_id).id, limit ? limit : 20);
-        rapidjson::StringBuffer buf;
-        json_writer w(buf);
-        w.StartArray();
-        for (const auto& r : runs) write_run(w, r);
-        w.EndArray();
-        set_out(out_json, buf);
+        write_out(out_json, [&](json_writer& w) {
+            w.StartArray();
+            for (const auto& r : runs) write_run(w, r);
+            w.EndArray();
+        });
     });
 }
 
@@ -452,10 +451,7 @@ VIGY_EMBED_API vigy_status vigy_embed_tick(vigy_embed_runtime* rt, const char* n
         require(name_or_id, "name_or_id");
         if (wait_ms < 0) fail(VIGY_INVALID_ARGUMENT, "wait_ms " + std::to_string(wait_ms) + " must be >= 0");
         const host::run r = rt->rt->tick_now(name_or_id, wait_ms ? wait_ms : 5000);
-        rapidjson::StringBuffer buf;
-        json_writer w(buf);
-        write_run(w, r);
-        set_out(out_run_json, buf);
+        write_out(out_run_json, [&](json_writer& w) { write_run(w, r); });
     });
 }
 
@@ -517,41 +513,40 @@ VIGY_EMBED_API vigy_status vigy_embed_plugins(vigy_embed_runtime* rt, char** out
         require(rt, "runtime");
         require(out_json, "out_json");
         const host::registry& reg = rt->rt->plugins();
-        rapidjson::StringBuffer buf;
-        json_writer w(buf);
-        w.StartObject();
-        w.Key("plugins");
-        w.StartArray();
-        for (const auto& p : reg.plugins()) {
+        write_out(out_json, [&](json_writer& w) {
             w.StartObject();
-            key_str(w, "id", p.id);
-            key_str(w, "version", p.version);
-            key_str(w, "abi",
-                    std::to_string(VIGY_ABI_VERSION_MAJOR(p.abi_version)) + "." +
-                        std::to_string(VIGY_ABI_VERSION_MINOR(p.abi_version)));
-            key_str(w, "file", p.file);
-            w.Key("kinds");
+            w.Key("plugins");
             w.StartArray();
-            for (const auto& k : p.kinds) w.String(k.kind.c_str());
+            for (const auto& p : reg.plugins()) {
+                w.StartObject();
+                key_str(w, "id", p.id);
+                key_str(w, "version", p.version);
+                key_str(w, "abi",
+                        std::to_string(VIGY_ABI_VERSION_MAJOR(p.abi_version)) + "." +
+                            std::to_string(VIGY_ABI_VERSION_MINOR(p.abi_version)));
+                key_str(w, "file", p.file);
+                w.Key("kinds");
+                w.StartArray();
+                for (const auto& k : p.kinds) w.String(k.kind.c_str());
+                w.EndArray();
+                w.Key("extensions");
+                w.StartArray();
+                for (const auto& e : p.extensions) w.String(e.name.c_str());
+                w.EndArray();
+                w.EndObject();
+            }
             w.EndArray();
-            w.Key("extensions");
+            w.Key("skipped");
             w.StartArray();
-            for (const auto& e : p.extensions) w.String(e.name.c_str());
+            for (const auto& d : reg.skipped()) {
+                w.StartObject();
+                key_str(w, "file", d.file);
+                key_str(w, "reason", d.reason);
+                w.EndObject();
+            }
             w.EndArray();
             w.EndObject();
-        }
-        w.EndArray();
-        w.Key("skipped");
-        w.StartArray();
-        for (const auto& d : reg.skipped()) {
-            w.StartObject();
-            key_str(w, "file", d.file);
-            key_str(w, "reason", d.reason);
-            w.EndObject();
-        }
-        w.EndArray();
-        w.EndObject();
-        set_out(out_json, buf);
+        });
     });
 }
 
