@@ -94,6 +94,17 @@ if ! MANPATH="$usr/share/man" systemd-analyze verify "$work/unit/vigy.service" >
     fail "systemd-analyze verify of the packaged unit"
 fi
 
+# the service user: what the postinst runs (systemd-sysusers vigy.conf), in the root
+for s in postinst prerm postrm; do
+    dpkg-deb --ctrl-tarfile "$(deb vigy)" | tar -xO "./$s" >"$work/$s"
+    sh -n "$work/$s" || fail "the $s script does not parse"
+done
+mkdir -p "$root/etc"
+systemd-sysusers --root="$root" vigy.conf >"$work/sysusers.log" 2>&1 || { cat "$work/sysusers.log" >&2; fail "systemd-sysusers"; }
+grep -Eq '^vigy:x:[0-9]+:[0-9]+:vigy reconciler runtime:/var/lib/vigy:/usr/sbin/nologin$' "$root/etc/passwd" ||
+    fail "systemd-sysusers did not create the vigy user: $(cat "$root/etc/passwd" 2>/dev/null)"
+grep -q '^vigy:' "$root/etc/group" || fail "systemd-sysusers did not create the vigy group"
+
 # ---- the extracted vigy-dev: plugin template, C via pkg-config, Python via the library
 run cmake -S "$usr/share/doc/vigy/examples/plugin-template" -B "$work/template" -DCMAKE_PREFIX_PATH="$usr"
 run cmake --build "$work/template"
