@@ -6,6 +6,7 @@
 #include "format.hpp"
 
 #include "vigy/host/registry.hpp"
+#include "vigy/host/sd_notify.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -185,6 +186,7 @@ int run_serve(context& ctx, const serve_options& o) {
         }
     }
     out.release();
+    host::sd_notify("READY=1\nSTATUS=serving " + db);  // systemd Type=notify (no-op elsewhere)
 
     int sig = 0;
     while ((sig = wait_for_stop_signal(250)) == 0) {
@@ -218,6 +220,7 @@ int run_serve(context& ctx, const serve_options& o) {
     pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
     const char* sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
     if (!json) out.put(st.dim(std::string("") + sig_name + ": shutting down (finishing in-flight ticks)…"));
+    host::sd_notify("STOPPING=1");
     try {
         rt->stop();
     } catch (const std::exception& e) {

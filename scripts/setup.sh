@@ -11,7 +11,8 @@ shift || true
 
 packages=(build-essential cmake libboost-dev libsoci-dev libsqlite3-dev rapidjson-dev libspdlog-dev
           catch2 libcli11-dev libssl-dev ccache lua5.4 tmux sqlite3
-          libhowardhinnant-date-dev tzdata python3-croniter)
+          libhowardhinnant-date-dev tzdata python3-croniter
+          dpkg-dev lintian systemd man-db pkgconf python3 zsh)   # dist: .deb, lintian, unit, man, pkg-config, ctypes, zsh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
