@@ -55,6 +55,8 @@ const HELLO = `;; hello — counts its ticks and declares itself ready
 (vigy-log "info" (string-append "tick " (string (vigy-tick-count))))
 (vigy-metric "queue_depth" (modulo (vigy-tick-count) 7))
 (vigy-condition "Ready" #t "Ticking" "all good")
+(vigy-condition "Synced" "unknown" "NoPeer" "no peer to compare with")
+(vigy-condition "Stalled" #f "Moving" "the queue drains")
 (vigy-noop)
 `;
 const FAILING = `;; failing — calls a function that does not exist
@@ -96,10 +98,12 @@ addVigy('nightly-report', { program: '(vigy-noop)\n', enabled: true, state: 'Com
   schedule: { kind: 'once', at_ms: now() - 1800_000 } });
 
 function conditionsFor(v, result) {
-  if (v.name === 'hello') return [{ type: 'Ready', status: 'True', reason: 'Ticking', message: 'all good', last_transition: v.created_at }];
-  if (v.name === 'failing') return [{ type: 'Ready', status: 'False', reason: 'ProgramError', message: 'the program fails', last_transition: v.created_at },
-    { type: 'Synced', status: 'Unknown', reason: 'NeverRan', message: 'no successful tick yet', last_transition: v.created_at }];
-  return result === 'ok' ? [{ type: 'Done', status: 'True', reason: 'Ran', message: '', last_transition: v.created_at }] : [];
+  // As the runtime does: a failed tick commits no buffers, so no conditions.
+  if (result !== 'ok') return [];
+  if (v.name === 'hello') return [{ type: 'Ready', status: 'True', reason: 'Ticking', message: 'all good', last_transition: v.created_at },
+    { type: 'Synced', status: 'Unknown', reason: 'NoPeer', message: 'no peer to compare with', last_transition: v.created_at },
+    { type: 'Stalled', status: 'False', reason: 'Moving', message: 'the queue drains', last_transition: v.created_at }];
+  return [];
 }
 
 function tick(v, trigger) {

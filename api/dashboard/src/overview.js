@@ -120,7 +120,7 @@ export function renderOverview(main, params) {
   }
 
   // ---- rows: one <tr> per vigy, refreshed in place -------------------------------------
-  const rows = new Map(); // name -> {tr, sig}
+  const rows = new Map(); // name -> {tr, cells}
 
   function matches(v) {
     if (state.only && stateOf(v) !== state.only) return false;
@@ -132,27 +132,57 @@ export function renderOverview(main, params) {
     return q.split(/\s+/).every((w) => hay.includes(w));
   }
 
-  function rowSignature(v) {
-    const st = statusOf(v);
-    return JSON.stringify([v.resource_version, v.state, v.enabled, st.run?.seq, [...st.conditions.values()]]);
+  // A row is made once per vigy; each cell is refilled only when what it shows changed,
+  // so links stay put under the pointer and the focus while runs stream in.
+  const CELLS = {
+    kind: (v) => v.kind,
+    schedule: (v) => scheduleText(v),
+    state: (v) => stateBadge(v),
+    last: (v) => {
+      const run = statusOf(v).run;
+      return run
+        ? h('div', { class: 'last-run' }, resultBadge(run.result), ' ', ageElement(run.ended_at),
+          h('span', { class: 'muted' }, ` · ${formatMs(run.duration_ms)}`),
+          run.error ? h('div', { class: 'error-line', title: run.error }, firstLine(run.error)) : null)
+        : h('span', { class: 'muted' }, 'no runs yet');
+    },
+    conditions: (v) => conditionChips(statusOf(v).conditions.values()),
+    labels: (v) => labelChips(v.labels),
+  };
+  const cellKey = {
+    kind: (v) => v.kind,
+    schedule: (v) => JSON.stringify([v.schedule, v.tick_interval_ms]),
+    state: (v) => stateOf(v),
+    last: (v) => String(statusOf(v).run?.seq ?? ''),
+    conditions: (v) => JSON.stringify([...statusOf(v).conditions.values()]),
+    labels: (v) => JSON.stringify(v.labels),
+  };
+  const LABELS = { kind: 'Kind', schedule: 'Schedule', state: 'State', last: 'Last run', conditions: 'Conditions', labels: 'Labels' };
+
+  function makeRow(v) {
+    const cells = {};
+    const tr = h('tr', { dataset: { name: v.name } },
+      h('th', { scope: 'row', 'data-label': 'Name' }, h('a', { href: vigyHref(v.name), class: 'vigy-link' }, v.name)));
+    for (const k of Object.keys(CELLS)) {
+      cells[k] = { td: h('td', { 'data-label': LABELS[k] }), key: null };
+      tr.append(cells[k].td);
+    }
+    return { tr, cells };
   }
 
-  function buildRow(v) {
-    const st = statusOf(v);
-    const run = st.run;
-    const last = run
-      ? h('div', { class: 'last-run' }, resultBadge(run.result), ' ', ageElement(run.ended_at),
-        h('span', { class: 'muted' }, ` · ${formatMs(run.duration_ms)}`),
-        run.error ? h('div', { class: 'error-line', title: run.error }, firstLine(run.error)) : null)
-      : h('span', { class: 'muted' }, 'no runs yet');
-    return h('tr', { dataset: { name: v.name, state: stateOf(v) } },
-      h('th', { scope: 'row', 'data-label': 'Name' }, h('a', { href: vigyHref(v.name), class: 'vigy-link' }, v.name)),
-      h('td', { 'data-label': 'Kind' }, v.kind),
-      h('td', { 'data-label': 'Schedule' }, scheduleText(v)),
-      h('td', { 'data-label': 'State' }, stateBadge(v)),
-      h('td', { 'data-label': 'Last run', dataset: { result: run?.result || '' } }, last),
-      h('td', { 'data-label': 'Conditions' }, conditionChips(st.conditions.values())),
-      h('td', { 'data-label': 'Labels' }, labelChips(v.labels)));
+  function fillRow(r, v) {
+    r.tr.dataset.state = stateOf(v);
+    for (const [k, c] of Object.entries(r.cells)) {
+      const key = cellKey[k](v);
+      if (key === c.key) continue;
+      c.key = key;
+      replace(c.td, CELLS[k](v));
+      if (k === 'last') {
+        const run = statusOf(v).run;
+        c.td.dataset.result = run?.result || '';
+        c.td.dataset.seq = run ? String(run.seq) : '';
+      }
+    }
   }
 
   function renderRows() {
@@ -174,17 +204,11 @@ export function renderOverview(main, params) {
     let prev = null;
     for (const v of shown) {
       let r = rows.get(v.name);
-      const sig = rowSignature(v);
-      if (!r || r.sig !== sig) {
-        const tr = buildRow(v);
-        if (r) {
-          const hadFocus = r.tr.contains(document.activeElement);
-          r.tr.replaceWith(tr);
-          if (hadFocus) tr.querySelector('a')?.focus();
-        }
-        r = { tr, sig };
+      if (!r) {
+        r = makeRow(v);
         rows.set(v.name, r);
       }
+      fillRow(r, v);
       // Move a row only when it is out of place (moving a node drops its focus).
       const want = prev ? prev.nextSibling : tbody.firstChild;
       if (want !== r.tr) tbody.insertBefore(r.tr, want);
