@@ -106,8 +106,8 @@ function conditionsFor(v, result) {
   return [];
 }
 
-function tick(v, trigger) {
-  const started = now();
+function tick(v, trigger, at = now()) {
+  const started = at;
   const n = runs.filter((r) => r.vigy_id === v.id).length + 1;
   const failing = v.name === 'failing';
   const duration = failing ? 0.2 + Math.random() * 0.1 : 0.3 + ((n * 37) % 11) / 10;
@@ -146,8 +146,8 @@ function bumpEvent(name, type, reason, message, at) {
   list.sort((a, b) => b.last_seen.localeCompare(a.last_seen));
 }
 // some history, then a run every tickMs for each enabled, ticking vigy
-for (let i = 0; i < 30; i++) for (const v of vigies.values()) if (v.enabled && v.state !== 'Completed') tick(v, 'schedule');
-tick(vigies.get('nightly-report'), 'schedule');
+for (let i = 0; i < 30; i++) for (const v of vigies.values()) if (v.enabled && v.state !== 'Completed') tick(v, 'schedule', now() - (30 - i) * tickMs);
+tick(vigies.get('nightly-report'), 'schedule', now() - 1800_000);
 const timer = setInterval(() => {
   for (const v of vigies.values()) if (v.enabled && v.state !== 'Completed') tick(v, 'schedule');
 }, tickMs);
@@ -309,7 +309,7 @@ function route(req, res, url, path) {
     vigies.delete(v.name);
     touch(v);
     vigyEvent('DELETED', v);
-    res.writeHead(204);
+    res.writeHead(204, { 'Content-Length': 0 });
     return res.end();
   }
   return problem(res, 405, 'unimplemented', `${req.method} is not served on ${tpl}`, path);

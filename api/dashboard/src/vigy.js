@@ -128,6 +128,9 @@ export function renderVigy(main, name, params) {
       putVigy(page.vigy);
     }
     renderVigyParts();
+    // The pressed button is now unavailable: hand the focus to its counterpart.
+    const pressed = on ? enableButton : disableButton;
+    if (document.activeElement === pressed || document.activeElement === document.body) (on ? disableButton : enableButton).focus();
     say(on ? 'Enabled' : 'Disabled');
   }
 
@@ -138,10 +141,7 @@ export function renderVigy(main, name, params) {
       action: 'Delete',
       checkbox: 'Keep its runs, kv and events',
     });
-    if (!r.ok) {
-      deleteButton.focus();
-      return;
-    }
+    if (!r.ok) return;
     await request('DELETE', `v1/vigies/${seg(name)}${r.keep ? '?keep_history=true' : ''}`);
     page.deleted = true;
     location.hash = '#/';
@@ -150,11 +150,13 @@ export function renderVigy(main, name, params) {
   function renderActions() {
     const v = page.vigy;
     const none = !v || page.deleted;
-    tickButton.disabled = none || busy.has('action-tick');
-    enableButton.disabled = none || v.enabled || busy.has('action-enable');
-    disableButton.disabled = none || !v.enabled || busy.has('action-disable');
-    deleteButton.disabled = none || busy.has('action-delete');
-    tickButton.setAttribute('aria-busy', String(busy.has('action-tick')));
+    // A button stays focusable while its own action runs (disabling it would drop the
+    // focus); act() ignores a second press meanwhile.
+    tickButton.disabled = none;
+    enableButton.disabled = none || v.enabled;
+    disableButton.disabled = none || !v.enabled;
+    deleteButton.disabled = none;
+    for (const b of [tickButton, enableButton, disableButton, deleteButton]) b.setAttribute('aria-busy', String(busy.has(b.id)));
   }
 
   // ---- spec, summary, source -----------------------------------------------------------------

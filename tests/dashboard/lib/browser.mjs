@@ -151,13 +151,21 @@ export async function openPage(browser, opts, { width = 1280, height = 900, dark
   await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: dark ? 'dark' : 'light' }]);
   const problems = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    // Chromium logs every error response as a console error; expected ones are allowed.
+    const text = m.text();
+    const at = m.location()?.url || '';
+    if (allow.some((a) => text.includes(`status of ${a.status} `) && a.url.test(at))) return;
+    problems.push(`console error: ${text}${at ? ` (${at})` : ''}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
     const err = r.failure()?.errorText || '';
     // A watch stream the page closes itself (a new selector, leaving the page) is aborted.
     if (err === 'net::ERR_ABORTED' && /\/v1\/(watch\/runs|vigies\?.*watch=true)/.test(r.url())) return;
+    // Chromium reports a fetch answered 204 No Content as aborted once the response is
+    // in (there is no body to read): the response arrived, nothing failed.
+    if (err === 'net::ERR_ABORTED' && r.response()?.status() === 204) return;
     problems.push(`request failed: ${r.method()} ${r.url()}: ${err}`);
   });
   page.on('response', (r) => {
