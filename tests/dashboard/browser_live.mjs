@@ -145,7 +145,8 @@ run(async () => {
     await page.click('.last-error .line-link');
     await waitForDom(page, () => document.querySelector('pre.source .line.hl'), null, 'a highlighted line');
     checkEqual(await page.$eval('pre.source .line.hl', (l) => Number(l.dataset.line)), FAILING_LINE, 'the highlighted line is the failing one');
-    check(await page.$eval('pre.source .line.hl', (l) => document.activeElement === l && l.textContent.includes('frobnicate')), 'the highlighted line has the focus and shows the failing form');
+    await waitForDom(page, () => document.activeElement?.matches('pre.source .line.hl'), null, 'the highlighted line to take the focus');
+    check(await page.$eval('pre.source .line.hl', (l) => l.textContent.includes('frobnicate')), 'the highlighted line shows the failing form');
     check(/#\/vigies\/failing\?line=4$/.test(await page.evaluate(() => location.hash)), 'the line is in the address (a link to it can be shared)');
 
     // ---- enable / disable ------------------------------------------------------------------------

@@ -191,12 +191,13 @@ export function renderVigy(main, name, params) {
   }
 
   let sourceKey = null;
+  let focusedLine = 0;
   function renderSource() {
     const v = page.vigy;
     const src = sourceOf(v);
     const latest = page.runs[0];
     const pos = latest && latest.result === 'failed' ? errorPosition(latest.error, src?.name) : null;
-    const key = JSON.stringify([src?.text, page.line, pos, latest?.seq]);
+    const key = JSON.stringify([src?.text, page.line, pos, pos && firstLine(latest.error)]);
     if (key === sourceKey) return;
     sourceKey = key;
     if (!src) {
@@ -220,7 +221,10 @@ export function renderVigy(main, name, params) {
     replace(sourceBody,
       h('p', { class: 'muted' }, h('code', null, src.name), ` — ${lines.length} line${lines.length === 1 ? '' : 's'}`),
       h('pre', { class: 'source', tabindex: '0', 'aria-label': `Program source ${src.name}` }, code));
-    if (highlight) {
+    // Scroll to and focus a line when it is asked for (a link, the address), not on
+    // every later redraw.
+    if (highlight && highlight !== focusedLine) {
+      focusedLine = highlight;
       const el = sourceBody.querySelector(`#L${highlight}`);
       if (el) requestAnimationFrame(() => {
         el.scrollIntoView({ block: 'center' });
