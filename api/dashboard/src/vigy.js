@@ -233,6 +233,7 @@ export function renderVigy(main, name, params) {
     }
   }
 
+  let lastErrorKey = null;
   function renderLastError() {
     const latest = page.runs[0];
     if (!latest || latest.result !== 'failed' || !latest.error) {
@@ -241,6 +242,10 @@ export function renderVigy(main, name, params) {
     }
     const src = page.vigy && sourceOf(page.vigy);
     const pos = errorPosition(latest.error, src?.name);
+    // Redrawn only when the error changes, so the link stays put under the pointer.
+    const key = JSON.stringify([latest.error, pos]);
+    if (key === lastErrorKey && !lastError.hidden) return;
+    lastErrorKey = key;
     replace(lastError,
       h('h3', null, 'The latest run failed'),
       h('pre', { class: 'error-text', tabindex: '0' }, latest.error),
