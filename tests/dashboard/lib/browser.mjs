@@ -11,7 +11,7 @@
 //       --assets DIR      the built dashboard (api/dashboard/dist)
 //       --openapi FILE    the OpenAPI document every fixture response is checked against
 //   --target vigy     a real server, with:
-//       --vigy BIN        the vigy binary: `vigy --db DB serve --listen 127.0.0.1:0 -o json`
+//       --vigy BIN        the vigy binary: `vigy --db DB -o json serve --listen 127.0.0.1:0`
 //   --chromium BIN    default /usr/bin/chromium
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +94,7 @@ export async function startTarget(opts, { token = null } = {}) {
   }
   // A real `vigy serve` on a fresh database; the vigies are created through the API.
   const db = join(scratch, 'vigy.db');
-  const args = ['--db', db, 'serve', '--listen', '127.0.0.1:0', '-o', 'json'];
+  const args = ['--db', db, '-o', 'json', 'serve', '--listen', '127.0.0.1:0'];
   if (token) {
     const tf = join(scratch, 'token');
     writeFileSync(tf, `${token}\n`, { mode: 0o600 });
