@@ -14,6 +14,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PROGRAMS } from './lib/browser.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -51,20 +52,7 @@ for (const f of readdirSync(args.assets)) {
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 // ---- data -------------------------------------------------------------------------------------
-const HELLO = `;; hello — counts its ticks and declares itself ready
-(vigy-log "info" (string-append "tick " (string (vigy-tick-count))))
-(vigy-metric "queue_depth" (modulo (vigy-tick-count) 7))
-(vigy-condition "Ready" #t "Ticking" "all good")
-(vigy-condition "Synced" "unknown" "NoPeer" "no peer to compare with")
-(vigy-condition "Stalled" #f "Moving" "the queue drains")
-(vigy-noop)
-`;
-const FAILING = `;; failing — calls a function that does not exist
-(vigy-log "info" "about to fail")
-(define x 1)
-  (frobnicate x)
-(vigy-noop)
-`;
+const { hello: HELLO, failing: FAILING } = PROGRAMS;
 const now = () => Date.now();
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, (m) => m);
 let changeSeq = 10;
