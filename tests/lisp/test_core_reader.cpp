@@ -129,3 +129,44 @@ TEST_CASE("read-string and read-all turn text into data", "[lisp][reader]") {
   CHECK(ev("(try (read-string \"(a\") (catch (e) (list (error-tag e) (error-message e))))") ==
         "(:reader \"reader: unmatched opening paren\")");
 }
+
+TEST_CASE("source that is not valid UTF-8 is a reader error at its line and column", "[lisp][reader][utf8]") {
+  auto at = [](const std::string& src) {
+    lisp_test::outcome o = run(src);
+    return o.ok ? std::string("ok") : o.formatted;
+  };
+  CHECK(at("\"caf\xC3\xA9 \xF0\x9F\x99\x82\"") == "ok");  // 2- and 4-byte sequences
+  CHECK(at("(list 1\n  \"a\xFF" "b\")") == "prog.tatara:2:5: reader error: invalid UTF-8 (byte 0xff at offset 12)");
+  CHECK(at("'\xC0\xAF") == "prog.tatara:1:2: reader error: invalid UTF-8 (byte 0xc0 at offset 1)");     // overlong '/'
+  CHECK(at("'\xE0\x80\xAF") == "prog.tatara:1:2: reader error: invalid UTF-8 (byte 0xe0 at offset 1)");  // overlong
+  CHECK(at("'\xED\xA0\x80") == "prog.tatara:1:2: reader error: invalid UTF-8 (byte 0xed at offset 1)");  // surrogate
+  CHECK(at("'\xF4\x90\x80\x80") == "prog.tatara:1:2: reader error: invalid UTF-8 (byte 0xf4 at offset 1)");  // > U+10FFFF
+  CHECK(at("; \xC3\xA9\xC3") == "prog.tatara:1:4: reader error: invalid UTF-8 (byte 0xc3 at offset 4)");  // truncated, in a comment
+  CHECK(at("'\x80") == "prog.tatara:1:2: reader error: invalid UTF-8 (byte 0x80 at offset 1)");  // lone continuation
+  CHECK(err("(read-string \"x\")") == "");
+}
+
+TEST_CASE("invalid_utf8_offset follows RFC 3629", "[lisp][reader][utf8]") {
+  using tatara::invalid_utf8_offset;
+  constexpr size_t ok = std::string_view::npos;
+  CHECK(invalid_utf8_offset("") == ok);
+  CHECK(invalid_utf8_offset("plain ascii") == ok);
+  CHECK(invalid_utf8_offset("\xC2\x80 \xDF\xBF \xE0\xA0\x80 \xEF\xBF\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF") == ok);
+  CHECK(invalid_utf8_offset(std::string_view("a\0b", 3)) == ok);
+  CHECK(invalid_utf8_offset("ab\xC1\xBF") == 2);
+  CHECK(invalid_utf8_offset("\xF5\x80\x80\x80") == 0);
+  CHECK(invalid_utf8_offset("\xE2\x82") == 0);
+  CHECK(invalid_utf8_offset("\xE2\x82\x41") == 0);
+  CHECK(invalid_utf8_offset("x\xFE") == 1);
+}
+
+TEST_CASE("a diagnostic quoting a long form is cut on a character boundary", "[lisp][utf8]") {
+  std::string src = "(+ 1 \"";
+  for (int i = 0; i < 100; ++i) src += "\xC3\xA9";  // byte 157 of the form falls inside an é
+  src += "\")";
+  lisp_test::outcome o = run(src);
+  REQUIRE_FALSE(o.ok);
+  CHECK(tatara::invalid_utf8_offset(o.formatted) == std::string_view::npos);
+  CHECK(o.formatted.size() > 160);
+  CHECK(o.formatted.ends_with("\xC3\xA9...)"));
+}

@@ -7,7 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -63,7 +66,14 @@ vigy_value test_log(const vigy::sdk::call_args& a, vigy::sdk::tick_ref t) {
     return vigy_nil();
 }
 
+// Breaks the ABI's UTF-8 promise: returns (and fails with) bytes that are not UTF-8.
+vigy_value test_bad_text(const vigy::sdk::call_args& a, vigy::sdk::tick_ref) {
+    if (a.integer(0, "mode") == 0) return vigy_str_value(VIGY_STRING, "ok\xFF", 3);
+    vigy::sdk::fail(VIGY_FAILED_PRECONDITION, "test-bad-text: broken \xC3 message");
+}
+
 const vigy_intrinsic kIntrinsics[] = {
+    vigy::sdk::intrinsic<test_bad_text>("test-bad-text", 1, 1, "(test-bad-text mode)"),
     vigy::sdk::intrinsic<test_add>("test-add", 2, 2, "(test-add a b)"),
     vigy::sdk::intrinsic<test_wrap>("test-wrap", 1, 1, "(test-wrap x)"),
     vigy::sdk::intrinsic<test_log>("test-log", 1, 1, "(test-log msg)"),
@@ -153,6 +163,150 @@ TEST_CASE("a lisp reconciler prints the last value as the tick output", "[lisp-p
     fake_tick t;
     REQUIRE(i.tick(t).status == VIGY_OK);
     CHECK(t.output == "42");
+}
+
+TEST_CASE("printed text comes first and the last value follows on its own line", "[lisp-plugin]") {
+    instance i("(display \"a\") (print 1) (display \"b\") 42");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    REQUIRE(i.tick(t).status == VIGY_OK);
+    CHECK(t.output == "\"a\"1\n\"b\"\n42");
+
+    instance nl("(print \"x\") (+ 1 2)");
+    fake_tick t2;
+    REQUIRE(nl.tick(t2).status == VIGY_OK);
+    CHECK(t2.output == "\"x\"\n3");
+}
+
+TEST_CASE("a failed tick keeps what the program printed before the error", "[lisp-plugin]") {
+    instance i("(display \"a\") (println 1 2) (car 5) (display \"never\")");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    t.output = "stale";
+    outcome o = i.tick(t);
+    CHECK(o.status == VIGY_INVALID_ARGUMENT);
+    CHECK(o.message.find("expected pair, got int") != std::string::npos);
+    CHECK(t.output == "\"a\"1 2\n");
+
+    // a limit error keeps the printed text too
+    vigy_limits fuel{sizeof(vigy_limits), 0, 5000, 0, 0, 0};
+    instance l("(display \"before\") (define (loop) (loop)) (loop)", fuel);
+    fake_tick t2;
+    CHECK(l.tick(t2).status == VIGY_RESOURCE_EXHAUSTED);
+    CHECK(t2.output == "\"before\"");
+}
+
+/// Redirects the process's stdout (fd 1) into a temporary file while alive.
+class stdout_capture {
+public:
+    stdout_capture() {
+        std::fflush(stdout);
+        fd_ = mkstemp(path_);
+        saved_ = dup(1);
+        ok_ = fd_ >= 0 && saved_ >= 0 && dup2(fd_, 1) == 1;
+    }
+    ~stdout_capture() { restore(); }
+    bool ok() const { return ok_; }
+    /// Restores fd 1 and returns what was written to it meanwhile.
+    std::string restore() {
+        if (saved_ < 0) return text_;
+        std::fflush(stdout);
+        dup2(saved_, 1);
+        close(saved_);
+        saved_ = -1;
+        char buf[4096];
+        lseek(fd_, 0, SEEK_SET);
+        for (ssize_t n; (n = read(fd_, buf, sizeof buf)) > 0;) text_.append(buf, static_cast<size_t>(n));
+        close(fd_);
+        unlink(path_);
+        return text_;
+    }
+
+private:
+    char path_[32] = "/tmp/vigy-lisp-stdout-XXXXXX";
+    int fd_ = -1;
+    int saved_ = -1;
+    bool ok_ = false;
+    std::string text_;
+};
+
+TEST_CASE("nothing a program prints reaches the process stdout", "[lisp-plugin]") {
+    fake_tick t, t2;
+    outcome good{}, bad{};
+    std::string written;
+    {
+        stdout_capture cap;
+        instance i("(defmacro shout (x) (begin (display \"expanding\") x))"
+                   "(display \"d\") (print \"p\") (println \"l\" 1) (newline) (shout 7)"
+                   "(go-run (go (lambda () (display \"fiber\"))))");
+        good = i.created.status == VIGY_OK ? i.tick(t) : i.created;
+        instance b("(display \"x\") (car 1)");
+        bad = b.tick(t2);
+        REQUIRE(cap.ok());
+        written = cap.restore();
+    }
+    CHECK(written.empty());
+    REQUIRE(good.status == VIGY_OK);
+    CHECK(bad.status != VIGY_OK);
+    CHECK(t.output.find("\"d\"\"p\"\n\"l\" 1\n\n") != std::string::npos);
+    CHECK(t.output.find("\"expanding\"") != std::string::npos);
+    CHECK(t.output.find("\"fiber\"") != std::string::npos);
+    CHECK(t2.output == "\"x\"");
+}
+
+TEST_CASE("invalid UTF-8 in a program is refused with its line and column", "[lisp-plugin]") {
+    instance i("(define a 1)\n(display \"ok \xC3\xA9 then \xFF\")");
+    CHECK(i.created.status == VIGY_INVALID_ARGUMENT);
+    CHECK(i.created.message.find("prog.tatara:2:") != std::string::npos);
+    CHECK(i.created.message.find("prog.tatara:2:21: reader error: invalid UTF-8 (byte 0xff at offset 34)") == 0);
+    INFO(i.created.message);
+}
+
+TEST_CASE("an intrinsic returning invalid UTF-8 fails with its name and never reaches the program", "[lisp-plugin]") {
+    instance i("(test-bad-text 0)");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    outcome o = i.tick(t);
+    CHECK(o.status == VIGY_INVALID_ARGUMENT);
+    CHECK(o.message.find("test-bad-text: returned a string that is not valid UTF-8 (byte 2)") != std::string::npos);
+
+    // an intrinsic's error message is quoted with the invalid bytes replaced (U+FFFD)
+    instance m("(try (test-bad-text 1) (catch (e) (error-message e)))");
+    fake_tick t2;
+    REQUIRE(m.tick(t2).status == VIGY_OK);
+    CHECK(t2.output == "\"in native `test-bad-text`: broken \xEF\xBF\xBD message\"");
+}
+
+namespace {
+
+struct recorded_log {
+    int32_t level;
+    std::string message;
+};
+std::vector<recorded_log>& host_log_lines() {
+    static std::vector<recorded_log> lines;
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("a plugin whose stdlib prelude fails to load refuses init and says why through the host log", "[lisp-plugin]") {
+    void* h = dlopen(VIGY_LISP_BROKEN_PRELUDE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(h);
+    auto entry = reinterpret_cast<vigy_plugin_entry_fn>(dlsym(h, VIGY_PLUGIN_ENTRY_SYMBOL));
+    REQUIRE(entry);
+    const vigy_plugin_descriptor* d = entry(VIGY_ABI_VERSION);
+    REQUIRE(d);
+    vigy_host_api host = kHost;
+    host.log = [](void*, int32_t level, vigy_str m) { host_log_lines().push_back({level, std::string(vigy::sdk::view(m))}); };
+    vigy::sdk::error_buffer eb;
+    CHECK(d->init(&host, eb.get()) == VIGY_INTERNAL);
+    const std::string expected =
+        "lisp stdlib failed to load: <stdlib>/99-broken.tlisp:3:3: type mismatch: expected pair, got int (in (car 5))";
+    CHECK(eb.message() == expected);
+    REQUIRE(host_log_lines().size() == 1);
+    CHECK(host_log_lines()[0].level == VIGY_LOG_ERROR);
+    CHECK(host_log_lines()[0].message == expected);
 }
 
 TEST_CASE("each mode prints every top-level value and printed output comes first", "[lisp-plugin]") {

@@ -120,28 +120,53 @@ vigy_value to_vigy(tatara::eval_ctx& ctx, tatara::value v, int depth) {
     }
 }
 
+/// Text from the host, checked: the language only ever holds valid UTF-8, so every
+/// string it hands back to the host (intrinsic arguments, the tick output) is valid too.
+std::string_view host_text(const vigy_str& s, std::string_view who) {
+    std::string_view t = view(s);
+    if (size_t bad = tatara::invalid_utf8_offset(t); bad != std::string_view::npos)
+        tatara::raise_native(who, "returned a string that is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    return t;
+}
+
+/// `text` with every byte that does not begin valid UTF-8 replaced by U+FFFD, for
+/// diagnostics that quote host text (an intrinsic's error message, a source name).
+std::string lossy_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (;;) {
+        size_t bad = tatara::invalid_utf8_offset(text);
+        if (bad == std::string_view::npos) break;
+        out.append(text.substr(0, bad)).append("\xEF\xBF\xBD");
+        text.remove_prefix(bad + 1);
+    }
+    out.append(text);
+    return out;
+}
+
 /// vigy_value -> tatara value in the evaluation's region. Unknown tags read as nil.
-tatara::value from_vigy(tatara::eval_ctx& ctx, const vigy_value& v, int depth) {
-    if (depth > kMaxConvertDepth) tatara::raise_native("intrinsic", "result nested too deeply");
+/// `who` (the intrinsic) names the culprit of a malformed result.
+tatara::value from_vigy(tatara::eval_ctx& ctx, const vigy_value& v, int depth, std::string_view who) {
+    if (depth > kMaxConvertDepth) tatara::raise_native(who, "result nested too deeply");
     switch (v.type) {
     case VIGY_BOOL: return tatara::value::boolean(v.as.b != 0);
     case VIGY_INT: return tatara::value::integer(v.as.i);
     case VIGY_DOUBLE: return tatara::value::real(v.as.d);
-    case VIGY_STRING: return ctx.make_string(view(v.as.str));
-    case VIGY_SYMBOL: return ctx.make_symbol(view(v.as.str));
-    case VIGY_KEYWORD: return ctx.make_keyword(view(v.as.str));
+    case VIGY_STRING: return ctx.make_string(host_text(v.as.str, who));
+    case VIGY_SYMBOL: return ctx.make_symbol(host_text(v.as.str, who));
+    case VIGY_KEYWORD: return ctx.make_keyword(host_text(v.as.str, who));
     case VIGY_LIST: {
         tatara::value out;
         tatara::value* items = ctx.new_list(v.as.list.len, out);
-        for (size_t i = 0; i < v.as.list.len; ++i) items[i] = from_vigy(ctx, v.as.list.items[i], depth + 1);
+        for (size_t i = 0; i < v.as.list.len; ++i) items[i] = from_vigy(ctx, v.as.list.items[i], depth + 1, who);
         return out;
     }
     case VIGY_MAP: {
         std::vector<tatara::value> kvs;
         kvs.reserve(v.as.map.len * 2);
         for (size_t i = 0; i < v.as.map.len; ++i) {
-            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].key, depth + 1));
-            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].value, depth + 1));
+            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].key, depth + 1, who));
+            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].value, depth + 1, who));
         }
         return ctx.make_map(kvs);
     }
@@ -211,9 +236,9 @@ tatara::value call_intrinsic(void* user_data, std::span<const tatara::value> arg
         prefix.append(": ");
         if (msg.rfind(prefix, 0) == 0) msg.remove_prefix(prefix.size());
         if (msg.empty()) msg = vigy_status_name(s);
-        tatara::raise_native(entry->name, msg);
+        tatara::raise_native(entry->name, lossy_utf8(msg));
     }
-    return from_vigy(ctx, result, 0);
+    return from_vigy(ctx, result, 0, entry->name);
 }
 
 // ---- the reconciler ---------------------------------------------------------------
@@ -253,6 +278,7 @@ public:
                                             vigy_type_name(cfg.type));
         }
         if (source_name.empty()) source_name = "<program>";
+        const std::string shown_name = lossy_utf8(source_name);
         self->source_.assign(program);
         self->apply_limits(limits_cfg, *spec.limits);
 
@@ -268,7 +294,7 @@ public:
         for (auto& e : self->intrinsics_)
             intrinsics.push_back(tatara::intrinsic{e.name, e.min_args, e.max_args, &call_intrinsic, &e});
 
-        tatara::compile_result r = tatara::compile(self->source_, source_name, intrinsics);
+        tatara::compile_result r = tatara::compile(self->source_, shown_name, intrinsics);
         if (!r.prog) fail(VIGY_INVALID_ARGUMENT, format_diagnostic(*r.error, self->source_));
         self->program_ = std::move(r.prog);
         return self;
@@ -286,16 +312,22 @@ public:
         opts.out = &out;
         opts.keep_each = each_;
         tatara::eval_result r = evaluator.run(*program_, opts);
-        if (!r.ok) fail(status_for(r.error), format_diagnostic(r.error, source_));
-
+        // The output is what the program printed, then the printed value of its last
+        // form (of every form with `each`), each value on a line of its own. A failed
+        // tick keeps what was printed up to the error, without a value.
         std::string text = out.text();
+        if (!r.ok) {
+            tick.set_output(text);
+            fail(status_for(r.error), format_diagnostic(r.error, source_));
+        }
+        auto append_value = [&text](tatara::value v) {
+            if (!text.empty() && text.back() != '\n') text += '\n';
+            tatara::print_value(text, v);
+        };
         if (each_) {
-            for (const tatara::value& v : r.each) {
-                if (!text.empty() && text.back() != '\n') text += '\n';
-                tatara::print_value(text, v);
-            }
+            for (const tatara::value& v : r.each) append_value(v);
         } else {
-            tatara::print_value(text, r.result);
+            append_value(r.result);
         }
         tick.set_output(text);
     }
@@ -354,6 +386,19 @@ const void* get_extension(const char* id) {
     return nullptr;
 }
 
+/// init: remember the host, then make sure the language itself loaded. A stdlib prelude
+/// file that fails to load refuses the plugin, logged through the host's logger.
+vigy_status init_plugin(const vigy_host_api* host, vigy_error* err) noexcept {
+    vigy::sdk::remember_host(host, err);
+    return vigy::sdk::fence(err, [] {
+        if (const tatara::diagnostic* e = tatara::stdlib_error()) {
+            const std::string msg = "lisp stdlib failed to load: " + e->formatted();
+            vigy::sdk::host_log(VIGY_LOG_ERROR, msg);
+            fail(VIGY_INTERNAL, msg);
+        }
+    });
+}
+
 const vigy_plugin_descriptor kDescriptor = {
     VIGY_PLUGIN_MAGIC,
     sizeof(vigy_plugin_descriptor),
@@ -362,7 +407,7 @@ const vigy_plugin_descriptor kDescriptor = {
     "vigy.lisp",
     "0.1.0",
     "tatara-lisp reconcilers: compile once per revision, evaluate each tick in a fresh frame",
-    &vigy::sdk::remember_host,
+    &init_plugin,
     nullptr,
     &get_extension,
 };

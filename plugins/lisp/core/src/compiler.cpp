@@ -4,7 +4,7 @@
 // closures (lambda, delay, eval) gets heap frames, all others use the native stack.
 #include <cstring>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "internal.hpp"
 #include "nodes.hpp"
@@ -233,14 +233,6 @@ struct resolved {
   bool checked = false;
 };
 
-const std::unordered_set<std::string_view>& special_forms() {
-  static const std::unordered_set<std::string_view> s = {
-      "quote", "quasiquote", "if", "cond", "when", "unless", "let", "let*", "letrec", "lambda",
-      "define", "set!", "begin", "and", "or", "not", "try", "macroexpand-1", "macroexpand",
-      "delay", "eval", "provide", "require"};
-  return s;
-}
-
 class compile_error : public std::exception {
  public:
   compile_error(std::string form, std::string reason, src_span sp)
@@ -395,42 +387,7 @@ struct compiler_impl {
     return n;
   }
 
-  const node* compile_inner(const syntax* s, scope* sc, bool tail) {
-    switch (s->kind) {
-      case syn::integer:
-      case syn::real:
-      case syn::boolean:
-      case syn::string:
-      case syn::keyword: return const_node_of(constant(s), s->span);
-      case syn::symbol: return ref(s, sc);
-      case syn::quote: return const_node_of(constant(s->inner), s->span);
-      case syn::quasiquote: return quasi(s->inner, sc);
-      case syn::unquote:
-      case syn::splice: bad("unquote", "unquote outside quasiquote", s);
-      case syn::list: break;
-    }
-    if (s->items.empty()) return const_node_of(value::nil(), s->span);
-    const syntax* head = s->items[0];
-    if (head->kind == syn::symbol && special_forms().count(head->text)) return special(s, sc, tail);
-    size_t argc = s->items.size() - 1;
-    if (head->kind == syn::symbol && argc <= 4 && !resolve(head->text, sc).local) {
-      int64_t g = global_slot(head->text);
-      if (g >= 0) {
-        switch (argc) {
-          case 0: return global_call<0>(s, sc, tail, static_cast<uint32_t>(g));
-          case 1: return global_call<1>(s, sc, tail, static_cast<uint32_t>(g));
-          case 2: return global_call<2>(s, sc, tail, static_cast<uint32_t>(g));
-          case 3: return global_call<3>(s, sc, tail, static_cast<uint32_t>(g));
-          default: return global_call<4>(s, sc, tail, static_cast<uint32_t>(g));
-        }
-      }
-    }
-    auto* n = mk<call_node>(s->span);
-    n->fn = compile(head, sc, false);
-    for (size_t i = 1; i < s->items.size(); ++i) n->args.push_back(compile(s->items[i], sc, false));
-    n->tail = tail;
-    return n;
-  }
+  const node* compile_inner(const syntax* s, scope* sc, bool tail);
 
   template <size_t N>
   const node* global_call(const syntax* s, scope* sc, bool tail, uint32_t slot) {
@@ -467,105 +424,132 @@ struct compiler_impl {
 
   static std::string count_text(size_t n) { return std::to_string(n); }
 
-  const node* special(const syntax* s, scope* sc, bool tail) {
-    const std::string& h = s->items[0]->text;
+  // -- special forms: one compile function each, dispatched through k_special_forms --
+  // Each receives the whole form s = (HEAD args...), its scope and whether it is in tail
+  // position; syntax errors throw compile_error (compiled into code that raises).
+
+  static size_t argc_of(const syntax* s) { return s->items.size() - 1; }
+
+  void want_args(const syntax* s, size_t n) {
+    if (argc_of(s) != n) bad(s->items[0]->text, "expected " + std::to_string(n) + " arg, got " + count_text(argc_of(s)), s);
+  }
+
+  const node* sf_quote(const syntax* s, scope*, bool) {
+    want_args(s, 1);
+    return const_node_of(constant(s->items[1]), s->span);
+  }
+
+  const node* sf_quasiquote(const syntax* s, scope* sc, bool) {
+    want_args(s, 1);
+    return quasi(s->items[1], sc);
+  }
+
+  const node* sf_if(const syntax* s, scope* sc, bool tail) {
     const auto& xs = s->items;
-    size_t argc = xs.size() - 1;
-    if (h == "quote") {
-      if (argc != 1) bad("quote", "expected 1 arg, got " + count_text(argc), s);
-      return const_node_of(constant(xs[1]), s->span);
+    size_t argc = argc_of(s);
+    if (argc < 2 || argc > 3) bad("if", "expected 2 or 3 args, got " + count_text(argc), s);
+    auto* n = mk<if_node>(s->span);
+    n->c = compile(xs[1], sc, false);
+    n->t = compile(xs[2], sc, tail);
+    n->e = argc == 3 ? compile(xs[3], sc, tail) : nullptr;
+    return n;
+  }
+
+  const node* sf_when_unless(const syntax* s, scope* sc, bool tail) {
+    const std::string& h = s->items[0]->text;
+    if (argc_of(s) < 1) bad(h, "expected a test", s);
+    auto* n = mk<when_node>(s->span);
+    n->unless = h == "unless";
+    n->c = compile(s->items[1], sc, false);
+    n->body = argc_of(s) == 1 ? const_node_of(value::nil(), s->span) : body_seq(s->items, 2, sc, tail, s->span);
+    return n;
+  }
+
+  const node* sf_cond(const syntax* s, scope* sc, bool tail) {
+    const auto& xs = s->items;
+    auto* n = mk<cond_node>(s->span);
+    for (size_t i = 1; i < xs.size(); ++i) {
+      const syntax* c = xs[i];
+      if (c->kind != syn::list || c->items.empty()) bad("cond", "each clause must be a non-empty list", c);
+      cond_node::clause cl{};
+      cl.test = c->items[0]->is_symbol("else") ? nullptr : compile(c->items[0], sc, false);
+      cl.body = c->items.size() > 1 ? body_seq(c->items, 1, sc, tail, c->span) : nullptr;
+      n->clauses.push_back(cl);
+      if (!cl.test) break;
     }
-    if (h == "quasiquote") {
-      if (argc != 1) bad("quasiquote", "expected 1 arg, got " + count_text(argc), s);
-      return quasi(xs[1], sc);
-    }
-    if (h == "if") {
-      if (argc < 2 || argc > 3) bad("if", "expected 2 or 3 args, got " + count_text(argc), s);
-      auto* n = mk<if_node>(s->span);
-      n->c = compile(xs[1], sc, false);
-      n->t = compile(xs[2], sc, tail);
-      n->e = argc == 3 ? compile(xs[3], sc, tail) : nullptr;
-      return n;
-    }
-    if (h == "when" || h == "unless") {
-      if (argc < 1) bad(h, "expected a test", s);
-      auto* n = mk<when_node>(s->span);
-      n->unless = h == "unless";
-      n->c = compile(xs[1], sc, false);
-      n->body = argc == 1 ? const_node_of(value::nil(), s->span) : body_seq(xs, 2, sc, tail, s->span);
-      return n;
-    }
-    if (h == "cond") {
-      auto* n = mk<cond_node>(s->span);
-      for (size_t i = 1; i < xs.size(); ++i) {
-        const syntax* c = xs[i];
-        if (c->kind != syn::list || c->items.empty()) bad("cond", "each clause must be a non-empty list", c);
-        cond_node::clause cl{};
-        cl.test = c->items[0]->is_symbol("else") ? nullptr : compile(c->items[0], sc, false);
-        cl.body = c->items.size() > 1 ? body_seq(c->items, 1, sc, tail, c->span) : nullptr;
-        n->clauses.push_back(cl);
-        if (!cl.test) break;
-      }
-      return n;
-    }
-    if (h == "begin") {
-      if (argc == 0) return const_node_of(value::nil(), s->span);
-      return body_seq(xs, 1, sc, tail, s->span);
-    }
-    if (h == "and" || h == "or") {
-      std::vector<const node*> items;
-      for (size_t i = 1; i < xs.size(); ++i) items.push_back(compile(xs[i], sc, tail && i + 1 == xs.size()));
-      if (h == "and") {
-        auto* n = mk<and_node>(s->span);
-        n->items = std::move(items);
-        return n;
-      }
-      auto* n = mk<or_node>(s->span);
+    return n;
+  }
+
+  const node* sf_begin(const syntax* s, scope* sc, bool tail) {
+    if (argc_of(s) == 0) return const_node_of(value::nil(), s->span);
+    return body_seq(s->items, 1, sc, tail, s->span);
+  }
+
+  const node* sf_and_or(const syntax* s, scope* sc, bool tail) {
+    const auto& xs = s->items;
+    std::vector<const node*> items;
+    for (size_t i = 1; i < xs.size(); ++i) items.push_back(compile(xs[i], sc, tail && i + 1 == xs.size()));
+    if (xs[0]->text == "and") {
+      auto* n = mk<and_node>(s->span);
       n->items = std::move(items);
       return n;
     }
-    if (h == "not") {
-      if (argc != 1) bad("not", "expected 1 arg, got " + count_text(argc), s);
-      auto* n = mk<not_node>(s->span);
-      n->x = compile(xs[1], sc, false);
-      return n;
-    }
-    if (h == "let" || h == "let*" || h == "letrec") return let_form(s, sc, tail);
-    if (h == "lambda") {
-      if (argc < 2) bad("lambda", "expected (lambda (params...) body...)", s);
-      return lambda(xs[1], xs, 2, sc, s, "lambda");
-    }
-    if (h == "define") return define_form(s, sc);
-    if (h == "set!") {
-      if (argc != 2 || xs[1]->kind != syn::symbol) bad("set!", "expected (set! name expr)", s);
-      return assign(xs[1], compile(xs[2], sc, false), sc, false, s->span);
-    }
-    if (h == "try") return try_form(s, sc);
-    if (h == "delay") {
-      if (argc != 1) bad("delay", "expected 1 arg, got " + count_text(argc), s);
-      const lambda_code* c = lambda_code_for({}, false, {}, xs, 1, sc, s);
-      auto* n = mk<delay_node>(s->span);
-      n->code = c;
-      return n;
-    }
-    if (h == "eval") {
-      if (argc != 1) bad("eval", "expected 1 arg, got " + count_text(argc), s);
-      if (sc->fn->code) sc->fn->code->heap_frame = true;
-      auto* n = mk<eval_node>(s->span);
-      n->expr = compile(xs[1], sc, false);
-      n->snap = snapshot(sc);
-      return n;
-    }
-    if (h == "macroexpand-1" || h == "macroexpand") {
-      if (argc != 1) bad(h, "expected 1 arg, got " + count_text(argc), s);
-      auto* n = mk<macroexpand_node>(s->span);
-      n->expr = compile(xs[1], sc, false);
-      n->once = h == "macroexpand-1";
-      return n;
-    }
-    if (h == "require") bad("require", "only allowed at top level", s);
-    bad("provide", "only allowed while loading a module", s);
+    auto* n = mk<or_node>(s->span);
+    n->items = std::move(items);
+    return n;
   }
+
+  const node* sf_not(const syntax* s, scope* sc, bool) {
+    want_args(s, 1);
+    auto* n = mk<not_node>(s->span);
+    n->x = compile(s->items[1], sc, false);
+    return n;
+  }
+
+  const node* sf_let(const syntax* s, scope* sc, bool tail) { return let_form(s, sc, tail); }
+
+  const node* sf_lambda(const syntax* s, scope* sc, bool) {
+    if (argc_of(s) < 2) bad("lambda", "expected (lambda (params...) body...)", s);
+    return lambda(s->items[1], s->items, 2, sc, s, "lambda");
+  }
+
+  const node* sf_define(const syntax* s, scope* sc, bool) { return define_form(s, sc); }
+
+  const node* sf_set(const syntax* s, scope* sc, bool) {
+    const auto& xs = s->items;
+    if (argc_of(s) != 2 || xs[1]->kind != syn::symbol) bad("set!", "expected (set! name expr)", s);
+    return assign(xs[1], compile(xs[2], sc, false), sc, false, s->span);
+  }
+
+  const node* sf_try(const syntax* s, scope* sc, bool) { return try_form(s, sc); }
+
+  const node* sf_delay(const syntax* s, scope* sc, bool) {
+    want_args(s, 1);
+    const lambda_code* c = lambda_code_for({}, false, {}, s->items, 1, sc, s);
+    auto* n = mk<delay_node>(s->span);
+    n->code = c;
+    return n;
+  }
+
+  const node* sf_eval(const syntax* s, scope* sc, bool) {
+    want_args(s, 1);
+    if (sc->fn->code) sc->fn->code->heap_frame = true;
+    auto* n = mk<eval_node>(s->span);
+    n->expr = compile(s->items[1], sc, false);
+    n->snap = snapshot(sc);
+    return n;
+  }
+
+  const node* sf_macroexpand(const syntax* s, scope* sc, bool) {
+    want_args(s, 1);
+    auto* n = mk<macroexpand_node>(s->span);
+    n->expr = compile(s->items[1], sc, false);
+    n->once = s->items[0]->text == "macroexpand-1";
+    return n;
+  }
+
+  const node* sf_require(const syntax* s, scope*, bool) { bad("require", "only allowed at top level", s); }
+  const node* sf_provide(const syntax* s, scope*, bool) { bad("provide", "only allowed while loading a module", s); }
 
   const scope_snapshot* snapshot(scope* sc) {
     snaps.emplace_back();
@@ -764,6 +748,96 @@ struct compiler_impl {
     return n;
   }
 };
+
+}  // namespace
+
+// ---- the special-form table --------------------------------------------------------------
+
+namespace {
+
+using special_fn = const node* (compiler_impl::*)(const syntax* s, scope* sc, bool tail);
+
+struct special_form {
+  std::string_view name;
+  special_fn compile;
+};
+
+/// Every special form (reference §3.2): a list whose head is one of these names compiles
+/// through its function instead of as a call (even where the name is a local variable).
+constexpr special_form k_special_forms[] = {
+    {"quote", &compiler_impl::sf_quote},
+    {"quasiquote", &compiler_impl::sf_quasiquote},
+    {"if", &compiler_impl::sf_if},
+    {"cond", &compiler_impl::sf_cond},
+    {"when", &compiler_impl::sf_when_unless},
+    {"unless", &compiler_impl::sf_when_unless},
+    {"let", &compiler_impl::sf_let},
+    {"let*", &compiler_impl::sf_let},
+    {"letrec", &compiler_impl::sf_let},
+    {"lambda", &compiler_impl::sf_lambda},
+    {"define", &compiler_impl::sf_define},
+    {"set!", &compiler_impl::sf_set},
+    {"begin", &compiler_impl::sf_begin},
+    {"and", &compiler_impl::sf_and_or},
+    {"or", &compiler_impl::sf_and_or},
+    {"not", &compiler_impl::sf_not},
+    {"try", &compiler_impl::sf_try},
+    {"macroexpand-1", &compiler_impl::sf_macroexpand},
+    {"macroexpand", &compiler_impl::sf_macroexpand},
+    {"delay", &compiler_impl::sf_delay},
+    {"eval", &compiler_impl::sf_eval},
+    {"provide", &compiler_impl::sf_provide},
+    {"require", &compiler_impl::sf_require},
+};
+
+/// The compile function of special form `name`, or nullptr.
+special_fn find_special(std::string_view name) {
+  static const std::unordered_map<std::string_view, special_fn> by_name = [] {
+    std::unordered_map<std::string_view, special_fn> m;
+    for (const special_form& f : k_special_forms) m.emplace(f.name, f.compile);
+    return m;
+  }();
+  auto it = by_name.find(name);
+  return it == by_name.end() ? nullptr : it->second;
+}
+
+const node* compiler_impl::compile_inner(const syntax* s, scope* sc, bool tail) {
+  switch (s->kind) {
+    case syn::integer:
+    case syn::real:
+    case syn::boolean:
+    case syn::string:
+    case syn::keyword: return const_node_of(constant(s), s->span);
+    case syn::symbol: return ref(s, sc);
+    case syn::quote: return const_node_of(constant(s->inner), s->span);
+    case syn::quasiquote: return quasi(s->inner, sc);
+    case syn::unquote:
+    case syn::splice: bad("unquote", "unquote outside quasiquote", s);
+    case syn::list: break;
+  }
+  if (s->items.empty()) return const_node_of(value::nil(), s->span);
+  const syntax* head = s->items[0];
+  if (head->kind == syn::symbol)
+    if (special_fn sf = find_special(head->text)) return (this->*sf)(s, sc, tail);
+  size_t argc = s->items.size() - 1;
+  if (head->kind == syn::symbol && argc <= 4 && !resolve(head->text, sc).local) {
+    int64_t g = global_slot(head->text);
+    if (g >= 0) {
+      switch (argc) {
+        case 0: return global_call<0>(s, sc, tail, static_cast<uint32_t>(g));
+        case 1: return global_call<1>(s, sc, tail, static_cast<uint32_t>(g));
+        case 2: return global_call<2>(s, sc, tail, static_cast<uint32_t>(g));
+        case 3: return global_call<3>(s, sc, tail, static_cast<uint32_t>(g));
+        default: return global_call<4>(s, sc, tail, static_cast<uint32_t>(g));
+      }
+    }
+  }
+  auto* n = mk<call_node>(s->span);
+  n->fn = compile(head, sc, false);
+  for (size_t i = 1; i < s->items.size(); ++i) n->args.push_back(compile(s->items[i], sc, false));
+  n->tail = tail;
+  return n;
+}
 
 }  // namespace
 

@@ -1,6 +1,5 @@
 // tatara-lisp embedder API: the process-wide stdlib, compile(), evaluator and diagnostics.
 #include <algorithm>
-#include <cstdio>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -45,71 +44,9 @@ class program_registry final : public native_registry {
   program& p_;
 };
 
-class stdout_sink final : public output_sink {
- public:
-  void write(std::string_view text) override { std::fwrite(text.data(), 1, text.size(), stdout); }
-};
-
 void set_global(program& p, const std::string& name, value v) {
   uint32_t slot = p.globals.lookup_or_add(name, p.initial_globals);
   p.initial_globals[slot] = v;
-}
-
-program* build_stdlib() {
-  auto* p = new program();
-  program_registry reg(*p);
-  install_core_natives(reg);
-#ifdef TATARA_HAVE_HOF
-  install_hof_natives(reg);
-#endif
-#ifdef TATARA_HAVE_MAP
-  install_map_natives(reg);
-#endif
-#ifdef TATARA_HAVE_CHAN
-  install_chan_natives(reg);
-#endif
-#ifdef TATARA_HAVE_TYPES
-  install_types_natives(reg);
-#endif
-  set_global(*p, "nil", value::nil());
-  set_global(*p, "true", value::boolean(true));
-  set_global(*p, "false", value::boolean(false));
-
-  eval_state st;
-  st.hp = &p->consts;
-  st.bind_ctx();
-  st.prog = p;
-  st.out = nullptr;
-  limits lim;
-  lim.fuel = 0;
-  lim.wall_clock_ms = 0;
-  st.reset_limits(lim);
-  compiler c(*p, st);
-  for (size_t i = 0; i < detail::stdlib_file_count; ++i) {
-    const auto& f = detail::stdlib_files[i];
-    p->extra_sources.push_back(source_text{"<stdlib>/" + std::string(f.name), std::string(f.text)});
-    const source_text& src = p->extra_sources.back();
-    std::vector<const syntax*> forms;
-    read_failure err;
-    if (!read_all(src, p->syn, forms, err)) {
-      std::fprintf(stderr, "tatara stdlib %s: reader error: %s\n", src.name.c_str(), err.message.c_str());
-      continue;
-    }
-    for (const syntax* form : forms) {
-      std::string out;
-      const lambda_code* code = c.compile_toplevel(form, out);
-      st.globals = p->initial_globals.data();
-      try {
-        run_toplevel(st, code);
-      } catch (const lisp_error& e) {
-        std::fprintf(stderr, "tatara stdlib %s: %s\n", src.name.c_str(), e.describe().c_str());
-      } catch (const limit_error& e) {
-        std::fprintf(stderr, "tatara stdlib %s: %s\n", src.name.c_str(), e.message().c_str());
-      }
-    }
-  }
-  for (auto& rt : st.runtime) p->compile_runtime.push_back(std::move(rt));
-  return p;
 }
 
 diagnostic make_diag(const program& p, const source_text* src, const src_span& loc,
@@ -125,23 +62,94 @@ diagnostic make_diag(const program& p, const source_text* src, const src_span& l
     const src_span& fs = form.file == file ? form : loc;
     if (fs.end > fs.start && fs.end <= file->text.size()) {
       d.form_text = file->text.substr(fs.start, fs.end - fs.start);
-      if (d.form_text.size() > 160) d.form_text = d.form_text.substr(0, 157) + "...";
+      if (d.form_text.size() > 160) {
+        size_t cut = 157;  // never inside a UTF-8 sequence
+        while (cut > 0 && (static_cast<unsigned char>(d.form_text[cut]) & 0xC0) == 0x80) --cut;
+        d.form_text = d.form_text.substr(0, cut) + "...";
+      }
     }
   }
   return d;
 }
 
-}  // namespace
+/// The stdlib: every native group plus the embedded prelude files, in file-name order.
+/// A prelude file that fails to read or to evaluate stops the build: `error` says which
+/// file, where and why, and the half-built program must not be used.
+program* build_stdlib(std::optional<diagnostic>& error) {
+  auto* p = new program();
+  program_registry reg(*p);
+  install_core_natives(reg);
+  install_hof_natives(reg);
+  install_map_natives(reg);
+  install_chan_natives(reg);
+  install_types_natives(reg);
+  set_global(*p, "nil", value::nil());
+  set_global(*p, "true", value::boolean(true));
+  set_global(*p, "false", value::boolean(false));
 
-const program& stdlib_program() {
+  eval_state st;
+  st.hp = &p->consts;
+  st.bind_ctx();
+  st.prog = p;
+  st.out = nullptr;
+  limits lim;
+  lim.fuel = 0;
+  lim.wall_clock_ms = 0;
+  st.reset_limits(lim);
+  compiler c(*p, st);
+  for (size_t i = 0; i < detail::stdlib_file_count && !error; ++i) {
+    const auto& f = detail::stdlib_files[i];
+    p->extra_sources.push_back(source_text{"<stdlib>/" + std::string(f.name), std::string(f.text)});
+    const source_text& src = p->extra_sources.back();
+    std::vector<const syntax*> forms;
+    read_failure err;
+    if (!read_all(src, p->syn, forms, err)) {
+      src_span at{&src, err.offset, err.offset};
+      error = make_diag(*p, &src, at, at, "stdlib", "reader error: " + err.message);
+      break;
+    }
+    for (const syntax* form : forms) {
+      std::string out;
+      const lambda_code* code = c.compile_toplevel(form, out);
+      st.globals = p->initial_globals.data();
+      try {
+        run_toplevel(st, code);
+      } catch (const lisp_error& e) {
+        src_span loc = e.has_span() && e.span().file == &src ? e.span() : form->span;
+        error = make_diag(*p, &src, loc, form->span, "stdlib", e.message());
+      } catch (const limit_error& e) {
+        error = make_diag(*p, &src, form->span, form->span, "stdlib", e.message());
+      }
+      if (error) break;
+    }
+  }
+  for (auto& rt : st.runtime) p->compile_runtime.push_back(std::move(rt));
+  return p;
+}
+
+struct stdlib_state {
+  program* prog = nullptr;
+  std::optional<diagnostic> error;
+};
+
+const stdlib_state& stdlib() {
   // Built once, on a thread with a default-sized stack whatever the caller's stack is.
-  static program* p = [] {
-    program* built = nullptr;
-    std::thread t([&built] { built = build_stdlib(); });
+  static const stdlib_state s = [] {
+    stdlib_state built;
+    std::thread t([&built] { built.prog = build_stdlib(built.error); });
     t.join();
     return built;
   }();
-  return *p;
+  return s;
+}
+
+}  // namespace
+
+const program& stdlib_program() { return *stdlib().prog; }
+
+const diagnostic* stdlib_error() {
+  const stdlib_state& s = stdlib();
+  return s.error ? &*s.error : nullptr;
 }
 
 std::string diagnostic::formatted() const {
@@ -157,6 +165,12 @@ std::string diagnostic::formatted() const {
 
 compile_result compile(std::string_view source, std::string_view source_name,
                        std::span<const intrinsic> intrinsics) {
+  if (const diagnostic* broken = stdlib_error()) {
+    compile_result failed;
+    failed.error = *broken;
+    failed.error->message = "stdlib failed to load: " + broken->message;
+    return failed;
+  }
   const program& base = stdlib_program();
   auto p = std::make_shared<program>();
   p->src = std::make_unique<source_text>(source_text{std::string(source_name), std::string(source)});
@@ -230,7 +244,6 @@ struct evaluator_impl {
   heap hp{false};
   eval_state st;
   std::vector<value> globals;
-  stdout_sink out;
   stack_extension* ext = new_stack_extension();
 
   ~evaluator_impl() { delete_stack_extension(ext); }
@@ -286,7 +299,7 @@ eval_result evaluator::run(const program& p, const eval_options& o) {
   st.hp = &im.hp;
   st.bind_ctx();
   st.prog = &p;
-  st.out = o.out ? o.out : &im.out;
+  st.out = o.out;
   st.capture = nullptr;
   st.host = o.host_ctx;
   st.gensym = 0;

@@ -2,6 +2,7 @@
 // (an explicit stack), so deeply nested input cannot exhaust the native stack.
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -99,6 +100,41 @@ struct open_item {
 
 }  // namespace
 
+size_t invalid_utf8_offset(std::string_view t) {
+  size_t i = 0;
+  const size_t n = t.size();
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(t[k]); };
+  while (i < n) {
+    unsigned char c = byte(i);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // RFC 3629 table 3-7: the second byte's range depends on the first.
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;        // no overlongs
+      else if (c == 0xED) hi = 0x9F;   // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;        // no overlongs
+      else if (c == 0xF4) hi = 0x8F;   // nothing above U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    if (byte(i + 1) < lo || byte(i + 1) > hi) return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((byte(i + k) & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 void line_col(std::string_view text, uint32_t offset, uint32_t& line, uint32_t& col) {
   line = 1;
   col = 1;
@@ -127,6 +163,11 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
     err.offset = static_cast<uint32_t>(off);
     return false;
   };
+  if (size_t bad = invalid_utf8_offset(t); bad != std::string_view::npos) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(t[bad]));
+    return fail(std::string("invalid UTF-8 (byte ") + hex + " at offset " + std::to_string(bad) + ")", bad);
+  }
   // Attach a finished datum to the innermost open list, wrapping pending prefixes.
   auto attach = [&](syntax* d) {
     while (!stack.empty() && stack.back().node->kind != syn::list) {

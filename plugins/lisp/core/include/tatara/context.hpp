@@ -110,7 +110,7 @@ class eval_ctx {
   value force(value v);
 
   // ---- environment --------------------------------------------------------------------
-  /// Write text to this evaluation's output sink (stdout unless the embedder chose one).
+  /// Write text to this evaluation's output sink (discarded when the embedder gave none).
   void write(std::string_view text);
   /// Opaque pointer the embedder passed for this evaluation (e.g. the current tick).
   void* host_ctx() const;

@@ -81,16 +81,27 @@ struct compile_result {
   std::optional<diagnostic> error;  ///< reader errors (kind "reader") with line:column
 };
 
+/// Offset of the first byte of `text` that does not begin a well-formed UTF-8 sequence
+/// (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF), or
+/// std::string_view::npos when all of it is valid UTF-8.
+size_t invalid_utf8_offset(std::string_view text);
+
 /// Compile source (UTF-8). Only reader errors fail compilation; syntax and macro errors
 /// of a form are raised when that form is evaluated (as in the reference).
 /// Thread-safe. Builds the shared stdlib on first use.
 compile_result compile(std::string_view source, std::string_view source_name,
                        std::span<const intrinsic> intrinsics = {});
 
+/// Why the process-wide stdlib (natives + the embedded prelude files) could not be built,
+/// or nullptr when it loaded. Builds it on first use; thread-safe. A prelude file that
+/// fails to read or evaluate is fatal for the language: the diagnostic names the file,
+/// line and column (kind "stdlib") and every compile() fails with it.
+const diagnostic* stdlib_error();
+
 struct eval_options {
   limits lim;
   void* host_ctx = nullptr;      ///< returned by eval_ctx::host_ctx() during this run
-  output_sink* out = nullptr;    ///< nullptr = process stdout
+  output_sink* out = nullptr;    ///< nullptr = printed text is discarded (never the process stdout)
   bool keep_each = false;        ///< also collect every top-level form's value
 };
 
