@@ -103,7 +103,7 @@ program* build_stdlib(std::optional<diagnostic>& error) {
     const source_text& src = p->extra_sources.back();
     std::vector<const syntax*> forms;
     read_failure err;
-    if (!read_all(src, p->syn, forms, err)) {
+    if (!read_all(src, p->syn, forms, err, true)) {
       src_span at{&src, err.offset, err.offset};
       error = make_diag(*p, &src, at, at, "stdlib", "reader error: " + err.message);
       break;
@@ -163,68 +163,114 @@ std::string diagnostic::formatted() const {
   return s;
 }
 
+namespace {
+
+/// Rough bytes a program's own tables (outside its region) hold per global name.
+constexpr size_t k_bytes_per_global = 96;
+
+compile_result compile_failure(const program& p, src_span at, std::string kind, std::string message) {
+  compile_result r;
+  r.error = make_diag(p, p.src.get(), at, at, std::move(kind), std::move(message));
+  return r;
+}
+
+const char* limit_kind_name(limit_kind k) {
+  return k == limit_kind::fuel ? "fuel" : k == limit_kind::memory ? "memory" : "wall-clock";
+}
+
+}  // namespace
+
 compile_result compile(std::string_view source, std::string_view source_name,
-                       std::span<const intrinsic> intrinsics) {
+                       std::span<const intrinsic> intrinsics, const compile_limits& lim) {
   if (const diagnostic* broken = stdlib_error()) {
     compile_result failed;
     failed.error = *broken;
     failed.error->message = "stdlib failed to load: " + broken->message;
     return failed;
   }
-  const program& base = stdlib_program();
-  auto p = std::make_shared<program>();
-  p->src = std::make_unique<source_text>(source_text{std::string(source_name), std::string(source)});
-  p->globals = base.globals;
-  p->initial_globals = base.initial_globals;
-  p->macros = base.macros;
-  for (const intrinsic& in : intrinsics) {
-    native_def d;
-    d.name = in.name;
-    d.min_args = in.min_args;
-    d.max_args = in.max_args;
-    d.host = in.fn;
-    d.user_data = in.user_data;
-    p->natives.push_back(std::move(d));
-    set_global(*p, in.name, value::object(type::native, &p->natives.back()));
-  }
-  std::vector<const syntax*> forms;
-  read_failure err;
-  compile_result r;
-  if (!read_all(*p->src, p->syn, forms, err)) {
-    src_span at{p->src.get(), err.offset, err.offset};
-    r.error = make_diag(*p, p->src.get(), at, at, "reader", "reader error: " + err.message);
+  if (lim.max_source_bytes && source.size() > lim.max_source_bytes) {
+    compile_result r;
+    r.error = diagnostic{};
+    r.error->source_name = std::string(source_name);
+    r.error->kind = "program-size";
+    r.error->message = "program is " + std::to_string(source.size()) + " bytes, over the limit of " +
+                       std::to_string(lim.max_source_bytes) + " bytes";
     return r;
   }
-  eval_state st;
-  st.hp = &p->consts;
-  st.bind_ctx();
-  st.prog = p.get();
-  st.out = nullptr;
-  limits lim;  // compile-time macro expansion runs under these limits
-  lim.fuel = 10'000'000;
-  lim.memory_bytes = 64u << 20;
-  lim.wall_clock_ms = 5000;
-  st.reset_limits(lim);
+  const program& base = stdlib_program();
+  auto p = std::make_shared<program>();
+  p->base = &base;
+  p->src = std::make_unique<source_text>(source_text{std::string(source_name), std::string(source)});
+  p->globals.base = &base.globals;
+  p->globals.next_slot = base.globals.next_slot;
+  p->initial_globals = base.initial_globals;
   p->consts.set_limit(lim.memory_bytes);
-  compiler c(*p, st);
-  for (const syntax* form : forms) {
-    toplevel_form tf;
-    tf.span = form->span;
-    try {
-      tf.code = c.compile_toplevel(form, tf.expansion_output);
-    } catch (const std::exception& e) {
-      compile_result bad;
-      src_span at = form->span;
-      bad.error = make_diag(*p, p->src.get(), at, at, "internal", std::string("compile failed: ") + e.what());
-      return bad;
+  src_span whole{p->src.get(), 0, 0};
+  try {
+    // The compiled form is bounded by the memory limit: the region holds syntax, code and
+    // constants; the program's own tables are accounted as they grow.
+    p->consts.account(sizeof(program) + p->src->text.size() + p->src->name.size() +
+                      p->initial_globals.size() * sizeof(value) + intrinsics.size() * k_bytes_per_global);
+    for (const intrinsic& in : intrinsics) {
+      native_def d;
+      d.name = in.name;
+      d.min_args = in.min_args;
+      d.max_args = in.max_args;
+      d.host = in.fn;
+      d.user_data = in.user_data;
+      p->natives.push_back(std::move(d));
+      set_global(*p, in.name, value::object(type::native, &p->natives.back()));
     }
-    p->forms.push_back(std::move(tf));
+    std::vector<const syntax*> forms;
+    read_failure err;
+    if (!read_all(*p->src, p->syn, forms, err, true)) {
+      src_span at{p->src.get(), err.offset, err.offset};
+      return compile_failure(*p, at, "reader", "reader error: " + err.message);
+    }
+    eval_state st;
+    st.hp = &p->consts;
+    st.bind_ctx();
+    st.prog = p.get();
+    st.out = nullptr;
+    limits expansion;  // compile-time macro expansion runs under these limits
+    expansion.fuel = lim.fuel;
+    expansion.memory_bytes = lim.memory_bytes;
+    expansion.wall_clock_ms = lim.wall_clock_ms;
+    st.reset_limits(expansion);
+    compiler c(*p, st);
+    auto* out = p->consts.make_array<toplevel_form>(forms.size());
+    size_t globals_before = p->initial_globals.size();
+    for (size_t i = 0; i < forms.size(); ++i) {
+      const syntax* form = forms[i];
+      whole = form->span;
+      toplevel_form* tf = new (out + i) toplevel_form{};
+      tf->span = form->span;
+      std::string printed;
+      tf->code = c.compile_toplevel(form, printed);
+      tf->expansion_output = p->code.text(printed);
+      p->forms = std::span<const toplevel_form>(out, i + 1);
+      if (p->initial_globals.size() != globals_before) {
+        p->consts.account((p->initial_globals.size() - globals_before) * k_bytes_per_global);
+        globals_before = p->initial_globals.size();
+      }
+    }
+    for (auto& rt : st.runtime) p->compile_runtime.push_back(std::move(rt));
+  } catch (const limit_error& e) {
+    std::string msg = e.message();
+    if (e.kind() == limit_kind::memory) msg = "compiling the program: " + msg;
+    return compile_failure(*p, whole, limit_kind_name(e.kind()), msg);
+  } catch (const lisp_error& e) {  // e.g. the native stack exhausted by absurd nesting
+    return compile_failure(*p, whole, std::string(error_tag(e.kind())), e.message());
+  } catch (const std::bad_alloc&) {
+    return compile_failure(*p, whole, "memory", "compiling the program: out of memory");
   }
   p->consts.set_limit(0);
-  for (auto& rt : st.runtime) p->compile_runtime.push_back(std::move(rt));
+  compile_result r;
   r.prog = std::move(p);
   return r;
 }
+
+size_t program_footprint(const program& p) { return p.consts.bytes_used(); }
 
 // ---- evaluator ------------------------------------------------------------------------------
 

@@ -97,8 +97,9 @@ void eval_state::slow_check() {
 
 // ---- errors raised by nodes ----------------------------------------------------------------
 
-void raise_unbound_at(const std::string& name, const src_span& sp) {
-  lisp_error e(error_kind::unbound_symbol, "unbound symbol: " + name, "unbound symbol `" + name + "`");
+void raise_unbound_at(std::string_view name, const src_span& sp) {
+  std::string n(name);
+  lisp_error e(error_kind::unbound_symbol, "unbound symbol: " + n, "unbound symbol `" + n + "`");
   e.set_span(sp);
   throw e;
 }
@@ -205,25 +206,25 @@ value run_toplevel(eval_state& st, const lambda_code* code) {
 // ---- runtime eval / macroexpand ----------------------------------------------------------
 
 value eval_runtime(eval_state& st, frame* f, value form, const scope_snapshot* snap, const src_span& sp) {
-  auto rt = std::make_unique<runtime_code>();
-  runtime_code& r = *rt;
-  st.runtime.push_back(std::move(rt));
-  const syntax* s = value_to_syntax(r.syn, form, "eval", sp);
+  // Syntax and code compiled at run time live in the evaluation's region (counted
+  // against its memory limit); only the scope snapshots are kept on the side.
+  st.runtime.push_back(std::make_unique<runtime_code>());
+  runtime_code& r = *st.runtime.back();
+  syntax_pool syn(*st.hp);
+  const syntax* s = value_to_syntax(syn, form, "eval", sp);
   const lambda_code* code = compiler::compile_eval(st, s, snap, r);
-  // Runtime-compiled code lives until the evaluation ends: charge it to the memory limit.
-  st.hp->alloc(r.syn.size() * sizeof(syntax) + r.code.size() * 96);
   frame* fr = heap_frame(st, code, f);
   init_frame(st, fr, code, nullptr, 0);
   return code->body->eval(st, fr);
 }
 
 value macroexpand_runtime(eval_state& st, value form, bool once, const src_span& sp) {
-  auto rt = std::make_unique<runtime_code>();
-  runtime_code& r = *rt;
-  st.runtime.push_back(std::move(rt));
-  const syntax* s = value_to_syntax(r.syn, form, once ? "macroexpand-1" : "macroexpand", sp);
-  const syntax* e = compiler::expand(st, *st.prog, s, once, r.syn, r.code, r.snapshots);
-  st.hp->alloc(r.syn.size() * sizeof(syntax) + r.code.size() * 96);
+  st.runtime.push_back(std::make_unique<runtime_code>());
+  runtime_code& r = *st.runtime.back();
+  syntax_pool syn(*st.hp);
+  code_pool code(*st.hp);
+  const syntax* s = value_to_syntax(syn, form, once ? "macroexpand-1" : "macroexpand", sp);
+  const syntax* e = compiler::expand(st, *st.prog, s, once, syn, code, r.snapshots);
   return syntax_to_value(st.ctx, e);
 }
 

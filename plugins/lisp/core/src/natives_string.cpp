@@ -80,10 +80,10 @@ value nat_pr_str(eval_ctx& ctx, args_t a) { return ctx.make_string(to_display_st
 /// Read text into data values (evaluation-owned syntax is not needed afterwards).
 std::vector<value> read_values(eval_ctx& ctx, std::string_view text) {
   source_text src{"<read-string>", std::string(text)};
-  syntax_pool pool;
+  syntax_pool pool(ctx.mem());
   std::vector<const syntax*> forms;
   read_failure err;
-  if (!read_all(src, pool, forms, err)) raise_reader(err.message);
+  if (!read_all(src, pool, forms, err, false)) raise_reader(err.message);
   std::vector<value> out;
   out.reserve(forms.size());
   for (const syntax* f : forms) out.push_back(syntax_to_value(ctx, f));

@@ -4,14 +4,16 @@
 
 #include <alloca.h>
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "internal.hpp"
 
 namespace tatara {
 
-[[noreturn]] void raise_unbound_at(const std::string& name, const src_span& sp);
+[[noreturn]] void raise_unbound_at(std::string_view name, const src_span& sp);
 [[noreturn]] void raise_not_callable(value v);
 value apply_closure(eval_state& st, const closure_obj* c, const value* argv, size_t n);
 value eval_runtime(eval_state& st, frame* f, value code, const scope_snapshot* snap,
@@ -33,7 +35,7 @@ struct const_node final : node {
 
 struct global_ref final : node {
   uint32_t slot = 0;
-  std::string name;
+  std::string_view name;
   value eval(eval_state& st, frame*) const override {
     value v = st.globals[slot];
     if (v.tag == type::unbound_) raise_unbound_at(name, span);
@@ -42,7 +44,7 @@ struct global_ref final : node {
 };
 
 struct dyn_global_ref final : node {
-  std::string name;
+  std::string_view name;
   value eval(eval_state& st, frame*) const override {
     auto it = st.dyn_globals.find(name);
     if (it == st.dyn_globals.end()) raise_unbound_at(name, span);
@@ -63,7 +65,7 @@ struct local1_ref final : node {
 struct local_ref final : node {
   uint32_t depth = 0, slot = 0;
   bool checked = false;
-  std::string name;
+  std::string_view name;
   const node* fallback = nullptr;  ///< outer binding while an internal define is pending
   value eval(eval_state& st, frame* f) const override {
     value v = up(f, depth)->slots[slot];
@@ -86,7 +88,7 @@ struct global_def final : node {
 
 struct global_set final : node {
   uint32_t slot = 0;
-  std::string name;
+  std::string_view name;
   const node* val = nullptr;
   src_span name_span{};
   value eval(eval_state& st, frame* f) const override {
@@ -98,14 +100,18 @@ struct global_set final : node {
 };
 
 struct dyn_global_def final : node {
-  std::string name;
+  std::string_view name;
   const node* val = nullptr;
   bool is_set = false;
   src_span name_span{};
   value eval(eval_state& st, frame* f) const override {
     value v = val->eval(st, f);
     if (is_set && !st.dyn_globals.count(name)) raise_unbound_at(name, name_span);
-    st.dyn_globals[name] = v;
+    auto it = st.dyn_globals.find(name);
+    if (it == st.dyn_globals.end())
+      st.dyn_globals.emplace(std::string(name), v);
+    else
+      it->second = v;
     return nil_value();
   }
 };
@@ -113,7 +119,7 @@ struct dyn_global_def final : node {
 struct local_set final : node {
   uint32_t depth = 0, slot = 0;
   bool checked = false;  ///< set! of a define-slot that may still be unbound
-  std::string name;
+  std::string_view name;
   const node* val = nullptr;
   src_span name_span{};
   value eval(eval_state& st, frame* f) const override {
@@ -134,7 +140,7 @@ struct if_node final : node {
 };
 
 struct seq_node final : node {
-  std::vector<const node*> items;
+  std::span<const node* const> items;
   value eval(eval_state& st, frame* f) const override {
     size_t n = items.size();
     if (n == 0) return nil_value();
@@ -144,7 +150,7 @@ struct seq_node final : node {
 };
 
 struct and_node final : node {
-  std::vector<const node*> items;
+  std::span<const node* const> items;
   value eval(eval_state& st, frame* f) const override {
     value v = value::boolean(true);
     for (const node* n : items) {
@@ -156,7 +162,7 @@ struct and_node final : node {
 };
 
 struct or_node final : node {
-  std::vector<const node*> items;
+  std::span<const node* const> items;
   value eval(eval_state& st, frame* f) const override {
     value v = value::boolean(false);
     for (const node* n : items) {
@@ -189,7 +195,7 @@ struct cond_node final : node {
     const node* test;  ///< nullptr = else
     const node* body;  ///< nullptr = gives nil
   };
-  std::vector<clause> clauses;
+  std::span<const clause> clauses;
   value eval(eval_state& st, frame* f) const override {
     for (const clause& c : clauses) {
       if (!c.test || c.test->eval(st, f).truthy()) return c.body ? c.body->eval(st, f) : nil_value();
@@ -200,7 +206,7 @@ struct cond_node final : node {
 
 /// let / let* / letrec: slots live in the enclosing function's frame (depth 0).
 struct let_node final : node {
-  std::vector<std::pair<uint32_t, const node*>> inits;
+  std::span<const std::pair<uint32_t, const node*>> inits;
   bool parallel = false;
   bool letrec = false;
   const node* body = nullptr;
@@ -274,7 +280,7 @@ inline void annotate(lisp_error& e, const src_span& sp) {
 /// General call: any head expression, any number of arguments.
 struct call_node final : node {
   const node* fn = nullptr;
-  std::vector<const node*> args;
+  std::span<const node* const> args;
   bool tail = false;
 
   value eval(eval_state& st, frame* f) const override {
@@ -295,7 +301,7 @@ struct call_node final : node {
 template <size_t N>
 struct call_global_node final : node {
   uint32_t slot = 0;
-  std::string name;
+  std::string_view name;
   src_span head_span{};
   const node* args[N ? N : 1] = {};
   bool tail = false;
@@ -336,7 +342,7 @@ struct qq_list_node final : node {
     const node* n;
     bool splice;
   };
-  std::vector<part> parts;
+  std::span<const part> parts;
   value eval(eval_state& st, frame* f) const override {
     list_builder b(st.ctx, parts.size());
     for (const part& p : parts) {
@@ -362,16 +368,16 @@ struct qq_list_node final : node {
 /// Raises a stored error (syntax/macro errors found at compile time).
 struct raise_node final : node {
   error_kind kind = error_kind::bad_special_form;
-  std::string message, catch_message;
+  std::string_view message, catch_message;
   value eval(eval_state&, frame*) const override {
-    lisp_error e(kind, message, catch_message);
+    lisp_error e(kind, std::string(message), std::string(catch_message));
     e.set_span(span);
     throw e;
   }
 };
 
 struct user_raise_node final : node {
-  std::string tag, message;
+  std::string_view tag, message;
   value eval(eval_state& st, frame*) const override {
     lisp_error e(st.ctx.make_error(tag, message));
     e.set_span(span);

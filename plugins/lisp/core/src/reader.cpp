@@ -94,8 +94,11 @@ bool parse_f64(std::string_view s, double& out) {
   return true;
 }
 
+/// A list or quote-like prefix still waiting for its end / datum.
 struct open_item {
-  syntax* node;  ///< list node, or quote-like node awaiting its datum
+  syn kind;           ///< list, or the quote-like kind
+  uint32_t start;     ///< byte offset of '(' or the prefix
+  size_t first_kid;   ///< lists: index of the first element in the reader's kids stack
 };
 
 }  // namespace
@@ -151,9 +154,10 @@ void line_col(std::string_view text, uint32_t offset, uint32_t& line, uint32_t& 
 }
 
 bool read_all(const source_text& src, syntax_pool& pool, std::vector<const syntax*>& out,
-              read_failure& err) {
+              read_failure& err, bool borrow_text) {
   std::string_view t = src.text;
   std::vector<open_item> stack;
+  std::vector<const syntax*> kids;  // elements of every open list, innermost last
   size_t p = 0;
   auto span = [&](size_t a, size_t b) {
     return src_span{&src, static_cast<uint32_t>(a), static_cast<uint32_t>(b)};
@@ -163,25 +167,28 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
     err.offset = static_cast<uint32_t>(off);
     return false;
   };
+  if (t.size() > UINT32_MAX) return fail("source larger than 4 GiB", 0);
   if (size_t bad = invalid_utf8_offset(t); bad != std::string_view::npos) {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(t[bad]));
     return fail(std::string("invalid UTF-8 (byte ") + hex + " at offset " + std::to_string(bad) + ")", bad);
   }
+  auto text_node = [&](syn kind, size_t a, size_t b, std::string_view text) {
+    return borrow_text ? pool.make_borrowed_text(kind, span(a, b), text) : pool.make_text(kind, span(a, b), text);
+  };
   // Attach a finished datum to the innermost open list, wrapping pending prefixes.
-  auto attach = [&](syntax* d) {
-    while (!stack.empty() && stack.back().node->kind != syn::list) {
-      syntax* q = stack.back().node;
-      q->inner = d;
-      q->span.end = d->span.end;
-      d = q;
+  auto attach = [&](const syntax* d) {
+    while (!stack.empty() && stack.back().kind != syn::list) {
+      const open_item& q = stack.back();
+      d = pool.make_wrapped(q.kind, src_span{&src, q.start, d->span.end}, d);
       stack.pop_back();
     }
     if (stack.empty())
       out.push_back(d);
     else
-      stack.back().node->items.push_back(d);
+      kids.push_back(d);
   };
+  std::string unescaped;
   while (p < t.size()) {
     char c = t[p];
     if (size_t w = whitespace_len(t, p)) {
@@ -194,18 +201,20 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
     }
     if (stack.size() > k_max_nesting) return fail("nesting too deep", p);
     if (c == '(') {
-      stack.push_back({pool.make(syn::list, span(p, p + 1))});
+      stack.push_back({syn::list, static_cast<uint32_t>(p), kids.size()});
       ++p;
       continue;
     }
     if (c == ')') {
-      if (stack.empty() || stack.back().node->kind != syn::list)
+      if (stack.empty() || stack.back().kind != syn::list)
         return fail("unmatched closing paren at position 0", p);
-      syntax* l = stack.back().node;
+      open_item l = stack.back();
       stack.pop_back();
-      l->span.end = static_cast<uint32_t>(p + 1);
       ++p;
-      attach(l);
+      std::span<const syntax* const> items(kids.data() + l.first_kid, kids.size() - l.first_kid);
+      const syntax* list = pool.make_list(span(l.start, p), items);
+      kids.resize(l.first_kid);
+      attach(list);
       continue;
     }
     if (c == '\'' || c == '`' || c == ',') {
@@ -215,14 +224,14 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
         k = syn::splice;
         len = 2;
       }
-      stack.push_back({pool.make(k, span(p, p + len))});
+      stack.push_back({k, static_cast<uint32_t>(p), 0});
       p += len;
       continue;
     }
     if (c == '"') {
       size_t start = p++;
-      std::string s;
-      bool closed = false;
+      unescaped.clear();
+      bool closed = false, escaped = false;
       while (p < t.size()) {
         char d = t[p++];
         if (d == '"') {
@@ -230,22 +239,22 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
           break;
         }
         if (d == '\\') {
+          escaped = true;
           if (p >= t.size()) break;
           char e = t[p++];
           switch (e) {
-            case 'n': s += '\n'; break;
-            case 't': s += '\t'; break;
-            case 'r': s += '\r'; break;
-            default: s += e; break;
+            case 'n': unescaped += '\n'; break;
+            case 't': unescaped += '\t'; break;
+            case 'r': unescaped += '\r'; break;
+            default: unescaped += e; break;
           }
         } else {
-          s += d;
+          unescaped += d;
         }
       }
       if (!closed) return fail("unterminated string literal at position " + std::to_string(start), start);
-      syntax* n = pool.make(syn::string, span(start, p));
-      n->text = std::move(s);
-      attach(n);
+      attach(escaped ? pool.make_text(syn::string, span(start, p), unescaped)
+                     : text_node(syn::string, start, p, t.substr(start + 1, p - start - 2)));
       continue;
     }
     // atom
@@ -259,23 +268,21 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
       n = pool.make(syn::boolean, span(start, p));
       n->b = a == "#t";
     } else if (a[0] == ':') {
-      n = pool.make(syn::keyword, span(start, p));
-      n->text = std::string(a.substr(1));
+      n = text_node(syn::keyword, start, p, a.substr(1));
     } else if (parse_i64(a, iv)) {
       n = pool.make(syn::integer, span(start, p));
-      n->i = iv;
+      n->u.i = iv;
     } else if (parse_f64(a, dv)) {
       n = pool.make(syn::real, span(start, p));
-      n->d = dv;
+      n->u.d = dv;
     } else {
-      n = pool.make(syn::symbol, span(start, p));
-      n->text = std::string(a);
+      n = text_node(syn::symbol, start, p, a);
     }
     attach(n);
   }
   if (!stack.empty()) {
     for (auto& o : stack)
-      if (o.node->kind == syn::list) return fail("unmatched opening paren", o.node->span.start);
+      if (o.kind == syn::list) return fail("unmatched opening paren", o.start);
     return fail("unexpected end of input", t.size());
   }
   return true;
@@ -284,24 +291,26 @@ bool read_all(const source_text& src, syntax_pool& pool, std::vector<const synta
 void print_syntax(std::string& out, const syntax* s) {
   check_native_stack();
   switch (s->kind) {
-    case syn::integer: out += std::to_string(s->i); break;
-    case syn::real: print_real(out, s->d); break;
+    case syn::integer: out += std::to_string(s->u.i); break;
+    case syn::real: print_real(out, s->u.d); break;
     case syn::boolean: out += s->b ? "#t" : "#f"; break;
-    case syn::string: print_quoted(out, s->text); break;
-    case syn::symbol: out += s->text; break;
-    case syn::keyword: out += ':'; out += s->text; break;
-    case syn::list:
+    case syn::string: print_quoted(out, s->text()); break;
+    case syn::symbol: out += s->text(); break;
+    case syn::keyword: out += ':'; out += s->text(); break;
+    case syn::list: {
       out += '(';
-      for (size_t i = 0; i < s->items.size(); ++i) {
+      auto items = s->items();
+      for (size_t i = 0; i < items.size(); ++i) {
         if (i) out += ' ';
-        print_syntax(out, s->items[i]);
+        print_syntax(out, items[i]);
       }
       out += ')';
       break;
-    case syn::quote: out += '\''; print_syntax(out, s->inner); break;
-    case syn::quasiquote: out += '`'; print_syntax(out, s->inner); break;
-    case syn::unquote: out += ','; print_syntax(out, s->inner); break;
-    case syn::splice: out += ",@"; print_syntax(out, s->inner); break;
+    }
+    case syn::quote: out += '\''; print_syntax(out, s->inner()); break;
+    case syn::quasiquote: out += '`'; print_syntax(out, s->inner()); break;
+    case syn::unquote: out += ','; print_syntax(out, s->inner()); break;
+    case syn::splice: out += ",@"; print_syntax(out, s->inner()); break;
   }
 }
 

@@ -31,9 +31,16 @@ heap::~heap() {
 
 void heap::add_finalizer(void (*fn)(void*), void* arg) { finalizers_.emplace_back(fn, arg); }
 
+void heap::account(size_t bytes) {
+  external_ += bytes;
+  if (limit_ != 0 && bytes_used() > limit_)
+    throw limit_error(limit_kind::memory, "memory limit exceeded: more than " + std::to_string(limit_) + " bytes");
+}
+
 void heap::reset() {
   for (auto it = finalizers_.rbegin(); it != finalizers_.rend(); ++it) it->first(it->second);
   finalizers_.clear();
+  external_ = 0;
   if (blocks_.empty()) return;
   for (size_t i = 1; i < blocks_.size(); ++i) std::free(blocks_[i]);
   blocks_.resize(1);
@@ -46,10 +53,10 @@ void heap::reset() {
 void* heap::alloc_slow(size_t bytes) {
   size_t size = blocks_.empty() ? k_first_block : std::min(k_max_block, blocks_.back()->size * 2);
   if (bytes + 16 > size) size = bytes + 16;
-  if (limit_ != 0 && used_ + size > limit_) {
+  if (limit_ != 0 && used_ + external_ + size > limit_) {
     // The block would overshoot; still allow exactly what is asked if it fits.
     size_t exact = bytes + 16;
-    if (used_ - static_cast<size_t>(end_ - cur_) + bytes > limit_)
+    if (used_ - static_cast<size_t>(end_ - cur_) + external_ + bytes > limit_)
       throw limit_error(limit_kind::memory,
                         "memory limit exceeded: more than " + std::to_string(limit_) + " bytes");
     size = exact;

@@ -48,8 +48,11 @@ class heap {
     return static_cast<T*>(alloc(sizeof(T) * (n ? n : 1)));
   }
 
-  /// Bytes handed out since construction/reset (block granularity), in bytes.
-  size_t bytes_used() const { return used_ - static_cast<size_t>(end_ - cur_); }
+  /// Bytes handed out since construction/reset, plus bytes accounted with account().
+  size_t bytes_used() const { return used_ - static_cast<size_t>(end_ - cur_) + external_; }
+  /// Count `bytes` that the region's owner holds elsewhere (its own tables) against the
+  /// limit, as if allocated here. Throws limit_error (memory) when the limit is exceeded.
+  void account(size_t bytes);
   /// Memory limit in bytes for this region; 0 = unlimited.
   void set_limit(size_t bytes) { limit_ = bytes; }
   size_t limit() const { return limit_; }
@@ -65,6 +68,7 @@ class heap {
   char* cur_ = nullptr;
   char* end_ = nullptr;
   size_t used_ = 0;  ///< sum of block sizes
+  size_t external_ = 0;  ///< bytes accounted with account()
   size_t limit_ = 0;
   bool permanent_;
   std::vector<block*> blocks_;

@@ -86,11 +86,27 @@ struct compile_result {
 /// std::string_view::npos when all of it is valid UTF-8.
 size_t invalid_utf8_offset(std::string_view text);
 
-/// Compile source (UTF-8). Only reader errors fail compilation; syntax and macro errors
-/// of a form are raised when that form is evaluated (as in the reference).
-/// Thread-safe. Builds the shared stdlib on first use.
+/// Limits of one compilation. The compiled form (syntax, code, constants and whatever macro
+/// expansion allocates) lives in the program's own region, bounded by memory_bytes, so a
+/// huge program fails to compile instead of inflating the process.
+struct compile_limits {
+  size_t max_source_bytes = 1u << 20;  ///< larger sources are refused (kind "program-size"); 0 = no cap
+  size_t memory_bytes = 64u << 20;     ///< bytes of the compiled form (kind "memory"); 0 = unlimited
+  uint64_t fuel = 10'000'000;          ///< steps of compile-time macro expansion; 0 = unlimited
+  uint32_t wall_clock_ms = 5000;       ///< wall clock of compile-time macro expansion; 0 = unlimited
+};
+
+/// Compile source (UTF-8). Fails on reader errors (kind "reader", with line:column, invalid
+/// UTF-8 included), a source over lim.max_source_bytes ("program-size") or a compiled form
+/// over lim.memory_bytes ("memory"); syntax and macro errors of a form are raised when that
+/// form is evaluated (as in the reference). Thread-safe. Builds the shared stdlib on first
+/// use; a stdlib that failed to load fails every compile (kind "stdlib").
 compile_result compile(std::string_view source, std::string_view source_name,
-                       std::span<const intrinsic> intrinsics = {});
+                       std::span<const intrinsic> intrinsics = {}, const compile_limits& lim = {});
+
+/// Bytes a compiled program holds (its region plus the accounted size of its tables), the
+/// figure compile_limits::memory_bytes bounds.
+size_t program_footprint(const program& p);
 
 /// Why the process-wide stdlib (natives + the embedded prelude files) could not be built,
 /// or nullptr when it loaded. Builds it on first use; thread-safe. A prelude file that
