@@ -11,6 +11,21 @@
 
 using namespace lisp_plugin_test;
 
+// Under AddressSanitizer or ThreadSanitizer malloc is the sanitizer's (mallinfo2 reads 0,
+// freed memory sits in a quarantine): the byte and RSS figures below are only asserted
+// with glibc's allocator; the behaviour around them is asserted everywhere.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool k_glibc_malloc = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool k_glibc_malloc = false;
+#else
+constexpr bool k_glibc_malloc = true;
+#endif
+#else
+constexpr bool k_glibc_malloc = true;
+#endif
+
 namespace {
 
 /// Bytes currently allocated with malloc (glibc).
@@ -50,15 +65,15 @@ TEST_CASE("ten thousand instances of one program share its compiled form", "[lis
     REQUIRE(all[0].created.status == VIGY_OK);
     const size_t with_one = heap_bytes();
     const size_t compiled = with_one - before;
-    CHECK(compiled > 64 * 1024);  // the compiled form itself: ~30x the source
+    if (k_glibc_malloc) CHECK(compiled > 64 * 1024);  // the compiled form itself: ~30x the source
 
     // Stop early if programs are not shared rather than allocating gigabytes.
     for (int i = 1; i < 100; ++i) all.emplace_back(src);
-    REQUIRE((heap_bytes() - with_one) / 99 < 1024);
+    if (k_glibc_malloc) REQUIRE((heap_bytes() - with_one) / 99 < 1024);
     for (int i = 100; i < 10000; ++i) all.emplace_back(src);
     const size_t per_instance = (heap_bytes() - with_one) / 9999;
     INFO("compiled program " << compiled << " bytes, " << per_instance << " bytes per further instance");
-    CHECK(per_instance < 512);
+    if (k_glibc_malloc) CHECK(per_instance < 512);
     for (const instance& i : all) REQUIRE(i.created.status == VIGY_OK);
 
     for (size_t k : {size_t(0), size_t(4999), size_t(9999)}) {
@@ -70,7 +85,7 @@ TEST_CASE("ten thousand instances of one program share its compiled form", "[lis
     // the entry dies with the last instance: the compiled form is freed
     all.clear();
     all.shrink_to_fit();
-    CHECK(heap_bytes() < before + 32 * 1024);
+    if (k_glibc_malloc) CHECK(heap_bytes() < before + 32 * 1024);
 }
 
 TEST_CASE("different limits or programs get their own compiled form", "[lisp-plugin][memory]") {
@@ -123,7 +138,7 @@ TEST_CASE("a program over the size cap is refused before it is compiled", "[lisp
     big += " ";
     const size_t before = heap_bytes();
     instance over(big);
-    CHECK(heap_bytes() < before + 64 * 1024);  // nothing was built for it
+    if (k_glibc_malloc) CHECK(heap_bytes() < before + 64 * 1024);  // nothing was built for it
     CHECK(over.created.status == VIGY_RESOURCE_EXHAUSTED);
     CHECK(over.created.message == "prog.tatara: program is 1048577 bytes, over the limit of 1048576 bytes");
 
@@ -171,6 +186,8 @@ TEST_CASE("the memory of destroyed programs is given back to the system", "[lisp
     const size_t after = rss_bytes();
     INFO("RSS baseline " << baseline / 1024 << " KiB, peak " << peak / 1024 << " KiB, after " << after / 1024
                          << " KiB");
-    CHECK(peak > baseline + (16u << 20));  // a 1 MiB program is tens of MiB compiled
-    CHECK(after < baseline + (8u << 20));
+    if (k_glibc_malloc) {
+        CHECK(peak > baseline + (16u << 20));  // a 1 MiB program is tens of MiB compiled
+        CHECK(after < baseline + (8u << 20));
+    }
 }

@@ -3,10 +3,10 @@
 #include <exception>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <pthread.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TATARA_ASAN 1
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TATARA_SANITIZER_FRAMES 1  // instrumented frames are several times larger
 #endif
 
 #include "internal.hpp"
@@ -136,8 +136,21 @@ const stdlib_state& stdlib() {
   // Built once, on a thread with a default-sized stack whatever the caller's stack is.
   static const stdlib_state s = [] {
     stdlib_state built;
-    std::thread t([&built] { built.prog = build_stdlib(built.error); });
-    t.join();
+    // An explicit stack size: the default follows RLIMIT_STACK, which may be small.
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, size_t(16) << 20);
+    pthread_t th;
+    auto body = [](void* arg) -> void* {
+      auto* b = static_cast<stdlib_state*>(arg);
+      b->prog = build_stdlib(b->error);
+      return nullptr;
+    };
+    if (pthread_create(&th, &attr, body, &built) == 0)
+      pthread_join(th, nullptr);
+    else
+      built.prog = build_stdlib(built.error);  // no thread to be had: build here
+    pthread_attr_destroy(&attr);
     return built;
   }();
   return s;
@@ -274,13 +287,13 @@ size_t program_footprint(const program& p) { return p.consts.bytes_used(); }
 
 // ---- evaluator ------------------------------------------------------------------------------
 
-#if defined(TATARA_ASAN)
-constexpr size_t k_stack_per_level = 8192;  // ASan frames are several times larger
+#if defined(TATARA_SANITIZER_FRAMES)
+constexpr size_t k_stack_per_level = 8192;  // ASan/TSan frames are several times larger
 #else
 constexpr size_t k_stack_per_level = 2048;  // measured 450-650 bytes for simple recursion
 #endif
 constexpr size_t k_stack_margin = 1u << 20;
-#if defined(TATARA_ASAN)
+#if defined(__SANITIZE_ADDRESS__)
 constexpr size_t k_max_private_stack = size_t(64) << 20;  // ASan aborts on larger fiber stacks
 #else
 constexpr size_t k_max_private_stack = size_t(256) << 20;  // beyond: native guard raises

@@ -1,7 +1,7 @@
 // tatara-lisp stack extension: when an evaluation's recursion reaches the end of the
 // calling thread's native stack, the call continues on a private stack (ucontext switch)
-// sized for the depth limit; shallow evaluations never switch. ASan is told about the
-// switches. Exceptions are carried back across the switch.
+// sized for the depth limit; shallow evaluations never switch. ASan and TSan are told
+// about the switches (fiber annotations). Exceptions are carried back across the switch.
 #include <sys/mman.h>
 #include <ucontext.h>
 
@@ -13,6 +13,10 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #define TATARA_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define TATARA_TSAN 1
 #endif
 
 namespace tatara {
@@ -35,6 +39,10 @@ struct stack_extension {
   size_t n = 0;
   value result{};
   std::exception_ptr error;
+#if defined(TATARA_TSAN)
+  void* tsan_caller = nullptr;  ///< TSan's context of the thread that switched here
+  void* tsan_fiber = nullptr;   ///< TSan's context of the private stack, per use
+#endif
 
   ~stack_extension() {
     if (base) munmap(base, size);
@@ -67,6 +75,9 @@ struct stack_extension {
 #if defined(TATARA_ASAN)
     __sanitizer_start_switch_fiber(nullptr, x->caller_bottom, x->caller_size);
 #endif
+#if defined(TATARA_TSAN)
+    __tsan_switch_to_fiber(x->tsan_caller, 0);
+#endif
     swapcontext(&x->callee, &x->caller);
   }
 };
@@ -96,9 +107,18 @@ value apply_on_extension(eval_state& st, const closure_obj* c, const value* argv
   void* fake = nullptr;
   __sanitizer_start_switch_fiber(&fake, x.base, x.size);
 #endif
+#if defined(TATARA_TSAN)
+  x.tsan_caller = __tsan_get_current_fiber();
+  x.tsan_fiber = __tsan_create_fiber(0);
+  __tsan_switch_to_fiber(x.tsan_fiber, 0);
+#endif
   swapcontext(&x.caller, &x.callee);
 #if defined(TATARA_ASAN)
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+#if defined(TATARA_TSAN)
+  __tsan_destroy_fiber(x.tsan_fiber);
+  x.tsan_fiber = nullptr;
 #endif
   st.stack_floor = saved_floor;
   x.in_use = false;
