@@ -1,15 +1,22 @@
 // The `lisp` reconciler plugin: tatara-lisp programs as vigy reconcilers.
 //
-// create() compiles the program ONCE (per revision) with the intrinsics of every
-// host extension installed through the sdk registrar; tick() evaluates it in a
-// fresh global frame (tatara::evaluator) under the vigy's limits. Intrinsic
-// arguments and results cross as vigy_values built directly from/into the
-// evaluation's region: no JSON text at the boundary.
+// create() compiles the program once per revision with the intrinsics of every host
+// extension installed through the sdk registrar, or takes it from a process-wide cache
+// of compiled programs: vigies with the same program text, source name, limits and
+// extensions share one immutable compiled form (an instance is a small handle; the form
+// dies with its last instance). tick() evaluates it in a fresh global frame
+// (tatara::evaluator, one per thread) under the vigy's limits; what the program prints
+// is captured, never written to stdout, and handed to the host with set_output on
+// success and on failure. Intrinsic arguments and results cross as vigy_values built
+// directly from/into the evaluation's region: no JSON text at the boundary.
 //
 // Config (JSON): either a string (the program text) or an object
 //   {"program": "...", "source_name": "hello.tatara", "each": false,
-//    "limits": {"fuel": N, "wall_ms": N, "memory_bytes": N, "max_depth": N}}
-// Non-zero vigy_limits given by the host override the config's limits.
+//    "limits": {"fuel": N, "wall_ms": N, "memory_bytes": N, "max_depth": N,
+//               "program_bytes": N}}
+// Non-zero vigy_limits given by the host override the config's limits. The memory,
+// fuel and wall-clock limits also bound the compilation; program_bytes (default 1 MiB,
+// the host's default cap) refuses larger programs before anything is built.
 #include "vigy/sdk.hpp"
 
 #include "tatara/tatara.hpp"
