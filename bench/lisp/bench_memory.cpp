@@ -54,9 +54,7 @@ const vigy_tick_api kTickApi = [] {
         out->previous_tick_ms = -1;
         out->tick_count = 1;
     };
-    api.set_output = [](vigy_tick* t, vigy_str s) {
-        reinterpret_cast<tick*>(t)->output.assign(vigy::sdk::view(s));
-    };
+    api.set_output = [](vigy_tick* t, vigy_str s) { reinterpret_cast<tick*>(t)->output.assign(vigy::sdk::view(s)); };
     return api;
 }();
 
@@ -87,8 +85,8 @@ const vigy_reconciler_factory* load(const char* path) {
 vigy_reconciler* create(const vigy_reconciler_factory* f, const std::string& program) {
     vigy_value cfg = vigy_str_value(VIGY_STRING, program.data(), program.size());
     vigy_limits lim{sizeof lim, 0, 0, 0, 0, 0};
-    vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str(""), &cfg, &lim,
-                              vigy::sdk::str("bench.tatara")};
+    vigy_reconciler_spec spec{sizeof spec, 0,    vigy::sdk::str("lisp"),        vigy::sdk::str(""),
+                              &cfg,        &lim, vigy::sdk::str("bench.tatara")};
     vigy_reconciler* r = nullptr;
     vigy::sdk::error_buffer eb;
     if (f->create(&spec, &r, eb.get()) != VIGY_OK) {
@@ -114,9 +112,12 @@ int main(int argc, char** argv) {
     const char* plugin = VIGY_LISP_PLUGIN;
     int programs = 20, instances = 10000;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--programs") && i + 1 < argc) programs = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--instances") && i + 1 < argc) instances = std::atoi(argv[++i]);
-        else plugin = argv[i];
+        if (!std::strcmp(argv[i], "--programs") && i + 1 < argc)
+            programs = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--instances") && i + 1 < argc)
+            instances = std::atoi(argv[++i]);
+        else
+            plugin = argv[i];
     }
     const vigy_reconciler_factory* f = load(plugin);
     {  // the stdlib and the evaluator of this thread exist once per process
@@ -134,9 +135,10 @@ int main(int argc, char** argv) {
         f->destroy(r);
     }
     const size_t after = rss_kib();
-    std::printf("%d distinct 1 MiB programs created, ticked, destroyed: RSS %zu KiB before, %zu KiB peak, "
-                "%zu KiB after\n",
-                programs, before, peak, after);
+    std::printf(
+        "%d distinct 1 MiB programs created, ticked, destroyed: RSS %zu KiB before, %zu KiB peak, "
+        "%zu KiB after\n",
+        programs, before, peak, after);
 
     const std::string shared = program_of(8 * 1024, "shared");
     const size_t h0 = heap_bytes();
@@ -147,11 +149,13 @@ int main(int argc, char** argv) {
     for (int i = 1; i < instances; ++i) all.push_back(create(f, shared));
     const size_t h2 = heap_bytes();
     const size_t per = instances > 1 ? (h2 - h1) / static_cast<size_t>(instances - 1) : 0;
-    std::printf("%d instances of one 8 KiB program: compiled program %zu bytes, %zu bytes per further "
-                "instance, RSS %zu KiB\n",
-                instances, h1 - h0, per, rss_kib());
+    std::printf(
+        "%d instances of one 8 KiB program: compiled program %zu bytes, %zu bytes per further "
+        "instance, RSS %zu KiB\n",
+        instances, h1 - h0, per, rss_kib());
     for (vigy_reconciler* r : all) f->destroy(r);
-    std::printf("RESULT programs=%d rss_before_kib=%zu rss_peak_kib=%zu rss_after_kib=%zu instances=%d "
-                "compiled_bytes=%zu bytes_per_instance=%zu\n",
-                programs, before, peak, after, instances, h1 - h0, per);
+    std::printf(
+        "RESULT programs=%d rss_before_kib=%zu rss_peak_kib=%zu rss_after_kib=%zu instances=%d "
+        "compiled_bytes=%zu bytes_per_instance=%zu\n",
+        programs, before, peak, after, instances, h1 - h0, per);
 }

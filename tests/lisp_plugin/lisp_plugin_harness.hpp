@@ -143,8 +143,8 @@ struct instance {
         cfg.type = VIGY_MAP;
         cfg.as.map.entries = es;
         cfg.as.map.len = 3;
-        vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str(""), &cfg, &lim,
-                                  vigy::sdk::str("prog.tatara")};
+        vigy_reconciler_spec spec{sizeof spec, 0,    vigy::sdk::str("lisp"),       vigy::sdk::str(""),
+                                  &cfg,        &lim, vigy::sdk::str("prog.tatara")};
         vigy::sdk::error_buffer eb;
         created.status = plugin().factory->create(&spec, &r, eb.get());
         created.message = eb.message();

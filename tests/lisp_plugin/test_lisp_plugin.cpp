@@ -88,9 +88,10 @@ TEST_CASE("nothing a program prints reaches the process stdout", "[lisp-plugin]"
     std::string written;
     {
         stdout_capture cap;
-        instance i("(defmacro shout (x) (begin (display \"expanding\") x))"
-                   "(display \"d\") (print \"p\") (println \"l\" 1) (newline) (shout 7)"
-                   "(go-run (go (lambda () (display \"fiber\"))))");
+        instance i(
+            "(defmacro shout (x) (begin (display \"expanding\") x))"
+            "(display \"d\") (print \"p\") (println \"l\" 1) (newline) (shout 7)"
+            "(go-run (go (lambda () (display \"fiber\"))))");
         good = i.created.status == VIGY_OK ? i.tick(t) : i.created;
         instance b("(display \"x\") (car 1)");
         bad = b.tick(t2);
@@ -142,7 +143,8 @@ std::vector<recorded_log>& host_log_lines() {
 
 }  // namespace
 
-TEST_CASE("a plugin whose stdlib prelude fails to load refuses init and says why through the host log", "[lisp-plugin]") {
+TEST_CASE("a plugin whose stdlib prelude fails to load refuses init and says why through the host log",
+          "[lisp-plugin]") {
     void* h = dlopen(VIGY_LISP_BROKEN_PRELUDE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
     REQUIRE(h);
     auto entry = reinterpret_cast<vigy_plugin_entry_fn>(dlsym(h, VIGY_PLUGIN_ENTRY_SYMBOL));
@@ -150,7 +152,9 @@ TEST_CASE("a plugin whose stdlib prelude fails to load refuses init and says why
     const vigy_plugin_descriptor* d = entry(VIGY_ABI_VERSION);
     REQUIRE(d);
     vigy_host_api host = kHost;
-    host.log = [](void*, int32_t level, vigy_str m) { host_log_lines().push_back({level, std::string(vigy::sdk::view(m))}); };
+    host.log = [](void*, int32_t level, vigy_str m) {
+        host_log_lines().push_back({level, std::string(vigy::sdk::view(m))});
+    };
     vigy::sdk::error_buffer eb;
     CHECK(d->init(&host, eb.get()) == VIGY_INTERNAL);
     const std::string expected =
@@ -249,8 +253,8 @@ TEST_CASE("fuel and wall-clock limits fail the tick not the process", "[lisp-plu
 TEST_CASE("a bad config is refused with a message saying what is wrong", "[lisp-plugin]") {
     vigy_value cfg = vigy_int(3);
     vigy_limits lim{sizeof lim};
-    vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str("3"), &cfg, &lim,
-                              vigy::sdk::str("x")};
+    vigy_reconciler_spec spec{sizeof spec, 0,    vigy::sdk::str("lisp"), vigy::sdk::str("3"),
+                              &cfg,        &lim, vigy::sdk::str("x")};
     vigy_reconciler* r = nullptr;
     vigy::sdk::error_buffer eb;
     CHECK(plugin().factory->create(&spec, &r, eb.get()) == VIGY_INVALID_ARGUMENT);

@@ -163,17 +163,21 @@ TEST_CASE("compiling counts against the vigy's memory limit", "[lisp-plugin][lim
     CHECK(roomy.created.status == VIGY_OK);
 
     // macro expansion at compile time is bounded by the same limit
-    instance bomb("(defmacro twice (x) `(list ,x ,x))"
-                  "(define big (twice (twice (twice (twice (twice (twice (twice (twice (twice (twice "
-                  "(twice (twice (twice (twice (twice (twice (twice (twice 1)))))))))))))))))))",
-                  vigy_limits{sizeof(vigy_limits), 0, 0, 0, 1u << 20, 0});
+    instance bomb(
+        "(defmacro twice (x) `(list ,x ,x))"
+        "(define big (twice (twice (twice (twice (twice (twice (twice (twice (twice (twice "
+        "(twice (twice (twice (twice (twice (twice (twice (twice 1)))))))))))))))))))",
+        vigy_limits{sizeof(vigy_limits), 0, 0, 0, 1u << 20, 0});
     CHECK(bomb.created.status == VIGY_RESOURCE_EXHAUSTED);
     CHECK(bomb.created.message.find("memory limit exceeded") != std::string::npos);
 }
 
 TEST_CASE("the memory of destroyed programs is given back to the system", "[lisp-plugin][memory]") {
     // Warm up: the stdlib and this thread's evaluator are built once per process.
-    { instance warm(program_of((1u << 20) - 256, "warm")); REQUIRE(warm.created.status == VIGY_OK); }
+    {
+        instance warm(program_of((1u << 20) - 256, "warm"));
+        REQUIRE(warm.created.status == VIGY_OK);
+    }
     const size_t baseline = rss_bytes();
     size_t peak = 0;
     for (int i = 0; i < 8; ++i) {

@@ -75,7 +75,6 @@ std::string format_diagnostic(const tatara::diagnostic& d, std::string_view sour
     return out;
 }
 
-
 // ---- value conversion at the intrinsic boundary -----------------------------------
 
 constexpr int kMaxConvertDepth = 512;
@@ -510,8 +509,8 @@ public:
     }
 
 private:
-    static std::unique_ptr<shared_program> compile(program_key key, std::string_view source,
-                                                   intrinsic_collector found, const vigy_lisp_limits& lim) {
+    static std::unique_ptr<shared_program> compile(program_key key, std::string_view source, intrinsic_collector found,
+                                                   const vigy_lisp_limits& lim) {
         auto sp = std::make_unique<shared_program>();
         sp->key = std::move(key);
         sp->intrinsics = std::move(found.entries);
