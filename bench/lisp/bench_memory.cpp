@@ -30,7 +30,10 @@ size_t rss_kib() {
     return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE)) / 1024;
 }
 
-size_t heap_bytes() { return mallinfo2().uordblks; }
+size_t heap_bytes() {
+    const struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;  // arena chunks + mmapped chunks
+}
 
 std::string program_of(size_t bytes, const std::string& tag) {
     std::string src = "(define tag \"" + tag + "\")\n";

@@ -28,8 +28,11 @@ constexpr bool k_glibc_malloc = true;
 
 namespace {
 
-/// Bytes currently allocated with malloc (glibc).
-size_t heap_bytes() { return mallinfo2().uordblks; }
+/// Bytes currently allocated with malloc (glibc), mmapped chunks included.
+size_t heap_bytes() {
+    const struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;  // arena chunks + mmapped chunks
+}
 
 /// Resident set size of this process, bytes.
 size_t rss_bytes() {
@@ -194,4 +197,21 @@ TEST_CASE("the memory of destroyed programs is given back to the system", "[lisp
         CHECK(peak > baseline + (16u << 20));  // a 1 MiB program is tens of MiB compiled
         CHECK(after < baseline + (8u << 20));
     }
+}
+
+TEST_CASE("what a large tick allocated is released when the tick ends", "[lisp-plugin][memory]") {
+    // ~48 MiB of live strings: a list of 3000 strings of 16 KiB each
+    instance big(
+        "(define s (string-append \"x\" (pr-str (range 3000))))"
+        "(define (grow n acc) (if (= n 0) acc (grow (- n 1) (cons (string-append s (string n)) acc))))"
+        "(length (grow 3000 (list)))");
+    REQUIRE(big.created.status == VIGY_OK);
+    fake_tick warm;
+    instance small("(+ 1 2)");
+    REQUIRE(small.tick(warm).status == VIGY_OK);
+    const size_t before = heap_bytes();
+    fake_tick t;
+    REQUIRE(big.tick(t).status == VIGY_OK);
+    CHECK(t.output == "3000");
+    if (k_glibc_malloc) CHECK(heap_bytes() < before + (5u << 20));
 }

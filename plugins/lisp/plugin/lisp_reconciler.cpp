@@ -253,6 +253,9 @@ tatara::value call_intrinsic(void* user_data, std::span<const tatara::value> arg
 /// limits.program_bytes (a host configured with another cap passes it there).
 constexpr uint64_t kDefaultProgramBytes = uint64_t(1) << 20;
 
+/// Bytes of its last evaluation a tick thread may keep between ticks (reused next tick).
+constexpr size_t kKeepEvaluationBytes = size_t(4) << 20;
+
 uint64_t config_u64(const vigy_value* obj, std::string_view key) {
     const vigy_value* v = obj ? vigy::sdk::map_get(*obj, key) : nullptr;
     if (!v) return 0;
@@ -480,6 +483,12 @@ public:
         // One evaluator per thread, reused by every vigy ticking on it: its region
         // is recycled between runs, so memory stays flat.
         thread_local tatara::evaluator evaluator;
+        // Whatever the tick allocated beyond a few MiB goes back when it ends (the values
+        // are printed by then), so an idle tick thread does not sit on a large region.
+        struct release_after {
+            tatara::evaluator& ev;
+            ~release_after() { ev.release(kKeepEvaluationBytes); }
+        } release_guard{evaluator};
         tick_bridge bridge{tick.get()};
         tatara::string_sink out;
         tatara::eval_options opts;

@@ -350,6 +350,14 @@ evaluator::~evaluator() = default;
 eval_ctx& evaluator::ctx() { return impl_->st.ctx; }
 size_t evaluator::last_bytes_used() const { return impl_->hp.bytes_used(); }
 
+void evaluator::release(size_t keep_bytes) {
+    evaluator_impl& im = *impl_;
+    if (im.hp.bytes_used() <= keep_bytes) return;
+    im.st.runtime.clear();
+    im.st.dyn_globals.clear();
+    im.hp.reset();
+}
+
 eval_result evaluator::run(const program& p, const eval_options& o) {
     evaluator_impl& im = *impl_;
     eval_state& st = im.st;

@@ -1,6 +1,7 @@
 // tatara-lisp values: region allocator, type names, equality, map keys and lookup.
 #include "tatara/value.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -51,7 +52,12 @@ void heap::reset() {
 }
 
 void* heap::alloc_slow(size_t bytes) {
-    size_t size = blocks_.empty() ? k_first_block : std::min(k_max_block, blocks_.back()->size * 2);
+    // Evaluation regions double their blocks (they are reused run after run). A permanent
+    // region (a compiled program) grows by a quarter of what it holds, so the unused tail
+    // of its last block stays under ~25% of the program.
+    size_t size = blocks_.empty() ? k_first_block
+                  : permanent_    ? std::clamp(used_ / 4, k_first_block, k_max_block)
+                                  : std::min(k_max_block, blocks_.back()->size * 2);
     if (bytes + 16 > size) size = bytes + 16;
     if (limit_ != 0 && used_ + external_ + size > limit_) {
         // The block would overshoot; still allow exactly what is asked if it fits.

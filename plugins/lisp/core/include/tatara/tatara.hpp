@@ -146,6 +146,10 @@ public:
     eval_ctx& ctx();
     /// Bytes the last run allocated from its region.
     size_t last_bytes_used() const;
+    /// Frees what the last run allocated if it is more than keep_bytes (its values and
+    /// result become invalid), so a thread that ran one large evaluation does not hold
+    /// that memory until its next run. The region's first block is kept for reuse.
+    void release(size_t keep_bytes = 0);
 
 private:
     std::unique_ptr<struct evaluator_impl> impl_;
