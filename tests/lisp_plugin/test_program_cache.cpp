@@ -109,13 +109,20 @@ TEST_CASE("instances sharing a program tick concurrently on different threads", 
         "(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))"
         "(define xs (map (lambda (i) (test-add i (fib 12))) (range 20)))"
         "(define m (hash-map-set (hash-map :a 1) :b (length xs)))"
-        "(list (reduce + 0 xs) (hash-map-get m :b) (test-wrap (cons 0 '(1 2))) `(q ,@(take 2 xs)))";
+        "(defmacro twice (e) `(list ,e ,e))"
+        "(define p (delay (length (twice 1))))"
+        "(define ch (chan)) (>! ch 7)"
+        "(define quoted '(a (b c) \"d\"))"
+        "(list (reduce + 0 xs) (hash-map-get m :b) (test-wrap (cons 0 '(1 2))) `(q ,@(take 2 xs))"
+        "      (eval '(+ 1 2)) (macroexpand '(twice x)) (force p) (<! ch) (cons 'z quoted)"
+        "      (read-string \"(r 1)\") (go-run (go (lambda () (car quoted)))))";
     std::vector<instance> all;
     for (int i = 0; i < 8; ++i) all.emplace_back(src);
     fake_tick first;
     REQUIRE(all[0].tick(first).status == VIGY_OK);
     const std::string expected = first.output;
-    CHECK(expected == "(3070 20 {:got (0 1 2), :count 1} (q 144 145))");
+    CHECK(expected ==
+          "(3070 20 {:got (0 1 2), :count 1} (q 144 145) 3 (list x x) 2 7 (z a (b c) \"d\") (r 1) a)");
 
     std::atomic<int> mismatches{0};
     std::vector<std::thread> threads;
