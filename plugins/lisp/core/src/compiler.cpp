@@ -609,8 +609,11 @@ struct compiler_impl {
         } else {
             n->letrec = true;
             for (auto* b : binds) ns.vars.push_back({std::string(b->items()[0]->text()), new_slot(sc->fn), false});
-            for (size_t i = 0; i < binds.size(); ++i)
-                inits.emplace_back(ns.vars[i].slot, compile(binds[i]->items()[1], &ns, false));
+            for (size_t i = 0; i < binds.size(); ++i) {
+                // The slot is read before compiling: a define inside the init adds to ns.vars.
+                const uint32_t slot = ns.vars[i].slot;
+                inits.emplace_back(slot, compile(binds[i]->items()[1], &ns, false));
+            }
         }
         n->inits = code.array(inits);
         prescan(xs, 2, &ns);
