@@ -189,8 +189,7 @@ TEST_CASE("a define inside a letrec init binds in the letrec scope (fuzz regress
     // compiler read a binding's slot through a reference into the scope's variables while
     // compiling the init, whose define grew that vector: a use after free whenever the
     // compiler evaluates the call's arguments left to right (clang; g++ happened not to).
-    CHECK(ev("(letrec ((a (begin (define b 1) (define c 2) (define d 3) (+ b c d)))) (list a b c d))") ==
-          "(6 1 2 3)");
+    CHECK(ev("(letrec ((a (begin (define b 1) (define c 2) (define d 3) (+ b c d)))) (list a b c d))") == "(6 1 2 3)");
     CHECK(ev("(letrec ((f (lambda () 1)) (g (begin (define h 5) (f)))) (list g h))") == "(1 5)");
     CHECK(ev("(letrec ((ev? (lambda (n) (if (= n 0) #t (od? (- n 1))))) (od? (begin (define k 0) "
              "(lambda (n) (if (= n k) #f (ev? (- n 1))))))) (list (ev? 10) (od? 7)))") == "(#t #t)");
