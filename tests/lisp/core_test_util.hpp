@@ -9,34 +9,34 @@
 namespace lisp_test {
 
 struct outcome {
-  bool ok = false;
-  std::string text;     ///< output followed by the printed last value (when ok)
-  std::string kind;     ///< error kind/tag when !ok
-  std::string message;  ///< diagnostic message when !ok
-  std::string formatted;
+    bool ok = false;
+    std::string text;     ///< output followed by the printed last value (when ok)
+    std::string kind;     ///< error kind/tag when !ok
+    std::string message;  ///< diagnostic message when !ok
+    std::string formatted;
 };
 
 inline outcome run(const std::string& src, const tatara::limits& lim = {}) {
-  tatara::text_result r = tatara::run_source(src, "prog.tatara", lim);
-  outcome o;
-  o.ok = r.ok;
-  o.text = r.output + (r.ok ? r.value_text : "");
-  o.kind = r.error.kind;
-  o.message = r.error.message;
-  o.formatted = r.error.formatted();
-  return o;
+    tatara::text_result r = tatara::run_source(src, "prog.tatara", lim);
+    outcome o;
+    o.ok = r.ok;
+    o.text = r.output + (r.ok ? r.value_text : "");
+    o.kind = r.error.kind;
+    o.message = r.error.message;
+    o.formatted = r.error.formatted();
+    return o;
 }
 
 /// Printed value (plus output) of a program that must succeed; "<error KIND: MSG>" otherwise.
 inline std::string ev(const std::string& src) {
-  outcome o = run(src);
-  return o.ok ? o.text : "<error " + o.kind + ": " + o.message + ">";
+    outcome o = run(src);
+    return o.ok ? o.text : "<error " + o.kind + ": " + o.message + ">";
 }
 
 /// Error kind of a program that must fail ("" when it succeeded).
 inline std::string err(const std::string& src) {
-  outcome o = run(src);
-  return o.ok ? "" : o.kind;
+    outcome o = run(src);
+    return o.ok ? "" : o.kind;
 }
 
 }  // namespace lisp_test

@@ -4,7 +4,7 @@
 #include "tatara/tatara.hpp"
 
 TEST_CASE("arithmetic program prints its value", "[lisp]") {
-  auto r = tatara::run_source("(+ 1 2)");
-  REQUIRE(r.ok);
-  CHECK(r.value_text == "3");
+    auto r = tatara::run_source("(+ 1 2)");
+    REQUIRE(r.ok);
+    CHECK(r.value_text == "3");
 }

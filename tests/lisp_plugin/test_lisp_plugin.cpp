@@ -1,158 +1,168 @@
-// The `lisp` reconciler plugin seen from a host: loaded with dlopen through its
-// one exported symbol, given a minimal host API (one test extension with two
-// intrinsics) and a recording tick. Proves compile-once/tick-many, error text
-// with line:column and caret, limits, and intrinsic value conversion.
-#include "vigy/sdk.hpp"
+// The `lisp` reconciler plugin seen from a host (see lisp_plugin_harness.hpp): compile
+// once/tick many, output and printed text, error text with line:column and caret, limits,
+// UTF-8 at the boundary, intrinsic value conversion, a broken stdlib.
+#include "lisp_plugin_harness.hpp"
 
-#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
 
-#include <dlfcn.h>
+#include <cstdio>
 
-#include <cstdlib>
-#include <map>
-#include <string>
-#include <vector>
-
-namespace {
-
-// ---- a recording tick ---------------------------------------------------------------
-
-struct fake_tick {
-    vigy_tick base{sizeof(vigy_tick), 0, nullptr};
-    std::string output;
-    std::vector<std::string> logs;
-    int64_t count = 1;
-};
-
-fake_tick* self(vigy_tick* t) { return reinterpret_cast<fake_tick*>(t); }
-
-const vigy_tick_api kTickApi = [] {
-    vigy_tick_api api{};
-    api.struct_size = sizeof api;
-    api.info = [](vigy_tick* t, vigy_tick_info* out) {
-        out->tick_start_ms = 1000;
-        out->previous_tick_ms = -1;
-        out->tick_count = self(t)->count;
-    };
-    api.log = [](vigy_tick* t, int32_t, vigy_str m, vigy_error*) -> vigy_status {
-        self(t)->logs.emplace_back(vigy::sdk::view(m));
-        return VIGY_OK;
-    };
-    api.set_output = [](vigy_tick* t, vigy_str s) { self(t)->output.assign(vigy::sdk::view(s)); };
-    return api;
-}();
-
-// ---- a test extension ------------------------------------------------------------------
-
-vigy_value test_add(const vigy::sdk::call_args& a, vigy::sdk::tick_ref) {
-    return vigy_int(a.integer(0, "a") + a.integer(1, "b"));
-}
-// Returns its argument wrapped: {:got ARG :count N} — exercises map/list/keyword conversion.
-vigy_value test_wrap(const vigy::sdk::call_args& a, vigy::sdk::tick_ref t) {
-    vigy::sdk::builder b = a.make();
-    vigy_map_entry* es;
-    vigy_value m = b.map(2, &es);
-    es[0].key = b.keyword("got");
-    es[0].value = b.copy(a[0]);
-    es[1].key = b.keyword("count");
-    es[1].value = vigy_int(t.info().tick_count);
-    return m;
-}
-vigy_value test_log(const vigy::sdk::call_args& a, vigy::sdk::tick_ref t) {
-    t.log(VIGY_LOG_INFO, a.string(0, "message"));
-    return vigy_nil();
-}
-
-const vigy_intrinsic kIntrinsics[] = {
-    vigy::sdk::intrinsic<test_add>("test-add", 2, 2, "(test-add a b)"),
-    vigy::sdk::intrinsic<test_wrap>("test-wrap", 1, 1, "(test-wrap x)"),
-    vigy::sdk::intrinsic<test_log>("test-log", 1, 1, "(test-log msg)"),
-};
-
-vigy_status install(void*, const vigy_registrar* r, vigy_error* err) {
-    for (const vigy_intrinsic& i : kIntrinsics)
-        if (vigy_status s = r->add_intrinsic(r->ctx, &i, err); s != VIGY_OK) return s;
-    return VIGY_OK;
-}
-
-const vigy_host_api kHost = [] {
-    vigy_host_api h{};
-    h.struct_size = sizeof h;
-    h.abi_version = VIGY_ABI_VERSION;
-    h.log = [](void*, int32_t, vigy_str) {};
-    h.install_intrinsics = &install;
-    return h;
-}();
-
-// ---- the plugin under test ---------------------------------------------------------------
-
-struct lisp_plugin {
-    const vigy_reconciler_factory* factory = nullptr;
-    lisp_plugin() {
-        void* h = dlopen(VIGY_LISP_PLUGIN, RTLD_NOW | RTLD_LOCAL);
-        REQUIRE(h);
-        auto entry = reinterpret_cast<vigy_plugin_entry_fn>(dlsym(h, VIGY_PLUGIN_ENTRY_SYMBOL));
-        REQUIRE(entry);
-        const vigy_plugin_descriptor* d = entry(VIGY_ABI_VERSION);
-        REQUIRE(d);
-        REQUIRE(d->magic == VIGY_PLUGIN_MAGIC);
-        CHECK(std::string(d->id) == "vigy.lisp");
-        vigy::sdk::error_buffer eb;
-        REQUIRE(d->init(&kHost, eb.get()) == VIGY_OK);
-        factory = static_cast<const vigy_reconciler_factory*>(d->get_extension(VIGY_RECONCILER_FACTORY_ID));
-        REQUIRE(factory);
-        CHECK(entry(0x00020000u) == nullptr);  // refuses another ABI major
-    }
-};
-
-lisp_plugin& plugin() {
-    static lisp_plugin p;
-    return p;
-}
-
-struct outcome {
-    vigy_status status;
-    std::string message;
-};
-
-/// Creates a reconciler from a config value (a program string by default).
-struct instance {
-    vigy_reconciler* r = nullptr;
-    outcome created;
-    instance(const std::string& program, vigy_limits lim = {sizeof(vigy_limits)}, bool each = false) {
-        vigy_map_entry es[2] = {
-            {vigy_str_value(VIGY_STRING, "program", 7), vigy_str_value(VIGY_STRING, program.data(), program.size())},
-            {vigy_str_value(VIGY_STRING, "each", 4), vigy_bool(each)},
-        };
-        vigy_value cfg = vigy_nil();
-        cfg.type = VIGY_MAP;
-        cfg.as.map.entries = es;
-        cfg.as.map.len = 2;
-        vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str(""), &cfg, &lim,
-                                  vigy::sdk::str("prog.tatara")};
-        vigy::sdk::error_buffer eb;
-        created.status = plugin().factory->create(&spec, &r, eb.get());
-        created.message = eb.message();
-    }
-    ~instance() {
-        if (r) plugin().factory->destroy(r);
-    }
-    outcome tick(fake_tick& t) {
-        t.base.api = &kTickApi;
-        vigy::sdk::error_buffer eb;
-        vigy_status s = plugin().factory->tick(r, &t.base, eb.get());
-        return {s, eb.message()};
-    }
-};
-
-}  // namespace
-
+using namespace lisp_plugin_test;
 TEST_CASE("a lisp reconciler prints the last value as the tick output", "[lisp-plugin]") {
     instance i("(define x 40) (+ x 2)");
     REQUIRE(i.created.status == VIGY_OK);
     fake_tick t;
     REQUIRE(i.tick(t).status == VIGY_OK);
     CHECK(t.output == "42");
+}
+
+TEST_CASE("printed text comes first and the last value follows on its own line", "[lisp-plugin]") {
+    instance i("(display \"a\") (print 1) (display \"b\") 42");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    REQUIRE(i.tick(t).status == VIGY_OK);
+    CHECK(t.output == "\"a\"1\n\"b\"\n42");
+
+    instance nl("(print \"x\") (+ 1 2)");
+    fake_tick t2;
+    REQUIRE(nl.tick(t2).status == VIGY_OK);
+    CHECK(t2.output == "\"x\"\n3");
+}
+
+TEST_CASE("a failed tick keeps what the program printed before the error", "[lisp-plugin]") {
+    instance i("(display \"a\") (println 1 2) (car 5) (display \"never\")");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    t.output = "stale";
+    outcome o = i.tick(t);
+    CHECK(o.status == VIGY_INVALID_ARGUMENT);
+    CHECK(o.message.find("expected pair, got int") != std::string::npos);
+    CHECK(t.output == "\"a\"1 2\n");
+
+    // a limit error keeps the printed text too
+    vigy_limits fuel{sizeof(vigy_limits), 0, 5000, 0, 0, 0};
+    instance l("(display \"before\") (define (loop) (loop)) (loop)", fuel);
+    fake_tick t2;
+    CHECK(l.tick(t2).status == VIGY_RESOURCE_EXHAUSTED);
+    CHECK(t2.output == "\"before\"");
+}
+
+/// Redirects the process's stdout (fd 1) into a temporary file while alive.
+class stdout_capture {
+public:
+    stdout_capture() {
+        std::fflush(stdout);
+        fd_ = mkstemp(path_);
+        saved_ = dup(1);
+        ok_ = fd_ >= 0 && saved_ >= 0 && dup2(fd_, 1) == 1;
+    }
+    ~stdout_capture() { restore(); }
+    bool ok() const { return ok_; }
+    /// Restores fd 1 and returns what was written to it meanwhile.
+    std::string restore() {
+        if (saved_ < 0) return text_;
+        std::fflush(stdout);
+        dup2(saved_, 1);
+        close(saved_);
+        saved_ = -1;
+        char buf[4096];
+        lseek(fd_, 0, SEEK_SET);
+        for (ssize_t n; (n = read(fd_, buf, sizeof buf)) > 0;) text_.append(buf, static_cast<size_t>(n));
+        close(fd_);
+        unlink(path_);
+        return text_;
+    }
+
+private:
+    char path_[32] = "/tmp/vigy-lisp-stdout-XXXXXX";
+    int fd_ = -1;
+    int saved_ = -1;
+    bool ok_ = false;
+    std::string text_;
+};
+
+TEST_CASE("nothing a program prints reaches the process stdout", "[lisp-plugin]") {
+    fake_tick t, t2;
+    outcome good{}, bad{};
+    std::string written;
+    {
+        stdout_capture cap;
+        instance i(
+            "(defmacro shout (x) (begin (display \"expanding\") x))"
+            "(display \"d\") (print \"p\") (println \"l\" 1) (newline) (shout 7)"
+            "(go-run (go (lambda () (display \"fiber\"))))");
+        good = i.created.status == VIGY_OK ? i.tick(t) : i.created;
+        instance b("(display \"x\") (car 1)");
+        bad = b.tick(t2);
+        REQUIRE(cap.ok());
+        written = cap.restore();
+    }
+    CHECK(written.empty());
+    REQUIRE(good.status == VIGY_OK);
+    CHECK(bad.status != VIGY_OK);
+    CHECK(t.output.find("\"d\"\"p\"\n\"l\" 1\n\n") != std::string::npos);
+    CHECK(t.output.find("\"expanding\"") != std::string::npos);
+    CHECK(t.output.find("\"fiber\"") != std::string::npos);
+    CHECK(t2.output == "\"x\"");
+}
+
+TEST_CASE("invalid UTF-8 in a program is refused with its line and column", "[lisp-plugin]") {
+    instance i("(define a 1)\n(display \"ok \xC3\xA9 then \xFF\")");
+    CHECK(i.created.status == VIGY_INVALID_ARGUMENT);
+    CHECK(i.created.message.find("prog.tatara:2:") != std::string::npos);
+    CHECK(i.created.message.find("prog.tatara:2:21: reader error: invalid UTF-8 (byte 0xff at offset 34)") == 0);
+    INFO(i.created.message);
+}
+
+TEST_CASE("an intrinsic returning invalid UTF-8 fails with its name and never reaches the program", "[lisp-plugin]") {
+    instance i("(test-bad-text 0)");
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick t;
+    outcome o = i.tick(t);
+    CHECK(o.status == VIGY_INVALID_ARGUMENT);
+    CHECK(o.message.find("test-bad-text: returned a string that is not valid UTF-8 (byte 2)") != std::string::npos);
+
+    // an intrinsic's error message is quoted with the invalid bytes replaced (U+FFFD)
+    instance m("(try (test-bad-text 1) (catch (e) (error-message e)))");
+    fake_tick t2;
+    REQUIRE(m.tick(t2).status == VIGY_OK);
+    CHECK(t2.output == "\"in native `test-bad-text`: broken \xEF\xBF\xBD message\"");
+}
+
+namespace {
+
+struct recorded_log {
+    int32_t level;
+    std::string message;
+};
+std::vector<recorded_log>& host_log_lines() {
+    static std::vector<recorded_log> lines;
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("a plugin whose stdlib prelude fails to load refuses init and says why through the host log",
+          "[lisp-plugin]") {
+    void* h = dlopen(VIGY_LISP_BROKEN_PRELUDE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(h);
+    auto entry = reinterpret_cast<vigy_plugin_entry_fn>(dlsym(h, VIGY_PLUGIN_ENTRY_SYMBOL));
+    REQUIRE(entry);
+    const vigy_plugin_descriptor* d = entry(VIGY_ABI_VERSION);
+    REQUIRE(d);
+    vigy_host_api host = kHost;
+    host.log = [](void*, int32_t level, vigy_str m) {
+        host_log_lines().push_back({level, std::string(vigy::sdk::view(m))});
+    };
+    vigy::sdk::error_buffer eb;
+    CHECK(d->init(&host, eb.get()) == VIGY_INTERNAL);
+    const std::string expected =
+        "lisp stdlib failed to load: <stdlib>/99-broken.tlisp:3:3: type mismatch: expected pair, got int (in (car 5))";
+    CHECK(eb.message() == expected);
+    REQUIRE(host_log_lines().size() == 1);
+    CHECK(host_log_lines()[0].level == VIGY_LOG_ERROR);
+    CHECK(host_log_lines()[0].message == expected);
 }
 
 TEST_CASE("each mode prints every top-level value and printed output comes first", "[lisp-plugin]") {
@@ -243,8 +253,8 @@ TEST_CASE("fuel and wall-clock limits fail the tick not the process", "[lisp-plu
 TEST_CASE("a bad config is refused with a message saying what is wrong", "[lisp-plugin]") {
     vigy_value cfg = vigy_int(3);
     vigy_limits lim{sizeof lim};
-    vigy_reconciler_spec spec{sizeof spec, 0, vigy::sdk::str("lisp"), vigy::sdk::str("3"), &cfg, &lim,
-                              vigy::sdk::str("x")};
+    vigy_reconciler_spec spec{sizeof spec, 0,    vigy::sdk::str("lisp"), vigy::sdk::str("3"),
+                              &cfg,        &lim, vigy::sdk::str("x")};
     vigy_reconciler* r = nullptr;
     vigy::sdk::error_buffer eb;
     CHECK(plugin().factory->create(&spec, &r, eb.get()) == VIGY_INVALID_ARGUMENT);

@@ -1,24 +1,35 @@
 // The `lisp` reconciler plugin: tatara-lisp programs as vigy reconcilers.
 //
-// create() compiles the program ONCE (per revision) with the intrinsics of every
-// host extension installed through the sdk registrar; tick() evaluates it in a
-// fresh global frame (tatara::evaluator) under the vigy's limits. Intrinsic
-// arguments and results cross as vigy_values built directly from/into the
-// evaluation's region: no JSON text at the boundary.
+// create() compiles the program once per revision with the intrinsics of every host
+// extension installed through the sdk registrar, or takes it from a process-wide cache
+// of compiled programs: vigies with the same program text, source name, limits and
+// extensions share one immutable compiled form (an instance is a small handle; the form
+// dies with its last instance). tick() evaluates it in a fresh global frame
+// (tatara::evaluator, one per thread) under the vigy's limits; what the program prints
+// is captured, never written to stdout, and handed to the host with set_output on
+// success and on failure. Intrinsic arguments and results cross as vigy_values built
+// directly from/into the evaluation's region: no JSON text at the boundary.
 //
 // Config (JSON): either a string (the program text) or an object
 //   {"program": "...", "source_name": "hello.tatara", "each": false,
-//    "limits": {"fuel": N, "wall_ms": N, "memory_bytes": N, "max_depth": N}}
-// Non-zero vigy_limits given by the host override the config's limits.
+//    "limits": {"fuel": N, "wall_ms": N, "memory_bytes": N, "max_depth": N,
+//               "program_bytes": N}}
+// Non-zero vigy_limits given by the host override the config's limits. The memory,
+// fuel and wall-clock limits also bound the compilation; program_bytes (default 1 MiB,
+// the host's default cap) refuses larger programs before anything is built.
 #include "vigy/sdk.hpp"
 
 #include "tatara/tatara.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -62,12 +73,6 @@ std::string format_diagnostic(const tatara::diagnostic& d, std::string_view sour
     }
     out += '^';
     return out;
-}
-
-vigy_status status_for(const tatara::diagnostic& d) {
-    if (d.kind == "fuel" || d.kind == "memory") return VIGY_RESOURCE_EXHAUSTED;
-    if (d.kind == "wall-clock") return VIGY_DEADLINE_EXCEEDED;
-    return VIGY_INVALID_ARGUMENT;
 }
 
 // ---- value conversion at the intrinsic boundary -----------------------------------
@@ -120,28 +125,53 @@ vigy_value to_vigy(tatara::eval_ctx& ctx, tatara::value v, int depth) {
     }
 }
 
+/// Text from the host, checked: the language only ever holds valid UTF-8, so every
+/// string it hands back to the host (intrinsic arguments, the tick output) is valid too.
+std::string_view host_text(const vigy_str& s, std::string_view who) {
+    std::string_view t = view(s);
+    if (size_t bad = tatara::invalid_utf8_offset(t); bad != std::string_view::npos)
+        tatara::raise_native(who, "returned a string that is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+    return t;
+}
+
+/// `text` with every byte that does not begin valid UTF-8 replaced by U+FFFD, for
+/// diagnostics that quote host text (an intrinsic's error message, a source name).
+std::string lossy_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (;;) {
+        size_t bad = tatara::invalid_utf8_offset(text);
+        if (bad == std::string_view::npos) break;
+        out.append(text.substr(0, bad)).append("\xEF\xBF\xBD");
+        text.remove_prefix(bad + 1);
+    }
+    out.append(text);
+    return out;
+}
+
 /// vigy_value -> tatara value in the evaluation's region. Unknown tags read as nil.
-tatara::value from_vigy(tatara::eval_ctx& ctx, const vigy_value& v, int depth) {
-    if (depth > kMaxConvertDepth) tatara::raise_native("intrinsic", "result nested too deeply");
+/// `who` (the intrinsic) names the culprit of a malformed result.
+tatara::value from_vigy(tatara::eval_ctx& ctx, const vigy_value& v, int depth, std::string_view who) {
+    if (depth > kMaxConvertDepth) tatara::raise_native(who, "result nested too deeply");
     switch (v.type) {
     case VIGY_BOOL: return tatara::value::boolean(v.as.b != 0);
     case VIGY_INT: return tatara::value::integer(v.as.i);
     case VIGY_DOUBLE: return tatara::value::real(v.as.d);
-    case VIGY_STRING: return ctx.make_string(view(v.as.str));
-    case VIGY_SYMBOL: return ctx.make_symbol(view(v.as.str));
-    case VIGY_KEYWORD: return ctx.make_keyword(view(v.as.str));
+    case VIGY_STRING: return ctx.make_string(host_text(v.as.str, who));
+    case VIGY_SYMBOL: return ctx.make_symbol(host_text(v.as.str, who));
+    case VIGY_KEYWORD: return ctx.make_keyword(host_text(v.as.str, who));
     case VIGY_LIST: {
         tatara::value out;
         tatara::value* items = ctx.new_list(v.as.list.len, out);
-        for (size_t i = 0; i < v.as.list.len; ++i) items[i] = from_vigy(ctx, v.as.list.items[i], depth + 1);
+        for (size_t i = 0; i < v.as.list.len; ++i) items[i] = from_vigy(ctx, v.as.list.items[i], depth + 1, who);
         return out;
     }
     case VIGY_MAP: {
         std::vector<tatara::value> kvs;
         kvs.reserve(v.as.map.len * 2);
         for (size_t i = 0; i < v.as.map.len; ++i) {
-            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].key, depth + 1));
-            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].value, depth + 1));
+            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].key, depth + 1, who));
+            kvs.push_back(from_vigy(ctx, v.as.map.entries[i].value, depth + 1, who));
         }
         return ctx.make_map(kvs);
     }
@@ -211,12 +241,20 @@ tatara::value call_intrinsic(void* user_data, std::span<const tatara::value> arg
         prefix.append(": ");
         if (msg.rfind(prefix, 0) == 0) msg.remove_prefix(prefix.size());
         if (msg.empty()) msg = vigy_status_name(s);
-        tatara::raise_native(entry->name, msg);
+        tatara::raise_native(entry->name, lossy_utf8(msg));
     }
-    return from_vigy(ctx, result, 0);
+    return from_vigy(ctx, result, 0, entry->name);
 }
 
-// ---- the reconciler ---------------------------------------------------------------
+// ---- limits -----------------------------------------------------------------------
+
+/// Programs larger than this are refused before anything is allocated for them: the
+/// host's default program size cap (1 MiB), overridable by the config's
+/// limits.program_bytes (a host configured with another cap passes it there).
+constexpr uint64_t kDefaultProgramBytes = uint64_t(1) << 20;
+
+/// Bytes of its last evaluation a tick thread may keep between ticks (reused next tick).
+constexpr size_t kKeepEvaluationBytes = size_t(4) << 20;
 
 uint64_t config_u64(const vigy_value* obj, std::string_view key) {
     const vigy_value* v = obj ? vigy::sdk::map_get(*obj, key) : nullptr;
@@ -226,6 +264,168 @@ uint64_t config_u64(const vigy_value* obj, std::string_view key) {
     return static_cast<uint64_t>(v->as.i);
 }
 
+/// The limits of one vigy: the host's non-zero vigy_limits override the config's limits,
+/// which override the defaults. The same memory, fuel and wall-clock limits bound the
+/// compilation (the compiled form and compile-time macro expansion).
+struct vigy_lisp_limits {
+    tatara::limits tick;
+    tatara::compile_limits compile;
+};
+
+vigy_lisp_limits effective_limits(const vigy_value* cfg, const vigy_limits& host) {
+    auto pick = [](uint64_t from_host, uint64_t from_cfg, uint64_t dflt) {
+        return from_host ? from_host : (from_cfg ? from_cfg : dflt);
+    };
+    auto clamp32 = [](uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); };
+    tatara::limits d;
+    vigy_lisp_limits l;
+    l.tick.fuel = pick(host.fuel, config_u64(cfg, "fuel"), d.fuel);
+    l.tick.wall_clock_ms = clamp32(pick(host.wall_ms, config_u64(cfg, "wall_ms"), d.wall_clock_ms));
+    l.tick.memory_bytes = static_cast<size_t>(pick(host.memory_bytes, config_u64(cfg, "memory_bytes"), d.memory_bytes));
+    l.tick.max_depth = clamp32(pick(host.max_depth, config_u64(cfg, "max_depth"), d.max_depth));
+    l.compile.memory_bytes = l.tick.memory_bytes;
+    l.compile.fuel = l.tick.fuel;
+    l.compile.wall_clock_ms = l.tick.wall_clock_ms;
+    l.compile.max_source_bytes = static_cast<size_t>(pick(0, config_u64(cfg, "program_bytes"), kDefaultProgramBytes));
+    return l;
+}
+
+vigy_status status_for(const tatara::diagnostic& d) {
+    if (d.kind == "fuel" || d.kind == "memory" || d.kind == "program-size") return VIGY_RESOURCE_EXHAUSTED;
+    if (d.kind == "wall-clock") return VIGY_DEADLINE_EXCEEDED;
+    if (d.kind == "stdlib") return VIGY_INTERNAL;
+    return VIGY_INVALID_ARGUMENT;
+}
+
+// ---- compiled programs, shared ---------------------------------------------------------
+
+/// What a compilation depends on: the source, its name (in diagnostics), the limits it
+/// ran under and the intrinsics installed into it.
+struct program_key {
+    std::string source_name;
+    uint64_t source_hash = 0;
+    uint64_t intrinsics_hash = 0;
+    size_t memory_bytes = 0;
+    uint64_t fuel = 0;
+    uint32_t wall_clock_ms = 0;
+    size_t max_source_bytes = 0;
+    bool operator==(const program_key&) const = default;
+};
+
+struct program_key_hash {
+    size_t operator()(const program_key& k) const {
+        size_t h = std::hash<std::string>{}(k.source_name);
+        for (uint64_t x : {k.source_hash, k.intrinsics_hash, uint64_t(k.memory_bytes), k.fuel,
+                           uint64_t(k.wall_clock_ms), uint64_t(k.max_source_bytes)})
+            h = h * 1099511628211ull ^ static_cast<size_t>(x);
+        return h;
+    }
+};
+
+/// A compiled program and what it points into: its source (for diagnostics) and the
+/// intrinsic entries the compiled code calls. Immutable once built, so ticks of every
+/// vigy sharing it may evaluate it concurrently on different threads.
+struct shared_program {
+    program_key key;
+    std::string source;
+    std::deque<intrinsic_entry> intrinsics;  // stable addresses: the program points at them
+    tatara::program_ptr program;
+    size_t footprint = 0;  ///< bytes of the compiled form
+};
+
+/// Process-wide cache of compiled programs. Entries are weak: a program dies with the
+/// last instance using it (its memory is released then, see release()).
+class program_cache {
+public:
+    static program_cache& instance() {
+        static program_cache* cache = new program_cache;  // never destroyed: no exit-order issue
+        return *cache;
+    }
+
+    /// The live program for key and source, or nullptr.
+    std::shared_ptr<const shared_program> find(const program_key& key, std::string_view source) {
+        std::lock_guard lk(m_);
+        auto it = entries_.find(key);
+        if (it == entries_.end()) return nullptr;
+        auto live = it->second.lock();
+        return live && live->source == source ? live : nullptr;  // a hash collision is a miss
+    }
+
+    /// Publishes a freshly compiled program; if another thread published the same program
+    /// meanwhile, returns that one instead (and `fresh` dies here).
+    std::shared_ptr<const shared_program> publish(std::unique_ptr<shared_program> fresh) {
+        std::lock_guard lk(m_);
+        auto it = entries_.find(fresh->key);
+        if (it != entries_.end())
+            if (auto live = it->second.lock(); live && live->source == fresh->source) return live;
+        const program_key key = fresh->key;
+        std::shared_ptr<const shared_program> sp(fresh.release(), [](const shared_program* p) { release(p); });
+        entries_[key] = sp;  // replaces an expired entry or a colliding one
+        ++programs_;
+        return sp;
+    }
+
+    size_t size() {
+        std::lock_guard lk(m_);
+        return programs_;
+    }
+
+private:
+    /// Deleter of a shared program: drops its cache entry (unless a newer program took
+    /// the key) and frees it. Freeing a large compiled form returns its pages to the
+    /// system (malloc_trim), so RSS comes back down after big programs are deleted.
+    static void release(const shared_program* p) {
+        program_cache& c = instance();
+        {
+            std::lock_guard lk(c.m_);
+            auto it = c.entries_.find(p->key);
+            if (it != c.entries_.end() && it->second.expired()) c.entries_.erase(it);
+            --c.programs_;
+        }
+        const size_t footprint = p->footprint;
+        delete p;
+#if defined(__GLIBC__)
+        if (footprint >= kTrimAfterBytes) malloc_trim(0);
+#endif
+    }
+
+    static constexpr size_t kTrimAfterBytes = size_t(1) << 20;
+    std::mutex m_;
+    std::unordered_map<program_key, std::weak_ptr<const shared_program>, program_key_hash> entries_;
+    size_t programs_ = 0;
+};
+
+/// Collects the host's intrinsics through a vigy_registrar.
+struct intrinsic_collector {
+    std::deque<intrinsic_entry> entries;
+
+    static vigy_status add(void* ctx, const vigy_intrinsic* in, vigy_error* err) {
+        return vigy::sdk::fence(err, [&]() -> vigy_status {
+            auto* self = static_cast<intrinsic_collector*>(ctx);
+            if (!in || !in->name || !in->fn) fail(VIGY_INVALID_ARGUMENT, "intrinsic without a name or function");
+            for (const auto& e : self->entries)
+                if (e.name == in->name) fail(VIGY_ALREADY_EXISTS, "intrinsic " + e.name + " is registered twice");
+            self->entries.push_back(intrinsic_entry{in->name, in->min_arity, in->max_arity, in->fn, in->data});
+            return VIGY_OK;
+        });
+    }
+
+    uint64_t hash() const {
+        uint64_t h = 1469598103934665603ull;
+        auto mix = [&h](uint64_t x) { h = (h ^ x) * 1099511628211ull; };
+        for (const auto& e : entries) {
+            mix(std::hash<std::string>{}(e.name));
+            mix(static_cast<uint64_t>(e.min_args) << 32 ^ static_cast<uint32_t>(e.max_args));
+            mix(reinterpret_cast<uintptr_t>(e.fn));
+            mix(reinterpret_cast<uintptr_t>(e.data));
+        }
+        return h;
+    }
+};
+
+// ---- the reconciler ---------------------------------------------------------------
+
+/// One vigy: a handle on a shared compiled program plus its own tick limits.
 class lisp_reconciler {
 public:
     static std::unique_ptr<lisp_reconciler> create(const vigy_reconciler_spec& spec) {
@@ -253,24 +453,29 @@ public:
                                             vigy_type_name(cfg.type));
         }
         if (source_name.empty()) source_name = "<program>";
-        self->source_.assign(program);
-        self->apply_limits(limits_cfg, *spec.limits);
+        const vigy_lisp_limits lim = effective_limits(limits_cfg, *spec.limits);
+        self->limits_ = lim.tick;
 
         // Intrinsics of every loaded host extension, through the registrar.
+        intrinsic_collector found;
         const vigy_host_api* host = vigy::sdk::host_api();
         if (host && host->install_intrinsics) {
-            vigy_registrar reg{sizeof(vigy_registrar), 0, self.get(), &lisp_reconciler::add_intrinsic};
+            vigy_registrar reg{sizeof(vigy_registrar), 0, &found, &intrinsic_collector::add};
             vigy::sdk::error_buffer eb;
             vigy::sdk::check(host->install_intrinsics(host->host_data, &reg, eb.get()), eb);
         }
-        std::vector<tatara::intrinsic> intrinsics;
-        intrinsics.reserve(self->intrinsics_.size());
-        for (auto& e : self->intrinsics_)
-            intrinsics.push_back(tatara::intrinsic{e.name, e.min_args, e.max_args, &call_intrinsic, &e});
 
-        tatara::compile_result r = tatara::compile(self->source_, source_name, intrinsics);
-        if (!r.prog) fail(VIGY_INVALID_ARGUMENT, format_diagnostic(*r.error, self->source_));
-        self->program_ = std::move(r.prog);
+        program_key key;
+        key.source_name = lossy_utf8(source_name);
+        key.source_hash = std::hash<std::string_view>{}(program);
+        key.intrinsics_hash = found.hash();
+        key.memory_bytes = lim.compile.memory_bytes;
+        key.fuel = lim.compile.fuel;
+        key.wall_clock_ms = lim.compile.wall_clock_ms;
+        key.max_source_bytes = lim.compile.max_source_bytes;
+        program_cache& cache = program_cache::instance();
+        self->program_ = cache.find(key, program);
+        if (!self->program_) self->program_ = cache.publish(compile(std::move(key), program, std::move(found), lim));
         return self;
     }
 
@@ -278,6 +483,12 @@ public:
         // One evaluator per thread, reused by every vigy ticking on it: its region
         // is recycled between runs, so memory stays flat.
         thread_local tatara::evaluator evaluator;
+        // Whatever the tick allocated beyond a few MiB goes back when it ends (the values
+        // are printed by then), so an idle tick thread does not sit on a large region.
+        struct release_after {
+            tatara::evaluator& ev;
+            ~release_after() { ev.release(kKeepEvaluationBytes); }
+        } release_guard{evaluator};
         tick_bridge bridge{tick.get()};
         tatara::string_sink out;
         tatara::eval_options opts;
@@ -285,54 +496,48 @@ public:
         opts.host_ctx = &bridge;
         opts.out = &out;
         opts.keep_each = each_;
-        tatara::eval_result r = evaluator.run(*program_, opts);
-        if (!r.ok) fail(status_for(r.error), format_diagnostic(r.error, source_));
-
+        tatara::eval_result r = evaluator.run(*program_->program, opts);
+        // The output is what the program printed, then the printed value of its last
+        // form (of every form with `each`), each value on a line of its own. A failed
+        // tick keeps what was printed up to the error, without a value.
         std::string text = out.text();
+        if (!r.ok) {
+            tick.set_output(text);
+            fail(status_for(r.error), format_diagnostic(r.error, program_->source));
+        }
+        auto append_value = [&text](tatara::value v) {
+            if (!text.empty() && text.back() != '\n') text += '\n';
+            tatara::print_value(text, v);
+        };
         if (each_) {
-            for (const tatara::value& v : r.each) {
-                if (!text.empty() && text.back() != '\n') text += '\n';
-                tatara::print_value(text, v);
-            }
+            for (const tatara::value& v : r.each) append_value(v);
         } else {
-            tatara::print_value(text, r.result);
+            append_value(r.result);
         }
         tick.set_output(text);
     }
 
 private:
-    static vigy_status add_intrinsic(void* ctx, const vigy_intrinsic* in, vigy_error* err) {
-        return vigy::sdk::fence(err, [&]() -> vigy_status {
-            auto* self = static_cast<lisp_reconciler*>(ctx);
-            if (!in || !in->name || !in->fn) fail(VIGY_INVALID_ARGUMENT, "intrinsic without a name or function");
-            for (const auto& e : self->intrinsics_)
-                if (e.name == in->name)
-                    fail(VIGY_ALREADY_EXISTS, "intrinsic " + e.name + " is registered twice");
-            self->intrinsics_.push_back(intrinsic_entry{in->name, in->min_arity, in->max_arity, in->fn, in->data});
-            return VIGY_OK;
-        });
+    static std::unique_ptr<shared_program> compile(program_key key, std::string_view source, intrinsic_collector found,
+                                                   const vigy_lisp_limits& lim) {
+        auto sp = std::make_unique<shared_program>();
+        sp->key = std::move(key);
+        sp->intrinsics = std::move(found.entries);
+        std::vector<tatara::intrinsic> intrinsics;
+        intrinsics.reserve(sp->intrinsics.size());
+        for (auto& e : sp->intrinsics)
+            intrinsics.push_back(tatara::intrinsic{e.name, e.min_args, e.max_args, &call_intrinsic, &e});
+        tatara::compile_result r = tatara::compile(source, sp->key.source_name, intrinsics, lim.compile);
+        if (!r.prog) fail(status_for(*r.error), format_diagnostic(*r.error, source));
+        sp->source.assign(source);
+        sp->footprint = tatara::program_footprint(*r.prog);
+        sp->program = std::move(r.prog);
+        return sp;
     }
 
-    void apply_limits(const vigy_value* cfg, const vigy_limits& host) {
-        auto pick = [](uint64_t from_host, uint64_t from_cfg, uint64_t dflt) {
-            return from_host ? from_host : (from_cfg ? from_cfg : dflt);
-        };
-        tatara::limits d;
-        limits_.fuel = pick(host.fuel, config_u64(cfg, "fuel"), d.fuel);
-        limits_.wall_clock_ms =
-            static_cast<uint32_t>(std::min<uint64_t>(pick(host.wall_ms, config_u64(cfg, "wall_ms"), d.wall_clock_ms),
-                                                     UINT32_MAX));
-        limits_.memory_bytes = static_cast<size_t>(pick(host.memory_bytes, config_u64(cfg, "memory_bytes"),
-                                                        d.memory_bytes));
-        limits_.max_depth = static_cast<uint32_t>(
-            std::min<uint64_t>(pick(host.max_depth, config_u64(cfg, "max_depth"), d.max_depth), UINT32_MAX));
-    }
-
-    std::string source_;
-    bool each_ = false;
+    std::shared_ptr<const shared_program> program_;
     tatara::limits limits_;
-    std::deque<intrinsic_entry> intrinsics_;  // stable addresses: the program points at them
-    tatara::program_ptr program_;
+    bool each_ = false;
 };
 
 const vigy_reconciler_kind kKinds[] = {
@@ -354,6 +559,19 @@ const void* get_extension(const char* id) {
     return nullptr;
 }
 
+/// init: remember the host, then make sure the language itself loaded. A stdlib prelude
+/// file that fails to load refuses the plugin, logged through the host's logger.
+vigy_status init_plugin(const vigy_host_api* host, vigy_error* err) noexcept {
+    vigy::sdk::remember_host(host, err);
+    return vigy::sdk::fence(err, [] {
+        if (const tatara::diagnostic* e = tatara::stdlib_error()) {
+            const std::string msg = "lisp stdlib failed to load: " + e->formatted();
+            vigy::sdk::host_log(VIGY_LOG_ERROR, msg);
+            fail(VIGY_INTERNAL, msg);
+        }
+    });
+}
+
 const vigy_plugin_descriptor kDescriptor = {
     VIGY_PLUGIN_MAGIC,
     sizeof(vigy_plugin_descriptor),
@@ -362,7 +580,7 @@ const vigy_plugin_descriptor kDescriptor = {
     "vigy.lisp",
     "0.1.0",
     "tatara-lisp reconcilers: compile once per revision, evaluate each tick in a fresh frame",
-    &vigy::sdk::remember_host,
+    &init_plugin,
     nullptr,
     &get_extension,
 };

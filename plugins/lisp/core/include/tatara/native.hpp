@@ -25,20 +25,20 @@ using host_fn = value (*)(void* user_data, std::span<const value> args, eval_ctx
 
 /// Descriptor of a native or intrinsic; the procedure value points at it.
 struct native_def {
-  std::string name;
-  int min_args = 0;
-  int max_args = -1;  ///< -1 = unbounded
-  native_fn fn = nullptr;
-  host_fn host = nullptr;  ///< set instead of fn for intrinsics
-  void* user_data = nullptr;
+    std::string name;
+    int min_args = 0;
+    int max_args = -1;  ///< -1 = unbounded
+    native_fn fn = nullptr;
+    host_fn host = nullptr;  ///< set instead of fn for intrinsics
+    void* user_data = nullptr;
 };
 
 /// Collects natives while the process-wide stdlib is being built.
 class native_registry {
- public:
-  virtual ~native_registry() = default;
-  /// Register (or replace) global `name`; max_args -1 = variadic.
-  virtual void add(std::string_view name, int min_args, int max_args, native_fn fn) = 0;
+public:
+    virtual ~native_registry() = default;
+    /// Register (or replace) global `name`; max_args -1 = variadic.
+    virtual void add(std::string_view name, int min_args, int max_args, native_fn fn) = 0;
 };
 
 // Groups of natives. Each is defined in plugins/lisp/core/src/natives_<group>.cpp and
@@ -53,23 +53,23 @@ void install_types_natives(native_registry& r);  ///< natives_types.cpp (lisp-li
 
 /// args[i] as int or raise type mismatch "expected int".
 inline int64_t arg_int(std::span<const value> args, size_t i) {
-  if (!args[i].is_int()) raise_type("int", args[i]);
-  return args[i].as_int();
+    if (!args[i].is_int()) raise_type("int", args[i]);
+    return args[i].as_int();
 }
 /// args[i] as string text or raise "expected string".
 inline std::string_view arg_string(std::span<const value> args, size_t i) {
-  if (!args[i].is_string()) raise_type("string", args[i]);
-  return args[i].text();
+    if (!args[i].is_string()) raise_type("string", args[i]);
+    return args[i].text();
 }
 /// args[i] as list elements (nil accepted) or raise "expected list".
 inline std::span<const value> arg_list(std::span<const value> args, size_t i) {
-  if (!args[i].is_listish()) raise_type("list", args[i]);
-  return args[i].items();
+    if (!args[i].is_listish()) raise_type("list", args[i]);
+    return args[i].items();
 }
 /// args[i] must be a procedure or raise "expected procedure".
 inline value arg_proc(std::span<const value> args, size_t i) {
-  if (!args[i].is_procedure()) raise_type("procedure", args[i]);
-  return args[i];
+    if (!args[i].is_procedure()) raise_type("procedure", args[i]);
+    return args[i];
 }
 
 }  // namespace tatara
