@@ -9,10 +9,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
 shift || true
 
-packages=(build-essential cmake libboost-dev libsoci-dev libsqlite3-dev rapidjson-dev libspdlog-dev
-          catch2 libcli11-dev libssl-dev ccache lua5.4 tmux sqlite3
-          libhowardhinnant-date-dev tzdata python3-croniter
-          dpkg-dev lintian systemd man-db pkgconf python3 zsh)   # dist: .deb, lintian, unit, man, pkg-config, ctypes, zsh
+# What building and running vigy needs. scripts/test.sh adds the tools the tests drive
+# (VIGY_SETUP_EXTRA: more packages to install the same way).
+packages=(build-essential cmake pkgconf libboost-dev libsoci-dev libsqlite3-dev rapidjson-dev libspdlog-dev
+          catch2 libcli11-dev libssl-dev libhowardhinnant-date-dev tzdata ccache sqlite3)
+# shellcheck disable=SC2206
+packages+=(${VIGY_SETUP_EXTRA:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
