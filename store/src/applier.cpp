@@ -34,7 +34,7 @@ applier::applier(sqlite::connection& c)
       lease_token_(c.prepare("SELECT token FROM scheduler_lease WHERE id = 1")),
       exists_(c.prepare("SELECT deleted FROM vigies WHERE vid = ?")),
       run_insert_(c.prepare("INSERT INTO runs(vid, run_id, revision, started_ms, ended_ms, duration_us, lateness_us, "
-                            "result, run_trigger, tick_count, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+                            "result, run_trigger, tick_count, status, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       kv_upsert_(c.prepare("INSERT INTO kv(vid, key, value_json, updated_ms) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT(vid, key) DO UPDATE SET value_json = excluded.value_json, "
                            "updated_ms = excluded.updated_ms")),
@@ -84,14 +84,15 @@ void applier::write(tick_commit& c) {
     ins.bind(1, c.vigy_key).bind_blob(2, uuid_.data(), 16).bind(3, revision).bind(4, r.started_ms).bind(5, r.ended_ms);
     ins.bind(6, r.duration_us).bind(7, r.lateness_us).bind(8, static_cast<std::int64_t>(r.result));
     ins.bind(9, static_cast<std::int64_t>(r.trigger)).bind(10, r.tick_count);
+    ins.bind(11, static_cast<std::int64_t>(failed && r.status == VIGY_OK ? VIGY_UNKNOWN : r.status));
     if (r.error.empty())
-        ins.bind_null(11);
-    else
-        ins.bind(11, r.error);
-    if (body_.empty())
         ins.bind_null(12);
     else
-        ins.bind(12, body_);
+        ins.bind(12, r.error);
+    if (body_.empty())
+        ins.bind_null(13);
+    else
+        ins.bind(13, body_);
     ins.run("inserting the run");
     last_seq_ = c_.last_insert_rowid();
 

@@ -8,7 +8,7 @@
 //   vigy_revisions  (vid, revision) -> kind, config
 //   runs            seq | vid | run_id BLOB(16) | revision INT64 | started/ended ms |
 //                   duration/lateness µs | result 0/1/2 | trigger 0/1 | tick_count |
-//                   error (NULL unless failed) | body (JSON of the filled buffers, or NULL)
+//                   status (vigy_status) | error (NULL unless failed) | body (JSON of the filled buffers, or NULL)
 //   kv              (vid, key) -> value_json, updated_ms
 //   tick_marks      vid -> the tick clock of a vigy whose runs retention removed
 //   conditions      (vid, type) -> status True/False/Unknown, reason, message, times, run_seq
@@ -335,12 +335,14 @@ void migration_3(connection& c) {
             result INTEGER NOT NULL CHECK (result IN (0, 1, 2)),
             run_trigger INTEGER NOT NULL CHECK (run_trigger IN (0, 1)),
             tick_count INTEGER NOT NULL,
+            status INTEGER NOT NULL,
             error TEXT,
             body TEXT))",
         fmt::format(R"(INSERT INTO runs_3 SELECT r.seq, v.vid, vigy_uuid(r.id), vigy_hex64(r.revision), {}, {},
             CASE WHEN r.duration_us > 0 THEN r.duration_us ELSE r.duration_ms * 1000 END, 0,
             CASE r.result WHEN 'ok' THEN 0 WHEN 'failed' THEN 1 ELSE 2 END,
-            CASE r.run_trigger WHEN 'forced' THEN 1 ELSE 0 END, r.tick_count, NULLIF(r.error, ''),
+            CASE r.run_trigger WHEN 'forced' THEN 1 ELSE 0 END, r.tick_count,
+            CASE r.result WHEN 'failed' THEN 2 ELSE 0 END, NULLIF(r.error, ''),
             vigy_run_body(r.actions_json, r.desired_json, r.observed_json, r.conditions_json, r.log_json,
                           r.trace_json, r.metrics_json, r.events_json, r.output_json, r.kv_writes_json,
                           r.kv_deletes_json)
@@ -416,12 +418,13 @@ void migration_3(connection& c) {
             claimed_token INTEGER NOT NULL DEFAULT 0,
             done_ms INTEGER NOT NULL DEFAULT 0,
             run_id BLOB,
+            error_code INTEGER NOT NULL DEFAULT 0,
             error TEXT NOT NULL DEFAULT ''))",
         R"(INSERT INTO tick_requests_3(id, vid, requester, state, requested_ms, claimed_ms, claimed_token, done_ms,
-            run_id, error)
+            run_id, error_code, error)
             SELECT t.id, v.vid, t.requester, CASE t.state WHEN 'claimed' THEN 'pending' ELSE t.state END,
                    t.requested_ms, 0, 0, t.done_ms, CASE WHEN t.run_id = '' THEN NULL ELSE vigy_uuid(t.run_id) END,
-                   t.error
+                   CASE t.state WHEN 'failed' THEN 2 ELSE 0 END, t.error
             FROM tick_requests t JOIN vigies_3 v ON v.id = t.vigy_id ORDER BY t.id)",
         R"(CREATE TABLE vigy_changes (
             seq INTEGER PRIMARY KEY,
@@ -491,7 +494,7 @@ void migration_3(connection& c) {
             r.duration_us, r.lateness_us,
             CASE r.result WHEN 0 THEN 'ok' WHEN 1 THEN 'failed' ELSE 'skipped' END AS result,
             CASE r.run_trigger WHEN 1 THEN 'forced' ELSE 'schedule' END AS run_trigger,
-            r.tick_count, r.error,
+            r.tick_count, r.status, r.error,
             json_extract(r.body, '$.output') AS output, json_extract(r.body, '$.actions') AS actions,
             json_extract(r.body, '$.desired') AS desired, json_extract(r.body, '$.observed') AS observed,
             json_extract(r.body, '$.conditions') AS conditions, json_extract(r.body, '$.log') AS log,

@@ -171,18 +171,19 @@ struct vigy_row_cols : vigy_cols {
 
 const char* const run_columns =
     "SELECT r.seq, hex(r.run_id), v.id, v.name, r.revision, r.run_trigger, r.started_ms, r.ended_ms, r.duration_us, "
-    "r.lateness_us, r.result, r.tick_count, r.error, r.body FROM runs r JOIN vigies v ON v.vid = r.vid ";
+    "r.lateness_us, r.result, r.tick_count, r.status, r.error, r.body FROM runs r JOIN vigies v ON v.vid = r.vid ";
 
 struct run_cols {
     std::string run_hex, vigy_id, vigy_name, error, body;
     long long seq = 0, revision = 0, trigger = 0, started = 0, ended = 0, duration = 0, lateness = 0, result = 0,
-              tick_count = 0;
+              tick_count = 0, status = 0;
     soci::indicator error_ind = soci::i_null, body_ind = soci::i_null;
 
     void bind(soci::details::prepare_temp_type& p) {
         p, soci::into(seq), soci::into(run_hex), soci::into(vigy_id), soci::into(vigy_name), soci::into(revision),
             soci::into(trigger), soci::into(started), soci::into(ended), soci::into(duration), soci::into(lateness),
-            soci::into(result), soci::into(tick_count), soci::into(error, error_ind), soci::into(body, body_ind);
+            soci::into(result), soci::into(tick_count), soci::into(status), soci::into(error, error_ind),
+            soci::into(body, body_ind);
     }
     [[nodiscard]] run_record record() const {
         run_record r;
@@ -205,6 +206,7 @@ struct run_cols {
         r.lateness_us = lateness;
         r.result = result == 0 ? run_result::ok : result == 1 ? run_result::failed : run_result::skipped;
         r.tick_count = tick_count;
+        r.status = static_cast<vigy_status>(status);
         if (error_ind == soci::i_ok) r.error = error;
         if (body_ind == soci::i_ok) codec::read_body(body, r);
         return r;
@@ -654,8 +656,8 @@ vigy_record store::delete_vigy(std::string_view name_or_id, bool keep_history, s
         check_expected(*v, expected);
         long long vid = v->key, now = now_unix_ms();
         const long long rv = impl::record_change(sql, vid, v->id, v->name, change_type::deleted);
-        sql << "UPDATE tick_requests SET state = 'failed', error = 'vigy deleted', done_ms = :n WHERE vid = :v AND "
-               "state IN ('pending', 'claimed')",
+        sql << "UPDATE tick_requests SET state = 'failed', error_code = 5, error = 'vigy deleted', done_ms = :n "
+               "WHERE vid = :v AND state IN ('pending', 'claimed')",
             soci::use(now), soci::use(vid);
         if (keep_history) {
             sql << "UPDATE vigies SET deleted = 1, enabled = 0, updated_ms = :u, resource_version = :rv WHERE vid = :v",
@@ -1103,11 +1105,11 @@ struct request_cols {
     tick_request r;
     std::string run_hex;
     soci::indicator run_ind = soci::i_null, vigy_ind = soci::i_null;
-    long long id = 0, vid = 0, req = 0, claimed = 0, token = 0, done = 0;
+    long long id = 0, vid = 0, req = 0, claimed = 0, token = 0, done = 0, code = 0;
     void bind(soci::details::prepare_temp_type& p) {
         p, soci::into(id), soci::into(r.vigy_id, vigy_ind), soci::into(vid), soci::into(r.requester),
             soci::into(r.state), soci::into(req), soci::into(claimed), soci::into(token), soci::into(done),
-            soci::into(run_hex, run_ind), soci::into(r.error);
+            soci::into(run_hex, run_ind), soci::into(code), soci::into(r.error);
     }
     [[nodiscard]] tick_request record() const {
         tick_request out = r;
@@ -1118,6 +1120,7 @@ struct request_cols {
         out.claimed_ms = claimed;
         out.claimed_token = token;
         out.done_ms = done;
+        out.code = static_cast<vigy_status>(code);
         out.run_id.clear();
         if (run_ind == soci::i_ok && run_hex.size() == 32) {
             for (std::size_t i = 0; i < 32; ++i) {
@@ -1130,7 +1133,7 @@ struct request_cols {
 };
 const char* const request_columns =
     "SELECT t.id, v.id, t.vid, t.requester, t.state, t.requested_ms, t.claimed_ms, t.claimed_token, t.done_ms, "
-    "hex(t.run_id), t.error FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
+    "hex(t.run_id), t.error_code, t.error FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
 }  // namespace
 
 std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester) {
@@ -1174,14 +1177,17 @@ std::vector<tick_request> store::claim_tick_requests(std::int64_t token, std::si
     });
 }
 
-void store::fail_tick_request(std::int64_t request_id, std::string_view err) {
+void store::fail_tick_request(std::int64_t request_id, vigy_status code, std::string_view err,
+                              std::int64_t claimed_token) {
     impl_->write("failing a tick request", [&](soci::session& sql) {
-        long long id = request_id;
+        long long id = request_id, c = code, t = claimed_token;
         const long long now = now_unix_ms();
         const std::string e(err);
-        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error = :e "
-                                             "WHERE id = :i AND state IN ('pending', 'claimed')",
-                              soci::use(now), soci::use(e), soci::use(id));
+        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error_code = :c, "
+                                             "error = :e WHERE id = :i AND (state = 'pending' AND :t1 = 0 OR "
+                                             "state = 'claimed' AND (:t2 = 0 OR claimed_token = :t3))",
+                              soci::use(now), soci::use(c), soci::use(e), soci::use(id), soci::use(t), soci::use(t),
+                              soci::use(t));
         st.execute(true);
         return 0;
     });
@@ -1192,8 +1198,8 @@ bool store::cancel_tick_request(std::int64_t request_id, std::string_view err) {
         long long id = request_id;
         const long long now = now_unix_ms();
         const std::string e(err);
-        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error = :e "
-                                             "WHERE id = :i AND state = 'pending'",
+        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, "
+                                             "error_code = 14, error = :e WHERE id = :i AND state = 'pending'",
                               soci::use(now), soci::use(e), soci::use(id));
         st.execute(true);
         return st.get_affected_rows() > 0;

@@ -80,12 +80,14 @@ TEST_CASE("a run and its kv writes commit together and a failed run carries no k
     failed.kv_deletes = {"greeting"};
     failed.run.kv_writes_json = R"({"greeting":"bye"})";
     failed.run.output = "printed before failing";
+    failed.run.status = VIGY_RESOURCE_EXHAUSTED;
     REQUIRE(s.writer().submit(failed).get().ok);
     CHECK(s.kv_map_of(v.key).at("greeting") == "\"hi\"");
     const auto f = s.get_run(failed.run.id);
     CHECK(f->error == "boom");
     CHECK(f->kv_writes_json == "{}");
     CHECK(f->output == "printed before failing");  // a failed run keeps what it printed
+    CHECK(f->status == VIGY_RESOURCE_EXHAUSTED);
 }
 
 TEST_CASE("a commit failing part-way inside a batch leaves nothing of it and spares the others", "[store][writer]") {

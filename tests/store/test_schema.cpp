@@ -169,6 +169,8 @@ TEST_CASE("the frozen schema 1 database upgrades through 2 to 3 with its data", 
           R"([{"type":"Ready","status":"True","reason":"Counted","last_transition":"2026-05-21T12:00:01.000Z"}])");
     CHECK(runs[1].result == run_result::failed);
     CHECK(runs[1].error == "boom");
+    CHECK(runs[1].status == VIGY_UNKNOWN);
+    CHECK(runs[0].status == VIGY_OK);
     CHECK(runs[1].output.empty());
     CHECK(runs[1].trace_json == "{}");
     // the bookkeeping kv became the tick clock

@@ -592,15 +592,18 @@ TEST_CASE("tick requests enqueue claim once complete with the run atomically and
     CHECK(cli.cancel_tick_request(r2, "gave up"));
     CHECK(cli.get_tick_request(r2)->state == "failed");
     CHECK(cli.get_tick_request(r2)->error == "gave up");
+    CHECK(cli.get_tick_request(r2)->code == VIGY_UNAVAILABLE);
     CHECK_FALSE(cli.cancel_tick_request(r1, "too late"));
     const auto r3 = cli.enqueue_tick_request(v.id, "cli:3");
-    serve.fail_tick_request(r3, "vigy is disabled");
+    serve.fail_tick_request(r3, VIGY_FAILED_PRECONDITION, "vigy is disabled");
+    CHECK(cli.get_tick_request(r3)->code == VIGY_FAILED_PRECONDITION);
     CHECK(cli.get_tick_request(r3)->error == "vigy is disabled");
     CHECK_FALSE(cli.get_tick_request(9999));
 
     const auto r4 = cli.enqueue_tick_request(v.id, "cli:4");
     cli.delete_vigy("t");
     CHECK(cli.get_tick_request(r4)->state == "failed");
+    CHECK(cli.get_tick_request(r4)->code == VIGY_NOT_FOUND);
 }
 
 TEST_CASE("a locked database surfaces as unavailable naming the path and loses nothing", "[store]") {

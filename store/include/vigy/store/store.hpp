@@ -213,6 +213,9 @@ struct run_record {
     /// 0 for forced ticks.
     std::int64_t lateness_us = 0;
     run_result result = run_result::ok;
+    /// failed: the canonical code of the failure (a plugin's RESOURCE_EXHAUSTED stays
+    /// that); VIGY_OK otherwise. Runs failed before schema 3 read back VIGY_UNKNOWN.
+    vigy_status status = VIGY_OK;
     std::string error;           ///< failed: the reason ("parse error at 3:7: ...", "fuel exhausted ...")
     /// The tick_count the program saw: successful ticks before it + 1. Runs recorded
     /// before schema 2 read back 0 (unknown).
@@ -362,6 +365,7 @@ struct tick_request {
     std::int64_t claimed_token = 0;  ///< the lease token of the scheduler that claimed it
     std::int64_t done_ms = 0;
     std::string run_id;             ///< set when done
+    vigy_status code = VIGY_OK;     ///< failed: why, as a canonical code
     std::string error;              ///< set when failed
 };
 
@@ -632,8 +636,12 @@ public:
     /// Cheap to poll: takes the write lock only when something is pending.
     std::vector<tick_request> claim_tick_requests(std::int64_t token, std::size_t limit = 64);
 
-    /// Marks a request failed with `error` (a done request is marked by its commit).
-    void fail_tick_request(std::int64_t request_id, std::string_view error);
+    /// Marks a request failed with `code` and `error` (a done request is marked by its
+    /// commit) — only while it is pending or claimed, and, when `claimed_token` is not 0,
+    /// only while it is claimed under that token (a scheduler that lost its lease cannot
+    /// fail a request its successor took over).
+    void fail_tick_request(std::int64_t request_id, vigy_status code, std::string_view error,
+                           std::int64_t claimed_token = 0);
 
     /// Fails the request with `error` only while it is still pending (a requester giving
     /// up). Returns false when it was claimed (or finished) meanwhile.
