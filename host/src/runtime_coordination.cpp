@@ -27,8 +27,10 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 /// ticks: a tick started in time commits in time or is fenced out.
 int64_t safety_margin(int64_t ttl_ms) { return std::min<int64_t>(ttl_ms / 5, 1000); }
 
+/// How long a taken forced tick may take before its requester gives up: its wall-clock
+/// limit plus a second for the commit.
 int64_t tick_budget_ms(const tick_limits& l) {
-    return static_cast<int64_t>(std::min<uint64_t>(l.wall_ms, 3'600'000)) + 5000;
+    return static_cast<int64_t>(std::min<uint64_t>(l.wall_ms, 3'600'000)) + 1000;
 }
 
 }  // namespace
@@ -330,10 +332,7 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms) {
         if (live && starts_with(h->owner, serve_prefix) && h->owner != owner_) {
             // 2. Another process serves: through its request queue.
             bool retry = false;
-            run r = tick_remotely(rec, *h, std::max<int64_t>(0, std::chrono::duration_cast<milliseconds>(
-                                                                      deadline - steady::now())
-                                                                      .count()),
-                                  retry);
+            run r = tick_remotely(rec, *h, wait_ms, deadline, retry);
             if (!retry) return r;
             continue;
         }
@@ -371,11 +370,11 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms) {
     }
 }
 
-run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms, bool& retry) {
+run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
+                               steady::time_point claim_deadline, bool& retry) {
     const std::string requester = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_);
     const int64_t id = db_.enqueue_tick_request(rec.id, requester);
     const int64_t budget = tick_budget_ms(effective_limits(rec.limits, defaults_));
-    const auto claim_deadline = steady::now() + milliseconds(wait_ms);
     bool claimed = false;
     steady::time_point done_deadline{};
     for (;;) {

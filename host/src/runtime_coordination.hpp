@@ -47,7 +47,8 @@ private:
     void poll_changes();
     void serve_requests();
     void set_held(int64_t token, int64_t renewed_at_boot_ms);
-    run tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms, bool& retry);
+    run tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
+                      std::chrono::steady_clock::time_point claim_deadline, bool& retry);
 
     store::store& db_;
     pipeline& pipeline_;

@@ -385,6 +385,7 @@ slot::started slot::start() {
         }
         tick_ok_ = execute_tick({spec, rc_, state_.kv, state_.conditions, state_.clock, trigger_, lateness_us, *p_.clk},
                                 commit, &state_.kv, &state_.conditions);
+        ended_at_ = p_.clk->now();
         if (tick_ok_) {  // optimistic: the commit's failure drops the cache
             ++state_.clock.tick_count;
             state_.clock.previous_tick_ms = commit.run.started_ms;
@@ -402,6 +403,7 @@ slot::started slot::start() {
         static const std::vector<condition_record> empty_conditions;
         execute_tick({spec, none, empty_kv, empty_conditions, state_.clock, trigger_, lateness_us, *p_.clk}, commit,
                      nullptr, nullptr);
+        ended_at_ = p_.clk->now();
     }
     phase_ = phase::committed;
     try {
@@ -460,7 +462,9 @@ void slot::complete() {
     }
     if (trigger_ == run_trigger::schedule) {
         const bool good = r.ok && tick_ok_;
-        const auto now = p_.clk->now();
+        // From when the tick ended, not when its commit came back: the schedule (and a
+        // test driving a manual clock) does not depend on the writer's timing.
+        const auto now = ended_at_;
         std::lock_guard lk(m_);
         failures_ = good ? 0 : failures_ + 1;
         if (!good && r.ok)

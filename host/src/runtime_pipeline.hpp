@@ -169,6 +169,7 @@ private:
     phase phase_ = phase::tick;
     run_trigger trigger_ = run_trigger::schedule;
     time_point due_{};
+    time_point ended_at_{};
     forced_job job_;
     std::shared_ptr<const slot_spec> tick_spec_;
     reconciler_cache rc_;

@@ -70,8 +70,8 @@ void require_utf8(const vigy_value& v, const char* what, int depth = 0) {
 /// A rapidjson output stream appending to a std::string (reuses its capacity).
 struct string_out {
     using Ch = char;
-    std::string& s;
-    void Put(char c) { s.push_back(c); }
+    std::string* s = nullptr;
+    void Put(char c) { s->push_back(c); }
     void Flush() {}
 };
 
@@ -181,20 +181,32 @@ void write_events(json_writer& w, const std::vector<event_record>& events) {
     w.EndArray();
 }
 
+/// Writes through one writer per thread, reset for each use: its nesting stack keeps its
+/// memory, so rendering a tick's buffers allocates nothing beyond the output's growth.
 template <class F>
-std::string render(F&& f) {
-    std::string out;
-    string_out os{out};
-    json_writer w(os);
+void render_into(std::string& out, F&& f) {
+    thread_local string_out os;
+    thread_local json_writer w(os);
+    if (os.s) {  // re-entered: a writer of its own
+        string_out inner{&out};
+        json_writer iw(inner);
+        f(iw);
+        return;
+    }
+    os.s = &out;
+    w.Reset(os);
+    struct done {
+        string_out& o;
+        ~done() { o.s = nullptr; }
+    } release{os};
     f(w);
-    return out;
 }
 
 template <class F>
-void render_into(std::string& out, F&& f) {
-    string_out os{out};
-    json_writer w(os);
-    f(w);
+std::string render(F&& f) {
+    std::string out;
+    render_into(out, std::forward<F>(f));
+    return out;
 }
 
 }  // namespace

@@ -41,12 +41,17 @@ constexpr buffer_slot slots[] = {
     {"kv_deletes", &run_record::kv_deletes_json, "[]", true},
 };
 
-int hexval(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+/// Hex digit values (-1 for anything else): one load per digit on the writer's hot path.
+constexpr std::array<signed char, 256> hex_table = [] {
+    std::array<signed char, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] = static_cast<signed char>(c - 'A' + 10);
+    return t;
+}();
+
+int hexval(char c) noexcept { return hex_table[static_cast<unsigned char>(c)]; }
 
 constexpr char hexdigits[] = "0123456789abcdef";
 
@@ -104,18 +109,14 @@ void read_body(std::string_view body, run_record& r) {
 
 bool parse_uuid(std::string_view t, uuid& out) noexcept {
     if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-') return false;
-    std::size_t o = 0;
-    for (std::size_t i = 0; i < 36;) {
-        if (t[i] == '-') {
-            ++i;
-            continue;
-        }
-        const int hi = hexval(t[i]), lo = hexval(t[i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[o++] = static_cast<unsigned char>(hi << 4 | lo);
-        i += 2;
+    static constexpr unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+    int bad = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+        const int hi = hexval(t[at[i]]), lo = hexval(t[at[i] + 1]);
+        bad |= hi | lo;  // negative when any digit is not hex
+        out[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
-    return o == 16;
+    return bad >= 0;
 }
 
 void format_uuid(const unsigned char* b, std::string& out) {
@@ -131,11 +132,13 @@ void format_uuid(const unsigned char* b, std::string& out) {
 bool parse_hex64(std::string_view t, std::int64_t& out) noexcept {
     if (t.size() != 16) return false;
     std::uint64_t v = 0;
+    int bad = 0;
     for (char c : t) {
         const int h = hexval(c);
-        if (h < 0) return false;
-        v = v << 4 | static_cast<std::uint64_t>(h);
+        bad |= h;
+        v = v << 4 | static_cast<std::uint64_t>(h & 0xf);
     }
+    if (bad < 0) return false;
     std::memcpy(&out, &v, sizeof v);
     return true;
 }

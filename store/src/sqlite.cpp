@@ -29,9 +29,18 @@ void fail(int rc, std::string_view msg, const std::string& path, std::string_vie
     vigy::fail(code, fmt::format("database {}: {} while {}", path, msg, what));
 }
 
+void configure_library() noexcept {
+    static const bool once = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE when already initialized: harmless
+        return true;
+    }();
+    (void)once;
+}
+
 // ---- connection --------------------------------------------------------------------
 
 connection::connection(const std::string& path, int busy_timeout_ms) : path_(path) {
+    configure_library();
     const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    nullptr);
     if (rc != SQLITE_OK) {

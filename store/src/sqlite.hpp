@@ -18,6 +18,10 @@ namespace vigy::store::sqlite {
 
 class statement;
 
+/// Process-wide SQLite settings, applied once before the first connection: memory
+/// statistics off (they take a global mutex on every allocation of every connection).
+void configure_library() noexcept;
+
 /// A native connection with the connection settings applied. Not thread-safe: one
 /// owner at a time.
 class connection {

@@ -503,9 +503,9 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
                                    rows.front().v.name));
         const bool live = !rows.empty() && !rows.front().deleted;
         if (expected && !live)
-            vigy::fail(VIGY_ABORTED, fmt::format("vigy \"{}\" does not exist (expected resource version {}); nothing "
-                                                 "was written",
-                                                 spec.name, *expected));
+            vigy::fail(VIGY_NOT_FOUND, fmt::format("vigy \"{}\" not found (expected at resource version {}); nothing "
+                                                   "was written",
+                                                   spec.name, *expected));
         long long interval = spec.interval_ms;
         long long fuel = static_cast<long long>(spec.limits.fuel), wall = static_cast<long long>(spec.limits.wall_ms),
                   mem = static_cast<long long>(spec.limits.memory_bytes),

@@ -44,14 +44,22 @@ public:
 class writer_impl final : public writer {
 public:
     writer_impl(const std::string& path, const open_options& options)
-        : options_(options.writer), retention_(options.retention), conn_(path, options.busy_timeout_ms) {
+        : options_(options.writer),
+          retention_(options.retention),
+          conn_(path, options.busy_timeout_ms),
+          ckpt_conn_(path, options.busy_timeout_ms) {
         if (options_.max_batch == 0) options_.max_batch = 1;
         if (options_.max_queued == 0) options_.max_queued = 1;
         if (options_.cache_kib > 0)
             conn_.exec(fmt::format("PRAGMA cache_size=-{}", options_.cache_kib).c_str(), "configuring the writer");
+        // Checkpoints run on their own thread and connection (PASSIVE: they never block the
+        // writer), so a commit never stalls behind copying the WAL into the database file.
+        conn_.exec("PRAGMA wal_autocheckpoint=0", "configuring the writer");
+        ckpt_conn_.exec("PRAGMA journal_size_limit=67108864", "configuring the checkpointer");
         applier_ = std::make_unique<applier>(conn_);
         thread_ = std::thread([this] { run(); });
         writer_thread_id_ = thread_.get_id();
+        ckpt_thread_ = std::thread([this] { checkpoints(); });
     }
 
     ~writer_impl() override { stop(); }
@@ -94,6 +102,12 @@ public:
         space_cv_.notify_all();
         std::lock_guard join_lock(join_mu_);
         if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+        {
+            std::lock_guard lock(mu_);
+            ckpt_stop_ = true;
+        }
+        ckpt_cv_.notify_all();
+        if (ckpt_thread_.joinable()) ckpt_thread_.join();
     }
 
     writer_stats stats() const override {
@@ -215,6 +229,21 @@ private:
         done_cv_.notify_all();
     }
 
+    void checkpoints() {
+        pthread_setname_np(pthread_self(), "vigy-checkpoint");
+        std::unique_lock lock(mu_);
+        while (!ckpt_stop_) {
+            ckpt_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return ckpt_stop_; });
+            if (ckpt_stop_) break;
+            lock.unlock();
+            int log = 0, done = 0;
+            const int rc = sqlite3_wal_checkpoint_v2(ckpt_conn_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+            if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+                spdlog::warn("vigy store: checkpoint of {} failed: {}", ckpt_conn_.path(), sqlite3_errmsg(ckpt_conn_.get()));
+            lock.lock();
+        }
+    }
+
     void prune_once(std::int64_t& cursor, std::uint64_t since) {
         retention_policy step = retention_;
         const std::int64_t chunk = std::max<std::int64_t>(step.prune_chunk, 1);
@@ -234,6 +263,7 @@ private:
     writer_options options_;
     retention_policy retention_;
     sqlite::connection conn_;
+    sqlite::connection ckpt_conn_;
     std::unique_ptr<applier> applier_;
     future_sink futures_;
 
@@ -248,6 +278,10 @@ private:
     // writer-thread scratch, reused across batches
     std::vector<commit_result> results_;
     std::vector<tick_commit*> commits_;
+
+    std::condition_variable ckpt_cv_;
+    bool ckpt_stop_ = false;
+    std::thread ckpt_thread_;
 
     std::mutex join_mu_;
     std::thread thread_;

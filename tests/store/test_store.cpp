@@ -110,7 +110,7 @@ TEST_CASE("writes conditional on a resource version are a compare-and-set that w
     CHECK(code_of([&] { s.register_or_update(edit, v.resource_version + 1); }) == VIGY_ABORTED);
     CHECK(code_of([&] { s.set_enabled("cas", false, v.resource_version - 1); }) == VIGY_ABORTED);
     CHECK(code_of([&] { s.delete_vigy("cas", false, 999999); }) == VIGY_ABORTED);
-    CHECK(code_of([&] { s.register_or_update(spec("missing"), 1); }) == VIGY_ABORTED);
+    CHECK(code_of([&] { s.register_or_update(spec("missing"), 1); }) == VIGY_NOT_FOUND);
     CHECK(s.change_seq() == seq);  // nothing written
     CHECK(s.get_vigy("cas").revision == v.revision);
     CHECK(s.get_vigy("cas").enabled);

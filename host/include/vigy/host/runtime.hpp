@@ -293,8 +293,8 @@ public:
     // -- vigies ----------------------------------------------------------------
     //
     // Writes taking `expected_resource_version` are a compare-and-set in the store
-    // transaction: ABORTED when the vigy's resource_version differs (or it does
-    // not exist), and nothing is written.
+    // transaction: ABORTED when the vigy's resource_version differs (NOT_FOUND when it
+    // does not exist), and nothing is written.
 
     /// Validates and upserts by name. Validation: name (a DNS subdomain),
     /// interval_ms >= 100, config_json empty or a JSON object, kind loaded in this
@@ -315,9 +315,8 @@ public:
 
     /// Deletes a vigy; with keep_history its runs/kv/events stay in the database
     /// (and come back when the name is registered again), otherwise they are deleted
-    /// too. Returns false when there was no such vigy (and no expected version was
-    /// given; with one, that is ABORTED). An in-flight tick finishes; no later tick
-    /// starts.
+    /// too. Returns false when there was no such vigy (with an expected version given,
+    /// that is NOT_FOUND). An in-flight tick finishes; no later tick starts.
     bool remove(std::string_view name_or_id, bool keep_history = false,
                 std::optional<int64_t> expected_resource_version = std::nullopt);
 
@@ -371,7 +370,7 @@ public:
     /// vigy: when this runtime serves it runs on the vigy's slot; when another
     /// process serves it is queued to that process: UNAVAILABLE when it does not
     /// take the tick within `wait_ms`, DEADLINE_EXCEEDED when the tick it took does
-    /// not finish within its wall-clock limit plus 5 s; when nobody serves it runs
+    /// not finish within its wall-clock limit plus 1 s; when nobody serves it runs
     /// here under a briefly held scheduler lease (UNAVAILABLE if the lease cannot
     /// be had within wait_ms). NOT_FOUND if there is no such vigy.
     run tick_now(std::string_view name_or_id, int64_t wait_ms = 5000);

@@ -497,9 +497,9 @@ public:
     // ---- vigies (synchronous writes) ----
     //
     // The writes taking `expected_resource_version` are a compare-and-set: when it is
-    // given and the vigy's resource_version differs (or the vigy does not exist), they
-    // throw ABORTED `vigy "x" was changed (resource version 12, expected 9)` and write
-    // nothing. Every change bumps change_seq and appends to the change feed in the
+    // given and the vigy's resource_version differs, they throw ABORTED `vigy "x" was
+    // changed (resource version 12, expected 9); nothing was written`; when the vigy does
+    // not exist, NOT_FOUND (Kubernetes answers 404 for a precondition on a missing object). Every change bumps change_seq and appends to the change feed in the
     // same transaction.
 
     /// Creates the vigy `spec.name`, or updates it when it exists (id and created_at
