@@ -1,5 +1,5 @@
-// The shared CLI context (global options, lazily loaded plugin registry) and
-// command self-registration.
+// The shared CLI context (global options, lazily loaded plugin registry, opening the
+// database) and command self-registration.
 #include "cli.hpp"
 
 #include "vigy/host/log.hpp"
@@ -7,19 +7,16 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
-
 namespace vigy::cli {
+
+void usage_error(const std::string& message) { throw usage_failure(message); }
 
 context::context() = default;
 context::~context() = default;
 
 std::string context::db_path() const {
     if (!db_option.empty()) return db_option;
-    if (const char* env = std::getenv("VIGY_DB"); env && *env) return env;
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return (std::filesystem::path(home) / ".local" / "share" / "vigy" / "vigy.db").string();
-    return "vigy.db";
+    return host::runtime::default_db_path().string();
 }
 
 std::vector<std::filesystem::path> context::plugin_dir_paths() const {
@@ -33,6 +30,24 @@ host::registry& context::plugins() {
         registry_->load_search_path(plugin_dir_paths());
     }
     return *registry_;
+}
+
+std::unique_ptr<host::runtime> context::open_runtime(runtime_use use, host::runtime_options options) {
+    const std::string db = db_path();
+    if (use == runtime_use::read) {
+        options.default_plugin_dirs = false;
+        options.plugin_dirs.clear();
+    } else {
+        const auto extra = plugin_dir_paths();
+        options.plugin_dirs.insert(options.plugin_dirs.end(), extra.begin(), extra.end());
+    }
+    try {
+        return host::runtime::open(db, std::move(options));
+    } catch (const status_error& e) {
+        const std::string msg = e.what();
+        if (msg.find(db) != std::string::npos) throw;
+        throw status_error(e.code(), "cannot open database " + db + ": " + msg);
+    }
 }
 
 command_registration::command_registration(command_fn fn) { registered_commands().push_back(fn); }

@@ -1,9 +1,7 @@
 /// cli/cli.hpp — what every `vigy` subcommand shares: the global options
-/// (context), self-registration of commands and exit codes. Output helpers
-/// (tables, colour, JSON, times) are in cli/format.hpp.
+/// (context), opening the database, self-registration of commands.
 ///
-/// Adding a command: create cli/cmd_<name>.cpp (globbed by cli/CMakeLists.txt)
-/// with
+/// Adding a command: create cli/cmd_<name>.cpp, list it in cli/CMakeLists.txt, and
 ///
 ///     static void add_frob(CLI::App& root, vigy::cli::context& ctx) {
 ///         auto* sub = root.add_subcommand("frob", "frob the vigies");
@@ -13,15 +11,18 @@
 ///     }
 ///     VIGY_CLI_COMMAND(add_frob);
 ///
-/// The action runs after the whole command line is parsed. Return an exit code,
-/// or throw: vigy::cli::command_error(code, "what went wrong") prints
-/// "error: what went wrong" to stderr and exits with `code`; any other
-/// std::exception prints "error: <what()>" and exits 1. Messages are lowercase
-/// without trailing period.
+/// The action runs after the whole command line is parsed. Return an exit code, or
+/// throw: a vigy::status_error prints "error: <what()>" to stderr and exits with the
+/// code's exit status (exit_codes.hpp); usage_error() for a bad command line exits 2;
+/// any other std::exception exits 1. Messages are lowercase without trailing period.
 ///
 /// Threading: single-threaded (the CLI's main thread).
 #ifndef VIGY_CLI_CLI_HPP
 #define VIGY_CLI_CLI_HPP
+
+#include "exit_codes.hpp"
+
+#include "vigy/host/runtime.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -40,20 +41,19 @@ class registry;
 
 namespace vigy::cli {
 
-/// Process exit codes.
-inline constexpr int exit_ok = 0;     ///< success
-inline constexpr int exit_error = 1;  ///< the command failed
-inline constexpr int exit_usage = 2;  ///< bad command line (unknown flag, missing argument, ...)
+/// A command line that parses but makes no sense ("give either FILE or -e SRC"): exit
+/// status 2. Thrown by usage_error(); main() is the only place that catches it.
+struct usage_failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
-/// Thrown by a command's action to exit with `code` after printing
-/// "error: <message>" to stderr.
-class command_error : public std::runtime_error {
-public:
-    command_error(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
-    int code() const noexcept { return code_; }
+/// Throws usage_failure(message).
+[[noreturn]] void usage_error(const std::string& message);
 
-private:
-    int code_;
+/// What a command needs from the runtime.
+enum class runtime_use {
+    read,    ///< reads and simple writes (list, inspect, enable, ...): no plugins loaded
+    plugins  ///< register, tick, serve: built-in plugin dirs + --plugin-dir
 };
 
 /// The global options and shared, lazily created state of one `vigy` run.
@@ -75,9 +75,7 @@ public:
     /// True with -o json.
     bool json() const noexcept { return output == "json"; }
 
-    /// The database path: --db, else $VIGY_DB, else
-    /// ~/.local/share/vigy/vigy.db ($HOME; "./vigy.db" without HOME). Does not
-    /// create anything.
+    /// The database path: --db, else host::runtime::default_db_path(). Creates nothing.
     std::string db_path() const;
 
     /// --plugin-dir values as paths.
@@ -88,6 +86,10 @@ public:
     /// files are logged as warnings and listed by `vigy plugins list`. Lives
     /// until the context is destroyed (end of main).
     host::registry& plugins();
+
+    /// Opens the database of this context as a runtime (status_error naming the
+    /// database path when it cannot be opened).
+    std::unique_ptr<host::runtime> open_runtime(runtime_use use, host::runtime_options options = {});
 
     /// Set by set_action(): the exit code of the command that ran.
     int exit_code = exit_ok;
@@ -104,8 +106,8 @@ struct command_registration {
     explicit command_registration(command_fn fn);
 };
 
-/// Every registered command, in registration order (main sorts nothing: CLI11
-/// lists subcommands in the order they are added).
+/// Every registered command, in registration order (CLI11 lists subcommands in the
+/// order they are added).
 std::vector<command_fn>& registered_commands();
 
 /// Makes `action` the action of subcommand `sub`: after parsing, it applies the

@@ -6,24 +6,20 @@
 //                                                   N simulated ticks, printing what each
 //                                                   tick did
 //
-// Ticks go through the `lisp` reconciler kind (--kind for another) with every
-// loaded extension, exactly as the runtime runs them: the reconciler is created
-// once, each tick gets a fresh tick context hydrated with the kv the previous
-// successful ticks saved (plus the __sys bookkeeping), conditions carry their
-// last_transition, and a failed tick saves nothing. Time is simulated: tick i
-// starts at start + i·every ms, no sleeping.
+// Ticks go through host::evaluate — the runtime's own tick pipeline with the `lisp`
+// reconciler kind (--kind for another) and every loaded extension: the reconciler is
+// created once, each tick sees the kv and the tick clock the previous successful ticks
+// left, conditions carry their last_transition, and a failed tick saves nothing. Time is
+// simulated: tick i starts at start + i·every ms, no sleeping.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
 
-#include "vigy/host/reconciler.hpp"
 #include "vigy/host/registry.hpp"
-#include "vigy/host/tick_context.hpp"
 #include "vigy/host/value.hpp"
 
 #include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cerrno>
 #include <cstring>
@@ -43,40 +39,41 @@ struct eval_options {
     int64_t every_ms = 1000;
     int64_t start_ms = -1;
     std::vector<std::string> kv;
+    std::vector<std::string> allow;
     std::string kind = "lisp";
 };
 
 std::string read_source(const eval_options& o, std::string& source_name) {
-    if (!o.expr.empty() && !o.file.empty()) throw command_error(exit_usage, "give either FILE or -e SRC, not both");
-    if (o.expr.empty() && o.file.empty()) throw command_error(exit_usage, "nothing to evaluate: give FILE or -e SRC");
+    if (!o.expr.empty() && !o.file.empty()) usage_error("give either FILE or -e SRC, not both");
+    if (o.expr.empty() && o.file.empty()) usage_error("nothing to evaluate: give FILE or -e SRC");
     if (!o.expr.empty()) {
         source_name = "<expr>";
         return o.expr;
     }
-    std::ostringstream text;
+    std::ostringstream text_out;
     if (o.file == "-") {
         source_name = "<stdin>";
-        text << std::cin.rdbuf();
-        return text.str();
+        text_out << std::cin.rdbuf();
+        return text_out.str();
     }
     std::ifstream in(o.file, std::ios::binary);
-    if (!in) throw command_error(exit_error, "cannot read " + o.file + ": " + std::strerror(errno));
-    text << in.rdbuf();
+    if (!in) vigy::fail(VIGY_FAILED_PRECONDITION, "cannot read " + o.file + ": " + std::strerror(errno));
+    text_out << in.rdbuf();
     source_name = o.file;
-    return text.str();
+    return text_out.str();
 }
 
-host::kv_map parse_kv(const std::vector<std::string>& items) {
-    host::kv_map kv;
+std::map<std::string, std::string> parse_kv(const std::vector<std::string>& items) {
+    std::map<std::string, std::string> kv;
     for (const std::string& item : items) {
-        size_t eq = item.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw command_error(exit_usage, "--kv must be KEY=JSON, got \"" + item + "\"");
+        const size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0) usage_error("--kv must be KEY=JSON, got \"" + printable(item) + "\"");
         try {
-            kv[item.substr(0, eq)] = host::value::from_json(std::string_view(item).substr(eq + 1));
+            (void)host::value::from_json(std::string_view(item).substr(eq + 1));
         } catch (const host::json_error& e) {
-            throw command_error(exit_usage, "--kv " + item.substr(0, eq) + ": " + e.what());
+            usage_error("--kv " + item.substr(0, eq) + ": " + e.what());
         }
+        kv[item.substr(0, eq)] = item.substr(eq + 1);
     }
     return kv;
 }
@@ -86,87 +83,164 @@ std::string config_json(const std::string& program, const std::string& source_na
     json_writer w(buf);
     w.StartObject();
     w.Key("program");
-    w.String(program.data(), static_cast<rapidjson::SizeType>(program.size()));
+    write_string(w, program);
     w.Key("source_name");
-    w.String(source_name.data(), static_cast<rapidjson::SizeType>(source_name.size()));
+    write_string(w, source_name);
     w.Key("each");
     w.Bool(each);
     w.EndObject();
-    return std::string(buf.GetString(), buf.GetSize());
+    return text(buf);
 }
 
-/// One simulated tick's outcome.
-struct tick_report {
-    int index = 0;  ///< 1-based position in the run
-    bool ok = true;
-    std::string error;
-};
+// ---- JSON output -----------------------------------------------------------------------
 
-bool hidden_key(const std::string& k) { return k.rfind("__sys::", 0) == 0; }
-
-// ---- human output --------------------------------------------------------------------------
-
-std::string map_text(const host::value& m) {
-    std::string out;
-    for (const host::map_entry& e : m.entries()) {
-        if (!out.empty()) out += ", ";
-        out += e.key.key_string() + "=" + e.val.to_json();
+void write_tick(json_writer& w, const host::evaluated_tick& t, int64_t index) {
+    const host::run& r = t.result;
+    const bool ok = r.result == host::run_result::ok;
+    w.StartObject();
+    w.Key("index");
+    w.Int64(index);
+    w.Key("result");
+    w.String(ok ? "ok" : "failed");
+    if (!ok) {
+        w.Key("status");
+        w.String(vigy_status_name(r.status));
+        w.Key("error");
+        write_string(w, r.error);
     }
-    return out;
+    w.Key("tick");
+    w.StartObject();
+    w.Key("start");
+    write_string(w, rfc3339_ms(r.started_ms));
+    w.Key("start_ms");
+    w.Int64(r.started_ms);
+    w.Key("previous_tick_ms");
+    if (t.previous_tick_ms < 0)
+        w.Null();
+    else
+        w.Int64(t.previous_tick_ms);
+    w.Key("tick_count");
+    w.Int64(r.tick_count);
+    w.EndObject();
+    w.Key("output");
+    write_string(w, r.output);
+    w.Key("log");
+    write_raw_json(w, r.log_json, "[]");
+    w.Key("trace");
+    write_raw_json(w, r.trace_json, "{}");
+    w.Key("metrics");
+    write_raw_json(w, r.metrics_json, "{}");
+    if (ok) {
+        w.Key("actions");
+        write_raw_json(w, r.actions_json, "[]");
+        w.Key("desired");
+        write_raw_json(w, r.desired_json, "{}");
+        w.Key("observed");
+        write_raw_json(w, r.observed_json, "{}");
+        w.Key("conditions");
+        write_raw_json(w, r.conditions_json, "[]");
+        w.Key("events");
+        write_raw_json(w, r.events_json, "[]");
+        w.Key("kv_changes");
+        w.StartObject();
+        w.Key("set");
+        write_raw_json(w, r.kv_writes_json, "{}");
+        w.Key("deleted");
+        write_raw_json(w, r.kv_deletes_json, "[]");
+        w.EndObject();
+    }
+    w.EndObject();
 }
 
-void print_human_tick(std::ostream& out, const host::tick_context& t, const tick_report& r, const style& st) {
-    out << st.bold("tick " + std::to_string(r.index)) << "  " << rfc3339_ms(t.tick_start_ms()) << "  count "
-        << t.tick_count() << "  " << (r.ok ? st.green("ok") : st.red("failed")) << "\n";
-    if (!r.ok) {
-        std::string error = r.error;  // indent a caret diagnostic under the tick
-        for (size_t p = error.find('\n'); p != std::string::npos; p = error.find('\n', p + 3)) error.insert(p + 1, "  ");
-        out << "  " << st.red("error: ") << error << "\n";
-        return;
-    }
-    auto line = [&](const char* label, const std::string& text) {
-        if (!text.empty()) out << "  " << st.dim(label) << text << "\n";
+// ---- human output ----------------------------------------------------------------------
+
+/// "k=v, ..." of a JSON object.
+std::string map_text(const std::string& json) { return object_summary(json); }
+
+const char* str_member(const rapidjson::Value& v, const char* k) {
+    return v.IsObject() && v.HasMember(k) && v[k].IsString() ? v[k].GetString() : nullptr;
+}
+
+std::string json_text(const rapidjson::Value& v) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    v.Accept(w);
+    return text(b);
+}
+
+void print_human_tick(std::ostream& out, const host::evaluated_tick& t, int64_t index, const style& st) {
+    const host::run& r = t.result;
+    const bool ok = r.result == host::run_result::ok;
+    out << st.bold("tick " + std::to_string(index)) << "  " << rfc3339_ms(r.started_ms) << "  count " << r.tick_count
+        << "  " << (ok ? st.green("ok") : st.red("failed")) << "\n";
+    auto line = [&](const char* label, const std::string& s) {
+        if (!s.empty()) out << "  " << st.dim(label) << printable(s) << "\n";
     };
-    for (const host::action_record& a : t.actions()) {
-        std::string s = a.kind;
-        if (a.payload) s += " " + a.payload->to_json();
-        if (a.result) s += " (" + *a.result + (a.message ? ": " + *a.message : std::string()) + ")";
-        else if (a.message)
-            s += " (" + *a.message + ")";
-        line("action     ", s);
+    // what the program printed comes before why it failed (contract 8)
+    if (r.output != "()" && r.output != "nil") line("output     ", one_line(r.output, 200));
+    if (!ok) {
+        std::string error = run_error_text(r);  // indent a caret diagnostic under the tick
+        for (size_t p = error.find('\n'); p != std::string::npos; p = error.find('\n', p + 3)) error.insert(p + 1, "  ");
+        out << "  " << st.red("error: ") << printable(error) << "\n";
     }
-    line("desired    ", map_text(t.desired()));
-    line("observed   ", map_text(t.observed()));
-    for (const host::condition_record& c : t.conditions()) {
-        std::string s = c.name + "=" + c.status;
-        if (c.reason || c.message)
-            s += " (" + c.reason.value_or("") + (c.message ? (c.reason ? ": " : "") + *c.message : "") + ")";
-        s += " since " + rfc3339_ms(c.last_transition_ms);
-        line("condition  ", s);
+    rapidjson::Document d;
+    d.Parse(r.actions_json.c_str(), r.actions_json.size());
+    if (ok && !d.HasParseError() && d.IsArray())
+        for (const auto& a : d.GetArray()) {
+            std::string s = str_member(a, "kind") ? str_member(a, "kind") : "?";
+            if (a.IsObject() && a.HasMember("payload")) s += " " + json_text(a["payload"]);
+            const char* res = str_member(a, "result");
+            const char* msg = str_member(a, "message");
+            if (res)
+                s += std::string(" (") + res + (msg ? std::string(": ") + msg : std::string()) + ")";
+            else if (msg)
+                s += std::string(" (") + msg + ")";
+            line("action     ", s);
+        }
+    if (ok) {
+        line("desired    ", map_text(r.desired_json));
+        line("observed   ", map_text(r.observed_json));
+        d.Parse(r.conditions_json.c_str(), r.conditions_json.size());
+        if (!d.HasParseError() && d.IsArray())
+            for (const auto& c : d.GetArray()) {
+                const char* type = str_member(c, "type");
+                const char* status = str_member(c, "status");
+                const char* reason = str_member(c, "reason");
+                const char* message = str_member(c, "message");
+                const char* since = str_member(c, "last_transition");
+                std::string s = std::string(type ? type : "?") + "=" + (status ? status : "?");
+                if (reason || message)
+                    s += " (" + std::string(reason ? reason : "") + (message ? (reason ? ": " : "") + std::string(message) : "") +
+                         ")";
+                if (since) s += std::string(" since ") + since;
+                line("condition  ", s);
+            }
     }
-    for (const host::log_record& l : t.log_lines()) line("log        ", "[" + l.level + "] " + l.message);
-    line("trace      ", map_text(t.traces()));
-    std::string metrics;
-    for (const auto& [name, v] : t.metrics()) {
-        if (!metrics.empty()) metrics += ", ";
-        metrics += name + "=" + host::value::real(v).to_json();
+    d.Parse(r.log_json.c_str(), r.log_json.size());
+    if (!d.HasParseError() && d.IsArray())
+        for (const auto& l : d.GetArray()) {
+            const char* level = str_member(l, "level");
+            const char* msg = str_member(l, "message");
+            line("log        ", std::string("[") + (level ? level : "?") + "] " + (msg ? msg : ""));
+        }
+    line("trace      ", map_text(r.trace_json));
+    line("metrics    ", map_text(r.metrics_json));
+    if (ok) {
+        d.Parse(r.events_json.c_str(), r.events_json.size());
+        if (!d.HasParseError() && d.IsArray())
+            for (const auto& e : d.GetArray()) {
+                const char* type = str_member(e, "type");
+                const char* reason = str_member(e, "reason");
+                const char* msg = str_member(e, "message");
+                line("event      ", std::string(type ? type : "?") + " " + (reason ? reason : "") + ": " + (msg ? msg : ""));
+            }
+        std::string kv = map_text(r.kv_writes_json);
+        d.Parse(r.kv_deletes_json.c_str(), r.kv_deletes_json.size());
+        if (!d.HasParseError() && d.IsArray())
+            for (const auto& k : d.GetArray())
+                if (k.IsString()) kv += (kv.empty() ? "-" : ", -") + std::string(k.GetString(), k.GetStringLength());
+        line("kv         ", kv);
     }
-    line("metrics    ", metrics);
-    for (const host::event_record& e : t.events()) line("event      ", e.type + " " + e.reason + ": " + e.message);
-    host::kv_changes ch = t.changes();
-    std::string kv;
-    for (const auto& [k, v] : ch.upserts) {
-        if (hidden_key(k)) continue;
-        if (!kv.empty()) kv += ", ";
-        kv += k + "=" + v.to_json();
-    }
-    for (const std::string& k : ch.deleted) {
-        if (hidden_key(k)) continue;
-        if (!kv.empty()) kv += ", ";
-        kv += "-" + k;
-    }
-    line("kv         ", kv);
-    if (t.output() != "()" && t.output() != "nil") line("output     ", one_line(t.output(), 200));
 }
 
 // ---- the command ---------------------------------------------------------------------------
@@ -174,98 +248,78 @@ void print_human_tick(std::ostream& out, const host::tick_context& t, const tick
 int run_eval(context& ctx, const eval_options& o) {
     std::string source_name;
     const std::string program = read_source(o, source_name);
-    if (o.ticks < 0) throw command_error(exit_usage, "--ticks must be >= 1");
-    if (o.every_ms < 0) throw command_error(exit_usage, "--every must be >= 0");
-    host::kv_map kv = parse_kv(o.kv);
+    if (o.ticks < 0) usage_error("--ticks must be >= 1");
+    if (o.every_ms < 0) usage_error("--every must be >= 0");
+    host::evaluate_options eo;
+    eo.kv_json = parse_kv(o.kv);
+    eo.ticks = o.ticks == 0 ? 1 : o.ticks;
+    eo.every_ms = o.every_ms;
+    eo.start_ms = o.start_ms;
 
     host::registry& reg = ctx.plugins();
-    std::optional<host::reconciler> rec;
-    try {
-        rec.emplace(reg, o.kind, config_json(program, source_name, o.each), nullptr, source_name);
-    } catch (const host::status_error& e) {
-        throw command_error(exit_error, e.what());
+    host::vigy_spec spec;
+    spec.name = source_name;
+    spec.kind = o.kind;
+    spec.config_json = config_json(program, source_name, o.each);
+    spec.allow = o.allow;
+    // an unknown kind or a program that does not build is an error, not a failed tick
+    if (!reg.find_factory(o.kind)) {
+        std::string known;
+        for (const auto& k : reg.kinds()) known += (known.empty() ? "" : ", ") + k;
+        vigy::fail(VIGY_INVALID_ARGUMENT,
+                   "unknown reconciler kind \"" + o.kind + "\" (known: " + (known.empty() ? "none" : known) + ")");
     }
-
-    const int64_t start = o.start_ms >= 0 ? o.start_ms : now_ms();
+    const host::evaluation ev = host::evaluate(reg, spec, eo);
     const style st{ctx.color};
 
     if (o.ticks == 0) {  // evaluate once, print the value
-        host::tick_context t = host::tick_context::begin(std::move(kv), start);
-        host::tick_result r = rec->tick(t.tick());
-        if (!r.ok()) throw command_error(exit_error, r.message);
+        const host::run& r = ev.ticks.front().result;
         if (ctx.json()) {
-            std::string doc = "{\"ticks\":[" + t.to_json() + "]}";
-            print_json(std::cout, doc);
-        } else {
-            std::cout << t.output() << "\n";
+            rapidjson::StringBuffer buf;
+            json_writer w(buf);
+            w.StartObject();
+            w.Key("ticks");
+            w.StartArray();
+            write_tick(w, ev.ticks.front(), 1);
+            w.EndArray();
+            w.EndObject();
+            print_json(std::cout, text(buf));
+            return r.result == host::run_result::ok ? exit_ok : exit_error;
+        }
+        // what the program printed first, then why it failed (contract 8); a failing
+        // program is exit status 1 whatever its code (the message carries the code)
+        if (!r.output.empty()) std::cout << r.output << "\n";
+        std::cout.flush();
+        if (r.result != host::run_result::ok) {
+            std::cerr << "error: " << printable(run_error_text(r)) << "\n";
+            return exit_error;
         }
         return exit_ok;
     }
 
+    bool any_failed = false;
     rapidjson::StringBuffer buf;
     json_writer w(buf);
     w.StartObject();
     w.Key("ticks");
     w.StartArray();
-    std::vector<host::condition_record> conditions;
-    bool any_failed = false;
-    for (int64_t i = 0; i < o.ticks; ++i) {
-        host::tick_context t = host::tick_context::begin(kv, start + i * o.every_ms, "", "", conditions);
-        host::tick_result r = rec->tick(t.tick());
-        tick_report rep;
-        rep.index = static_cast<int>(i + 1);
-        rep.ok = r.ok();
-        rep.error = r.message;
-        if (r.ok()) {
-            host::kv_changes ch = t.changes();
-            for (auto& [k, v] : ch.upserts) kv[k] = v;
-            for (const std::string& k : ch.deleted) kv.erase(k);
-            conditions = t.merged_conditions();
-        } else {
-            any_failed = true;
-        }
+    for (std::size_t i = 0; i < ev.ticks.size(); ++i) {
+        any_failed = any_failed || ev.ticks[i].result.result != host::run_result::ok;
         if (ctx.json()) {
-            w.StartObject();
-            w.Key("index");
-            w.Int64(rep.index);
-            w.Key("result");
-            w.String(rep.ok ? "ok" : "failed");
-            if (!rep.ok) {
-                w.Key("error");
-                w.String(rep.error.data(), static_cast<rapidjson::SizeType>(rep.error.size()));
-                w.Key("tick");
-                std::string header = "{\"start\":" + json_quote(rfc3339_ms(t.tick_start_ms())) +
-                                     ",\"start_ms\":" + std::to_string(t.tick_start_ms()) +
-                                     ",\"tick_count\":" + std::to_string(t.tick_count()) + "}";
-                w.RawValue(header.data(), header.size(), rapidjson::kObjectType);
-            } else {
-                // Splice the tick context's members into this object.
-                std::string body = t.to_json();
-                rapidjson::Document d;
-                d.Parse(body.data(), body.size());
-                for (auto& m : d.GetObject()) {
-                    w.Key(m.name.GetString(), m.name.GetStringLength());
-                    m.value.Accept(w);
-                }
-            }
-            w.EndObject();
+            write_tick(w, ev.ticks[i], static_cast<int64_t>(i + 1));
         } else {
             if (i > 0) std::cout << "\n";
-            print_human_tick(std::cout, t, rep, st);
+            print_human_tick(std::cout, ev.ticks[i], static_cast<int64_t>(i + 1), st);
         }
     }
     w.EndArray();
     if (ctx.json()) {
         w.Key("kv");
-        host::value final_kv = host::value::map();
-        for (const auto& [k, v] : kv) final_kv.set(k, v);
-        std::string text = final_kv.to_json();
-        w.RawValue(text.data(), text.size(), rapidjson::kObjectType);
+        write_raw_json(w, ev.kv_json, "{}");
         w.Key("conditions");
-        std::string conds = host::conditions_to_json(conditions);
-        w.RawValue(conds.data(), conds.size(), rapidjson::kArrayType);
+        write_raw_json(w, ev.conditions_json, "[]");
         w.EndObject();
-        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        print_json(std::cout, text(buf));
     }
     return any_failed ? exit_error : exit_ok;
 }
@@ -280,18 +334,24 @@ void add_eval(CLI::App& root, context& ctx) {
     sub->add_option("--every", o->every_ms, "simulated tick interval in ms (default 1000)")->type_name("MS");
     sub->add_option("--start-ms", o->start_ms, "first tick's start, epoch ms (default: now)")->type_name("MS");
     sub->add_option("--kv", o->kv, "initial kv entry KEY=JSON (repeatable)")->type_name("KEY=JSON")->allow_extra_args(false);
+    sub->add_option("--allow", o->allow, "grant the capability (plugin id) ID beyond the defaults (repeatable)")
+        ->type_name("ID")
+        ->allow_extra_args(false);
     sub->add_option("--kind", o->kind, "reconciler kind (default lisp)")->type_name("KIND");
-    sub->footer(
+    sub->footer(std::string(
         "Without --ticks the program is evaluated once and its printed last value goes\n"
-        "to stdout; an error goes to stderr with line:column and exit status 1.\n"
-        "With --ticks N each tick is shown: actions, desired, observed, conditions, log,\n"
-        "trace, metrics, events and kv changes (-o json: one document with a \"ticks\"\n"
-        "array and the final \"kv\"). kv and tick metadata carry from tick to tick as in\n"
-        "the runtime; a failed tick saves nothing and the exit status is 1.\n\n"
+        "to stdout; an error goes to stderr (after what the program printed) with\n"
+        "line:column and exit status 1.\n"
+        "With --ticks N each tick is shown: output, actions, desired, observed,\n"
+        "conditions, log, trace, metrics, events and kv changes (-o json: one document\n"
+        "with a \"ticks\" array, the final \"kv\" and \"conditions\"). kv and the tick clock\n"
+        "carry from tick to tick as in the runtime; a failed tick saves nothing and the\n"
+        "exit status is 1. The program may call the standard extensions' intrinsics;\n"
+        "--allow ID grants another plugin's.\n\n"
         "Examples:\n"
         "  vigy eval -e '(+ 1 2)'\n"
         "  vigy eval examples/tear-mirror.tatara --ticks 20 --every 500\n"
-        "  vigy eval prog.tatara --ticks 3 --kv 'count=41' -o json");
+        "  vigy eval prog.tatara --ticks 3 --kv 'count=41' -o json") + "\n\n" + global_options_help);
     set_action(sub, ctx, [&ctx, o] { return run_eval(ctx, *o); });
 }
 

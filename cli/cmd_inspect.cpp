@@ -1,8 +1,9 @@
-// cli/cmd_inspect.cpp — `vigy inspect NAME|ID`: the vigy (spec, revision,
-// interval, labels, limits), its last runs with their actions, its current
-// conditions, its kv and its recent events.
+// cli/cmd_inspect.cpp — `vigy inspect NAME|ID`: the vigy (spec, revision, interval,
+// labels, limits, grants), its last runs (what a failed one printed, then why it
+// failed), its current conditions, its kv and its recent events.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
 
 #include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
@@ -18,14 +19,6 @@ struct inspect_options {
     std::size_t events = 20;
 };
 
-/// Kubernetes spelling of a condition status: "True" | "False" | "Unknown".
-std::string condition_status(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s == "true") return "True";
-    if (s == "false") return "False";
-    return "Unknown";
-}
-
 std::string limit_text(uint64_t set, uint64_t deflt, const char* unit) {
     if (set == 0) return std::to_string(deflt) + unit + " (default)";
     return std::to_string(set) + unit;
@@ -38,51 +31,34 @@ std::string config_string(const std::string& config_json, const char* key) {
     return d[key].GetString();
 }
 
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
 int run_inspect(context& ctx, const inspect_options& o) {
-    auto rt = open_runtime(ctx, runtime_use::read);
-    host::vigy_info v;
-    std::vector<host::run> runs;
-    std::vector<host::condition> conditions;
-    std::vector<host::kv_entry> kv;
-    std::vector<host::event> events;
-    try {
-        v = find_vigy_or_fail(*rt, o.target);
-        runs = rt->recent_runs(v.id, o.runs);
-        conditions = rt->conditions(v.id);
-        kv = rt->kv(v.id);
-        events = rt->events(v.id, o.events);
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, ctx.db_path());
-    }
+    auto rt = ctx.open_runtime(runtime_use::read);
+    const host::vigy_info v = rt->get(o.target);
+    const std::vector<host::run> runs = rt->recent_runs(v.id, o.runs);
+    const std::vector<host::condition> conditions = rt->conditions(v.id);
+    const std::vector<host::kv_entry> kv = rt->kv(v.id);
+    const std::vector<host::event> events = rt->events(v.id, o.events);
+    const std::vector<std::string> grants = rt->effective_grants(v);
 
     if (ctx.json()) {
         rapidjson::StringBuffer buf;
         json_writer w(buf);
         w.StartObject();
         w.Key("vigy");
-        write_vigy(w, v);
+        write_vigy(w, v, &grants);
         w.Key("runs");
         w.StartArray();
         for (const auto& r : runs) write_run(w, r);
         w.EndArray();
         w.Key("conditions");
         w.StartArray();
-        for (const auto& c : conditions) {
-            w.StartObject();
-            w.Key("type");
-            w.String(c.type.c_str());
-            w.Key("status");
-            w.String(condition_status(c.status).c_str());
-            w.Key("reason");
-            w.String(c.reason.c_str());
-            w.Key("message");
-            w.String(c.message.c_str());
-            w.Key("last_transition");
-            w.String(rfc3339_ms(c.last_transition_ms).c_str());
-            w.Key("updated_at");
-            w.String(rfc3339_ms(c.updated_ms).c_str());
-            w.EndObject();
-        }
+        for (const auto& c : conditions) write_condition(w, c);
         w.EndArray();
         w.Key("kv");
         w.StartObject();
@@ -93,25 +69,10 @@ int run_inspect(context& ctx, const inspect_options& o) {
         w.EndObject();
         w.Key("events");
         w.StartArray();
-        for (const auto& e : events) {
-            w.StartObject();
-            w.Key("type");
-            w.String(e.type.c_str());
-            w.Key("reason");
-            w.String(e.reason.c_str());
-            w.Key("message");
-            w.String(e.message.c_str());
-            w.Key("count");
-            w.Int64(e.count);
-            w.Key("first_seen");
-            w.String(rfc3339_ms(e.first_ms).c_str());
-            w.Key("last_seen");
-            w.String(rfc3339_ms(e.last_ms).c_str());
-            w.EndObject();
-        }
+        for (const auto& e : events) write_event(w, e);
         w.EndArray();
         w.EndObject();
-        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        print_json(std::cout, text(buf));
         return exit_ok;
     }
 
@@ -126,8 +87,9 @@ int run_inspect(context& ctx, const inspect_options& o) {
     row("Name", v.name);
     row("ID", v.id);
     row("Kind", v.kind);
-    if (const std::string src = config_string(v.config_json, "source_name"); !src.empty()) row("Source", src);
+    if (const std::string src = config_string(v.config_json, "source_name"); !src.empty()) row("Source", printable(src));
     row("Revision", v.revision);
+    row("Version", std::to_string(v.resource_version));
     row("Every", human_interval(v.interval_ms));
     row("Enabled", yes_no(v.enabled, st));
     row("Labels", v.labels.empty() ? st.dim("none") : labels_text(v.labels));
@@ -135,8 +97,8 @@ int run_inspect(context& ctx, const inspect_options& o) {
                       limit_text(v.limits.wall_ms, d.wall_ms, "ms") + ", memory " +
                       (v.limits.memory_bytes ? human_bytes(v.limits.memory_bytes)
                                              : human_bytes(d.memory_bytes) + " (default)") +
-                      ", depth " +
-                      limit_text(v.limits.max_depth, d.max_depth, ""));
+                      ", depth " + limit_text(v.limits.max_depth, d.max_depth, ""));
+    row("Grants", join(grants) + (v.allow.empty() ? " (the defaults)" : ""));
     row("Created", rfc3339_ms(v.created_ms) + " (" + human_age(now - v.created_ms) + " ago)");
     row("Updated", rfc3339_ms(v.updated_ms) + " (" + human_age(now - v.updated_ms) + " ago)");
 
@@ -146,9 +108,9 @@ int run_inspect(context& ctx, const inspect_options& o) {
     } else {
         table t({"  TYPE", "STATUS", "REASON", "MESSAGE", "LAST TRANSITION"});
         for (const auto& c : conditions) {
-            const std::string s = condition_status(c.status);
-            t.add({"  " + c.type, s == "True" ? st.green(s) : s == "False" ? st.red(s) : st.yellow(s), c.reason,
-                   one_line(c.message, 60), human_age(now - c.last_transition_ms) + " ago"});
+            const std::string& s = c.status;
+            t.add({"  " + one_line(c.type, 60), s == "True" ? st.green(s) : s == "False" ? st.red(s) : st.yellow(s),
+                   one_line(c.reason, 60), one_line(c.message, 60), human_age(now - c.last_transition_ms) + " ago"});
         }
         t.print(std::cout, st);
     }
@@ -158,11 +120,9 @@ int run_inspect(context& ctx, const inspect_options& o) {
         std::cout << "  " << st.dim("empty") << "\n";
     } else {
         table t({"  KEY", "VALUE", "UPDATED"});
-        for (const auto& e : kv) {
-            const bool sys = e.key.rfind("__", 0) == 0;
-            t.add({"  " + (sys ? st.dim(e.key) : e.key), one_line(e.value_json, 80),
+        for (const auto& e : kv)
+            t.add({"  " + one_line(e.key, 60), one_line(e.value_json, 80),
                    e.updated_ms > 0 ? human_age(now - e.updated_ms) + " ago" : "-"});
-        }
         t.print(std::cout, st);
     }
 
@@ -170,11 +130,11 @@ int run_inspect(context& ctx, const inspect_options& o) {
     if (runs.empty()) {
         std::cout << "  " << st.dim("none yet") << "\n";
     } else {
-        table t({"  STARTED", "RESULT", "DURATION", "ACTIONS", "ERROR"});
+        table t({"  STARTED", "RESULT", "DURATION", "ACTIONS", "OUTPUT", "ERROR"});
         for (const auto& r : runs)
             t.add({"  " + rfc3339_ms(r.started_ms), st.result(host::run_result_name(r.result)),
-                   human_duration_ms(r.started_ms, r.ended_ms, r.duration_us), actions_summary(r.actions_json),
-                   one_line(r.error, 100)});
+                   human_duration_us(r.duration_us), actions_summary(r.actions_json), one_line(r.output == "()" || r.output == "nil" ? std::string() : r.output, 40),
+                   one_line(run_error_text(r), 100)});
         t.print(std::cout, st);
     }
 
@@ -184,8 +144,8 @@ int run_inspect(context& ctx, const inspect_options& o) {
     } else {
         table t({"  TYPE", "REASON", "MESSAGE", "COUNT", "LAST SEEN"});
         for (const auto& e : events)
-            t.add({"  " + (e.type == "Warning" ? st.yellow(e.type) : e.type), e.reason, one_line(e.message, 60),
-                   std::to_string(e.count), human_age(now - e.last_ms) + " ago"});
+            t.add({"  " + (e.type == "Warning" ? st.yellow(e.type) : e.type), one_line(e.reason, 60),
+                   one_line(e.message, 60), std::to_string(e.count), human_age(now - e.last_ms) + " ago"});
         t.print(std::cout, st);
     }
     return exit_ok;
@@ -193,8 +153,9 @@ int run_inspect(context& ctx, const inspect_options& o) {
 
 void add_inspect(CLI::App& root, context& ctx) {
     auto o = std::make_shared<inspect_options>();
-    auto* sub = root.add_subcommand("inspect", "show a vigy: spec, recent runs, conditions, kv and events");
-    sub->footer(std::string("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json") + "\n\n" + global_options_help);
+    auto* sub = root.add_subcommand("inspect", "show a vigy: spec, grants, recent runs, conditions, kv and events");
+    sub->footer(std::string("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json") + "\n\n" +
+                global_options_help);
     sub->add_option("NAME", o->target, "the vigy's name or id")->required();
     sub->add_option("--runs", o->runs, "how many recent runs to show (newest first)")->type_name("N")->default_val(10);
     sub->add_option("--events", o->events, "how many recent events to show")->type_name("N")->default_val(20);

@@ -1,6 +1,7 @@
 // cli/cmd_lifecycle.cpp — `vigy enable|disable|delete NAME|ID`.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -9,15 +10,22 @@
 namespace vigy::cli {
 namespace {
 
-int run_set_enabled(context& ctx, const std::string& target, bool enable) {
-    auto rt = open_runtime(ctx, runtime_use::read);
-    host::vigy_info before, after;
+std::optional<int64_t> expected_version(const std::string& text) {
+    if (text.empty()) return std::nullopt;
     try {
-        before = find_vigy_or_fail(*rt, target);
-        after = enable ? rt->enable(before.id) : rt->disable(before.id);
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, ctx.db_path());
+        std::size_t used = 0;
+        const long long v = std::stoll(text, &used);
+        if (used == text.size() && v >= 0) return v;
+    } catch (const std::exception&) {
     }
+    usage_error("--resource-version must be a resource version (a number), got \"" + text + "\"");
+}
+
+int run_set_enabled(context& ctx, const std::string& target, bool enable, const std::string& version) {
+    const auto expected = expected_version(version);
+    auto rt = ctx.open_runtime(runtime_use::read);
+    const host::vigy_info before = rt->get(target);
+    const host::vigy_info after = enable ? rt->enable(before.id, expected) : rt->disable(before.id, expected);
     const bool changed = before.enabled != after.enabled;
     const char* verb = enable ? "enabled" : "disabled";
     if (ctx.json()) {
@@ -29,7 +37,7 @@ int run_set_enabled(context& ctx, const std::string& target, bool enable) {
         w.Key("vigy");
         write_vigy(w, after);
         w.EndObject();
-        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        print_json(std::cout, text(buf));
     } else {
         const style st{ctx.color};
         if (changed)
@@ -40,16 +48,11 @@ int run_set_enabled(context& ctx, const std::string& target, bool enable) {
     return exit_ok;
 }
 
-int run_delete(context& ctx, const std::string& target, bool keep_history) {
-    auto rt = open_runtime(ctx, runtime_use::read);
-    host::vigy_info v;
-    try {
-        v = find_vigy_or_fail(*rt, target);
-        if (!rt->remove(v.id, keep_history))
-            throw command_error(exit_error, "vigy \"" + target + "\" not found");
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, ctx.db_path());
-    }
+int run_delete(context& ctx, const std::string& target, bool keep_history, const std::string& version) {
+    const auto expected = expected_version(version);
+    auto rt = ctx.open_runtime(runtime_use::read);
+    const host::vigy_info v = rt->get(target);
+    rt->remove(v.id, keep_history, expected);
     if (ctx.json()) {
         rapidjson::StringBuffer buf;
         json_writer w(buf);
@@ -57,13 +60,13 @@ int run_delete(context& ctx, const std::string& target, bool keep_history) {
         w.Key("outcome");
         w.String("deleted");
         w.Key("id");
-        w.String(v.id.c_str());
+        write_string(w, v.id);
         w.Key("name");
-        w.String(v.name.c_str());
+        write_string(w, v.name);
         w.Key("keep_history");
         w.Bool(keep_history);
         w.EndObject();
-        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        print_json(std::cout, text(buf));
     } else {
         const style st{ctx.color};
         std::cout << st.green("\u2713") << " " << st.bold(v.name) << " deleted"
@@ -74,15 +77,19 @@ int run_delete(context& ctx, const std::string& target, bool keep_history) {
 
 void add_lifecycle(CLI::App& root, context& ctx) {
     auto target = std::make_shared<std::string>();
+    auto version = std::make_shared<std::string>();
+    const char* version_help = "only if the vigy is still at this resource version (else exit 4, nothing changed)";
     auto* en = root.add_subcommand("enable", "enable a vigy (serve ticks it)");
     en->footer(global_options_help);
     en->add_option("NAME", *target, "the vigy's name or id")->required();
-    set_action(en, ctx, [&ctx, target] { return run_set_enabled(ctx, *target, true); });
+    en->add_option("--resource-version", *version, version_help)->type_name("RV");
+    set_action(en, ctx, [&ctx, target, version] { return run_set_enabled(ctx, *target, true, *version); });
 
     auto* dis = root.add_subcommand("disable", "disable a vigy (serve stops ticking it; history is kept)");
     dis->footer(global_options_help);
     dis->add_option("NAME", *target, "the vigy's name or id")->required();
-    set_action(dis, ctx, [&ctx, target] { return run_set_enabled(ctx, *target, false); });
+    dis->add_option("--resource-version", *version, version_help)->type_name("RV");
+    set_action(dis, ctx, [&ctx, target, version] { return run_set_enabled(ctx, *target, false, *version); });
 
     auto keep = std::make_shared<bool>(false);
     auto* del = root.add_subcommand("delete", "delete a vigy and (unless --keep-history) its runs, kv and events");
@@ -92,7 +99,8 @@ void add_lifecycle(CLI::App& root, context& ctx) {
         "back if a vigy with the same name is registered again.") + "\n\n" + global_options_help);
     del->add_option("NAME", *target, "the vigy's name or id")->required();
     del->add_flag("--keep-history", *keep, "keep its runs, kv and events");
-    set_action(del, ctx, [&ctx, target, keep] { return run_delete(ctx, *target, *keep); });
+    del->add_option("--resource-version", *version, version_help)->type_name("RV");
+    set_action(del, ctx, [&ctx, target, keep, version] { return run_delete(ctx, *target, *keep, *version); });
 }
 
 }  // namespace

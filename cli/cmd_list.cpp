@@ -1,7 +1,8 @@
-// cli/cmd_list.cpp — `vigy list [--selector k=v,…]`: every vigy with its
-// schedule, state and last run.
+// cli/cmd_list.cpp — `vigy list [--selector SEL]`: every vigy with its schedule, state
+// and last run.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -11,17 +12,13 @@ namespace vigy::cli {
 namespace {
 
 int run_list(context& ctx, const std::string& selector) {
-    auto rt = open_runtime(ctx, runtime_use::read);
-    std::vector<host::vigy_info> vigies;
+    (void)host::parse_selector(selector);  // a malformed selector fails before the database opens
+    auto rt = ctx.open_runtime(runtime_use::read);
+    const std::vector<host::vigy_info> vigies = rt->list(selector);
     std::vector<std::optional<host::run>> last;
-    try {
-        vigies = rt->list(selector);
-        for (const auto& v : vigies) {
-            auto runs = rt->recent_runs(v.id, 1);
-            last.push_back(runs.empty() ? std::nullopt : std::optional<host::run>(runs.front()));
-        }
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, ctx.db_path());
+    for (const auto& v : vigies) {
+        auto runs = rt->recent_runs(v.id, 1);
+        last.push_back(runs.empty() ? std::nullopt : std::optional<host::run>(std::move(runs.front())));
     }
 
     if (ctx.json()) {
@@ -31,42 +28,38 @@ int run_list(context& ctx, const std::string& selector) {
         w.Key("vigies");
         w.StartArray();
         for (std::size_t i = 0; i < vigies.size(); ++i) {
-            // the vigy object plus "last_run"
-            std::string v = vigy_json(vigies[i]);
-            v.pop_back();  // '}'
-            v += ",\"last_run\":";
+            w.StartObject();
+            write_vigy_members(w, vigies[i]);
+            w.Key("last_run");
             if (last[i]) {
-                rapidjson::StringBuffer rb;
-                json_writer rw(rb);
-                rw.StartObject();
-                rw.Key("id");
-                rw.String(last[i]->id.c_str());
-                rw.Key("result");
-                rw.String(host::run_result_name(last[i]->result));
-                rw.Key("started_at");
-                rw.String(rfc3339_ms(last[i]->started_ms).c_str());
+                w.StartObject();
+                w.Key("id");
+                write_string(w, last[i]->id);
+                w.Key("result");
+                w.String(host::run_result_name(last[i]->result));
+                w.Key("started_at");
+                write_string(w, rfc3339_ms(last[i]->started_ms));
                 if (!last[i]->error.empty()) {
-                    rw.Key("error");
-                    rw.String(last[i]->error.c_str());
+                    w.Key("error");
+                    write_string(w, last[i]->error);
                 }
-                rw.EndObject();
-                v.append(rb.GetString(), rb.GetSize());
+                w.EndObject();
             } else {
-                v += "null";
+                w.Null();
             }
-            v += '}';
-            w.RawValue(v.c_str(), v.size(), rapidjson::kObjectType);
+            w.EndObject();
         }
         w.EndArray();
+        w.Key("resource_version");
+        write_string(w, std::to_string(rt->resource_version()));
         w.EndObject();
-        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        print_json(std::cout, text(buf));
         return exit_ok;
     }
 
     const style st{ctx.color};
     if (vigies.empty()) {
-        std::cout << st.dim(selector.empty() ? "no vigies registered" : "no vigies match \"" + selector + "\"")
-                  << "\n";
+        std::cout << st.dim(selector.empty() ? "no vigies registered" : "no vigies match \"" + selector + "\"") << "\n";
         return exit_ok;
     }
     table t({"NAME", "ID", "KIND", "EVERY", "ENABLED", "LAST RUN", "LABELS"});
@@ -74,10 +67,8 @@ int run_list(context& ctx, const std::string& selector) {
     for (std::size_t i = 0; i < vigies.size(); ++i) {
         const auto& v = vigies[i];
         std::string last_run = "-";
-        if (last[i]) {
-            last_run = st.result(host::run_result_name(last[i]->result)) + " " +
-                       human_age(now - last[i]->started_ms) + " ago";
-        }
+        if (last[i])
+            last_run = st.result(host::run_result_name(last[i]->result)) + " " + human_age(now - last[i]->started_ms) + " ago";
         t.add({st.bold(v.name), v.id, v.kind, human_interval(v.interval_ms), yes_no(v.enabled, st), last_run,
                labels_text(v.labels)});
     }
@@ -90,9 +81,12 @@ void add_list(CLI::App& root, context& ctx) {
     auto* sub = root.add_subcommand("list", "list the registered vigies");
     sub->footer(std::string(
         "columns: NAME, ID, KIND, EVERY (interval), ENABLED, LAST RUN (result and age), LABELS\n"
-        "--selector takes comma-separated key=value clauses that must all match, e.g.\n"
-        "  vigy list --selector team=infra,env=prod") + "\n\n" + global_options_help);
-    sub->add_option("-l,--selector", *selector, "only vigies whose labels match k=v[,k=v…]")->type_name("SELECTOR");
+        "--selector takes a Kubernetes label selector: comma-separated requirements that\n"
+        "must all hold: k=v (or k==v), k!=v (also matches vigies without k), k in (a,b),\n"
+        "k notin (a,b), k (has the label), !k (has not). examples:\n"
+        "  vigy list --selector team=infra,env=prod\n"
+        "  vigy list -l 'tier in (1,2),!deprecated'") + "\n\n" + global_options_help);
+    sub->add_option("-l,--selector", *selector, "only vigies whose labels match the selector")->type_name("SELECTOR");
     set_action(sub, ctx, [&ctx, selector] { return run_list(ctx, *selector); });
 }
 

@@ -4,7 +4,9 @@
 // installs the output. Every command registered with VIGY_CLI_COMMAND is picked up:
 // the tree is walked when the action runs, after every command was added.
 #include "cli.hpp"
-#include "format.hpp"
+#include "style.hpp"
+
+#include "vigy/error.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -288,13 +290,13 @@ int generate_man(CLI::App& root, const std::string& dir, const std::string& sour
     walk(&root, {"vigy"}, all);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw command_error(exit_error, "cannot create directory " + dir + ": " + ec.message());
+    if (ec) vigy::fail(VIGY_INTERNAL, "cannot create directory " + dir + ": " + ec.message());
     for (const command& c : all) {
         const auto file = std::filesystem::path(dir) / (page_name(c.path) + ".1");
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
         out << man_page(c, &root, all, source);
         out.close();
-        if (!out) throw command_error(exit_error, "cannot write " + file.string() + ": " + std::strerror(errno));
+        if (!out) vigy::fail(VIGY_INTERNAL, "cannot write " + file.string() + ": " + std::strerror(errno));
     }
     std::cout << all.size() << " man pages written to " << dir << "\n";
     return exit_ok;

@@ -1,7 +1,7 @@
 // `vigy plugins list` and `vigy plugins inspect ID`: what the host loaded,
 // what each plugin provides, and which files were skipped and why.
 #include "cli.hpp"
-#include "format.hpp"
+#include "style.hpp"
 
 #include "vigy/host/plugin_loader.hpp"
 #include "vigy/host/registry.hpp"
@@ -157,8 +157,8 @@ int inspect_plugin(context& ctx, const std::string& id) {
     if (!p) {
         std::vector<std::string> ids;
         for (const auto& q : reg.plugins()) ids.push_back(q.id);
-        throw command_error(exit_error, "no plugin \"" + id + "\" is loaded (loaded: " +
-                                            (ids.empty() ? std::string("none") : join(ids)) + ")");
+        vigy::fail(VIGY_NOT_FOUND, "no plugin \"" + id + "\" is loaded (loaded: " +
+                                       (ids.empty() ? std::string("none") : join(ids)) + ")");
     }
     if (ctx.json()) {
         rapidjson::StringBuffer buf;

@@ -1,7 +1,8 @@
 // cli/cmd_register.cpp — `vigy register [FILE] --name N …`: create a vigy, or
 // update the one with that name to a new revision.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
 
 #include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
@@ -30,22 +31,18 @@ struct register_options {
     uint64_t wall_ms = 0;
     uint64_t memory_bytes = 0;
     uint64_t max_depth = 0;
+    std::vector<std::string> allow;
+    std::string resource_version;
 };
 
 std::string read_text_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
-    if (!f) throw command_error(exit_error, "cannot read " + path + ": " + std::strerror(errno));
+    if (!f) vigy::fail(VIGY_FAILED_PRECONDITION,
+                       "cannot read " + path + ": " + std::strerror(errno));
     std::stringstream ss;
     ss << f.rdbuf();
-    if (f.bad()) throw command_error(exit_error, "cannot read " + path);
+    if (f.bad()) vigy::fail(VIGY_FAILED_PRECONDITION, "cannot read " + path);
     return ss.str();
-}
-
-bool valid_label_key(const std::string& k) {
-    if (k.empty() || k.size() > 253) return false;
-    for (const char c : k)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/')) return false;
-    return true;
 }
 
 /// Parses `text` as a JSON object; `what` names its origin in errors.
@@ -53,9 +50,9 @@ rapidjson::Document parse_config(const std::string& text, const std::string& wha
     rapidjson::Document d;
     d.Parse(text.c_str(), text.size());
     if (d.HasParseError())
-        throw command_error(exit_error, what + " is not valid json at offset " + std::to_string(d.GetErrorOffset()) +
-                                            ": " + rapidjson::GetParseError_En(d.GetParseError()));
-    if (!d.IsObject()) throw command_error(exit_error, what + " must be a json object");
+        vigy::fail(VIGY_INVALID_ARGUMENT, what + " is not valid json at offset " + std::to_string(d.GetErrorOffset()) +
+                                              ": " + rapidjson::GetParseError_En(d.GetParseError()));
+    if (!d.IsObject()) vigy::fail(VIGY_INVALID_ARGUMENT, what + " must be a json object");
     return d;
 }
 
@@ -72,21 +69,18 @@ host::vigy_spec build_spec(const register_options& o) {
     host::vigy_spec spec;
     spec.name = o.name;
     spec.kind = o.kind;
-    if (o.name.empty()) throw command_error(exit_error, "--name must not be empty");
+    store::validate_name(o.name);
     if (o.every_ms < 100)
-        throw command_error(exit_error, "invalid tick interval " + std::to_string(o.every_ms) +
-                                            " ms (--every): must be >= 100");
+        vigy::fail(VIGY_INVALID_ARGUMENT,
+                   "invalid tick interval " + std::to_string(o.every_ms) + " ms (--every): must be >= 100");
     spec.interval_ms = o.every_ms;
     for (const auto& l : o.labels) {
         const auto eq = l.find('=');
-        if (eq == std::string::npos)
-            throw command_error(exit_error, "label must be key=value, got \"" + l + "\" (--label)");
-        const std::string k = l.substr(0, eq);
-        if (!valid_label_key(k))
-            throw command_error(exit_error, "invalid label key \"" + k +
-                                                "\" (--label): 1..253 chars of [A-Za-z0-9-_./] allowed");
-        spec.labels[k] = l.substr(eq + 1);
+        if (eq == std::string::npos) usage_error("--label must be KEY=VALUE, got \"" + printable(l) + "\"");
+        spec.labels[l.substr(0, eq)] = l.substr(eq + 1);
     }
+    store::validate_labels(spec.labels);
+    spec.allow = o.allow;
     if (o.disabled) spec.enabled = false;
     spec.limits.fuel = o.fuel;
     spec.limits.wall_ms = o.wall_ms;
@@ -95,7 +89,7 @@ host::vigy_spec build_spec(const register_options& o) {
 
     if (o.kind == "lisp") {
         if (o.file.empty() && !o.config_given)
-            throw command_error(exit_usage, "register needs FILE (the lisp program) or --config JSON");
+            usage_error("register needs FILE (the lisp program) or --config JSON");
         rapidjson::Document cfg = o.config_given ? parse_config(o.config, "--config")
                                                  : rapidjson::Document(rapidjson::kObjectType);
         if (!o.file.empty()) {
@@ -106,7 +100,7 @@ host::vigy_spec build_spec(const register_options& o) {
             cfg.AddMember("program", rapidjson::Value(program.c_str(), static_cast<rapidjson::SizeType>(program.size()), a), a);
             cfg.AddMember("source_name", rapidjson::Value(o.file.c_str(), a), a);
         } else if (!cfg.HasMember("program") || !cfg["program"].IsString()) {
-            throw command_error(exit_error, "--config for kind lisp needs a \"program\" string (or give FILE)");
+            vigy::fail(VIGY_INVALID_ARGUMENT, "--config for kind lisp needs a \"program\" string (or give FILE)");
         }
         spec.config_json = to_text(cfg);
     } else if (o.config_given) {
@@ -121,23 +115,28 @@ host::vigy_spec build_spec(const register_options& o) {
 
 int run_register(context& ctx, const register_options& o) {
     const host::vigy_spec spec = build_spec(o);
-    auto rt = open_runtime(ctx, runtime_use::plugins);
-    const std::string db = ctx.db_path();
-    host::register_result after;
-    std::optional<std::string> compile_error;
-    try {
-        const auto kinds = rt->kinds();
-        if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
-            std::string known;
-            for (const auto& k : kinds) known += (known.empty() ? "" : ", ") + k;
-            throw command_error(exit_error, "unknown reconciler kind \"" + spec.kind + "\" (--kind); loaded kinds: " +
-                                                (known.empty() ? "none (no plugins found)" : known));
+    std::optional<int64_t> expected;
+    if (!o.resource_version.empty()) {
+        std::size_t used = 0;
+        long long v = -1;
+        try {
+            v = std::stoll(o.resource_version, &used);
+        } catch (const std::exception&) {
         }
-        after = rt->register_or_update(spec);
-        compile_error = rt->check(spec);
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, db);
+        if (v < 0 || used != o.resource_version.size())
+            usage_error("--resource-version must be a resource version (a number), got \"" + o.resource_version + "\"");
+        expected = v;
     }
+    auto rt = ctx.open_runtime(runtime_use::plugins);
+    const auto kinds = rt->kinds();
+    if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
+        std::string known;
+        for (const auto& k : kinds) known += (known.empty() ? "" : ", ") + k;
+        vigy::fail(VIGY_INVALID_ARGUMENT, "unknown reconciler kind \"" + spec.kind + "\" (--kind); loaded kinds: " +
+                                              (known.empty() ? "none (no plugins found)" : known));
+    }
+    const host::register_result after = rt->register_or_update(spec, expected);
+    const std::optional<std::string> compile_error = rt->check(spec);
     using host::register_outcome;
     const register_outcome oc = after.outcome;
     const bool new_revision = oc == register_outcome::updated && after.previous_revision != after.revision;
@@ -153,13 +152,14 @@ int run_register(context& ctx, const register_options& o) {
             w.String(after.previous_revision.c_str());
         }
         w.Key("vigy");
-        write_vigy(w, after);
+        const auto grants = rt->effective_grants(after);
+        write_vigy(w, after, &grants);
         if (compile_error) {
             w.Key("warning");
             w.String(compile_error->c_str());
         }
         w.EndObject();
-        print_json(std::cout, std::string(buf.GetString(), buf.GetSize()));
+        print_json(std::cout, text(buf));
     } else {
         const style st{ctx.color};
         std::string line;
@@ -200,6 +200,11 @@ void add_register(CLI::App& root, context& ctx) {
         "revision (the id, kv and run history are kept); prints created, updated (to\n"
         "revision X) or unchanged. Without --disabled an existing vigy keeps its\n"
         "enabled state. Limits of 0 use the runtime's defaults.\n\n"
+        "Names are DNS subdomains (lowercase letters, digits, '-', '.'); label keys and\n"
+        "values follow Kubernetes (values: up to 63 of [A-Za-z0-9._-]). A vigy may call the\n"
+        "intrinsics of the standard extensions; --allow ID grants another plugin's\n"
+        "(e.g. --allow io.pleme.mado). --resource-version RV updates only if the vigy is\n"
+        "still at that version (exit 4 and nothing written otherwise).\n\n"
         "examples:\n"
         "  vigy register examples/hello-vigy.tatara --name hello --every 500\n"
         "  vigy register ctl.tatara --name ctl --label team=infra --fuel 50000000\n"
@@ -215,6 +220,11 @@ void add_register(CLI::App& root, context& ctx) {
     sub->add_option("--wall-ms", o->wall_ms, "wall-clock ms per tick (0 = default)")->type_name("MS");
     sub->add_option("--memory", o->memory_bytes, "bytes allocated per tick (0 = default)")->type_name("BYTES");
     sub->add_option("--max-depth", o->max_depth, "recursion depth per tick (0 = default)")->type_name("N");
+    sub->add_option("--allow", o->allow, "grant the capability (plugin id) ID beyond the defaults (repeatable)")
+        ->type_name("ID")
+        ->allow_extra_args(false);
+    sub->add_option("--resource-version", o->resource_version, "only update if still at this resource version")
+        ->type_name("RV");
     set_action(sub, ctx, [&ctx, o, cfg] {
         o->config_given = cfg->count() > 0;
         return run_register(ctx, *o);

@@ -2,7 +2,11 @@
 // [--tz ZONE]`: the next fire times of a cron expression, a macro or a fixed
 // rate, like `systemd-analyze calendar` (local time, UTC, time from now).
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
+#include "style.hpp"
+
+#include "vigy/error.hpp"
 
 #include "vigy/host/schedule.hpp"
 
@@ -79,12 +83,12 @@ int run_next(context& ctx, const schedule_next_options& o) {
         text += part;
     }
     if (text.empty())
-        throw command_error(exit_usage, "a schedule is required, e.g. vigy schedule next '*/5 * * * *'");
+        usage_error("a schedule is required, e.g. vigy schedule next '*/5 * * * *'");
     const int64_t now = now_ms();
     int64_t from = now;
     if (!o.from.empty()) {
         const auto t = parse_rfc3339(o.from);
-        if (!t) throw command_error(exit_usage, "--from " + o.from + ": expected an RFC 3339 time such as 2026-03-08T00:00:00Z");
+        if (!t) usage_error("--from " + o.from + ": expected an RFC 3339 time such as 2026-03-08T00:00:00Z");
         from = *t;
     }
 
@@ -97,7 +101,7 @@ int run_next(context& ctx, const schedule_next_options& o) {
         std::string msg = e.what();
         const std::string prefix = "--cron \"" + text + "\": ";
         if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());  // the expression is the argument here
-        throw command_error(exit_error, "invalid schedule \"" + text + "\": " + msg);
+        vigy::fail(VIGY_INVALID_ARGUMENT, "invalid schedule \"" + text + "\": " + msg);
     }
 
     std::vector<int64_t> times;

@@ -1,9 +1,10 @@
-// cli/cmd_serve.cpp — `vigy serve`: becomes the database's scheduler, prints
-// what it loaded and what it ticks, then one line per committed run until
-// SIGINT/SIGTERM, then stops cleanly (in-flight ticks finish, the writer is
-// flushed) and exits 0.
+// cli/cmd_serve.cpp — `vigy serve`: becomes the database's scheduler, prints what it
+// loaded and what it ticks, then one line per committed run until SIGINT/SIGTERM, then
+// stops cleanly (in-flight ticks finish, the writer is flushed) and exits 0.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
+#include "signals.hpp"
 
 #include "vigy/host/registry.hpp"
 #include "vigy/host/sd_notify.hpp"
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -25,6 +27,7 @@ namespace {
 struct serve_options {
     unsigned threads = 0;
     int64_t keep_runs = 1000;
+    std::string lease_ttl;
 };
 
 /// Serialised, flushed line output shared by the main thread and run callbacks.
@@ -61,14 +64,35 @@ private:
     std::vector<std::string> pending_;
 };
 
-std::string json_str(std::string_view s) { return json_quote(s); }
+/// One JSON event line: {"event": name, ...members written by `body`}.
+template <class F>
+std::string event_line(const char* name, F&& body) {
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    w.Key("event");
+    w.String(name);
+    body(w);
+    w.EndObject();
+    return text(buf);
+}
 
 int run_serve(context& ctx, const serve_options& o) {
     block_stop_signals();  // before the runtime starts threads: they inherit the mask
     host::runtime_options opts;
     opts.tick_threads = o.threads;
     opts.keep_runs = o.keep_runs;
-    auto rt = open_runtime(ctx, runtime_use::plugins, opts);
+    if (!o.lease_ttl.empty()) {
+        const auto ttl = parse_duration_ms(o.lease_ttl);
+        if (!ttl || *ttl < 100) usage_error("--lease-ttl must be a duration of at least 100ms, got \"" + o.lease_ttl + "\"");
+        opts.lease_ttl_ms = *ttl;
+        opts.lease_renew_ms = std::max<int64_t>(*ttl / 5, 10);
+    }
+    // For tests and operators: a host whose wall clock is off by this many ms. It moves
+    // the run timestamps, never the lease's expiry (which runs on CLOCK_BOOTTIME).
+    if (const char* off = std::getenv("VIGY_TEST_CLOCK_OFFSET_MS"); off && *off)
+        opts.clock = host::clock::system(std::strtoll(off, nullptr, 10));
+    auto rt = ctx.open_runtime(runtime_use::plugins, opts);
     const std::string db = ctx.db_path();
     const style st{ctx.color};
     const bool json = ctx.json();
@@ -78,34 +102,20 @@ int run_serve(context& ctx, const serve_options& o) {
     const auto& reg = rt->plugins();
     std::atomic<uint64_t> n_ok{0}, n_failed{0};
     std::size_t name_width = 8;
-    try {
-        for (const auto& v : rt->list()) name_width = std::max(name_width, v.name.size());
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, db);
-    }
+    for (const auto& v : rt->list()) name_width = std::max(name_width, v.name.size());
     name_width = std::min<std::size_t>(name_width, 24);
     auto sub = rt->subscribe([&](const host::run& r) {
         (r.result == host::run_result::ok ? n_ok : n_failed)++;
         if (json)
-            out.later("{\"event\":\"run\",\"run\":" + run_json(r) + "}");
+            out.later(event_line("run", [&](json_writer& w) {
+                w.Key("run");
+                write_run(w, r);
+            }));
         else
             out.later(run_line(r, st, name_width));
     });
 
-    try {
-        rt->start();
-    } catch (const host::runtime_error& e) {
-        std::string msg = e.what();
-        if (e.code() == host::errc::failed_precondition) {
-            if (auto s = rt->scheduler(); s && msg.find(std::to_string(s->pid)) == std::string::npos)
-                msg += " (held by pid " + std::to_string(s->pid) + " on " + s->hostname + ")";
-        }
-        sub.reset();
-        rethrow_as_command_error(host::runtime_error(e.code(), msg), db);
-    } catch (const std::exception& e) {
-        sub.reset();
-        rethrow_as_command_error(e, db);
-    }
+    rt->start();
 
     // what was loaded (skipped plugin files were already logged as warnings by the registry)
     if (!json) {
@@ -135,40 +145,60 @@ int run_serve(context& ctx, const serve_options& o) {
     {
         const auto every = intervals();
         if (json) {
-            std::string line = "{\"event\":\"serving\",\"db\":" + json_str(db) + ",\"pid\":" + std::to_string(pid) +
-                                ",\"plugins\":[";
-            bool first = true;
-            for (const auto& p : reg.plugins()) {
-                line += std::string(first ? "" : ",") + "{\"id\":" + json_str(p.id) + ",\"version\":" +
-                        json_str(p.version) + ",\"file\":" + json_str(p.file) + ",\"kinds\":[";
-                for (std::size_t i = 0; i < p.kinds.size(); ++i)
-                    line += std::string(i ? "," : "") + json_str(p.kinds[i].kind);
-                line += "]}";
-                first = false;
-            }
-            line += "],\"skipped\":[";
-            first = true;
-            for (const auto& d : reg.skipped()) {
-                line += std::string(first ? "" : ",") + "{\"file\":" + json_str(d.file) +
-                        ",\"reason\":" + json_str(d.reason) + "}";
-                first = false;
-            }
-            line += "],\"vigies\":[";
-            first = true;
-            for (const auto& n : ticking) {
-                const auto it = every.find(n);
-                line += std::string(first ? "" : ",") + "{\"name\":" + json_str(n) +
-                        ",\"tick_interval_ms\":" + std::to_string(it == every.end() ? 0 : it->second) + "}";
-                first = false;
-            }
-            line += "]}";
-            out.put(line);
+            out.put(event_line("serving", [&](json_writer& w) {
+                w.Key("db");
+                write_string(w, db);
+                w.Key("pid");
+                w.Int64(pid);
+                w.Key("lease_token");
+                w.Int64(rt->stats().lease_token);
+                w.Key("plugins");
+                w.StartArray();
+                for (const auto& p : reg.plugins()) {
+                    w.StartObject();
+                    w.Key("id");
+                    write_string(w, p.id);
+                    w.Key("version");
+                    write_string(w, p.version);
+                    w.Key("file");
+                    write_string(w, p.file);
+                    w.Key("kinds");
+                    w.StartArray();
+                    for (const auto& k : p.kinds) write_string(w, k.kind);
+                    w.EndArray();
+                    w.EndObject();
+                }
+                w.EndArray();
+                w.Key("skipped");
+                w.StartArray();
+                for (const auto& d : reg.skipped()) {
+                    w.StartObject();
+                    w.Key("file");
+                    write_string(w, d.file);
+                    w.Key("reason");
+                    write_string(w, d.reason);
+                    w.EndObject();
+                }
+                w.EndArray();
+                w.Key("vigies");
+                w.StartArray();
+                for (const auto& n : ticking) {
+                    const auto it = every.find(n);
+                    w.StartObject();
+                    w.Key("name");
+                    write_string(w, n);
+                    w.Key("tick_interval_ms");
+                    w.Int64(it == every.end() ? 0 : it->second);
+                    w.EndObject();
+                }
+                w.EndArray();
+            }));
         } else {
             if (ticking.empty()) {
                 out.put(st.dim("nothing to tick yet: register a vigy (vigy register FILE --name N)"));
             } else {
-                std::string line = "ticking " + std::to_string(ticking.size()) +
-                                   (ticking.size() == 1 ? " vigy: " : " vigies: ");
+                std::string line =
+                    "ticking " + std::to_string(ticking.size()) + (ticking.size() == 1 ? " vigy: " : " vigies: ");
                 std::size_t shown = 0;
                 for (const auto& n : ticking) {
                     if (shown == 20) {
@@ -176,8 +206,7 @@ int run_serve(context& ctx, const serve_options& o) {
                         break;
                     }
                     const auto it = every.find(n);
-                    line += (shown ? ", " : "") + n +
-                            (it == every.end() ? "" : " every " + human_interval(it->second));
+                    line += (shown ? ", " : "") + n + (it == every.end() ? "" : " every " + human_interval(it->second));
                     ++shown;
                 }
                 out.put(line);
@@ -197,7 +226,10 @@ int run_serve(context& ctx, const serve_options& o) {
             if (!ticking.count(n)) {
                 const auto it = every.find(n);
                 if (json)
-                    out.put("{\"event\":\"scheduled\",\"vigy\":" + json_str(n) + "}");
+                    out.put(event_line("scheduled", [&](json_writer& w) {
+                        w.Key("vigy");
+                        write_string(w, n);
+                    }));
                 else
                     out.put(st.cyan("+") + " now ticking " + st.bold(n) +
                             (it == every.end() ? "" : " every " + human_interval(it->second)));
@@ -205,36 +237,44 @@ int run_serve(context& ctx, const serve_options& o) {
         for (const auto& n : ticking)
             if (!now.count(n)) {
                 if (json)
-                    out.put("{\"event\":\"unscheduled\",\"vigy\":" + json_str(n) + "}");
+                    out.put(event_line("unscheduled", [&](json_writer& w) {
+                        w.Key("vigy");
+                        write_string(w, n);
+                    }));
                 else
                     out.put(st.yellow("-") + " stopped ticking " + st.bold(n));
             }
         ticking = now;
     }
 
-    // a second ctrl-c while shutting down kills the process the default way
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    unblock_stop_signals();  // a second ctrl-c while shutting down kills the process the default way
     const char* sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
-    if (!json) out.put(st.dim(std::string("") + sig_name + ": shutting down (finishing in-flight ticks)…"));
+    if (!json) out.put(st.dim(std::string(sig_name) + ": shutting down (finishing in-flight ticks)…"));
     host::sd_notify("STOPPING=1");
-    try {
-        rt->stop();
-    } catch (const std::exception& e) {
-        sub.reset();
-        rethrow_as_command_error(e, db);
-    }
+    rt->stop();
     sub.reset();
+    const auto stats = rt->stats();
     const uint64_t ok = n_ok.load(), failed = n_failed.load();
     if (json)
-        out.put("{\"event\":\"stopped\",\"signal\":" + json_str(sig_name) + ",\"runs\":" + std::to_string(ok + failed) +
-                ",\"ok\":" + std::to_string(ok) + ",\"failed\":" + std::to_string(failed) + "}");
+        out.put(event_line("stopped", [&](json_writer& w) {
+            w.Key("signal");
+            w.String(sig_name);
+            w.Key("runs");
+            w.Uint64(ok + failed);
+            w.Key("ok");
+            w.Uint64(ok);
+            w.Key("failed");
+            w.Uint64(failed);
+            w.Key("rejected");
+            w.Uint64(stats.runs_rejected);
+            w.Key("stale");
+            w.Uint64(stats.stale_commits);
+        }));
     else
         out.put("stopped: " + std::to_string(ok + failed) + " runs (" + std::to_string(ok) + " ok, " +
-                std::to_string(failed) + " failed)");
+                std::to_string(failed) + " failed" +
+                (stats.stale_commits ? ", " + std::to_string(stats.stale_commits) + " stale rejected" : std::string()) +
+                ")");
     return exit_ok;
 }
 
@@ -247,14 +287,22 @@ void add_serve(CLI::App& root, context& ctx) {
         "`vigy tail`; with -o json one JSON object per line, each with an \"event\").\n"
         "Registrations, edits, enable/disable/delete and `vigy tick` from other\n"
         "processes take effect within a second. Only one serve per database: a second\n"
-        "one exits 1 naming the pid that serves. SIGINT/SIGTERM: in-flight ticks\n"
-        "finish, every run is flushed to the database, exit 0.") + "\n\n" + global_options_help);
+        "one exits 1 naming the pid that serves. Every run is committed under the\n"
+        "scheduler lease's fencing token: a serve that was paused past its lease\n"
+        "(--lease-ttl, default 5s) cannot commit anything once another took over.\n"
+        "SIGINT/SIGTERM: in-flight ticks finish, every run is flushed, exit 0.\n\n"
+        "For tests and operators: --lease-ttl 1s makes a takeover after a crash or a\n"
+        "pause fast; VIGY_TEST_CLOCK_OFFSET_MS=N runs serve with its wall clock N ms\n"
+        "off (the lease never trusts wall clocks on one host).") +
+                "\n\n" + global_options_help);
     sub->add_option("--threads", o->threads, "threads running ticks (0 = max(4, 2 x cores))")
         ->type_name("N")
         ->default_val(0);
     sub->add_option("--keep-runs", o->keep_runs, "runs kept per vigy (older ones are pruned; 0 = all)")
         ->type_name("N")
         ->default_val(1000);
+    sub->add_option("--lease-ttl", o->lease_ttl, "how long the scheduler lease lasts without renewal (e.g. 2s)")
+        ->type_name("DURATION");
     set_action(sub, ctx, [&ctx, o] { return run_serve(ctx, *o); });
 }
 

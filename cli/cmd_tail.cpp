@@ -2,7 +2,9 @@
 // (by every process: serve, vigy tick, an embedding app), oldest first, one line
 // per run, until SIGINT/SIGTERM.
 #include "cli.hpp"
-#include "format.hpp"
+#include "human.hpp"
+#include "json_out.hpp"
+#include "signals.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,29 +29,24 @@ std::optional<int64_t> since_ms(const std::string& s) {
 
 int run_tail(context& ctx, const tail_options& o) {
     block_stop_signals();
-    auto rt = open_runtime(ctx, runtime_use::read);
+    auto rt = ctx.open_runtime(runtime_use::read);
     const std::string db = ctx.db_path();
     const style st{ctx.color};
     std::optional<std::string> only;
     std::size_t name_width = 8;
-    int64_t cursor = 0;
+    if (!o.id.empty()) {
+        const auto v = rt->get(o.id);
+        only = v.id;
+        name_width = std::max(name_width, v.name.size());
+    } else {
+        for (const auto& v : rt->list()) name_width = std::max(name_width, v.name.size());
+    }
+    name_width = std::min<std::size_t>(name_width, 24);
+    int64_t cursor = rt->last_seq();
     std::vector<host::run> history;
-    try {
-        if (!o.id.empty()) {
-            const auto v = find_vigy_or_fail(*rt, o.id);
-            only = v.id;
-            name_width = std::max(name_width, v.name.size());
-        } else {
-            for (const auto& v : rt->list()) name_width = std::max(name_width, v.name.size());
-        }
-        name_width = std::min<std::size_t>(name_width, 24);
-        cursor = rt->last_seq();
-        if (!o.since.empty()) {
-            history = rt->runs_since(*since_ms(o.since), 100000, only);
-            for (const auto& r : history) cursor = std::max(cursor, r.seq);
-        }
-    } catch (const std::exception& e) {
-        rethrow_as_command_error(e, db);
+    if (!o.since.empty()) {
+        history = rt->runs_since(*since_ms(o.since), 100000, only);
+        for (const auto& r : history) cursor = std::max(cursor, r.seq);
     }
 
     auto print = [&](const host::run& r) {
@@ -76,8 +73,8 @@ int run_tail(context& ctx, const tail_options& o) {
             got = batch.size();
             if (got) std::cout.flush();
             warned = false;
-        } catch (const host::runtime_error& e) {
-            if (e.code() != host::errc::unavailable) rethrow_as_command_error(e, db);
+        } catch (const status_error& e) {
+            if (e.code() != VIGY_UNAVAILABLE) throw;
             if (!warned) std::cerr << "warning: " << e.what() << " (retrying)\n";
             warned = true;
         }

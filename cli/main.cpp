@@ -1,5 +1,6 @@
 // The `vigy` executable: global options, then the commands registered by the
-// cli/cmd_*.cpp files (see cli.hpp).
+// cli/cmd_*.cpp files (see cli.hpp). Every failure is mapped to an exit status here,
+// once (exit_codes.hpp).
 #include "cli.hpp"
 
 #include "vigy/plugin.h"
@@ -37,7 +38,10 @@ int main(int argc, char** argv) {
     app.set_help_flag("-h,--help", "print this help and exit");
     app.require_subcommand(1);
     app.fallthrough();  // global options are accepted after the subcommand too
-    app.add_option("--db", ctx.db_option, "database file (default: $VIGY_DB, else ~/.local/share/vigy/vigy.db)")
+    app.footer(vigy::cli::global_options_help);
+    app.add_option("--db", ctx.db_option,
+                   "database file (default: $VIGY_DB, else $XDG_DATA_HOME/vigy/vigy.db, else "
+                   "~/.local/share/vigy/vigy.db)")
         ->type_name("PATH");
     app.add_option("--plugin-dir", ctx.plugin_dirs, "also load plugins from DIR (repeatable)")
         ->type_name("DIR")
@@ -56,9 +60,12 @@ int main(int argc, char** argv) {
         print_error(e.what());
         std::cerr << "run 'vigy --help' for usage\n";
         return vigy::cli::exit_usage;
-    } catch (const vigy::cli::command_error& e) {
+    } catch (const vigy::cli::usage_failure& e) {
         print_error(e.what());
-        return e.code();
+        return vigy::cli::exit_usage;
+    } catch (const vigy::status_error& e) {
+        print_error(e.what());
+        return vigy::cli::exit_code_for(e.code());
     } catch (const std::exception& e) {
         print_error(e.what());
         return vigy::cli::exit_error;

@@ -1,17 +1,27 @@
-// bench/runtime/bench_runtime.cpp — the runtime under load: N vigies running the hello
-// program every 100 ms for S seconds, then plain SQLite inserting the same run rows (+2 kv
-// upserts each) in batched transactions, in the same process, as the ceiling.
+// bench/runtime/bench_runtime.cpp — the runtime under load, against the plain-SQLite
+// ceiling in the same run: N vigies ticking every `interval` ms (the hello program, or
+// noop) for S seconds after a warm-up, then plain SQLite inserting the same compact run
+// rows (bench/common/sqlite_ceiling.hpp). For each N it prints a table row and one line
 //
-//   vigy_runtime_bench [--vigies 100,1000,10000] [--seconds 30] [--interval 100]
-//                      [--kind lisp|noop] [--threads 2] [--tick-threads 0] [--dir DIR]
+//   RESULT n=N requested_per_s=R persisted_per_s=P lateness_p99_ms=L cpu_us_per_tick=C
+//          writer_us_per_run=W raw_sqlite_us_per_row=S rss_mib=M
 //
-// Prints one table row per N: requested and achieved ticks/s, lateness p50/p99 (timer due
-// -> tick start), CPU (cores busy) and RSS, runs persisted/s, the plain-SQLite rows/s and
-// our fraction of it. The machine may be shared: CPU is the stable number.
-#include "vigy/host/runtime.hpp"
-#include "vigy/store/store.hpp"
+//   vigy_runtime_bench [--vigies 100,1000,10000,50000] [--seconds 15] [--warmup 3]
+//                      [--interval 100] [--kind lisp|noop] [--tick-threads 0] [--dir DIR]
+//                      [--memory-only] [--skip-memory]
+//
+// CPU per tick and writer CPU per run are CPU time (load-independent, the stable numbers
+// on a shared machine); persisted/s and lateness depend on the machine being idle. The
+// memory columns are measured on idle vigies (after their first tick): the heap and the
+// RSS the runtime holds per vigy beyond what it held before it served.
+#include "../common/sqlite_ceiling.hpp"
 
-#include <sqlite3.h>
+#include "vigy/host/runtime.hpp"
+
+#include <malloc.h>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,7 +32,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -35,20 +44,22 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-double cpu_now() {
+double process_cpu() {
     timespec ts{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-/// VmRSS / VmHWM from /proc/self/status, in MiB.
-double proc_mib(const char* field) {
+/// VmRSS from /proc/self/status, in KiB.
+double rss_kib() {
     std::ifstream in("/proc/self/status");
     std::string line;
     while (std::getline(in, line))
-        if (line.rfind(field, 0) == 0) return std::strtod(line.c_str() + std::strlen(field) + 1, nullptr) / 1024.0;
+        if (line.rfind("VmRSS:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr);
     return 0;
 }
+
+double heap_bytes() { return static_cast<double>(mallinfo2().uordblks); }
 
 /// CPU seconds per thread name (utime + stime from /proc/self/task/*/stat).
 std::map<std::string, double> cpu_by_thread() {
@@ -66,123 +77,76 @@ std::map<std::string, double> cpu_by_thread() {
         std::vector<std::string> fields;
         while (rest >> f) fields.push_back(f);
         if (fields.size() < 13) continue;
-        out[name] += (std::stod(fields[11]) + std::stod(fields[12])) / tick;  // utime, stime
+        out[name] += (std::stod(fields[11]) + std::stod(fields[12])) / tick;
     }
     return out;
 }
 
-const char* const hello_program = "(vigy-log \"info\" \"hello, vigy\")\n(vigy-noop)";
+const char* const hello_program =
+    "(vigy-log \"info\" (string-append \"hello from tick \" (string (vigy-tick-count)) \" at \" (string (vigy-tick)) \" ms\"))\n"
+    "(vigy-noop)";
 
-void check(int rc, sqlite3* db, const char* what) {
-    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        std::fprintf(stderr, "sqlite error in %s: %s\n", what, sqlite3_errmsg(db));
-        std::exit(1);
-    }
-}
-
-double thread_cpu_now() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-struct plain_result {
-    double rows_per_s = 0;
-    double cpu_us_per_row = 0;  ///< CPU of the inserting thread: load-independent
-};
-
-/// Plain SQLite ceiling: `rows` run rows + 2 kv upserts each, BEGIN IMMEDIATE per `batch`.
-plain_result plain_sqlite_rows_per_s(const fs::path& path, long vigies, long rows, long batch) {
-    std::vector<std::string> ids;
-    {
-        vigy::store::open_options o;
-        o.path = path.string();
-        o.start_writer = false;
-        vigy::store::store s(o);  // the same schema
-        for (long i = 0; i < vigies; ++i) {
-            vigy::store::vigy_spec spec;
-            spec.name = "hello-" + std::to_string(i);
-            spec.kind = "lisp";
-            spec.interval_ms = 100;
-            ids.push_back(s.register_or_update(spec).vigy.id);
-        }
-    }
-    sqlite3* db = nullptr;
-    check(sqlite3_open(path.c_str(), &db), db, "open");
-    // The same PRAGMAs as the store's writer session (cache_size: writer_options::cache_kib, 64 MiB), so the
-    // ceiling and the writer are compared on equal terms.
-    const std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
-                                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
-                                std::to_string(vigy::store::writer_options{}.cache_kib);
-    check(sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr), db, "pragmas");
-    sqlite3_stmt* ins = nullptr;
-    check(sqlite3_prepare_v2(db,
-                             "INSERT INTO runs(id, vigy_id, revision, started_at, ended_at, result, error, duration_ms, "
-                             "actions_json, desired_json, observed_json, conditions_json, log_json, trace_json, "
-                             "metrics_json, events_json, output_json) VALUES (?,?,?,?,?,'ok','',0,?,'{}','{}','[]',?,"
-                             "'{}','{}','[]','null')",
-                             -1, &ins, nullptr),
-          db, "prepare runs");
-    sqlite3_stmt* kv = nullptr;
-    check(sqlite3_prepare_v2(db,
-                             "INSERT INTO kv(vigy_id, key, value_json, updated_at) VALUES (?,?,?,?) ON CONFLICT(vigy_id, "
-                             "key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at",
-                             -1, &kv, nullptr),
-          db, "prepare kv");
-    const char* actions = R"([{"kind":"noop","result":"ok"}])";
-    const char* log = R"([{"level":"info","message":"hello, vigy"}])";
-    const auto t0 = clock_type::now();
-    const double c0 = thread_cpu_now();
-    for (long i = 0; i < rows; ++i) {
-        if (i % batch == 0) check(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, "begin");
-        const std::string& vid = ids[static_cast<size_t>(i) % ids.size()];
-        const std::string id = vigy::store::new_run_id();
-        const std::string ts = vigy::store::now_timestamp();
-        sqlite3_bind_text(ins, 1, id.c_str(), static_cast<int>(id.size()), SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, vid.c_str(), static_cast<int>(vid.size()), SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, "0000000000000000", 16, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, ts.c_str(), static_cast<int>(ts.size()), SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, ts.c_str(), static_cast<int>(ts.size()), SQLITE_STATIC);
-        sqlite3_bind_text(ins, 6, actions, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 7, log, -1, SQLITE_STATIC);
-        check(sqlite3_step(ins), db, "insert run");
-        sqlite3_reset(ins);
-        for (const char* key : {"__sys::tick_count", "__sys::prev_tick_ms"}) {
-            const std::string val = std::to_string(i);
-            sqlite3_bind_text(kv, 1, vid.c_str(), static_cast<int>(vid.size()), SQLITE_STATIC);
-            sqlite3_bind_text(kv, 2, key, -1, SQLITE_STATIC);
-            sqlite3_bind_text(kv, 3, val.c_str(), static_cast<int>(val.size()), SQLITE_STATIC);
-            sqlite3_bind_text(kv, 4, ts.c_str(), static_cast<int>(ts.size()), SQLITE_STATIC);
-            check(sqlite3_step(kv), db, "upsert kv");
-            sqlite3_reset(kv);
-        }
-        if (i % batch == batch - 1 || i == rows - 1)
-            check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
-    }
-    const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-    const double cpu = thread_cpu_now() - c0;
-    sqlite3_finalize(ins);
-    sqlite3_finalize(kv);
-    sqlite3_close(db);
-    return {static_cast<double>(rows) / secs, cpu * 1e6 / static_cast<double>(rows)};
+/// {"program": text, "source_name": name} through RapidJSON.
+std::string lisp_config(const std::string& program, const std::string& source_name) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("program");
+    w.String(program.c_str(), static_cast<rapidjson::SizeType>(program.size()));
+    w.Key("source_name");
+    w.String(source_name.c_str(), static_cast<rapidjson::SizeType>(source_name.size()));
+    w.EndObject();
+    return {buf.GetString(), buf.GetSize()};
 }
 
 struct options {
-    std::vector<long> vigies{100, 1000, 10000};
-    int seconds = 30;
+    std::vector<long> vigies{100, 1000, 10000, 50000};
+    int seconds = 15;
+    int warmup = 3;
     int64_t interval_ms = 100;
     std::string kind = "lisp";
-    unsigned threads = 2;
     unsigned tick_threads = 0;
     fs::path dir;
+    bool memory_only = false;
+    bool skip_memory = false;
 };
 
 int usage(const char* argv0) {
     std::fprintf(stderr,
-                 "usage: %s [--vigies 100,1000,10000] [--seconds 30] [--interval 100] [--kind lisp|noop] "
-                 "[--threads 2] [--tick-threads 0] [--dir DIR]\n",
+                 "usage: %s [--vigies 100,1000,10000,50000] [--seconds 15] [--warmup 3] [--interval 100] "
+                 "[--kind lisp|noop] [--tick-threads 0] [--dir DIR] [--memory-only] [--skip-memory]\n",
                  argv0);
     return 2;
+}
+
+struct memory_result {
+    double heap_per_vigy = 0;  ///< bytes
+    double rss_per_vigy = 0;   ///< bytes
+};
+
+/// Registers N vigies with a long interval, serves until each ticked once, and measures
+/// what the runtime holds per idle vigy beyond what it held before serving.
+memory_result measure_idle_memory(const fs::path& db, long n, const std::string& kind, const std::string& config) {
+    fs::remove(db);
+    vigy::RuntimeOptions ro;
+    auto rt = vigy::Runtime::open(db, ro);
+    vigy::host::vigy_spec spec;
+    spec.kind = kind;
+    spec.config_json = config;
+    spec.interval_ms = 3'600'000;  // one tick, then idle
+    for (long i = 0; i < n; ++i) {
+        spec.name = "idle-" + std::to_string(i);
+        rt->register_or_update(spec);
+    }
+    malloc_trim(0);
+    const double heap0 = heap_bytes(), rss0 = rss_kib();
+    rt->start();
+    while (rt->stats().runs_committed < static_cast<uint64_t>(n)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // completions settle
+    malloc_trim(0);
+    const double heap1 = heap_bytes(), rss1 = rss_kib();
+    rt->stop();
+    return {(heap1 - heap0) / static_cast<double>(n), (rss1 - rss0) * 1024.0 / static_cast<double>(n)};
 }
 
 }  // namespace
@@ -191,6 +155,14 @@ int main(int argc, char** argv) {
     options opt;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
+        if (a == "--memory-only") {
+            opt.memory_only = true;
+            continue;
+        }
+        if (a == "--skip-memory") {
+            opt.skip_memory = true;
+            continue;
+        }
         if (i + 1 >= argc) return usage(argv[0]);
         const std::string v = argv[++i];
         if (a == "--vigies") {
@@ -200,12 +172,12 @@ int main(int argc, char** argv) {
             while (std::getline(ss, item, ',')) opt.vigies.push_back(std::stol(item));
         } else if (a == "--seconds") {
             opt.seconds = std::stoi(v);
+        } else if (a == "--warmup") {
+            opt.warmup = std::stoi(v);
         } else if (a == "--interval") {
             opt.interval_ms = std::stoll(v);
         } else if (a == "--kind") {
             opt.kind = v;
-        } else if (a == "--threads") {
-            opt.threads = static_cast<unsigned>(std::stoul(v));
         } else if (a == "--tick-threads") {
             opt.tick_threads = static_cast<unsigned>(std::stoul(v));
         } else if (a == "--dir") {
@@ -216,96 +188,104 @@ int main(int argc, char** argv) {
     }
     if (opt.dir.empty()) opt.dir = fs::temp_directory_path() / ("vigy-runtime-bench-" + std::to_string(::getpid()));
     fs::create_directories(opt.dir);
+    const std::string hello_config = lisp_config(hello_program, "hello.tatara");
 
-    std::printf("| N | kind | requested ticks/s | achieved ticks/s | lateness p50 / p99 ms | CPU cores | RSS MiB | "
-                "runs persisted/s | skipped slots | commits/s | plain SQLite rows/s | fraction | CPU us/tick (all) | "
-                "writer CPU us/run | plain CPU us/row | fraction by CPU |\n");
-    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    std::printf("| N | kind | requested/s | persisted/s | lateness p50 / p99 ms | CPU us/tick | writer us/run | "
+                "plain SQLite us/row | W / S | CPU cores | RSS MiB | skipped | paused | heap B/idle vigy (noop / %s) | "
+                "RSS B/idle vigy (noop / %s) |\n",
+                opt.kind.c_str(), opt.kind.c_str());
+    std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (long n : opt.vigies) {
         const fs::path db = opt.dir / ("runtime-" + std::to_string(n) + ".db");
         fs::remove(db);
+        std::string kind = opt.kind;
+        std::string config = kind == "lisp" ? hello_config : "{}";
+        const memory_result mem_noop =
+            opt.skip_memory ? memory_result{} : measure_idle_memory(opt.dir / "idle-noop.db", n, "noop", "{}");
+        const memory_result mem_kind = kind == "noop" || opt.skip_memory
+                                           ? mem_noop
+                                           : measure_idle_memory(opt.dir / "idle-kind.db", n, kind, config);
+        if (opt.memory_only) {
+            std::printf("| %ld | %s | | | | | | | | | | | | %.0f / %.0f | %.0f / %.0f |\n", n, kind.c_str(),
+                        mem_noop.heap_per_vigy, mem_kind.heap_per_vigy, mem_noop.rss_per_vigy, mem_kind.rss_per_vigy);
+            std::fflush(stdout);
+            continue;
+        }
+
         vigy::RuntimeOptions ro;
-        ro.threads = opt.threads;
         ro.tick_threads = opt.tick_threads;
         auto rt = vigy::Runtime::open(db, ro);
-        std::string kind = opt.kind;
         const auto kinds = rt->kinds();
         if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-            std::fprintf(stderr, "kind %s not loaded; using noop\n", kind.c_str());
-            kind = "noop";
+            std::fprintf(stderr, "kind %s not loaded\n", kind.c_str());
+            return 1;
         }
         vigy::host::vigy_spec spec;
         spec.kind = kind;
         spec.interval_ms = opt.interval_ms;
-        if (kind == "lisp") {
-            std::string json = "{\"program\":\"";
-            for (const char* p = hello_program; *p; ++p) {
-                if (*p == '"' || *p == '\\') json += '\\';
-                if (*p == '\n') {
-                    json += "\\n";
-                    continue;
-                }
-                json += *p;
-            }
-            spec.config_json = json + "\"}";
-        }
+        spec.config_json = config;
         const auto r0 = clock_type::now();
         for (long i = 0; i < n; ++i) {
             spec.name = "hello-" + std::to_string(i);
             rt->register_or_update(spec);
         }
-        const double reg_s = std::chrono::duration<double>(clock_type::now() - r0).count();
-        std::fprintf(stderr, "N=%ld: registered in %.1f s; serving %d s...\n", n, reg_s, opt.seconds);
+        std::fprintf(stderr, "N=%ld: registered in %.1f s; warm-up %d s, then %d s measured...\n", n,
+                     std::chrono::duration<double>(clock_type::now() - r0).count(), opt.warmup, opt.seconds);
 
-        const double c0 = cpu_now();
+        rt->start();
+        std::this_thread::sleep_for(std::chrono::seconds(opt.warmup));
+        const auto s0 = rt->stats();
+        const double c0 = process_cpu();
         const auto t0 = clock_type::now();
         const auto threads0 = cpu_by_thread();
-        rt->start();
         std::this_thread::sleep_for(std::chrono::seconds(opt.seconds));
-        const auto mid = rt->stats();  // before stop: lateness window of the steady state
-        const double cpu_mid = cpu_now() - c0;
-        double writer_cpu = 0;
-        {
-            std::string per;
-            for (const auto& [name, secs] : cpu_by_thread()) {
-                auto it = threads0.find(name);
-                const double d = secs - (it == threads0.end() ? 0.0 : it->second);
-                if (name == "vigy-writer") writer_cpu = d;
-                char buf[96];
-                std::snprintf(buf, sizeof buf, " %s=%.2f", name.c_str(), d / opt.seconds);
-                per += buf;
-            }
-            std::fprintf(stderr, "  cores busy per thread name:%s\n", per.c_str());
-        }
-        const double rss = proc_mib("VmRSS:");
-        rt->stop();
+        const auto s1 = rt->stats();
+        const double cpu = process_cpu() - c0;
         const double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-        const double cpu = cpu_now() - c0;
-        const auto st = rt->stats();
+        const auto threads1 = cpu_by_thread();
+        double writer_cpu = 0;
+        std::string per;
+        for (const auto& [name, total] : threads1) {
+            auto it = threads0.find(name);
+            const double d = total - (it == threads0.end() ? 0.0 : it->second);
+            if (name == "vigy-writer") writer_cpu = d;
+            char buf[96];
+            std::snprintf(buf, sizeof buf, " %s=%.2f", name.c_str(), d / secs);
+            per += buf;
+        }
+        std::fprintf(stderr, "  cores busy per thread name:%s\n", per.c_str());
+        const double rss_mib = rss_kib() / 1024.0;
+        rt->stop();
+        const double runs = static_cast<double>(std::max<uint64_t>(1, s1.runs_committed - s0.runs_committed));
         const double requested = static_cast<double>(n) * 1000.0 / static_cast<double>(opt.interval_ms);
-        const double achieved = static_cast<double>(st.ticks_ok + st.ticks_failed) / secs;
-        const double persisted = static_cast<double>(st.runs_committed) / secs;
-        if (st.ticks_failed) std::fprintf(stderr, "  %llu failed ticks\n", static_cast<unsigned long long>(st.ticks_failed));
+        const double persisted = runs / secs;
+        const double cpu_us = cpu * 1e6 / runs;
+        const double writer_us = writer_cpu * 1e6 / runs;
+        if (s1.ticks_failed) std::fprintf(stderr, "  %llu failed ticks\n", static_cast<unsigned long long>(s1.ticks_failed));
+        if (s1.runs_rejected)
+            std::fprintf(stderr, "  %llu rejected runs\n", static_cast<unsigned long long>(s1.runs_rejected));
         rt.reset();
 
         const fs::path plain = opt.dir / ("plain-" + std::to_string(n) + ".db");
         fs::remove(plain);
-        const long rows = std::max<long>(100000, static_cast<long>(std::min<double>(st.runs_committed, 1e6)));
-        const plain_result pr = plain_sqlite_rows_per_s(plain, n, rows, 1000);
-        const double ceiling = pr.rows_per_s;
-        const double runs_mid = static_cast<double>(std::max<uint64_t>(1, mid.runs_committed));
-        const double all_us = cpu_mid * 1e6 / runs_mid;
-        const double writer_us = writer_cpu * 1e6 / runs_mid;
-        std::printf("| %ld | %s | %.0f | %.0f | %.2f / %.2f | %.2f | %.0f | %.0f | %llu | %.1f | %.0f | %.2f | %.1f | "
-                    "%.1f | %.1f | %.2f |\n",
-                    n, kind.c_str(), requested, achieved, mid.lateness_p50_ms, mid.lateness_p99_ms, cpu / secs, rss,
-                    persisted, static_cast<unsigned long long>(st.skipped_slots),
-                    static_cast<double>(st.commits) / secs, ceiling, persisted / ceiling, all_us, writer_us,
-                    pr.cpu_us_per_row, pr.cpu_us_per_row / writer_us);
+        const long rows = std::max<long>(100000, static_cast<long>(std::min(runs, 1e6)));
+        const auto keys = vigy_bench::make_vigies(plain.string(), n);
+        const vigy_bench::ceiling_result pr = vigy_bench::plain_sqlite(plain.string(), keys, rows, 1000);
+
+        std::printf("| %ld | %s | %.0f | %.0f | %.2f / %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %llu | %llu | "
+                    "%.0f / %.0f | %.0f / %.0f |\n",
+                    n, kind.c_str(), requested, persisted, s1.lateness_p50_ms, s1.lateness_p99_ms, cpu_us, writer_us,
+                    pr.cpu_us_per_row, writer_us / pr.cpu_us_per_row, cpu / secs, rss_mib,
+                    static_cast<unsigned long long>(s1.skipped_slots - s0.skipped_slots),
+                    static_cast<unsigned long long>(s1.ticks_paused - s0.ticks_paused), mem_noop.heap_per_vigy,
+                    mem_kind.heap_per_vigy, mem_noop.rss_per_vigy, mem_kind.rss_per_vigy);
+        std::printf("RESULT n=%ld requested_per_s=%.0f persisted_per_s=%.0f lateness_p99_ms=%.2f cpu_us_per_tick=%.2f "
+                    "writer_us_per_run=%.2f raw_sqlite_us_per_row=%.2f rss_mib=%.0f\n",
+                    n, requested, persisted, s1.lateness_p99_ms, cpu_us, writer_us, pr.cpu_us_per_row, rss_mib);
         std::fflush(stdout);
         std::error_code ec;
-        fs::remove(db, ec);
-        fs::remove(plain, ec);
+        for (const auto& p : {db, plain})
+            for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix, ec);
     }
     std::error_code ec;
     fs::remove_all(opt.dir, ec);

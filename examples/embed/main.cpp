@@ -15,6 +15,9 @@
 
 #include "vigy/host/runtime.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,17 +42,17 @@ const char* const program = R"((define depth (app-queue-depth))
 want
 )";
 
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out + "\"";
+/// {"program": text, "source_name": name} through RapidJSON.
+std::string lisp_config(const std::string& program, const std::string& source_name) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("program");
+    w.String(program.c_str(), static_cast<rapidjson::SizeType>(program.size()));
+    w.Key("source_name");
+    w.String(source_name.c_str(), static_cast<rapidjson::SizeType>(source_name.size()));
+    w.EndObject();
+    return {buf.GetString(), buf.GetSize()};
 }
 
 int usage() {
@@ -92,10 +95,11 @@ int main(int argc, char** argv) {
         spec.name = "autoscaler";
         spec.interval_ms = interval_ms;
         spec.labels = {{"app", "embed-example"}};
+        spec.allow = {"com.example.app"};  // the app's own intrinsics: granted explicitly, like --allow
         const auto kinds = rt->kinds();
         if (std::find(kinds.begin(), kinds.end(), "lisp") != kinds.end()) {
             spec.kind = "lisp";
-            spec.config_json = "{\"program\":" + json_string(program) + ",\"source_name\":\"autoscaler.tatara\"}";
+            spec.config_json = lisp_config(program, "autoscaler.tatara");
         } else {
             spec.kind = "app.autoscaler";
         }
@@ -126,7 +130,7 @@ int main(int argc, char** argv) {
         std::cout << "ticks ok: " << st.ticks_ok << ", failed: " << st.ticks_failed
                   << ", workers now: " << app::app_state().workers.load() << "\n";
         for (const auto& kv : rt->kv("autoscaler")) std::cout << "kv " << kv.key << " = " << kv.value_json << "\n";
-    } catch (const vigy::host::runtime_error& e) {
+    } catch (const vigy::status_error& e) {
         std::cerr << "error: " << e.what() << "\n";
         rc = 1;
     }

@@ -42,34 +42,15 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 /// True on a thread that is running one of our subscription callbacks.
 thread_local bool in_callback = false;
 
-vigy_status to_status(host::errc code) noexcept {
-    switch (code) {
-    case host::errc::invalid_argument: return VIGY_INVALID_ARGUMENT;
-    case host::errc::not_found: return VIGY_NOT_FOUND;
-    case host::errc::already_exists: return VIGY_ALREADY_EXISTS;
-    case host::errc::failed_precondition: return VIGY_FAILED_PRECONDITION;
-    case host::errc::unavailable: return VIGY_UNAVAILABLE;
-    case host::errc::deadline_exceeded: return VIGY_DEADLINE_EXCEEDED;
-    case host::errc::internal: return VIGY_INTERNAL;
-    }
-    return VIGY_INTERNAL;
-}
-
 [[noreturn]] void fail(vigy_status code, const std::string& message) { throw vigy::sdk::status_error(code, message); }
 
-/// The exception fence of every exported function: runtime errors keep their
+/// The exception fence of every exported function: a vigy::status_error keeps its
 /// canonical code, anything else becomes INTERNAL (RESOURCE_EXHAUSTED for bad_alloc).
 template <class F>
 vigy_status guarded(vigy_error* err, F&& f) noexcept {
     // A sink too small for the 1.0 layout is not called (its `set` is not there).
     if (err && err->struct_size < sizeof(vigy_error)) err = nullptr;
-    return vigy::sdk::fence(err, [&] {
-        try {
-            f();
-        } catch (const host::runtime_error& e) {
-            fail(to_status(e.code()), e.what());
-        }
-    });
+    return vigy::sdk::fence(err, [&] { f(); });
 }
 
 void require(const void* p, const char* what) {

@@ -241,7 +241,14 @@ value value::from_vigy(const vigy_value& v) {
 // ---- JSON -------------------------------------------------------------------------
 
 namespace {
-using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+/// A RapidJSON output stream appending to a std::string (no intermediate buffer).
+struct string_out {
+    using Ch = char;
+    std::string* s;
+    void Put(char c) { s->push_back(c); }
+    void Flush() {}
+};
+using json_writer = rapidjson::Writer<string_out>;
 
 void write(json_writer& w, const value& v) {
     switch (v.type()) {
@@ -307,10 +314,18 @@ value read(const rapidjson::Value& j) {
 }  // namespace
 
 void value::append_json(std::string& out) const {
-    rapidjson::StringBuffer buf;
-    json_writer w(buf);
+    // the common empty buffers (desired, observed, trace of most ticks) cost nothing
+    if (kind_ == kind::map && map_.empty()) {
+        out += "{}";
+        return;
+    }
+    if (kind_ == kind::list && list_.empty()) {
+        out += "[]";
+        return;
+    }
+    string_out os{&out};
+    json_writer w(os);
     write(w, *this);
-    out.append(buf.GetString(), buf.GetSize());
 }
 
 std::string value::to_json() const {

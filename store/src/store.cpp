@@ -1,22 +1,37 @@
-// store/src/store.cpp — opening, vigies, reads, leases, tick requests, maintenance.
-#include "db.hpp"
+// store/src/store.cpp — opening, vigies, the change feed, reads, the lease, tick
+// requests and maintenance. General paths speak SOCI with portable SQL; the commit hot
+// path, migrations and pruning go through the SQLite seam (sqlite.hpp, applier.hpp).
+#include "vigy/store/store.hpp"
+
+#include "applier.hpp"
+#include "codec.hpp"
+#include "schema.hpp"
+#include "sqlite.hpp"
+#include "writer.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <soci/soci.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <random>
+#include <set>
+#include <unordered_map>
 
 namespace vigy::store {
 
 namespace fs = std::filesystem;
-using detail::immediate_tx;
 
 namespace {
+
+constexpr std::int64_t max_i64 = INT64_MAX;
+
+// ---- JSON columns ----------------------------------------------------------------
 
 std::string labels_to_json(const label_map& labels) {
     rapidjson::StringBuffer buf;
@@ -42,6 +57,25 @@ label_map labels_from_json(const std::string& text) {
     return out;
 }
 
+std::string grants_to_json(const std::vector<std::string>& grants) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& g : grants) w.String(g.data(), static_cast<rapidjson::SizeType>(g.size()));
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+std::vector<std::string> grants_from_json(const std::string& text) {
+    std::vector<std::string> out;
+    rapidjson::Document d;
+    d.Parse(text.c_str(), text.size());
+    if (d.HasParseError() || !d.IsArray()) return out;
+    for (const auto& g : d.GetArray())
+        if (g.IsString()) out.emplace_back(g.GetString(), g.GetStringLength());
+    return out;
+}
+
 bool looks_like_id(std::string_view s) {
     if (s.size() != 16) return false;
     for (char c : s)
@@ -49,40 +83,65 @@ bool looks_like_id(std::string_view s) {
     return true;
 }
 
+/// Sorted, deduplicated, validated grants.
+std::vector<std::string> normalized_grants(const std::vector<std::string>& allow) {
+    std::vector<std::string> out = allow;
+    for (const std::string& g : out) {
+        bool ok = !g.empty() && g.size() <= 253;
+        for (char c : g)
+            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == '_');
+        if (!ok)
+            vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid capability {:?}: expected a plugin id such as "
+                                                          "io.pleme.mado (1..253 of [A-Za-z0-9._-])",
+                                                          g.substr(0, 300)));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 void validate_spec(const vigy_spec& spec) {
-    if (spec.name.empty()) throw error(error_code::invalid_argument, "vigy name must not be empty");
-    if (spec.name.size() > 253)
-        throw error(error_code::invalid_argument, fmt::format("invalid vigy name \"{}...\": must be at most 253 bytes", spec.name.substr(0, 32)));
-    for (unsigned char c : spec.name)
-        if (c < 0x20 || c == 0x7f)
-            throw error(error_code::invalid_argument, fmt::format("invalid vigy name {:?}: control characters are not allowed", spec.name));
-    if (spec.kind.empty()) throw error(error_code::invalid_argument, fmt::format("vigy \"{}\": reconciler kind must not be empty", spec.name));
+    validate_name(spec.name);
+    if (spec.kind.empty())
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("vigy \"{}\": reconciler kind must not be empty", spec.name));
     if (spec.interval_ms < min_interval_ms)
-        throw error(error_code::invalid_argument, fmt::format("invalid tick interval {} ms: must be >= {}", spec.interval_ms, min_interval_ms));
-    detail::validate_json(spec.config_json, "config");
-    for (const auto& [k, v] : spec.labels) validate_label_key(k);
+        vigy::fail(VIGY_INVALID_ARGUMENT,
+                   fmt::format("invalid tick interval {} ms: must be >= {}", spec.interval_ms, min_interval_ms));
+    rapidjson::Document d;
+    d.Parse(spec.config_json.c_str(), spec.config_json.size());
+    if (d.HasParseError())
+        vigy::fail(VIGY_INVALID_ARGUMENT,
+                   fmt::format("config is not valid json at offset {}", d.GetErrorOffset()));
+    if (!d.IsObject()) vigy::fail(VIGY_INVALID_ARGUMENT, "config must be a JSON object");
+    validate_labels(spec.labels);
     const auto& l = spec.limits;
-    if (l.fuel < 0 || l.wall_ms < 0 || l.memory_bytes < 0 || l.max_depth < 0)
-        throw error(error_code::invalid_argument, fmt::format("vigy \"{}\": limits must be >= 0 (0 = default)", spec.name));
+    for (std::uint64_t v : {l.fuel, l.wall_ms, l.memory_bytes, l.max_depth})
+        if (v > static_cast<std::uint64_t>(max_i64))
+            vigy::fail(VIGY_INVALID_ARGUMENT,
+                       fmt::format("vigy \"{}\": limit {} is too large (at most {})", spec.name, v, max_i64));
 }
 
 // ---- row binding ----
 
 const char* const vigy_columns =
-    "SELECT id, name, kind, config_json, revision, interval_ms, enabled, labels_json, fuel, wall_ms, memory_bytes, "
-    "max_depth, created_at, updated_at, generation FROM vigies ";
+    "SELECT vid, id, name, kind, config_json, revision, interval_ms, enabled, labels_json, grants_json, fuel, "
+    "wall_ms, memory_bytes, max_depth, created_ms, updated_ms, resource_version, deleted FROM vigies ";
 
 struct vigy_cols {
-    std::string id, name, kind, config, revision, labels, created, updated;
-    long long interval = 0, enabled = 0, fuel = 0, wall = 0, mem = 0, depth = 0, gen = 0;
+    std::string id, name, kind, config, revision, labels, grants;
+    long long vid = 0, interval = 0, enabled = 0, fuel = 0, wall = 0, mem = 0, depth = 0, created = 0, updated = 0,
+              rv = 0, deleted = 0;
 
     void bind(soci::details::prepare_temp_type& p) {
-        p, soci::into(id), soci::into(name), soci::into(kind), soci::into(config), soci::into(revision),
-            soci::into(interval), soci::into(enabled), soci::into(labels), soci::into(fuel), soci::into(wall),
-            soci::into(mem), soci::into(depth), soci::into(created), soci::into(updated), soci::into(gen);
+        p, soci::into(vid), soci::into(id), soci::into(name), soci::into(kind), soci::into(config),
+            soci::into(revision), soci::into(interval), soci::into(enabled), soci::into(labels), soci::into(grants),
+            soci::into(fuel), soci::into(wall), soci::into(mem), soci::into(depth), soci::into(created),
+            soci::into(updated), soci::into(rv), soci::into(deleted);
     }
     [[nodiscard]] vigy_record record() const {
         vigy_record r;
+        r.key = vid;
         r.id = id;
         r.name = name;
         r.kind = kind;
@@ -91,40 +150,66 @@ struct vigy_cols {
         r.interval_ms = interval;
         r.enabled = enabled != 0;
         r.labels = labels_from_json(labels);
-        r.limits = {fuel, wall, mem, depth};
-        r.created_at = created;
-        r.updated_at = updated;
-        r.generation = gen;
+        r.allow = grants_from_json(grants);
+        auto u = [](long long v) { return static_cast<std::uint64_t>(std::max<long long>(0, v)); };
+        r.limits = {u(fuel), u(wall), u(mem), u(depth)};
+        r.created_ms = created;
+        r.updated_ms = updated;
+        r.resource_version = rv;
         return r;
     }
 };
 
+/// A row with its kept-history flag.
+struct vigy_row {
+    vigy_record v;
+    bool deleted = false;
+};
+struct vigy_row_cols : vigy_cols {
+    [[nodiscard]] vigy_row record() const { return {vigy_cols::record(), deleted != 0}; }
+};
+
 const char* const run_columns =
-    "SELECT seq, id, vigy_id, revision, started_at, ended_at, result, error, duration_ms, actions_json, desired_json, "
-    "observed_json, conditions_json, log_json, trace_json, metrics_json, events_json, output_json, duration_us, "
-    "run_trigger, tick_count, kv_writes_json, kv_deletes_json FROM runs ";
+    "SELECT r.seq, hex(r.run_id), v.id, v.name, r.revision, r.run_trigger, r.started_ms, r.ended_ms, r.duration_us, "
+    "r.lateness_us, r.result, r.tick_count, r.status, r.error, r.body FROM runs r JOIN vigies v ON v.vid = r.vid ";
 
 struct run_cols {
-    run_record r;
-    std::string result;
-    long long seq = 0, duration = 0, duration_us = 0, tick_count = 0;
+    std::string run_hex, vigy_id, vigy_name, error, body;
+    long long seq = 0, revision = 0, trigger = 0, started = 0, ended = 0, duration = 0, lateness = 0, result = 0,
+              tick_count = 0, status = 0;
+    soci::indicator error_ind = soci::i_null, body_ind = soci::i_null;
 
     void bind(soci::details::prepare_temp_type& p) {
-        p, soci::into(seq), soci::into(r.id), soci::into(r.vigy_id), soci::into(r.revision), soci::into(r.started_at),
-            soci::into(r.ended_at), soci::into(result), soci::into(r.error), soci::into(duration),
-            soci::into(r.actions_json), soci::into(r.desired_json), soci::into(r.observed_json),
-            soci::into(r.conditions_json), soci::into(r.log_json), soci::into(r.trace_json),
-            soci::into(r.metrics_json), soci::into(r.events_json), soci::into(r.output_json), soci::into(duration_us),
-            soci::into(r.trigger), soci::into(tick_count), soci::into(r.kv_writes_json), soci::into(r.kv_deletes_json);
+        p, soci::into(seq), soci::into(run_hex), soci::into(vigy_id), soci::into(vigy_name), soci::into(revision),
+            soci::into(trigger), soci::into(started), soci::into(ended), soci::into(duration), soci::into(lateness),
+            soci::into(result), soci::into(tick_count), soci::into(status), soci::into(error, error_ind),
+            soci::into(body, body_ind);
     }
     [[nodiscard]] run_record record() const {
-        run_record out = r;
-        out.seq = seq;
-        out.duration_ms = duration;
-        out.duration_us = duration_us;
-        out.tick_count = tick_count;
-        out.result = parse_run_result(result);
-        return out;
+        run_record r;
+        r.seq = seq;
+        codec::uuid u{};
+        std::string text;
+        text.reserve(36);
+        for (std::size_t i = 0; i < 32 && i < run_hex.size(); ++i) {
+            if (i == 8 || i == 12 || i == 16 || i == 20) text += '-';
+            text += static_cast<char>(std::tolower(static_cast<unsigned char>(run_hex[i])));
+        }
+        r.id = codec::parse_uuid(text, u) ? text : run_hex;
+        r.vigy_id = vigy_id;
+        r.vigy_name = vigy_name;
+        codec::format_hex64(revision, r.revision);
+        r.trigger = trigger == 1 ? run_trigger::forced : run_trigger::schedule;
+        r.started_ms = started;
+        r.ended_ms = ended;
+        r.duration_us = duration;
+        r.lateness_us = lateness;
+        r.result = result == 0 ? run_result::ok : result == 1 ? run_result::failed : run_result::skipped;
+        r.tick_count = tick_count;
+        r.status = static_cast<vigy_status>(status);
+        if (error_ind == soci::i_ok) r.error = error;
+        if (body_ind == soci::i_ok) codec::read_body(body, r);
+        return r;
     }
 };
 
@@ -141,9 +226,85 @@ std::vector<Rec> select_rows(soci::session& sql, const std::string& query, Uses&
     return out;
 }
 
+/// X'...' literal of a parsed run id (hex digits only, so safe to splice into SQL).
+std::string blob_literal(const codec::uuid& u) {
+    std::string out = "X'";
+    static constexpr char hex[] = "0123456789abcdef";
+    for (unsigned char b : u) {
+        out += hex[b >> 4];
+        out += hex[b & 0xf];
+    }
+    out += '\'';
+    return out;
+}
+
 std::string temp_db_path() {
     std::random_device rd;
     return (fs::temp_directory_path() / fmt::format("vigy-mem-{:08x}{:08x}.db", rd(), rd())).string();
+}
+
+/// RAII transaction on a SOCI session ("BEGIN IMMEDIATE" for writes, "BEGIN" for a
+/// consistent read snapshot); rolls back unless committed.
+class soci_tx {
+public:
+    soci_tx(soci::session& sql, const char* begin) : sql_(sql) { sql_ << begin; }
+    ~soci_tx() {
+        if (open_) {
+            try {
+                sql_ << "ROLLBACK";
+            } catch (...) {
+            }
+        }
+    }
+    soci_tx(const soci_tx&) = delete;
+    soci_tx& operator=(const soci_tx&) = delete;
+    void commit() {
+        sql_ << "COMMIT";
+        open_ = false;
+    }
+
+private:
+    soci::session& sql_;
+    bool open_ = true;
+};
+
+[[noreturn]] void not_found(std::string_view name_or_id) {
+    vigy::fail(VIGY_NOT_FOUND, fmt::format("vigy {:?} not found", name_or_id));
+}
+
+void check_expected(const vigy_record& v, std::optional<std::int64_t> expected) {
+    if (expected && v.resource_version != *expected)
+        vigy::fail(VIGY_ABORTED, fmt::format("vigy \"{}\" was changed (resource version {}, expected {}); nothing "
+                                             "was written",
+                                             v.name, v.resource_version, *expected));
+}
+
+constexpr const char* continue_prefix = "v3.";
+
+std::string encode_continue(const std::string& name) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = continue_prefix;
+    for (unsigned char c : name) {
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+    return out;
+}
+
+std::string decode_continue(std::string_view token) {
+    auto bad = [&] { vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid continue token {:?}", token.substr(0, 80))); };
+    if (token.substr(0, 3) != continue_prefix || token.size() % 2 != 1) bad();
+    std::string out;
+    for (std::size_t i = 3; i + 1 < token.size(); i += 2) {
+        auto h = [&](char c) {
+            if (c >= '0' && c <= '9') return c - '0';
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            bad();
+            return 0;
+        };
+        out += static_cast<char>(h(token[i]) << 4 | h(token[i + 1]));
+    }
+    return out;
 }
 
 }  // namespace
@@ -158,7 +319,10 @@ struct store::impl {
 
     std::mutex write_mutex;  // guards write_sql
     std::unique_ptr<soci::session> write_sql;
-    std::unique_ptr<detail::commit_applier> sync_applier;
+
+    std::mutex native_mutex;  // guards native, applier (commit_now, prune)
+    std::unique_ptr<sqlite::connection> native;
+    std::unique_ptr<detail::applier> native_applier;
 
     std::mutex read_mutex;
     std::condition_variable read_cv;
@@ -191,57 +355,60 @@ struct store::impl {
         soci::session* sql_ = nullptr;
     };
 
-    /// Run `fn` mapping every failure to vigy::store::error; a busy database names the path
-    /// and what we were doing.
+    /// Runs `fn`, mapping every failure to status_error naming the path and `what`.
     template <class Fn>
-    auto guarded(const std::string& what, Fn&& fn) -> decltype(fn()) {
+    auto guarded(std::string_view what, Fn&& fn) -> decltype(fn()) {
         try {
             return fn();
-        } catch (const error& e) {
-            if (e.code() == error_code::busy)
-                throw error(error_code::busy,
-                            fmt::format("database {} is locked by another process (busy for more than {} ms) while {}; "
-                                        "nothing was written, retry later",
-                                        path, options.busy_timeout_ms, what));
-            throw;
         } catch (...) {
-            try {
-                detail::rethrow(path, what);
-            } catch (const error& e) {
-                if (e.code() == error_code::busy)
-                    throw error(error_code::busy,
-                                fmt::format("database {} is locked by another process (busy for more than {} ms) "
-                                            "while {}; nothing was written, retry later",
-                                            path, options.busy_timeout_ms, what));
-                throw;
-            }
+            sqlite::rethrow(path, what);
         }
     }
 
     template <class Fn>
-    auto write(const std::string& what, Fn&& fn) -> decltype(fn(*write_sql)) {
+    auto write(std::string_view what, Fn&& fn) -> decltype(fn(*write_sql)) {
         std::lock_guard lock(write_mutex);
         return guarded(what, [&] { return fn(*write_sql); });
     }
 
     template <class Fn>
-    auto read(const std::string& what, Fn&& fn) -> decltype(fn(*write_sql)) {
+    auto read(std::string_view what, Fn&& fn) -> decltype(fn(*write_sql)) {
         read_lease lease(*this);
         return guarded(what, [&] { return fn(*lease); });
     }
 
-    long long bump_generation(soci::session& sql) {
-        long long gen = 0;
-        sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'generation'";
-        sql << "SELECT value FROM store_meta WHERE key = 'generation'", soci::into(gen);
-        return gen;
+    template <class Fn>
+    auto native_op(std::string_view what, Fn&& fn) -> decltype(fn(*native)) {
+        std::lock_guard lock(native_mutex);
+        return guarded(what, [&] { return fn(*native); });
     }
 
-    std::optional<vigy_record> find(soci::session& sql, std::string_view name_or_id) {
+    /// Bumps change_seq and appends the change (same transaction as the change itself).
+    static long long record_change(soci::session& sql, long long vid, const std::string& id, const std::string& name,
+                                   change_type type) {
+        long long seq = 0;
+        sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'change_seq' RETURNING value", soci::into(seq);
+        const long long t = static_cast<long long>(type), now = now_unix_ms();
+        sql << "INSERT INTO vigy_changes(seq, vid, id, name, type, at_ms) VALUES (:s, :v, :i, :n, :t, :a)",
+            soci::use(seq), soci::use(vid), soci::use(id), soci::use(name), soci::use(t), soci::use(now);
+        return seq;
+    }
+
+    /// A live vigy by exact name, then by id.
+    static std::optional<vigy_record> find(soci::session& sql, std::string_view name_or_id) {
         const std::string key(name_or_id);
-        auto rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE name = :n", soci::use(key));
+        auto rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE name = :n AND deleted = 0",
+                                                        soci::use(key));
         if (rows.empty() && looks_like_id(key))
-            rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE id = :i", soci::use(key));
+            rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE id = :i AND deleted = 0",
+                                                       soci::use(key));
+        if (rows.empty()) return std::nullopt;
+        return std::move(rows.front());
+    }
+
+    /// Any row (live or kept history) by key.
+    static std::optional<vigy_record> by_key(soci::session& sql, long long vid) {
+        auto rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE vid = :v", soci::use(vid));
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     }
@@ -253,7 +420,7 @@ struct store::impl {
 store::store(open_options options) : impl_(std::make_unique<impl>()) {
     impl& m = *impl_;
     m.options = std::move(options);
-    if (m.options.path.empty()) throw error(error_code::invalid_argument, "database path must not be empty");
+    if (m.options.path.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "database path must not be empty");
     if (m.options.path == ":memory:") {
         m.path = temp_db_path();
         m.temporary = true;
@@ -267,15 +434,17 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
         std::error_code ec;
         fs::create_directories(parent, ec);
         if (ec)
-            throw error(error_code::io, fmt::format("cannot create directory {} for database {}: {}", parent.string(),
-                                                    m.path, ec.message()));
+            vigy::fail(ec == std::errc::permission_denied ? VIGY_PERMISSION_DENIED : VIGY_FAILED_PRECONDITION,
+                       fmt::format("cannot create directory {} for database {}: {}", parent.string(), m.path,
+                                   ec.message()));
     }
     m.guarded("opening", [&] {
-        m.write_sql = detail::open_session(m.path, m.options.busy_timeout_ms);
-        detail::migrate(*m.write_sql, m.path);
-        m.sync_applier = std::make_unique<detail::commit_applier>(*m.write_sql);
+        m.native = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);
+        schema::migrate(*m.native);
+        m.native_applier = std::make_unique<detail::applier>(*m.native);
+        m.write_sql = sqlite::open_session(m.path, m.options.busy_timeout_ms);
         for (std::size_t i = 0; i < m.options.read_sessions; ++i) {
-            m.read_sessions.push_back(detail::open_session(m.path, m.options.busy_timeout_ms));
+            m.read_sessions.push_back(sqlite::open_session(m.path, m.options.busy_timeout_ms));
             m.read_free.push_back(m.read_sessions.back().get());
         }
     });
@@ -286,10 +455,11 @@ store::~store() {
     if (!impl_) return;
     if (impl_->writer) impl_->writer->stop();
     impl_->writer.reset();
-    impl_->sync_applier.reset();
     impl_->read_free.clear();
     impl_->read_sessions.clear();
     impl_->write_sql.reset();
+    impl_->native_applier.reset();
+    impl_->native.reset();
     if (impl_->temporary) {
         std::error_code ec;
         for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(impl_->path + suffix, ec);
@@ -309,142 +479,197 @@ int store::schema_version() {
 // ---------------------------------------------------------------------------------
 // vigies
 
-register_result store::register_or_update(const vigy_spec& spec) {
+register_result store::register_or_update(const vigy_spec& spec, std::optional<std::int64_t> expected) {
     validate_spec(spec);
+    const std::vector<std::string> grants = normalized_grants(spec.allow);
     const std::string what = fmt::format("registering vigy \"{}\"", spec.name);
     return impl_->write(what, [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
         register_result res;
         const std::string revision = revision_for(spec.kind, spec.config_json);
         const std::string labels = labels_to_json(spec.labels);
-        const std::string now = now_timestamp();
-        auto existing = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE name = :n",
-                                                            soci::use(spec.name));
-        long long enabled = spec.enabled.value_or(existing.empty() ? true : existing.front().enabled) ? 1 : 0;
+        const std::string grants_json = grants_to_json(grants);
+        const long long now = now_unix_ms();
+        const std::string id = vigy_id_for(spec.name);
+        // The row of this name, or a kept-history row of this id (a name deleted with
+        // --keep-history, or history migrated without its vigy).
+        auto rows = select_rows<vigy_row_cols, vigy_row>(sql, std::string(vigy_columns) + "WHERE name = :n",
+                                                         soci::use(spec.name));
+        if (rows.empty())
+            rows = select_rows<vigy_row_cols, vigy_row>(sql, std::string(vigy_columns) + "WHERE id = :i", soci::use(id));
+        if (!rows.empty() && !rows.front().deleted && rows.front().v.name != spec.name)
+            vigy::fail(VIGY_ALREADY_EXISTS,
+                       fmt::format("vigy id {} for name \"{}\" collides with vigy \"{}\"", id, spec.name,
+                                   rows.front().v.name));
+        const bool live = !rows.empty() && !rows.front().deleted;
+        if (expected && !live)
+            vigy::fail(VIGY_NOT_FOUND, fmt::format("vigy \"{}\" not found (expected at resource version {}); nothing "
+                                                   "was written",
+                                                   spec.name, *expected));
         long long interval = spec.interval_ms;
-        long long fuel = spec.limits.fuel, wall = spec.limits.wall_ms, mem = spec.limits.memory_bytes,
-                  depth = spec.limits.max_depth;
-        std::string id;
-        if (existing.empty()) {
-            id = vigy_id_for(spec.name);
-            long long taken = 0;
-            sql << "SELECT count(*) FROM vigies WHERE id = :i", soci::into(taken), soci::use(id);
-            if (taken != 0)
-                throw error(error_code::invalid_argument,
-                            fmt::format("vigy id {} for name \"{}\" collides with another vigy", id, spec.name));
-            long long gen = impl_->bump_generation(sql);
-            sql << "INSERT INTO vigies(id, name, kind, config_json, revision, interval_ms, enabled, labels_json, fuel, "
-                   "wall_ms, memory_bytes, max_depth, created_at, updated_at, generation) VALUES (:id, :n, :k, :c, "
-                   ":r, :iv, :en, :l, :f, :w, :m, :d, :ca, :ua, :g)",
-                soci::use(id), soci::use(spec.name), soci::use(spec.kind), soci::use(spec.config_json),
-                soci::use(revision), soci::use(interval), soci::use(enabled), soci::use(labels), soci::use(fuel),
-                soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now), soci::use(gen);
-            res.outcome = register_outcome::created;
-            res.revision_changed = true;
-        } else {
-            const vigy_record& old = existing.front();
-            id = old.id;
+        long long fuel = static_cast<long long>(spec.limits.fuel), wall = static_cast<long long>(spec.limits.wall_ms),
+                  mem = static_cast<long long>(spec.limits.memory_bytes),
+                  depth = static_cast<long long>(spec.limits.max_depth);
+        long long vid = 0;
+        if (live) {
+            const vigy_record& old = rows.front().v;
+            check_expected(old, expected);
+            vid = old.key;
             res.previous_revision = old.revision;
             res.revision_changed = old.revision != revision || old.kind != spec.kind || old.config_json != spec.config_json;
+            const bool enabled = spec.enabled.value_or(old.enabled);
             const bool changed = res.revision_changed || old.interval_ms != spec.interval_ms ||
-                                 old.labels != spec.labels || old.limits != spec.limits ||
-                                 old.enabled != (enabled != 0);
+                                 old.labels != spec.labels || old.limits != spec.limits || old.allow != grants ||
+                                 old.enabled != enabled;
             if (!changed) {
                 res.outcome = register_outcome::unchanged;
                 res.vigy = old;
                 tx.commit();
                 return res;
             }
-            long long gen = impl_->bump_generation(sql);
+            long long en = enabled ? 1 : 0;
+            const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::modified);
             sql << "UPDATE vigies SET kind = :k, config_json = :c, revision = :r, interval_ms = :iv, enabled = :en, "
-                   "labels_json = :l, fuel = :f, wall_ms = :w, memory_bytes = :m, max_depth = :d, updated_at = :ua, "
-                   "generation = :g WHERE id = :id",
+                   "labels_json = :l, grants_json = :g, fuel = :f, wall_ms = :w, memory_bytes = :m, max_depth = :d, "
+                   "updated_ms = :u, resource_version = :rv WHERE vid = :vid",
                 soci::use(spec.kind), soci::use(spec.config_json), soci::use(revision), soci::use(interval),
-                soci::use(enabled), soci::use(labels), soci::use(fuel), soci::use(wall), soci::use(mem),
-                soci::use(depth), soci::use(now), soci::use(gen), soci::use(id);
+                soci::use(en), soci::use(labels), soci::use(grants_json), soci::use(fuel), soci::use(wall),
+                soci::use(mem), soci::use(depth), soci::use(now), soci::use(rv), soci::use(vid);
             res.outcome = register_outcome::updated;
+        } else {
+            long long en = spec.enabled.value_or(true) ? 1 : 0;
+            if (!rows.empty()) {
+                // Bring a kept history back under this name.
+                vid = rows.front().v.key;
+                const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::added);
+                sql << "UPDATE vigies SET name = :n, kind = :k, config_json = :c, revision = :r, interval_ms = :iv, "
+                       "enabled = :en, labels_json = :l, grants_json = :g, fuel = :f, wall_ms = :w, memory_bytes = :m, "
+                       "max_depth = :d, created_ms = :ca, updated_ms = :u, resource_version = :rv, deleted = 0 "
+                       "WHERE vid = :vid",
+                    soci::use(spec.name), soci::use(spec.kind), soci::use(spec.config_json), soci::use(revision),
+                    soci::use(interval), soci::use(en), soci::use(labels), soci::use(grants_json), soci::use(fuel),
+                    soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now), soci::use(rv),
+                    soci::use(vid);
+            } else {
+                sql << "INSERT INTO vigies(id, name, kind, config_json, revision, interval_ms, enabled, labels_json, "
+                       "grants_json, fuel, wall_ms, memory_bytes, max_depth, created_ms, updated_ms, resource_version, "
+                       "deleted) VALUES (:id, :n, :k, :c, :r, :iv, :en, :l, :g, :f, :w, :m, :d, :ca, :ua, 0, 0)",
+                    soci::use(id), soci::use(spec.name), soci::use(spec.kind), soci::use(spec.config_json),
+                    soci::use(revision), soci::use(interval), soci::use(en), soci::use(labels), soci::use(grants_json),
+                    soci::use(fuel), soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now);
+                sql.get_last_insert_id("vigies", vid);
+                const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::added);
+                sql << "UPDATE vigies SET resource_version = :rv WHERE vid = :vid", soci::use(rv), soci::use(vid);
+            }
+            res.outcome = register_outcome::created;
+            res.revision_changed = true;
         }
         if (res.revision_changed)
-            sql << "INSERT OR IGNORE INTO vigy_revisions(vigy_id, revision, kind, config_json, created_at) VALUES "
+            sql << "INSERT OR IGNORE INTO vigy_revisions(vid, revision, kind, config_json, created_ms) VALUES "
                    "(:v, :r, :k, :c, :t)",
-                soci::use(id), soci::use(revision), soci::use(spec.kind), soci::use(spec.config_json), soci::use(now);
-        res.vigy = *impl_->find(sql, spec.name);
+                soci::use(vid), soci::use(revision), soci::use(spec.kind), soci::use(spec.config_json), soci::use(now);
+        res.vigy = *impl::by_key(sql, vid);
         tx.commit();
         return res;
     });
 }
 
 std::optional<vigy_record> store::find_vigy(std::string_view name_or_id) {
-    return impl_->read(fmt::format("looking up vigy \"{}\"", name_or_id),
-                       [&](soci::session& sql) { return impl_->find(sql, name_or_id); });
+    return impl_->read(fmt::format("looking up vigy {:?}", name_or_id),
+                       [&](soci::session& sql) { return impl::find(sql, name_or_id); });
 }
 
 vigy_record store::get_vigy(std::string_view name_or_id) {
     auto v = find_vigy(name_or_id);
-    if (!v) throw error(error_code::not_found, fmt::format("vigy \"{}\" not found", name_or_id));
+    if (!v) not_found(name_or_id);
     return std::move(*v);
 }
 
-std::vector<vigy_record> store::list_vigies(std::string_view selector) {
-    const auto clauses = parse_selector(selector);  // throws on a malformed selector
+std::vector<vigy_record> store::list_vigies(const label_selector& selector) {
     auto all = impl_->read("listing vigies", [&](soci::session& sql) {
-        return select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "ORDER BY name");
+        return select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE deleted = 0 ORDER BY name");
     });
-    if (clauses.empty()) return all;
+    if (selector.empty()) return all;
     std::vector<vigy_record> out;
-    for (auto& v : all) {
-        bool ok = true;
-        for (const auto& [k, val] : clauses) {
-            auto it = v.labels.find(k);
-            if (it == v.labels.end() || it->second != val) {
-                ok = false;
-                break;
-            }
-        }
-        if (ok) out.push_back(std::move(v));
-    }
+    for (auto& v : all)
+        if (selector.matches(v.labels)) out.push_back(std::move(v));
     return out;
 }
 
-vigy_record store::set_enabled(std::string_view name_or_id, bool enabled) {
-    const std::string what = fmt::format("{} vigy \"{}\"", enabled ? "enabling" : "disabling", name_or_id);
+vigy_page store::list_page(const label_selector& selector, std::size_t limit, std::string_view continue_token) {
+    const std::string after = continue_token.empty() ? std::string() : decode_continue(continue_token);
+    return impl_->read("listing vigies", [&](soci::session& sql) {
+        vigy_page page;
+        soci_tx tx(sql, "BEGIN");  // one snapshot: pages and resource_version agree
+        long long seq = 0;
+        sql << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
+        page.resource_version = seq;
+        std::string cursor = after;
+        const long long chunk = limit == 0 ? 100000 : static_cast<long long>(std::max<std::size_t>(limit + 1, 64));
+        for (;;) {
+            auto rows = select_rows<vigy_cols, vigy_record>(
+                sql, std::string(vigy_columns) + "WHERE deleted = 0 AND name > :a ORDER BY name LIMIT :n",
+                soci::use(cursor), soci::use(chunk));
+            for (auto& v : rows) {
+                if (!selector.matches(v.labels)) continue;
+                page.items.push_back(std::move(v));
+                if (limit != 0 && page.items.size() > limit) break;
+            }
+            if (limit != 0 && page.items.size() > limit) {
+                page.items.pop_back();
+                page.continue_token = encode_continue(page.items.back().name);
+                break;
+            }
+            if (static_cast<long long>(rows.size()) < chunk) break;
+            cursor = rows.back().name;
+        }
+        tx.commit();
+        return page;
+    });
+}
+
+vigy_record store::set_enabled(std::string_view name_or_id, bool enabled, std::optional<std::int64_t> expected) {
+    const std::string what = fmt::format("{} vigy {:?}", enabled ? "enabling" : "disabling", name_or_id);
     return impl_->write(what, [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
-        auto v = impl_->find(sql, name_or_id);
-        if (!v) throw error(error_code::not_found, fmt::format("vigy \"{}\" not found", name_or_id));
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        auto v = impl::find(sql, name_or_id);
+        if (!v) not_found(name_or_id);
+        check_expected(*v, expected);
         if (v->enabled != enabled) {
-            long long gen = impl_->bump_generation(sql);
-            long long en = enabled ? 1 : 0;
-            const std::string now = now_timestamp();
-            sql << "UPDATE vigies SET enabled = :e, updated_at = :u, generation = :g WHERE id = :i", soci::use(en),
-                soci::use(now), soci::use(gen), soci::use(v->id);
-            v = impl_->find(sql, v->id);
+            long long vid = v->key, en = enabled ? 1 : 0, now = now_unix_ms();
+            const long long rv = impl::record_change(sql, vid, v->id, v->name, change_type::modified);
+            sql << "UPDATE vigies SET enabled = :e, updated_ms = :u, resource_version = :rv WHERE vid = :v",
+                soci::use(en), soci::use(now), soci::use(rv), soci::use(vid);
+            v = impl::by_key(sql, vid);
         }
         tx.commit();
         return std::move(*v);
     });
 }
 
-void store::delete_vigy(std::string_view name_or_id, bool keep_history) {
-    const std::string what = fmt::format("deleting vigy \"{}\"", name_or_id);
-    impl_->write(what, [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
-        auto v = impl_->find(sql, name_or_id);
-        if (!v) throw error(error_code::not_found, fmt::format("vigy \"{}\" not found", name_or_id));
-        long long gen = impl_->bump_generation(sql);
-        const std::string now = now_timestamp();
-        sql << "DELETE FROM vigies WHERE id = :i", soci::use(v->id);
-        sql << "INSERT INTO vigy_tombstones(id, name, generation, deleted_at) VALUES (:i, :n, :g, :t)", soci::use(v->id),
-            soci::use(v->name), soci::use(gen), soci::use(now);
-        sql << "UPDATE tick_requests SET state = 'failed', error = 'vigy deleted' WHERE vigy_id = :i AND state IN "
-               "('pending', 'claimed')",
-            soci::use(v->id);
-        if (!keep_history) {
-            for (const char* table : {"runs", "kv", "conditions", "events", "vigy_revisions"})
-                sql << fmt::format("DELETE FROM {} WHERE vigy_id = :i", table), soci::use(v->id);
+vigy_record store::delete_vigy(std::string_view name_or_id, bool keep_history, std::optional<std::int64_t> expected) {
+    const std::string what = fmt::format("deleting vigy {:?}", name_or_id);
+    return impl_->write(what, [&](soci::session& sql) {
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        auto v = impl::find(sql, name_or_id);
+        if (!v) not_found(name_or_id);
+        check_expected(*v, expected);
+        long long vid = v->key, now = now_unix_ms();
+        const long long rv = impl::record_change(sql, vid, v->id, v->name, change_type::deleted);
+        sql << "UPDATE tick_requests SET state = 'failed', error_code = 5, error = 'vigy deleted', done_ms = :n "
+               "WHERE vid = :v AND state IN ('pending', 'claimed')",
+            soci::use(now), soci::use(vid);
+        if (keep_history) {
+            sql << "UPDATE vigies SET deleted = 1, enabled = 0, updated_ms = :u, resource_version = :rv WHERE vid = :v",
+                soci::use(now), soci::use(rv), soci::use(vid);
+        } else {
+            sql << "DELETE FROM vigies WHERE vid = :v", soci::use(vid);
+            for (const char* table : {"runs", "kv", "conditions", "events", "vigy_revisions", "tick_marks"})
+                sql << fmt::format("DELETE FROM {} WHERE vid = :v", table), soci::use(vid);
         }
         tx.commit();
-        return 0;
+        v->resource_version = rv;
+        return std::move(*v);
     });
 }
 
@@ -453,43 +678,79 @@ std::optional<std::pair<std::string, std::string>> store::get_revision(std::stri
     return impl_->read("reading a revision", [&](soci::session& sql) -> std::optional<std::pair<std::string, std::string>> {
         std::string kind, config;
         const std::string v(vigy_id), r(revision);
-        sql << "SELECT kind, config_json FROM vigy_revisions WHERE vigy_id = :v AND revision = :r", soci::into(kind),
-            soci::into(config), soci::use(v), soci::use(r);
+        sql << "SELECT kind, config_json FROM vigy_revisions WHERE vid = (SELECT vid FROM vigies WHERE id = :v) AND "
+               "revision = :r",
+            soci::into(kind), soci::into(config), soci::use(v), soci::use(r);
         if (!sql.got_data()) return std::nullopt;
         return std::make_pair(kind, config);
     });
 }
 
-std::int64_t store::vigies_generation() {
-    return impl_->read("reading the generation", [](soci::session& sql) {
-        long long gen = 0;
-        sql << "SELECT value FROM store_meta WHERE key = 'generation'", soci::into(gen);
-        return static_cast<std::int64_t>(gen);
+std::int64_t store::change_seq() {
+    return impl_->read("reading the change sequence", [](soci::session& sql) {
+        long long seq = 0;
+        sql << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
+        return static_cast<std::int64_t>(seq);
     });
 }
 
-vigy_changes store::changes_since(std::int64_t since_generation) {
+vigy_changes store::changes_since(std::int64_t since) {
     return impl_->read("reading vigy changes", [&](soci::session& sql) {
         vigy_changes ch;
-        long long since = since_generation;
-        // One read transaction so generation, rows and tombstones are one snapshot.
-        detail::exec(sql, impl_->path, "BEGIN");
-        try {
-            long long gen = 0;
-            sql << "SELECT value FROM store_meta WHERE key = 'generation'", soci::into(gen);
-            ch.generation = gen;
-            ch.upserted = select_rows<vigy_cols, vigy_record>(
-                sql, std::string(vigy_columns) + "WHERE generation > :g ORDER BY name", soci::use(since));
-            std::string id;
-            soci::statement st = (sql.prepare << "SELECT id FROM vigy_tombstones WHERE generation > :g ORDER BY generation",
-                                  soci::into(id), soci::use(since));
-            st.execute();
-            while (st.fetch()) ch.deleted_ids.push_back(id);
-        } catch (...) {
-            detail::exec(sql, impl_->path, "ROLLBACK");
-            throw;
+        soci_tx tx(sql, "BEGIN");  // one snapshot: sequence, feed and rows agree
+        long long seq = 0, floor = 0;
+        sql << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
+        sql << "SELECT value FROM store_meta WHERE key = 'changes_floor'", soci::into(floor);
+        ch.resource_version = seq;
+        if (since < floor) {
+            ch.gone = true;
+            tx.commit();
+            return ch;
         }
-        detail::exec(sql, impl_->path, "COMMIT");
+        struct entry {
+            long long first_type = 0, last_type = 0, last_seq = 0;
+            std::string id, name;
+        };
+        std::unordered_map<long long, entry> by_vid;
+        {
+            long long s = 0, vid = 0, type = 0;
+            std::string id, name;
+            long long after = since;
+            soci::statement st = (sql.prepare << "SELECT seq, vid, id, name, type FROM vigy_changes WHERE seq > :s "
+                                                 "ORDER BY seq",
+                                  soci::into(s), soci::into(vid), soci::into(id), soci::into(name), soci::into(type),
+                                  soci::use(after));
+            st.execute();
+            while (st.fetch()) {
+                auto [it, fresh] = by_vid.try_emplace(vid);
+                if (fresh) it->second.first_type = type;
+                it->second.last_type = type;
+                it->second.last_seq = s;
+                it->second.id = id;
+                it->second.name = name;
+            }
+        }
+        for (auto& [vid, e] : by_vid) {
+            vigy_change c;
+            c.resource_version = e.last_seq;
+            const auto last = static_cast<change_type>(e.last_type);
+            auto row = last == change_type::deleted ? std::nullopt : impl::by_key(sql, vid);
+            if (!row) {
+                c.type = change_type::deleted;
+                c.vigy.key = vid;
+                c.vigy.id = e.id;
+                c.vigy.name = e.name;
+                c.vigy.resource_version = e.last_seq;
+            } else {
+                c.type = static_cast<change_type>(e.first_type) == change_type::added ? change_type::added
+                                                                                       : change_type::modified;
+                c.vigy = std::move(*row);
+            }
+            ch.changes.push_back(std::move(c));
+        }
+        std::sort(ch.changes.begin(), ch.changes.end(),
+                  [](const vigy_change& a, const vigy_change& b) { return a.resource_version < b.resource_version; });
+        tx.commit();
         return ch;
     });
 }
@@ -498,26 +759,26 @@ vigy_changes store::changes_since(std::int64_t since_generation) {
 // ticks
 
 writer& store::writer() {
-    if (!impl_->writer) throw error(error_code::io, "writer not started");
+    if (!impl_->writer) vigy::fail(VIGY_FAILED_PRECONDITION, "writer not started");
     return *impl_->writer;
 }
 
-commit_result store::commit_now(tick_commit commit) {
-    detail::validate_commit(commit);
-    const std::string what = fmt::format("committing run {} of vigy {}", commit.run.id, commit.run.vigy_id);
-    return impl_->write(what, [&](soci::session& sql) {
+commit_result store::commit_now(tick_commit& commit) {
+    detail::check_commit(commit);
+    const std::string what = fmt::format("committing a run of vigy {}", commit.run.vigy_id);
+    return impl_->native_op(what, [&](sqlite::connection& c) {
         for (bool careful : {false, true}) {
             try {
-                immediate_tx tx(sql, impl_->path);
-                impl_->sync_applier->begin_batch();
-                commit_result r = impl_->sync_applier->apply(commit, impl_->path, careful);
+                sqlite::immediate_tx tx(c);
+                impl_->native_applier->begin_batch();
+                commit_result r = impl_->native_applier->apply(commit, careful);
                 tx.commit();
                 return r;
             } catch (const detail::needs_savepoints&) {
                 // rolled back; the careful pass reports why it failed
             }
         }
-        throw error(error_code::io, "commit failed without a reason");  // unreachable: careful never throws that
+        vigy::fail(VIGY_INTERNAL, "commit failed without a reason");  // unreachable: careful never throws that
     });
 }
 
@@ -528,8 +789,9 @@ std::vector<run_record> store::recent_runs(std::string_view vigy_id, std::size_t
     return impl_->read("reading runs", [&](soci::session& sql) {
         const std::string v(vigy_id);
         long long n = static_cast<long long>(limit);
-        return select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE vigy_id = :v ORDER BY seq DESC LIMIT :n",
-                                                 soci::use(v), soci::use(n));
+        return select_rows<run_cols, run_record>(
+            sql, std::string(run_columns) + "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) ORDER BY r.seq DESC LIMIT :n",
+            soci::use(v), soci::use(n));
     });
 }
 
@@ -539,18 +801,44 @@ std::vector<run_record> store::runs_after(std::int64_t after_seq, std::string_vi
         long long after = after_seq;
         long long n = static_cast<long long>(limit);
         if (v.empty())
-            return select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE seq > :s ORDER BY seq LIMIT :n",
+            return select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE r.seq > :s ORDER BY r.seq LIMIT :n",
                                                      soci::use(after), soci::use(n));
         return select_rows<run_cols, run_record>(
-            sql, std::string(run_columns) + "WHERE vigy_id = :v AND seq > :s ORDER BY seq LIMIT :n", soci::use(v),
-            soci::use(after), soci::use(n));
+            sql,
+            std::string(run_columns) +
+                "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) AND r.seq > :s ORDER BY r.seq LIMIT :n",
+            soci::use(v), soci::use(after), soci::use(n));
+    });
+}
+
+std::int64_t store::seq_before_started(std::int64_t since_ms) {
+    return impl_->read("reading runs", [&](soci::session& sql) {
+        // Runs commit in roughly start order (a run commits within moments of its start):
+        // binary-search the seq for the first run started after since - 60 s.
+        const long long early = since_ms - 60'000;
+        long long lo = 0, hi = 0;
+        soci::indicator ind = soci::i_null;
+        sql << "SELECT max(seq) FROM runs", soci::into(hi, ind);
+        if (ind != soci::i_ok) return std::int64_t{0};
+        while (lo < hi) {
+            const long long mid = lo + (hi - lo) / 2;
+            long long started = 0;
+            sql << "SELECT started_ms FROM runs WHERE seq > :m ORDER BY seq LIMIT 1", soci::into(started), soci::use(mid);
+            if (!sql.got_data() || started >= early)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return static_cast<std::int64_t>(lo);
     });
 }
 
 std::optional<run_record> store::get_run(std::string_view run_id) {
+    codec::uuid u{};
+    if (!codec::parse_uuid(run_id, u))
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid run id {:?}: expected a UUID", run_id.substr(0, 80)));
     return impl_->read("reading a run", [&](soci::session& sql) -> std::optional<run_record> {
-        const std::string id(run_id);
-        auto rows = select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE id = :i", soci::use(id));
+        auto rows = select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE r.run_id = " + blob_literal(u));
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     });
@@ -565,6 +853,15 @@ std::int64_t store::last_seq() {
     });
 }
 
+std::int64_t store::oldest_seq() {
+    return impl_->read("reading the oldest run", [](soci::session& sql) {
+        long long seq = 0;
+        soci::indicator ind = soci::i_null;
+        sql << "SELECT min(seq) FROM runs", soci::into(seq, ind);
+        return static_cast<std::int64_t>(ind == soci::i_ok ? seq : 0);
+    });
+}
+
 std::int64_t store::count_runs(std::string_view vigy_id) {
     return impl_->read("counting runs", [&](soci::session& sql) {
         long long n = 0;
@@ -572,66 +869,100 @@ std::int64_t store::count_runs(std::string_view vigy_id) {
         if (v.empty())
             sql << "SELECT count(*) FROM runs", soci::into(n);
         else
-            sql << "SELECT count(*) FROM runs WHERE vigy_id = :v", soci::into(n), soci::use(v);
+            sql << "SELECT count(*) FROM runs WHERE vid = (SELECT vid FROM vigies WHERE id = :v)", soci::into(n),
+                soci::use(v);
         return static_cast<std::int64_t>(n);
     });
 }
 
-std::map<std::string, std::string> store::kv(std::string_view vigy_id) {
+tick_clock store::tick_clock_of(std::int64_t vigy_key) {
+    return impl_->read("reading the tick clock", [&](soci::session& sql) {
+        tick_clock c;
+        long long vid = vigy_key, count = 0, started = 0;
+        sql << "SELECT tick_count, started_ms FROM runs WHERE vid = :v AND result = 0 ORDER BY seq DESC LIMIT 1",
+            soci::into(count), soci::into(started), soci::use(vid);
+        if (sql.got_data()) {
+            c.tick_count = count;
+            c.previous_tick_ms = started;
+        }
+        long long mark_count = 0, mark_prev = -1;
+        sql << "SELECT tick_count, prev_tick_ms FROM tick_marks WHERE vid = :v", soci::into(mark_count),
+            soci::into(mark_prev), soci::use(vid);
+        if (sql.got_data() && mark_count > c.tick_count) {
+            c.tick_count = mark_count;
+            c.previous_tick_ms = mark_prev;
+        }
+        return c;
+    });
+}
+
+std::vector<kv_entry> store::kv(std::string_view vigy_id) {
+    return impl_->read("reading kv", [&](soci::session& sql) {
+        std::vector<kv_entry> out;
+        const std::string v(vigy_id);
+        kv_entry e;
+        long long updated = 0;
+        soci::statement st = (sql.prepare << "SELECT key, value_json, updated_ms FROM kv WHERE vid = (SELECT vid FROM "
+                                             "vigies WHERE id = :v) ORDER BY key",
+                              soci::into(e.key), soci::into(e.value_json), soci::into(updated), soci::use(v));
+        st.execute();
+        while (st.fetch()) {
+            e.updated_ms = updated;
+            out.push_back(e);
+        }
+        return out;
+    });
+}
+
+std::map<std::string, std::string> store::kv_map_of(std::int64_t vigy_key) {
     return impl_->read("reading kv", [&](soci::session& sql) {
         std::map<std::string, std::string> out;
-        const std::string v(vigy_id);
+        long long vid = vigy_key;
         std::string key, value;
-        soci::statement st = (sql.prepare << "SELECT key, value_json FROM kv WHERE vigy_id = :v", soci::into(key),
-                              soci::into(value), soci::use(v));
+        soci::statement st = (sql.prepare << "SELECT key, value_json FROM kv WHERE vid = :v", soci::into(key),
+                              soci::into(value), soci::use(vid));
         st.execute();
-        while (st.fetch()) out.emplace(key, value);
+        while (st.fetch()) out.emplace_hint(out.end(), key, value);
         return out;
     });
 }
 
-std::vector<kv_record> store::kv_entries(std::string_view vigy_id) {
-    return impl_->read("reading kv", [&](soci::session& sql) {
-        std::vector<kv_record> out;
-        const std::string v(vigy_id);
-        kv_record e;
-        soci::statement st = (sql.prepare << "SELECT key, value_json, updated_at FROM kv WHERE vigy_id = :v ORDER BY key",
-                              soci::into(e.key), soci::into(e.value_json), soci::into(e.updated_at), soci::use(v));
-        st.execute();
-        while (st.fetch()) out.push_back(e);
-        return out;
-    });
-}
-
-std::vector<condition_record> store::conditions(std::string_view vigy_id) {
+std::vector<condition> store::conditions(std::string_view vigy_id) {
     return impl_->read("reading conditions", [&](soci::session& sql) {
-        std::vector<condition_record> out;
-        condition_record c;
+        std::vector<condition> out;
+        condition c;
+        long long lt = 0, up = 0, seq = 0;
         const std::string v(vigy_id);
-        soci::statement st = (sql.prepare << "SELECT vigy_id, name, status, reason, message, last_transition, "
-                                             "updated_at, run_id FROM conditions WHERE vigy_id = :v ORDER BY name",
-                              soci::into(c.vigy_id), soci::into(c.name), soci::into(c.status), soci::into(c.reason),
-                              soci::into(c.message), soci::into(c.last_transition), soci::into(c.updated_at),
-                              soci::into(c.run_id), soci::use(v));
+        soci::statement st =
+            (sql.prepare << "SELECT type, status, reason, message, last_transition_ms, updated_ms, run_seq FROM "
+                            "conditions WHERE vid = (SELECT vid FROM vigies WHERE id = :v) ORDER BY type",
+             soci::into(c.type), soci::into(c.status), soci::into(c.reason), soci::into(c.message), soci::into(lt),
+             soci::into(up), soci::into(seq), soci::use(v));
         st.execute();
-        while (st.fetch()) out.push_back(c);
+        while (st.fetch()) {
+            c.last_transition_ms = lt;
+            c.updated_ms = up;
+            c.run_seq = seq;
+            out.push_back(c);
+        }
         return out;
     });
 }
 
-std::vector<event_record> store::events(std::string_view vigy_id, std::size_t limit) {
+std::vector<event> store::events(std::string_view vigy_id, std::size_t limit) {
     return impl_->read("reading events", [&](soci::session& sql) {
-        std::vector<event_record> out;
-        event_record e;
-        long long id = 0, count = 0;
+        std::vector<event> out;
+        event e;
+        long long id = 0, count = 0, first = 0, last = 0, seq = 0;
         const std::string v(vigy_id);
         long long n = static_cast<long long>(limit);
-        const std::string where = v.empty() ? "" : "WHERE vigy_id = :v ";
+        const std::string where = v.empty() ? "" : "WHERE e.vid = (SELECT vid FROM vigies WHERE id = :v) ";
         soci::details::prepare_temp_type p =
-            (sql.prepare << "SELECT id, vigy_id, type, reason, message, count, first_seen, last_seen, run_id FROM events " +
-                                where + "ORDER BY last_seen DESC, id DESC LIMIT :n");
+            (sql.prepare << "SELECT e.id, v.id, e.type, e.reason, e.message, e.count, e.first_ms, e.last_ms, "
+                            "e.run_seq FROM events e JOIN vigies v ON v.vid = e.vid " +
+                                where + "ORDER BY e.last_ms DESC, e.id DESC LIMIT :n");
         p, soci::into(id), soci::into(e.vigy_id), soci::into(e.type), soci::into(e.reason), soci::into(e.message),
-            soci::into(count), soci::into(e.first_seen), soci::into(e.last_seen), soci::into(e.run_id);
+            soci::into(count), soci::into(first), soci::into(last), soci::into(seq);
         if (!v.empty()) p, soci::use(v);
         p, soci::use(n);
         soci::statement st(p);
@@ -639,6 +970,9 @@ std::vector<event_record> store::events(std::string_view vigy_id, std::size_t li
         while (st.fetch()) {
             e.id = id;
             e.count = count;
+            e.first_ms = first;
+            e.last_ms = last;
+            e.run_seq = seq;
             out.push_back(e);
         }
         return out;
@@ -648,92 +982,119 @@ std::vector<event_record> store::events(std::string_view vigy_id, std::size_t li
 // ---------------------------------------------------------------------------------
 // lease
 
-bool store::acquire_lease(std::string_view owner, std::int64_t pid, std::string_view host, std::int64_t ttl_ms) {
-    if (owner.empty()) throw error(error_code::invalid_argument, "lease owner must not be empty");
-    if (ttl_ms <= 0) throw error(error_code::invalid_argument, "lease ttl must be > 0 ms");
-    return impl_->write("acquiring the scheduler lease", [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
-        const long long now = now_unix_ms();
-        const long long expires = now + ttl_ms;
-        std::string holder;
-        long long holder_expires = 0;
-        sql << "SELECT owner, expires_ms FROM scheduler_lease WHERE id = 1", soci::into(holder), soci::into(holder_expires);
-        const bool present = sql.got_data();
-        const std::string o(owner), h(host);
-        long long p = pid;
-        if (present && holder != o && holder_expires > now) {
+namespace {
+
+const char* const lease_columns =
+    "SELECT owner, token, pid, host, boot_id, acquired_ms, heartbeat_ms, expires_ms, expires_boot_ms FROM "
+    "scheduler_lease WHERE id = 1";
+
+std::optional<lease_info> read_lease(soci::session& sql) {
+    lease_info l;
+    long long token = 0, pid = 0, acq = 0, hb = 0, exp = 0, exp_boot = 0;
+    sql << lease_columns, soci::into(l.owner), soci::into(token), soci::into(pid), soci::into(l.host),
+        soci::into(l.boot_id), soci::into(acq), soci::into(hb), soci::into(exp), soci::into(exp_boot);
+    if (!sql.got_data()) return std::nullopt;
+    l.token = token;
+    l.pid = pid;
+    l.acquired_ms = acq;
+    l.heartbeat_ms = hb;
+    l.expires_ms = exp;
+    l.expires_boot_ms = exp_boot;
+    return l;
+}
+
+void check_request(const lease_request& r) {
+    if (r.owner.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "lease owner must not be empty");
+    if (r.ttl_ms <= 0) vigy::fail(VIGY_INVALID_ARGUMENT, "lease ttl must be > 0 ms");
+}
+
+/// Writes the lease row for a new holder under a new token; claimed requests of older
+/// holders go back to pending.
+long long install_holder(soci::session& sql, const lease_request& r) {
+    long long token = 0;
+    sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'lease_epoch' RETURNING value", soci::into(token);
+    long long pid = r.pid, now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms;
+    sql << "INSERT OR REPLACE INTO scheduler_lease(id, owner, token, pid, host, boot_id, acquired_ms, heartbeat_ms, "
+           "expires_ms, expires_boot_ms) VALUES (1, :o, :t, :p, :h, :b, :a, :n, :e, :eb)",
+        soci::use(r.owner), soci::use(token), soci::use(pid), soci::use(r.host), soci::use(r.now.boot_id),
+        soci::use(now), soci::use(now), soci::use(exp), soci::use(exp_boot);
+    sql << "UPDATE tick_requests SET state = 'pending', claimed_ms = 0, claimed_token = 0 WHERE state = 'claimed' AND "
+           "claimed_token < :t",
+        soci::use(token);
+    return token;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> store::acquire_lease(const lease_request& r) {
+    check_request(r);
+    return impl_->write("acquiring the scheduler lease", [&](soci::session& sql) -> std::optional<std::int64_t> {
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        const auto holder = read_lease(sql);
+        if (holder && holder->owner != r.owner && lease_live(*holder, r.host, r.now)) {
             tx.commit();
-            return false;
+            return std::nullopt;
         }
-        if (present && holder == o) {
-            sql << "UPDATE scheduler_lease SET heartbeat_ms = :n, expires_ms = :e, pid = :p, host = :h WHERE id = 1",
-                soci::use(now), soci::use(expires), soci::use(p), soci::use(h);
+        long long token = 0;
+        if (holder && holder->owner == r.owner) {
+            token = holder->token;
+            long long now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms,
+                      pid = r.pid;
+            sql << "UPDATE scheduler_lease SET heartbeat_ms = :n, expires_ms = :e, expires_boot_ms = :eb, pid = :p, "
+                   "host = :h, boot_id = :b WHERE id = 1",
+                soci::use(now), soci::use(exp), soci::use(exp_boot), soci::use(pid), soci::use(r.host),
+                soci::use(r.now.boot_id);
         } else {
-            sql << "INSERT OR REPLACE INTO scheduler_lease(id, owner, pid, host, acquired_ms, heartbeat_ms, expires_ms) "
-                   "VALUES (1, :o, :p, :h, :a, :n, :e)",
-                soci::use(o), soci::use(p), soci::use(h), soci::use(now), soci::use(now), soci::use(expires);
+            token = install_holder(sql, r);
         }
         tx.commit();
-        return true;
+        return static_cast<std::int64_t>(token);
     });
 }
 
-bool store::take_over_lease(std::string_view dead_owner, std::string_view owner, std::int64_t pid,
-                            std::string_view host, std::int64_t ttl_ms) {
-    if (owner.empty() || dead_owner.empty())
-        throw error(error_code::invalid_argument, "lease owner must not be empty");
-    if (ttl_ms <= 0) throw error(error_code::invalid_argument, "lease ttl must be > 0 ms");
-    return impl_->write("taking over the scheduler lease", [&](soci::session& sql) {
-        const long long now = now_unix_ms();
-        const long long expires = now + ttl_ms;
-        const std::string d(dead_owner), o(owner), h(host);
-        long long p = pid;
-        // One statement: atomic against any other writer.
-        sql << "UPDATE scheduler_lease SET owner = :o, pid = :p, host = :h, acquired_ms = :a, heartbeat_ms = :n, "
-               "expires_ms = :e WHERE id = 1 AND owner = :d",
-            soci::use(o), soci::use(p), soci::use(h), soci::use(now), soci::use(now), soci::use(expires),
-            soci::use(d);
-        return detail::api_changes(sql) > 0;
-    });
-}
-
-bool store::renew_lease(std::string_view owner, std::int64_t ttl_ms) {
-    if (ttl_ms <= 0) throw error(error_code::invalid_argument, "lease ttl must be > 0 ms");
-    return impl_->write("renewing the scheduler lease", [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
-        const long long now = now_unix_ms();
-        const long long expires = now + ttl_ms;
-        const std::string o(owner);
-        // Still ours (even if expired, nobody took it meanwhile): extend.
-        sql << "UPDATE scheduler_lease SET heartbeat_ms = :n, expires_ms = :e WHERE id = 1 AND owner = :o",
-            soci::use(now), soci::use(expires), soci::use(o);
-        const bool ok = detail::api_changes(sql) > 0;
+std::optional<std::int64_t> store::take_over_lease(std::string_view dead_owner, const lease_request& r) {
+    check_request(r);
+    if (dead_owner.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "lease owner must not be empty");
+    return impl_->write("taking over the scheduler lease", [&](soci::session& sql) -> std::optional<std::int64_t> {
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        const auto holder = read_lease(sql);
+        if (!holder || holder->owner != dead_owner) {
+            tx.commit();
+            return std::nullopt;
+        }
+        const long long token = install_holder(sql, r);
         tx.commit();
-        return ok;
+        return static_cast<std::int64_t>(token);
     });
 }
 
-void store::release_lease(std::string_view owner) {
+bool store::renew_lease(const lease_request& r, std::int64_t token) {
+    check_request(r);
+    return impl_->write("renewing the scheduler lease", [&](soci::session& sql) {
+        long long now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms,
+                  t = token;
+        // Still ours with our token (even if it expired, nobody took it meanwhile): extend.
+        soci::statement st = (sql.prepare << "UPDATE scheduler_lease SET heartbeat_ms = :n, expires_ms = :e, "
+                                             "expires_boot_ms = :eb, boot_id = :b WHERE id = 1 AND owner = :o AND "
+                                             "token = :t",
+                              soci::use(now), soci::use(exp), soci::use(exp_boot), soci::use(r.now.boot_id),
+                              soci::use(r.owner), soci::use(t));
+        st.execute(true);
+        return st.get_affected_rows() > 0;
+    });
+}
+
+void store::release_lease(std::string_view owner, std::int64_t token) {
     impl_->write("releasing the scheduler lease", [&](soci::session& sql) {
         const std::string o(owner);
-        sql << "DELETE FROM scheduler_lease WHERE id = 1 AND owner = :o", soci::use(o);
+        long long t = token;
+        sql << "DELETE FROM scheduler_lease WHERE id = 1 AND owner = :o AND token = :t", soci::use(o), soci::use(t);
         return 0;
     });
 }
 
-std::optional<lease_info> store::lease_holder() {
-    return impl_->read("reading the scheduler lease", [&](soci::session& sql) -> std::optional<lease_info> {
-        lease_info l;
-        long long pid = 0, acq = 0, hb = 0, exp = 0;
-        sql << "SELECT owner, pid, host, acquired_ms, heartbeat_ms, expires_ms FROM scheduler_lease WHERE id = 1",
-            soci::into(l.owner), soci::into(pid), soci::into(l.host), soci::into(acq), soci::into(hb), soci::into(exp);
-        if (!sql.got_data() || exp <= now_unix_ms()) return std::nullopt;
-        l.pid = pid;
-        l.acquired_ms = acq;
-        l.heartbeat_ms = hb;
-        l.expires_ms = exp;
-        return l;
-    });
+std::optional<lease_info> store::lease_row() {
+    return impl_->read("reading the scheduler lease", [&](soci::session& sql) { return read_lease(sql); });
 }
 
 // ---------------------------------------------------------------------------------
@@ -742,34 +1103,49 @@ std::optional<lease_info> store::lease_holder() {
 namespace {
 struct request_cols {
     tick_request r;
-    long long id = 0, req = 0, claimed = 0, done = 0;
+    std::string run_hex;
+    soci::indicator run_ind = soci::i_null, vigy_ind = soci::i_null;
+    long long id = 0, vid = 0, req = 0, claimed = 0, token = 0, done = 0, code = 0;
     void bind(soci::details::prepare_temp_type& p) {
-        p, soci::into(id), soci::into(r.vigy_id), soci::into(r.requester), soci::into(r.state), soci::into(req),
-            soci::into(claimed), soci::into(done), soci::into(r.run_id), soci::into(r.error);
+        p, soci::into(id), soci::into(r.vigy_id, vigy_ind), soci::into(vid), soci::into(r.requester),
+            soci::into(r.state), soci::into(req), soci::into(claimed), soci::into(token), soci::into(done),
+            soci::into(run_hex, run_ind), soci::into(code), soci::into(r.error);
     }
     [[nodiscard]] tick_request record() const {
         tick_request out = r;
+        if (vigy_ind != soci::i_ok) out.vigy_id.clear();
         out.id = id;
+        out.vigy_key = vid;
         out.requested_ms = req;
         out.claimed_ms = claimed;
+        out.claimed_token = token;
         out.done_ms = done;
+        out.code = static_cast<vigy_status>(code);
+        out.run_id.clear();
+        if (run_ind == soci::i_ok && run_hex.size() == 32) {
+            for (std::size_t i = 0; i < 32; ++i) {
+                if (i == 8 || i == 12 || i == 16 || i == 20) out.run_id += '-';
+                out.run_id += static_cast<char>(std::tolower(static_cast<unsigned char>(run_hex[i])));
+            }
+        }
         return out;
     }
 };
 const char* const request_columns =
-    "SELECT id, vigy_id, requester, state, requested_ms, claimed_ms, done_ms, run_id, error FROM tick_requests ";
+    "SELECT t.id, v.id, t.vid, t.requester, t.state, t.requested_ms, t.claimed_ms, t.claimed_token, t.done_ms, "
+    "hex(t.run_id), t.error_code, t.error FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
 }  // namespace
 
 std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester) {
     return impl_->write(fmt::format("requesting a tick of vigy {}", vigy_id), [&](soci::session& sql) {
-        immediate_tx tx(sql, impl_->path);
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
         const std::string v(vigy_id), who(requester);
-        long long exists = 0;
-        sql << "SELECT count(*) FROM vigies WHERE id = :v", soci::into(exists), soci::use(v);
-        if (exists == 0) throw error(error_code::not_found, fmt::format("vigy \"{}\" not found", vigy_id));
+        long long vid = 0;
+        sql << "SELECT vid FROM vigies WHERE id = :v AND deleted = 0", soci::into(vid), soci::use(v);
+        if (!sql.got_data()) not_found(vigy_id);
         const long long now = now_unix_ms();
-        sql << "INSERT INTO tick_requests(vigy_id, requester, state, requested_ms) VALUES (:v, :r, 'pending', :n)",
-            soci::use(v), soci::use(who), soci::use(now);
+        sql << "INSERT INTO tick_requests(vid, requester, state, requested_ms) VALUES (:v, :r, 'pending', :n)",
+            soci::use(vid), soci::use(who), soci::use(now);
         long long id = 0;
         sql.get_last_insert_id("tick_requests", id);
         tx.commit();
@@ -777,46 +1153,64 @@ std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_v
     });
 }
 
-std::vector<tick_request> store::claim_tick_requests(std::size_t limit) {
+std::vector<tick_request> store::claim_tick_requests(std::int64_t token, std::size_t limit) {
     return impl_->write("claiming tick requests", [&](soci::session& sql) {
         // Polled often by the scheduler: take the write lock only when there is work.
         long long pending = 0;
         sql << "SELECT count(*) FROM tick_requests WHERE state = 'pending'", soci::into(pending);
         if (pending == 0) return std::vector<tick_request>{};
-        immediate_tx tx(sql, impl_->path);
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
         long long n = static_cast<long long>(limit);
         auto rows = select_rows<request_cols, tick_request>(
-            sql, std::string(request_columns) + "WHERE state = 'pending' ORDER BY id LIMIT :n", soci::use(n));
-        const long long now = now_unix_ms();
+            sql, std::string(request_columns) + "WHERE t.state = 'pending' ORDER BY t.id LIMIT :n", soci::use(n));
+        const long long now = now_unix_ms(), t = token;
         for (auto& r : rows) {
             long long id = r.id;
-            sql << "UPDATE tick_requests SET state = 'claimed', claimed_ms = :n WHERE id = :i", soci::use(now), soci::use(id);
+            sql << "UPDATE tick_requests SET state = 'claimed', claimed_ms = :n, claimed_token = :t WHERE id = :i",
+                soci::use(now), soci::use(t), soci::use(id);
             r.state = "claimed";
             r.claimed_ms = now;
+            r.claimed_token = token;
         }
         tx.commit();
         return rows;
     });
 }
 
-void store::complete_tick_request(std::int64_t request_id, std::string_view run_id, std::string_view err) {
-    impl_->write("completing a tick request", [&](soci::session& sql) {
+void store::fail_tick_request(std::int64_t request_id, vigy_status code, std::string_view err,
+                              std::int64_t claimed_token) {
+    impl_->write("failing a tick request", [&](soci::session& sql) {
+        long long id = request_id, c = code, t = claimed_token;
+        const long long now = now_unix_ms();
+        const std::string e(err);
+        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error_code = :c, "
+                                             "error = :e WHERE id = :i AND (state = 'pending' AND :t1 = 0 OR "
+                                             "state = 'claimed' AND (:t2 = 0 OR claimed_token = :t3))",
+                              soci::use(now), soci::use(c), soci::use(e), soci::use(id), soci::use(t), soci::use(t),
+                              soci::use(t));
+        st.execute(true);
+        return 0;
+    });
+}
+
+bool store::cancel_tick_request(std::int64_t request_id, std::string_view err) {
+    return impl_->write("cancelling a tick request", [&](soci::session& sql) {
         long long id = request_id;
         const long long now = now_unix_ms();
-        const std::string run(run_id), e(err);
-        const std::string state = e.empty() ? "done" : "failed";
-        sql << "UPDATE tick_requests SET state = :s, done_ms = :n, run_id = :r, error = :e WHERE id = :i",
-            soci::use(state), soci::use(now), soci::use(run), soci::use(e), soci::use(id);
-        if (detail::api_changes(sql) == 0)
-            throw error(error_code::not_found, fmt::format("tick request {} not found", request_id));
-        return 0;
+        const std::string e(err);
+        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, "
+                                             "error_code = 14, error = :e WHERE id = :i AND state = 'pending'",
+                              soci::use(now), soci::use(e), soci::use(id));
+        st.execute(true);
+        return st.get_affected_rows() > 0;
     });
 }
 
 std::optional<tick_request> store::get_tick_request(std::int64_t request_id) {
     return impl_->read("reading a tick request", [&](soci::session& sql) -> std::optional<tick_request> {
         long long id = request_id;
-        auto rows = select_rows<request_cols, tick_request>(sql, std::string(request_columns) + "WHERE id = :i", soci::use(id));
+        auto rows = select_rows<request_cols, tick_request>(sql, std::string(request_columns) + "WHERE t.id = :i",
+                                                            soci::use(id));
         if (rows.empty()) return std::nullopt;
         return rows.front();
     });
@@ -826,15 +1220,15 @@ std::optional<tick_request> store::get_tick_request(std::int64_t request_id) {
 // maintenance
 
 std::int64_t store::prune(const retention_policy& policy) {
-    return impl_->write("pruning runs", [&](soci::session& sql) {
+    return impl_->native_op("pruning runs", [&](sqlite::connection& c) {
         std::int64_t total = 0;
-        std::string cursor;
+        std::int64_t cursor = 0;
         for (;;) {
-            immediate_tx tx(sql, impl_->path);
-            const std::int64_t n = detail::prune_step(sql, policy, cursor);
+            sqlite::immediate_tx tx(c);
+            const std::int64_t n = detail::prune_step(c, policy, cursor);
             tx.commit();
             total += n;
-            if (n == 0 && cursor.empty()) break;
+            if (n == 0 && cursor == 0) break;
         }
         return total;
     });

@@ -1,25 +1,23 @@
-// store/src/util.cpp — pure helpers: ids, revisions, UUIDv7, timestamps, labels, selectors.
+// store/src/util.cpp — pure helpers: ids, revisions, UUIDv7, names of enums, lease liveness.
 #include "vigy/store/store.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <array>
 #include <random>
 
-namespace vigy::store {
+namespace vigy {
 
-const char* to_string(error_code code) noexcept {
-    switch (code) {
-    case error_code::not_found: return "not_found";
-    case error_code::invalid_argument: return "invalid_argument";
-    case error_code::busy: return "busy";
-    case error_code::newer_schema: return "newer_schema";
-    case error_code::io: return "io";
-    }
-    return "io";
+vigy_status status_from_name(std::string_view name) noexcept {
+    for (vigy_status s = VIGY_OK; s <= VIGY_UNAVAILABLE; ++s)
+        if (name == vigy_status_name(s)) return s;
+    return VIGY_UNKNOWN;
 }
+
+}  // namespace vigy
+
+namespace vigy::store {
 
 const char* to_string(register_outcome outcome) noexcept {
     switch (outcome) {
@@ -30,21 +28,25 @@ const char* to_string(register_outcome outcome) noexcept {
     return "unchanged";
 }
 
+const char* to_string(change_type type) noexcept {
+    switch (type) {
+    case change_type::added: return "ADDED";
+    case change_type::modified: return "MODIFIED";
+    case change_type::deleted: return "DELETED";
+    }
+    return "MODIFIED";
+}
+
 const char* to_string(run_result r) noexcept {
     switch (r) {
     case run_result::ok: return "ok";
     case run_result::failed: return "failed";
     case run_result::skipped: return "skipped";
     }
-    return "skipped";
+    return "failed";
 }
 
-run_result parse_run_result(std::string_view text) {
-    if (text == "ok") return run_result::ok;
-    if (text == "failed") return run_result::failed;
-    if (text == "skipped") return run_result::skipped;
-    throw error(error_code::invalid_argument, fmt::format("invalid run result \"{}\": expected ok, failed or skipped", text));
-}
+const char* to_string(run_trigger t) noexcept { return t == run_trigger::forced ? "forced" : "schedule"; }
 
 namespace {
 
@@ -52,7 +54,7 @@ std::string sha256_hex16(std::string_view a, const std::string_view* b) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int len = 0;
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    if (ctx == nullptr) throw error(error_code::io, "sha-256: out of memory");
+    if (ctx == nullptr) vigy::fail(VIGY_RESOURCE_EXHAUSTED, "sha-256: out of memory");
     bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 && EVP_DigestUpdate(ctx, a.data(), a.size()) == 1;
     if (ok && b != nullptr) {
         const unsigned char zero = 0;
@@ -60,7 +62,7 @@ std::string sha256_hex16(std::string_view a, const std::string_view* b) {
     }
     ok = ok && EVP_DigestFinal_ex(ctx, digest.data(), &len) == 1;
     EVP_MD_CTX_free(ctx);
-    if (!ok || len < 8) throw error(error_code::io, "sha-256 failed");
+    if (!ok || len < 8) vigy::fail(VIGY_INTERNAL, "sha-256 failed");
     static constexpr char hex[] = "0123456789abcdef";
     std::string out(16, '0');
     for (std::size_t i = 0; i < 8; ++i) {
@@ -83,7 +85,7 @@ std::int64_t now_unix_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string new_run_id() {
+void new_run_id(std::int64_t unix_ms, std::string& out) {
     // UUIDv7 (RFC 9562 §5.7): unix_ts_ms(48) | ver=7(4) | rand_a(12) | var=10(2) | rand_b(62).
     // Debian 12 has no v7 generator (libuuid 2.38 and Boost 1.74 stop at v4/v5), so: our own.
     thread_local std::mt19937_64 rng{[] {
@@ -91,95 +93,36 @@ std::string new_run_id() {
         std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
         return std::mt19937_64(seq);
     }()};
-    const auto ms = static_cast<std::uint64_t>(now_unix_ms());
+    const auto ms = static_cast<std::uint64_t>(unix_ms < 0 ? 0 : unix_ms) & 0xffffffffffffULL;
     const std::uint64_t r1 = rng();
     const std::uint64_t r2 = rng();
     const std::uint64_t hi = (ms << 16) | 0x7000u | (r1 & 0x0fffu);
     const std::uint64_t lo = (r2 & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
-                       lo >> 48, lo & 0xffffffffffffULL);
-}
-
-std::string format_timestamp(std::chrono::system_clock::time_point tp) {
-    using namespace std::chrono;
-    const auto ms_tp = floor<milliseconds>(tp);
-    const auto secs = floor<seconds>(ms_tp);
-    const auto ms = (ms_tp - secs).count();
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", secs, ms);
-}
-
-std::string now_timestamp() { return format_timestamp(std::chrono::system_clock::now()); }
-
-std::chrono::system_clock::time_point parse_timestamp(std::string_view t) {
-    using namespace std::chrono;
-    auto bad = [&]() -> error {
-        return error(error_code::invalid_argument,
-                     fmt::format("invalid timestamp \"{}\": expected YYYY-MM-DDTHH:MM:SS.mmmZ", t));
-    };
-    if (t.size() != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
-        t[19] != '.' || t[23] != 'Z')
-        throw bad();
-    auto num = [&](std::size_t pos, std::size_t len) {
-        int v = 0;
-        for (std::size_t i = pos; i < pos + len; ++i) {
-            if (t[i] < '0' || t[i] > '9') throw bad();
-            v = v * 10 + (t[i] - '0');
-        }
-        return v;
-    };
-    const year_month_day ymd{year{num(0, 4)}, month{static_cast<unsigned>(num(5, 2))},
-                             day{static_cast<unsigned>(num(8, 2))}};
-    const int hh = num(11, 2), mi = num(14, 2), ss = num(17, 2), ms = num(20, 3);
-    if (!ymd.ok() || hh > 23 || mi > 59 || ss > 60) throw bad();
-    return sys_days{ymd} + hours{hh} + minutes{mi} + seconds{ss} + milliseconds{ms};
-}
-
-void validate_label_key(std::string_view key) {
-    if (key.empty() || key.size() > 253)
-        throw error(error_code::invalid_argument, fmt::format("invalid label key \"{}\": must be 1..=253 chars", key));
-    for (char c : key) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                        c == '_' || c == '.' || c == '/';
-        if (!ok)
-            throw error(error_code::invalid_argument,
-                        fmt::format("invalid label key \"{}\": only [A-Za-z0-9-_./] allowed", key));
+    static constexpr char hex[] = "0123456789abcdef";
+    out.resize(36);
+    std::size_t o = 0;
+    for (int i = 15; i >= 0; --i) {
+        if (i == 7 || i == 3) out[o++] = '-';
+        out[o++] = hex[(hi >> (4 * i)) & 0xf];
+    }
+    out[o++] = '-';
+    for (int i = 15; i >= 0; --i) {
+        if (i == 11) out[o++] = '-';
+        out[o++] = hex[(lo >> (4 * i)) & 0xf];
     }
 }
 
-namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-        s.remove_suffix(1);
-    return s;
-}
-}  // namespace
-
-std::vector<std::pair<std::string, std::string>> parse_selector(std::string_view selector) {
-    std::vector<std::pair<std::string, std::string>> clauses;
-    std::size_t start = 0;
-    while (start <= selector.size()) {
-        std::size_t comma = selector.find(',', start);
-        if (comma == std::string_view::npos) comma = selector.size();
-        const std::string_view piece = trim(selector.substr(start, comma - start));
-        start = comma + 1;
-        if (piece.empty()) continue;
-        const std::size_t eq = piece.find('=');
-        if (eq == std::string_view::npos || eq == 0)
-            throw error(error_code::invalid_argument,
-                        fmt::format("invalid label selector \"{}\": expected key=value", selector));
-        clauses.emplace_back(std::string(piece.substr(0, eq)), std::string(piece.substr(eq + 1)));
-    }
-    return clauses;
+std::string new_run_id(std::int64_t unix_ms) {
+    std::string out;
+    new_run_id(unix_ms, out);
+    return out;
 }
 
-bool matches_selector(const label_map& labels, std::string_view selector) {
-    for (const auto& [k, v] : parse_selector(selector)) {
-        auto it = labels.find(k);
-        if (it == labels.end() || it->second != v) return false;
-    }
-    return true;
+bool lease_live(const lease_info& l, std::string_view host, const lease_clock& now) noexcept {
+    if (!l.boot_id.empty() && l.boot_id == now.boot_id) return l.expires_boot_ms > now.boot_ms;
+    // Recorded on this host by another boot: its holder died with that boot.
+    if (!l.boot_id.empty() && !now.boot_id.empty() && l.host == host) return false;
+    return l.expires_ms > now.wall_ms;
 }
 
 }  // namespace vigy::store

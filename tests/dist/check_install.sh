@@ -68,7 +68,7 @@ run cmake --build "$work/template"
 run ctest --test-dir "$work/template" --output-on-failure
 [ "$(nm -D --defined-only "$work/template/plugins/greet.so" | awk '{print $3}')" = "vigy_plugin_entry" ] ||
     fail "greet.so exports more than vigy_plugin_entry"
-"$vigy" eval --plugin-dir "$work/template/plugins" -e '(greet-hello "installed")' | contains -x '"hello, installed!"' ||
+"$vigy" eval --plugin-dir "$work/template/plugins" --allow com.example.greet -e '(greet-hello "installed")' | contains -x '"hello, installed!"' ||
     fail "the template's intrinsic does not run in the installed vigy"
 
 run cmake -S "$prefix/share/doc/vigy/examples/embed-c" -B "$work/embed-c" -DCMAKE_PREFIX_PATH="$prefix"

@@ -92,11 +92,11 @@ TEST_CASE("vigy-condition takes 2-4 args nil reason/message validates status", "
     REQUIRE(h().call(t, "vigy-condition", {str("Synced"), value::keyword("unknown"), str("Waiting"), str("msg")}).ok());
     REQUIRE(h().call(t, "vigy-condition", {str("Active"), value::symbol("True"), value::symbol("RateLimited")}).ok());
     REQUIRE(t.conditions().size() == 4);
-    CHECK(t.conditions()[0].status == "true");
+    CHECK(t.conditions()[0].status == "True");
     CHECK_FALSE(t.conditions()[0].reason.has_value());
-    CHECK(t.conditions()[1].status == "false");
+    CHECK(t.conditions()[1].status == "False");
     CHECK_FALSE(t.conditions()[1].message.has_value());
-    CHECK(t.conditions()[2].status == "unknown");
+    CHECK(t.conditions()[2].status == "Unknown");
     CHECK(t.conditions()[2].message == "msg");
     CHECK(t.conditions()[3].reason == "RateLimited");
     call_result r = h().call(t, "vigy-condition", {str("Ready"), str("maybe")});

@@ -165,7 +165,7 @@ TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy grante
           R"([{"kind":"create","payload":{"session":"web"}},{"kind":"create","payload":{"session":"worker"}},)"
           R"({"kind":"create","payload":{"session":"db"}},{"kind":"delete","payload":{"session":"retired"}}])");
     CHECK(actions[2] == R"([{"kind":"noop","result":"ok"}])");
-    CHECK(ready[2] == "true");
+    CHECK(ready[2] == "True");
     CHECK(kv.at("__converged::sessions") == value::boolean(true));
     CHECK(tmux.sessions() == "db\nunrelated\nweb\nworker\n");  // the server itself, listed independently
 }

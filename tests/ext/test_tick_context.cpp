@@ -131,9 +131,9 @@ TEST_CASE("emit_action validates kind and result and records in order", "[ext][t
 }
 
 TEST_CASE("conditions: latest per name wins last_transition moves only on a status change", "[ext][tick]") {
-    std::vector<condition_record> prev{{"Ready", "true", "Old", std::nullopt, 1000},
-                                       {"Healthy", "true", std::nullopt, std::nullopt, 2000},
-                                       {"Other", "false", std::nullopt, std::nullopt, 3000}};
+    std::vector<condition_record> prev{{"Ready", "True", "Old", std::nullopt, 1000},
+                                       {"Healthy", "True", std::nullopt, std::nullopt, 2000},
+                                       {"Other", "False", std::nullopt, std::nullopt, 3000}};
     tick_params p;
     p.tick_start_ms = 9000;
     p.previous_conditions = prev;
@@ -147,14 +147,14 @@ TEST_CASE("conditions: latest per name wins last_transition moves only on a stat
     CHECK(api->set_condition(t.tick(), s("X"), 7, absent, absent, &e.err) == VIGY_INVALID_ARGUMENT);
     CHECK(e.message.find("unknown condition status 7") == 0);
     REQUIRE(t.conditions().size() == 2);
-    CHECK(t.conditions()[0].name == "Ready");
-    CHECK(t.conditions()[0].status == "true");
+    CHECK(t.conditions()[0].type == "Ready");
+    CHECK(t.conditions()[0].status == "True");
     CHECK(t.conditions()[0].reason == "InSync");
     CHECK(t.conditions()[0].last_transition_ms == 1000);  // same status as before: kept
     CHECK(t.conditions()[1].last_transition_ms == 9000);  // changed: this tick
     std::vector<condition_record> merged = t.merged_conditions();
     REQUIRE(merged.size() == 3);
-    CHECK(merged[0].name == "Other");
+    CHECK(merged[0].type == "Other");
     // JSON round trip (RFC 3339)
     std::vector<condition_record> back = conditions_from_json(t.conditions_json());
     REQUIRE(back.size() == 2);

@@ -125,9 +125,9 @@ TEST_CASE("vigy plugins inspect -o json lists intrinsics with arities", "[host][
     CHECK(ins[1]["max_arity"].IsNull());
 }
 
-TEST_CASE("vigy plugins inspect of an unknown id exits 1 listing the loaded ids", "[host][cli]") {
+TEST_CASE("vigy plugins inspect of an unknown id exits 3 listing the loaded ids", "[host][cli]") {
     auto r = run_vigy("plugins inspect com.example.missing");
-    CHECK(r.code == 1);
+    CHECK(r.code == 3);
     CHECK_THAT(r.err, Catch::StartsWith("error: no plugin \"com.example.missing\" is loaded (loaded: ") &&
                           Catch::Contains("vigy.native"));
     CHECK(r.out.empty());

@@ -1,110 +1,82 @@
-// tests/runtime/test_runtime_lisp.cpp — the runtime with the real plugins (lisp
-// reconciler + standard extensions from the build tree's plugin directory): hello
-// program, parse errors with line:column, runaway programs failing on their own limits
-// while another vigy keeps its schedule. Skipped (with a warning) when the lisp plugin
-// was not built.
-#include "vigy/host/runtime.hpp"
+// tests/runtime/test_runtime_lisp.cpp — the runtime with the real plugins (the lisp
+// reconciler and the standard extensions from the build tree's plugin directory, a
+// build dependency of this test): a program ticks with its action and log line
+// persisted, a parse error is a failed run naming line and column, a runaway program
+// fails on its own limit while another vigy keeps ticking.
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
-#include <chrono>
-#include <filesystem>
-#include <mutex>
-#include <random>
 #include <regex>
-#include <string>
-#include <thread>
-#include <vector>
 
-#include <unistd.h>
-
-using namespace std::chrono_literals;
-namespace fs = std::filesystem;
-using vigy::host::run;
-using vigy::host::run_result;
-using vigy::host::runtime;
-using vigy::host::vigy_spec;
+using namespace rt_test;
+using vigy::host::manual_clock;
 
 namespace {
 
-struct temp_dir {
-    fs::path dir;
-    temp_dir() {
-        std::random_device rd;
-        dir = fs::temp_directory_path() / ("vigy-runtime-lisp-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        fs::create_directories(dir);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-};
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
 vigy_spec lisp(const std::string& name, const std::string& program, int64_t interval_ms = 100) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("program");
+    w.String(program.c_str(), static_cast<rapidjson::SizeType>(program.size()));
+    w.Key("source_name");
+    const std::string source = name + ".tatara";
+    w.String(source.c_str(), static_cast<rapidjson::SizeType>(source.size()));
+    w.EndObject();
     vigy_spec s;
     s.name = name;
     s.kind = "lisp";
-    s.config_json = "{\"program\":" + json_string(program) + ",\"source_name\":\"" + name + ".tatara\"}";
+    s.config_json = buf.GetString();
     s.interval_ms = interval_ms;
     return s;
 }
 
-/// Opens a runtime with the built-in plugins; nullptr when the lisp kind is missing.
-std::unique_ptr<runtime> open_with_lisp(const fs::path& db) {
-    auto rt = runtime::open(db);
+/// A runtime over the built-in plugin directory (the lisp kind must be there).
+std::unique_ptr<runtime> open_with_lisp(const fs::path& db, std::shared_ptr<manual_clock> clock = nullptr) {
+    runtime_options o;
+    o.keep_runs = 0;
+    o.clock = clock;
+    auto rt = runtime::open(db, o);
     const auto kinds = rt->kinds();
-    if (std::find(kinds.begin(), kinds.end(), "lisp") == kinds.end()) return nullptr;
+    REQUIRE(std::find(kinds.begin(), kinds.end(), "lisp") != kinds.end());
     return rt;
 }
 
 }  // namespace
 
-TEST_CASE("hello program ticks with its action and log line persisted", "[runtime][lisp]") {
-    temp_dir t;
-    auto rt = open_with_lisp(t.dir / "vigy.db");
-    if (!rt) {
-        WARN("lisp plugin not built: skipped");
-        return;
-    }
-    rt->register_or_update(lisp("hello", "(vigy-log :info \"hello from vigy\")\n(vigy-noop)\n(vigy-incr \"n\")"));
+TEST_CASE("a lisp program ticks with its action and log line persisted", "[runtime][lisp]") {
+    temp_db db;
+    auto clock = std::make_shared<manual_clock>();
+    auto rt = open_with_lisp(db.path, clock);
+    collector c(*rt);
+    rt->register_or_update(lisp("hello", "(vigy-log \"info\" \"hello from vigy\")\n(vigy-noop)\n(vigy-incr \"n\")"));
     rt->start();
-    std::this_thread::sleep_for(1000ms);
+    REQUIRE(c.wait_for("hello", 1));
+    for (int i = 1; i < 10; ++i) {
+        clock->advance(100ms);
+        REQUIRE(c.wait_for("hello", static_cast<size_t>(i) + 1));
+    }
     rt->stop();
-    auto runs = rt->recent_runs("hello", 1000);
-    REQUIRE(runs.size() >= 8);
+    const auto runs = rt->recent_runs("hello", 1000);
+    REQUIRE(runs.size() == 10);
     for (const auto& r : runs) {
         INFO(r.error);
         CHECK(r.result == run_result::ok);
         CHECK(r.actions_json.find("noop") != std::string::npos);
         CHECK(r.log_json.find("hello from vigy") != std::string::npos);
     }
+    CHECK(kv_count(*rt, "hello") == 0);  // the counter is "n"
     for (const auto& e : rt->kv("hello"))
-        if (e.key == "n") CHECK(std::stoll(e.value_json) == static_cast<int64_t>(runs.size()));
+        if (e.key == "n") CHECK(std::stoll(e.value_json) == 10);
 }
 
-TEST_CASE("a parse error is a failed run naming line and column", "[runtime][lisp]") {
-    temp_dir t;
-    auto rt = open_with_lisp(t.dir / "vigy.db");
-    if (!rt) {
-        WARN("lisp plugin not built: skipped");
-        return;
-    }
-    auto spec = lisp("broken", "(vigy-noop)\n(vigy-log :info \"unclosed\"\n");
+TEST_CASE("a lisp parse error is a failed run naming line and column", "[runtime][lisp]") {
+    temp_db db;
+    auto rt = open_with_lisp(db.path);
+    auto spec = lisp("broken", "(vigy-noop)\n(vigy-log \"info\" \"unclosed\"\n");
     auto problem = rt->check(spec);
     REQUIRE(problem);
     rt->register_or_update(spec);
@@ -113,43 +85,37 @@ TEST_CASE("a parse error is a failed run naming line and column", "[runtime][lis
     INFO(r.error);
     CHECK(std::regex_search(r.error, std::regex("[0-9]+:[0-9]+")));
     CHECK(r.error == *problem);
+    CHECK(r.status != VIGY_OK);
 }
 
-TEST_CASE("a runaway program fails on its own limit while another vigy keeps its schedule", "[runtime][lisp]") {
-    temp_dir t;
-    auto rt = open_with_lisp(t.dir / "vigy.db");
-    if (!rt) {
-        WARN("lisp plugin not built: skipped");
-        return;
-    }
+TEST_CASE("a runaway lisp program fails on its own limit while another vigy keeps ticking", "[runtime][lisp]") {
+    temp_db db;
+    auto clock = std::make_shared<manual_clock>();
+    auto rt = open_with_lisp(db.path, clock);
+    collector c(*rt);
     auto fuel = lisp("spin-fuel", "(define (spin n) (spin (+ n 1)))\n(spin 0)");
     fuel.limits.fuel = 200000;
     auto wall = lisp("spin-wall", "(define (spin n) (spin (+ n 1)))\n(spin 0)");
     wall.limits.fuel = 1'000'000'000'000;
     wall.limits.wall_ms = 700;
+    rt->start();  // registered while serving: each ticks at once
     rt->register_or_update(fuel);
     rt->register_or_update(wall);
     rt->register_or_update(lisp("steady", "(vigy-noop)"));
-    std::mutex m;
-    std::vector<run> steady_runs;
-    auto sub = rt->subscribe([&](const run& r) {
-        if (r.vigy_name != "steady") return;
-        std::lock_guard lk(m);
-        steady_runs.push_back(r);
-    });
-    rt->start();
-    std::this_thread::sleep_for(2000ms);
+    REQUIRE(c.wait_for("steady", 1));
+    // while spin-wall runs (for real, 700 ms) steady keeps its schedule
+    for (int i = 1; i <= 5; ++i) {
+        clock->advance(100ms);
+        REQUIRE(c.wait_for("steady", static_cast<size_t>(i) + 1));
+    }
+    REQUIRE(c.wait_for("spin-wall", 1));
+    REQUIRE(c.wait_for("spin-fuel", 1));
     rt->stop();
-    auto f = rt->recent_runs("spin-fuel");
-    REQUIRE_FALSE(f.empty());
-    CHECK(f.back().result == run_result::failed);
-    CHECK(f.back().error.find("fuel exhausted") != std::string::npos);
-    auto w = rt->recent_runs("spin-wall");
-    REQUIRE_FALSE(w.empty());
-    CHECK(w.back().result == run_result::failed);
-    CHECK(w.back().error.find("wall-clock") != std::string::npos);
-    std::lock_guard lk(m);
-    CHECK(steady_runs.size() >= 18);  // 2 s at 100 ms, undisturbed
-    for (size_t i = 1; i < steady_runs.size(); ++i)
-        CHECK(steady_runs[i].started_ms - steady_runs[i - 1].started_ms <= 160);
+    const auto f = c.of("spin-fuel").at(0);
+    CHECK(f.result == run_result::failed);
+    CHECK(f.error.find("fuel exhausted") != std::string::npos);
+    const auto w = c.of("spin-wall").at(0);
+    CHECK(w.result == run_result::failed);
+    CHECK(w.error.find("wall-clock") != std::string::npos);
+    for (const auto& r : c.of("steady")) CHECK(r.result == run_result::ok);
 }

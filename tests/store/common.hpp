@@ -1,13 +1,19 @@
-// tests/store/common.hpp — temp databases and commit builders for the store tests.
+// tests/store/common.hpp — temp databases, commit builders and condition waits for the
+// store tests.
 #pragma once
 
 #include <vigy/store/store.hpp>
 
 #include <sqlite3.h>
 
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -43,19 +49,54 @@ inline vigy::store::vigy_spec spec(const std::string& name, const std::string& c
     return s;
 }
 
-inline vigy::store::tick_commit commit_for(const std::string& vigy_id,
+/// A commit of an ok (or failed) run of `v` started now.
+inline vigy::store::tick_commit commit_for(const vigy::store::vigy_record& v,
                                            vigy::store::run_result result = vigy::store::run_result::ok) {
     vigy::store::tick_commit c;
-    c.run.id = vigy::store::new_run_id();
-    c.run.vigy_id = vigy_id;
+    c.vigy_key = v.key;
+    c.run.vigy_id = v.id;
+    c.run.started_ms = vigy::store::now_unix_ms();
+    c.run.id = vigy::store::new_run_id(c.run.started_ms);
     c.run.revision = "0000000000000000";
-    c.run.started_at = vigy::store::now_timestamp();
-    c.run.ended_at = c.run.started_at;
+    c.run.ended_ms = c.run.started_ms;
     c.run.result = result;
     c.run.actions_json = R"([{"kind":"noop","result":"ok"}])";
     c.run.log_json = R"([{"level":"info","message":"hello, vigy"}])";
     if (result == vigy::store::run_result::failed) c.run.error = "boom";
     return c;
+}
+
+/// The status code of what `f` throws (VIGY_OK when it does not throw).
+template <class F>
+vigy_status code_of(F&& f) {
+    try {
+        f();
+    } catch (const vigy::status_error& e) {
+        return e.code();
+    }
+    return VIGY_OK;
+}
+
+/// Polls `pred` until it holds or `timeout` passes (for states with no notification,
+/// such as another connection's progress). Returns the last value of `pred`.
+inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    std::mutex m;
+    std::condition_variable cv;
+    std::unique_lock lk(m);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() >= deadline) return pred();
+        cv.wait_for(lk, std::chrono::milliseconds(2));
+    }
+    return true;
+}
+
+/// The text of a file of tests/store/fixtures.
+inline std::string fixture(const std::string& name) {
+    std::ifstream in(std::string(VIGY_STORE_FIXTURES) + "/" + name, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
 }
 
 /// A raw sqlite3 connection for poking at the file from "another process".

@@ -1,275 +1,34 @@
-// tests/store/test_store.cpp — opening, migrations, vigies, deletes, conditions, events,
-// retention, tail cursor, generation, leases, tick requests, busy databases.
+// tests/store/test_store.cpp — store/src/store.cpp: vigies, compare-and-set writes, the
+// change feed, paging, deletes, conditions, events, retention, the run cursor, the lease
+// and fencing tokens, tick requests, busy databases, paths.
 #include "common.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 using namespace vigy::store;
 using namespace vigy_store_test;
 
 namespace {
-/// "2026-05-21T12:00:SS.000Z" for small i: increasing timestamps for ordering tests.
-std::string fmt_ts(int i) {
-    return format_timestamp(parse_timestamp("2026-05-21T12:00:00.000Z") + std::chrono::seconds(i));
+
+std::vector<std::string> names(const std::vector<vigy_record>& vs) {
+    std::vector<std::string> out;
+    for (const auto& v : vs) out.push_back(v.name);
+    return out;
 }
+
+lease_clock clock_at(int64_t boot_ms, const std::string& boot = "boot-a", int64_t wall_ms = 1'000'000) {
+    return lease_clock{boot, boot_ms, wall_ms};
+}
+
+lease_request req(const std::string& owner, const lease_clock& now, int64_t ttl = 1000, const std::string& host = "h") {
+    return lease_request{owner, 11, host, now, ttl};
+}
+
 }  // namespace
-
-TEST_CASE("open creates parent directories, WAL mode, schema version 2, integrity ok", "[store]") {
-    temp_dir dir;
-    const std::string path = (dir.path / "a" / "b" / "vigy.db").string();
-    {
-        store s(opts(path));
-        CHECK(s.path() == path);
-        CHECK(s.schema_version() == 2);
-        CHECK(s.integrity_check() == "ok");
-    }
-    raw_db raw(path);
-    CHECK(raw.text("PRAGMA journal_mode") == "wal");
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 2);
-    // reopening applies nothing new
-    store again(opts(path));
-    CHECK(again.schema_version() == 2);
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 2);
-}
-
-// Frozen copy of schema version 1 exactly as vigy 1 created it (store/src/db.cpp migration 1,
-// plus the schema_version bookkeeping). Never edit: it is what old databases look like.
-const char* const schema_v1[] = {
-    R"(CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL))",
-    R"(CREATE TABLE store_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL))",
-    R"(INSERT INTO store_meta(key, value) VALUES ('generation', 0))",
-    R"(CREATE TABLE vigies (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        config_json TEXT NOT NULL,
-        revision TEXT NOT NULL,
-        interval_ms BIGINT NOT NULL CHECK (interval_ms >= 100),
-        enabled INTEGER NOT NULL,
-        labels_json TEXT NOT NULL,
-        fuel BIGINT NOT NULL DEFAULT 0,
-        wall_ms BIGINT NOT NULL DEFAULT 0,
-        memory_bytes BIGINT NOT NULL DEFAULT 0,
-        max_depth BIGINT NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        generation BIGINT NOT NULL))",
-    R"(CREATE INDEX vigies_by_generation ON vigies(generation))",
-    R"(CREATE TABLE vigy_tombstones (
-        id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        generation BIGINT NOT NULL,
-        deleted_at TEXT NOT NULL))",
-    R"(CREATE INDEX vigy_tombstones_by_generation ON vigy_tombstones(generation))",
-    R"(CREATE TABLE vigy_revisions (
-        vigy_id TEXT NOT NULL,
-        revision TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        config_json TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        PRIMARY KEY (vigy_id, revision)) WITHOUT ROWID)",
-    R"(CREATE TABLE runs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        vigy_id TEXT NOT NULL,
-        revision TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        ended_at TEXT NOT NULL,
-        result TEXT NOT NULL CHECK (result IN ('ok', 'failed', 'skipped')),
-        error TEXT NOT NULL,
-        duration_ms BIGINT NOT NULL,
-        actions_json TEXT NOT NULL,
-        desired_json TEXT NOT NULL,
-        observed_json TEXT NOT NULL,
-        conditions_json TEXT NOT NULL,
-        log_json TEXT NOT NULL,
-        trace_json TEXT NOT NULL,
-        metrics_json TEXT NOT NULL,
-        events_json TEXT NOT NULL,
-        output_json TEXT NOT NULL))",
-    R"(CREATE INDEX runs_by_vigy ON runs(vigy_id, seq))",
-    R"(CREATE TABLE kv (
-        vigy_id TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value_json TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (vigy_id, key)) WITHOUT ROWID)",
-    R"(CREATE TABLE conditions (
-        vigy_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('true', 'false', 'unknown')),
-        reason TEXT NOT NULL,
-        message TEXT NOT NULL,
-        last_transition TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        run_id TEXT NOT NULL,
-        PRIMARY KEY (vigy_id, name)) WITHOUT ROWID)",
-    R"(CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        vigy_id TEXT NOT NULL,
-        type TEXT NOT NULL CHECK (type IN ('Normal', 'Warning')),
-        reason TEXT NOT NULL,
-        message TEXT NOT NULL,
-        count BIGINT NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        run_id TEXT NOT NULL,
-        UNIQUE (vigy_id, type, reason, message)))",
-    R"(CREATE INDEX events_by_vigy ON events(vigy_id, last_seen))",
-    R"(CREATE TABLE scheduler_lease (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        owner TEXT NOT NULL,
-        pid BIGINT NOT NULL,
-        host TEXT NOT NULL,
-        acquired_ms BIGINT NOT NULL,
-        heartbeat_ms BIGINT NOT NULL,
-        expires_ms BIGINT NOT NULL))",
-    R"(CREATE TABLE tick_requests (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        vigy_id TEXT NOT NULL,
-        requester TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'done', 'failed')),
-        requested_ms BIGINT NOT NULL,
-        claimed_ms BIGINT NOT NULL DEFAULT 0,
-        done_ms BIGINT NOT NULL DEFAULT 0,
-        run_id TEXT NOT NULL DEFAULT '',
-        error TEXT NOT NULL DEFAULT ''))",
-    R"(CREATE INDEX tick_requests_by_state ON tick_requests(state, id))",
-    R"(INSERT INTO schema_version(version, applied_at) VALUES (1, '2026-05-21T12:00:00.000Z'))",
-};
-
-TEST_CASE("a schema 1 database upgrades on open and keeps its runs and kv", "[store]") {
-    temp_dir dir;
-    const std::string path = dir.db();
-    const std::string vid = vigy_id_for("old");
-    const std::string run_id = new_run_id();
-    {
-        raw_db raw(path);
-        REQUIRE(raw.exec("BEGIN") == SQLITE_OK);
-        for (const char* stmt : schema_v1) REQUIRE(raw.exec(stmt) == SQLITE_OK);
-        REQUIRE(raw.exec("INSERT INTO vigies VALUES ('" + vid + "', 'old', 'lisp', '{}', '0000000000000000', 1000, 1, "
-                         "'{}', 0, 0, 0, 0, '2026-05-21T12:00:00.000Z', '2026-05-21T12:00:00.000Z', 1)") == SQLITE_OK);
-        REQUIRE(raw.exec("UPDATE store_meta SET value = 1 WHERE key = 'generation'") == SQLITE_OK);
-        REQUIRE(raw.exec("INSERT INTO runs(id, vigy_id, revision, started_at, ended_at, result, error, duration_ms, "
-                         "actions_json, desired_json, observed_json, conditions_json, log_json, trace_json, metrics_json, "
-                         "events_json, output_json) VALUES ('" + run_id + "', '" + vid + "', '0000000000000000', "
-                         "'2026-05-21T12:00:01.000Z', '2026-05-21T12:00:01.007Z', 'ok', '', 7, '[]', '{}', '{}', '[]', "
-                         "'[]', '{}', '{}', '[]', '\"hi\"')") == SQLITE_OK);
-        REQUIRE(raw.exec("INSERT INTO kv VALUES ('" + vid + "', 'n', '1', '2026-05-21T12:00:01.007Z')") == SQLITE_OK);
-        REQUIRE(raw.exec("COMMIT") == SQLITE_OK);
-        REQUIRE(raw.scalar("SELECT max(version) FROM schema_version") == 1);
-    }
-    store s(opts(path));
-    CHECK(s.schema_version() == 2);
-    CHECK(s.integrity_check() == "ok");
-    // the old run is intact and reads back with the new fields defaulted
-    auto old = s.get_run(run_id);
-    REQUIRE(old);
-    CHECK(old->vigy_id == vid);
-    CHECK(old->duration_ms == 7);
-    CHECK(old->duration_us == 7000);
-    CHECK(old->trigger == "schedule");
-    CHECK(old->tick_count == 0);
-    CHECK(old->kv_writes_json == "{}");
-    CHECK(old->kv_deletes_json == "[]");
-    CHECK(old->output_json == "\"hi\"");
-    CHECK(s.count_runs(vid) == 1);
-    auto kv = s.kv_entries(vid);
-    REQUIRE(kv.size() == 1);
-    CHECK(kv[0].key == "n");
-    CHECK(kv[0].value_json == "1");
-    CHECK(kv[0].updated_at == "2026-05-21T12:00:01.007Z");
-    CHECK(s.get_vigy("old").generation == 1);
-    // new runs keep everything
-    auto c = commit_for(vid);
-    c.run.trigger = "forced";
-    c.run.tick_count = 2;
-    c.run.duration_ms = 1;
-    c.run.duration_us = 1234;
-    c.run.kv_writes_json = R"({"n":2})";
-    c.run.kv_deletes_json = R"(["gone"])";
-    c.kv_upserts = {{"n", "2"}};
-    REQUIRE(s.commit_now(c).ok);
-    auto runs = s.runs_after(0, vid);
-    REQUIRE(runs.size() == 2);
-    CHECK(runs[0].id == run_id);
-    CHECK(runs[1].trigger == "forced");
-    CHECK(runs[1].tick_count == 2);
-    CHECK(runs[1].duration_us == 1234);
-    CHECK(runs[1].kv_writes_json == R"({"n":2})");
-    CHECK(runs[1].kv_deletes_json == R"(["gone"])");
-    CHECK(s.kv_entries(vid)[0].updated_at == c.run.ended_at);
-    // a reopen applies nothing new
-    raw_db raw(path);
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 2);
-}
-
-TEST_CASE("runs keep trigger tick_count microsecond duration and kv changes and bad values are refused", "[store]") {
-    temp_dir dir;
-    store s(opts(dir.db()));
-    const auto v = s.register_or_update(spec("keep")).vigy;
-    auto c = commit_for(v.id);
-    c.run.duration_ms = 3;  // duration_us 0: derived
-    c.run.tick_count = 9;
-    c.run.kv_writes_json = R"({"a":1})";
-    c.run.kv_deletes_json = R"(["b"])";
-    c.kv_upserts = {{"a", "1"}};
-    c.kv_deletes = {"b"};
-    const auto ok = s.commit_now(c);
-    REQUIRE(ok.ok);
-    auto r = s.get_run(ok.run_id);
-    REQUIRE(r);
-    CHECK(r->trigger == "schedule");
-    CHECK(r->tick_count == 9);
-    CHECK(r->duration_us == 3000);
-    CHECK(r->kv_writes_json == R"({"a":1})");
-    CHECK(r->kv_deletes_json == R"(["b"])");
-    // a failed run carries no kv, whatever it says
-    auto f = commit_for(v.id, run_result::failed);
-    f.run.kv_writes_json = R"({"a":2})";
-    f.run.kv_deletes_json = R"(["a"])";
-    const auto failed = s.commit_now(f);
-    REQUIRE(failed.ok);
-    CHECK(s.get_run(failed.run_id)->kv_writes_json == "{}");
-    CHECK(s.get_run(failed.run_id)->kv_deletes_json == "[]");
-    CHECK(s.kv(v.id).at("a") == "1");
-
-    auto bad = commit_for(v.id);
-    bad.run.trigger = "cron";
-    CHECK_THROWS_WITH(s.commit_now(bad), "invalid run trigger \"cron\": expected schedule or forced");
-    bad = commit_for(v.id);
-    bad.run.tick_count = -1;
-    CHECK_THROWS_WITH(s.commit_now(bad), "run tick_count must be >= 0");
-    bad = commit_for(v.id);
-    bad.run.duration_us = -1;
-    CHECK_THROWS_WITH(s.commit_now(bad), "run duration_us must be >= 0");
-    bad = commit_for(v.id);
-    bad.run.kv_writes_json = "{";
-    CHECK_THROWS_AS(s.commit_now(bad), error);
-    bad = commit_for(v.id);
-    bad.run.kv_deletes_json = "[1,";
-    CHECK_THROWS_AS(s.commit_now(bad), error);
-    CHECK(s.count_runs(v.id) == 2);
-}
-
-TEST_CASE("a database from a newer vigy is refused with a clear message", "[store]") {
-    temp_dir dir;
-    { store s(opts(dir.db())); }
-    {
-        raw_db raw(dir.db());
-        REQUIRE(raw.exec("INSERT INTO schema_version(version, applied_at) VALUES (7, '2030-01-01T00:00:00.000Z')") == SQLITE_OK);
-    }
-    try {
-        store s(opts(dir.db()));
-        FAIL("expected newer_schema");
-    } catch (const error& e) {
-        CHECK(e.code() == error_code::newer_schema);
-        CHECK(std::string(e.what()) == "database schema version 7 is newer than this vigy (supports up to 2); upgrade vigy");
-    }
-}
 
 TEST_CASE("the in-memory path opens a private temporary database removed on close", "[store]") {
     std::string path;
@@ -283,29 +42,33 @@ TEST_CASE("the in-memory path opens a private temporary database removed on clos
     CHECK_FALSE(std::filesystem::exists(path));
 }
 
-TEST_CASE("register creates, updates to a new revision keeping id and created_at, or reports unchanged", "[store]") {
+TEST_CASE("register creates updates to a new revision keeping id and created_ms or reports unchanged", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     auto spec1 = spec("counter");
     spec1.labels = {{"env", "dev"}};
+    spec1.allow = {"io.pleme.mado", "io.pleme.mado", "a.b"};
     const auto r1 = s.register_or_update(spec1);
     CHECK(r1.outcome == register_outcome::created);
     CHECK(r1.revision_changed);
     CHECK(r1.previous_revision.empty());
     CHECK(r1.vigy.id == vigy_id_for("counter"));
+    CHECK(r1.vigy.key > 0);
     CHECK(r1.vigy.revision == revision_for("lisp", spec1.config_json));
     CHECK(r1.vigy.enabled);
     CHECK(r1.vigy.interval_ms == 1000);
     CHECK(r1.vigy.labels == label_map{{"env", "dev"}});
-    CHECK(r1.vigy.created_at == r1.vigy.updated_at);
-    const auto gen1 = s.vigies_generation();
+    CHECK(r1.vigy.allow == std::vector<std::string>{"a.b", "io.pleme.mado"});  // sorted, deduplicated
+    CHECK(r1.vigy.created_ms == r1.vigy.updated_ms);
+    CHECK(r1.vigy.resource_version == s.change_seq());
+    const auto rv1 = r1.vigy.resource_version;
 
     const auto same = s.register_or_update(spec1);
     CHECK(same.outcome == register_outcome::unchanged);
     CHECK(same.previous_revision == r1.vigy.revision);
-    CHECK(s.vigies_generation() == gen1);
+    CHECK(same.vigy.resource_version == rv1);
+    CHECK(s.change_seq() == rv1);
 
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
     auto spec2 = spec1;
     spec2.config_json = R"j({"program":"(noop) ; edited"})j";
     const auto r2 = s.register_or_update(spec2);
@@ -313,30 +76,58 @@ TEST_CASE("register creates, updates to a new revision keeping id and created_at
     CHECK(r2.revision_changed);
     CHECK(r2.previous_revision == r1.vigy.revision);
     CHECK(r2.vigy.id == r1.vigy.id);
-    CHECK(r2.vigy.created_at == r1.vigy.created_at);
-    CHECK(r2.vigy.updated_at > r1.vigy.updated_at);
-    CHECK(r2.vigy.revision != r1.vigy.revision);
-    CHECK(s.vigies_generation() > gen1);
-    // both revisions are kept for inspecting old runs
+    CHECK(r2.vigy.key == r1.vigy.key);
+    CHECK(r2.vigy.created_ms == r1.vigy.created_ms);
+    CHECK(r2.vigy.resource_version > rv1);
     CHECK(s.get_revision(r1.vigy.id, r1.vigy.revision) == std::make_pair(std::string("lisp"), spec1.config_json));
     CHECK(s.get_revision(r1.vigy.id, r2.vigy.revision)->second == spec2.config_json);
     CHECK_FALSE(s.get_revision(r1.vigy.id, "ffffffffffffffff"));
 
-    // interval-only change: updated, same revision
     auto spec3 = spec2;
     spec3.interval_ms = 100;
     const auto r3 = s.register_or_update(spec3);
     CHECK(r3.outcome == register_outcome::updated);
     CHECK_FALSE(r3.revision_changed);
-    CHECK(r3.previous_revision == r2.vigy.revision);
     CHECK(r3.vigy.interval_ms == 100);
+    auto spec4 = spec3;
+    spec4.allow.clear();
+    CHECK(s.register_or_update(spec4).outcome == register_outcome::updated);  // grants are part of the spec
 
-    // enabled: nullopt keeps the stored state, an explicit value sets it
     s.set_enabled("counter", false);
-    CHECK_FALSE(s.register_or_update(spec3).vigy.enabled);
-    spec3.enabled = true;
-    CHECK(s.register_or_update(spec3).vigy.enabled);
+    CHECK_FALSE(s.register_or_update(spec4).vigy.enabled);
+    spec4.enabled = true;
+    CHECK(s.register_or_update(spec4).vigy.enabled);
     CHECK(s.list_vigies().size() == 1);
+}
+
+TEST_CASE("writes conditional on a resource version are a compare-and-set that writes nothing on a mismatch",
+          "[store]") {
+    temp_dir dir;
+    store s(opts(dir.db()));
+    const auto v = s.register_or_update(spec("cas")).vigy;
+    const auto seq = s.change_seq();
+    auto edit = spec("cas", R"j({"program":"(x)"})j");
+    CHECK(code_of([&] { s.register_or_update(edit, v.resource_version + 1); }) == VIGY_ABORTED);
+    CHECK(code_of([&] { s.set_enabled("cas", false, v.resource_version - 1); }) == VIGY_ABORTED);
+    CHECK(code_of([&] { s.delete_vigy("cas", false, 999999); }) == VIGY_ABORTED);
+    CHECK(code_of([&] { s.register_or_update(spec("missing"), 1); }) == VIGY_NOT_FOUND);
+    CHECK(s.change_seq() == seq);  // nothing written
+    CHECK(s.get_vigy("cas").revision == v.revision);
+    CHECK(s.get_vigy("cas").enabled);
+    CHECK_FALSE(s.find_vigy("missing"));
+    try {
+        s.set_enabled("cas", false, 1234);
+    } catch (const vigy::status_error& e) {
+        CHECK(std::string(e.what()) ==
+              "vigy \"cas\" was changed (resource version " + std::to_string(v.resource_version) +
+                  ", expected 1234); nothing was written");
+    }
+    const auto edited = s.register_or_update(edit, v.resource_version);
+    CHECK(edited.outcome == register_outcome::updated);
+    const auto off = s.set_enabled("cas", false, edited.vigy.resource_version);
+    CHECK_FALSE(off.enabled);
+    CHECK(s.delete_vigy("cas", false, off.resource_version).name == "cas");
+    CHECK_FALSE(s.find_vigy("cas"));
 }
 
 TEST_CASE("register rejects bad specs with messages users can act on", "[store]") {
@@ -345,29 +136,32 @@ TEST_CASE("register rejects bad specs with messages users can act on", "[store]"
     auto bad_interval = spec("x");
     bad_interval.interval_ms = 50;
     CHECK_THROWS_WITH(s.register_or_update(bad_interval), "invalid tick interval 50 ms: must be >= 100");
-    auto ok_interval = spec("x100");
-    ok_interval.interval_ms = 100;
-    CHECK_NOTHROW(s.register_or_update(ok_interval));
     auto bad_label = spec("x");
     bad_label.labels = {{"bad key", "v"}};
-    CHECK_THROWS_WITH(s.register_or_update(bad_label), "invalid label key \"bad key\": only [A-Za-z0-9-_./] allowed");
+    CHECK_THROWS_WITH(s.register_or_update(bad_label),
+                      "invalid label key \"bad key\": name may contain only letters, digits, '-', '_' and '.'");
+    auto bad_value = spec("x");
+    bad_value.labels = {{"team", "\x1b[2J"}};
+    CHECK_THROWS_WITH(s.register_or_update(bad_value), Catch::StartsWith("invalid label value \"\\x1b[2J\""));
     CHECK_THROWS_WITH(s.register_or_update(spec("x", "{nope")), Catch::StartsWith("config is not valid json"));
-    CHECK_THROWS_WITH(s.register_or_update(spec("")), "vigy name must not be empty");
+    CHECK_THROWS_WITH(s.register_or_update(spec("x", "[1]")), "config must be a JSON object");
+    CHECK_THROWS_WITH(s.register_or_update(spec("")), "invalid vigy name \"\": must not be empty");
+    CHECK_THROWS_WITH(s.register_or_update(spec("Caps")),
+                      "invalid vigy name \"Caps\": only lowercase letters, digits, '-' and '.' are allowed");
     auto no_kind = spec("x");
     no_kind.kind = "";
     CHECK_THROWS_WITH(s.register_or_update(no_kind), "vigy \"x\": reconciler kind must not be empty");
-    auto neg = spec("x");
-    neg.limits.fuel = -1;
-    CHECK_THROWS_AS(s.register_or_update(neg), error);
-    try {
-        s.register_or_update(bad_interval);
-    } catch (const error& e) {
-        CHECK(e.code() == error_code::invalid_argument);
-    }
-    CHECK(s.list_vigies().size() == 1);
+    auto huge = spec("x");
+    huge.limits.fuel = UINT64_MAX;
+    CHECK(code_of([&] { s.register_or_update(huge); }) == VIGY_INVALID_ARGUMENT);
+    auto bad_grant = spec("x");
+    bad_grant.allow = {"rm -rf"};
+    CHECK_THROWS_WITH(s.register_or_update(bad_grant), Catch::StartsWith("invalid capability \"rm -rf\""));
+    CHECK(code_of([&] { s.register_or_update(bad_interval); }) == VIGY_INVALID_ARGUMENT);
+    CHECK(s.list_vigies().empty());
 }
 
-TEST_CASE("get by name or id, unknown names are not_found with the name quoted", "[store]") {
+TEST_CASE("get by name or id and unknown names are not_found with the name quoted", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("hello")).vigy;
@@ -377,55 +171,75 @@ TEST_CASE("get by name or id, unknown names are not_found with the name quoted",
     try {
         (void)s.get_vigy("foo");
         FAIL("expected not_found");
-    } catch (const error& e) {
-        CHECK(e.code() == error_code::not_found);
+    } catch (const vigy::status_error& e) {
+        CHECK(e.code() == VIGY_NOT_FOUND);
         CHECK(std::string(e.what()) == "vigy \"foo\" not found");
     }
     CHECK_THROWS_WITH(s.set_enabled("foo", false), "vigy \"foo\" not found");
     CHECK_THROWS_WITH(s.delete_vigy("foo"), "vigy \"foo\" not found");
 }
 
-TEST_CASE("list filters by label selector with AND semantics and rejects malformed selectors", "[store]") {
+TEST_CASE("list filters by a full Kubernetes selector and pages with an opaque continue token", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     auto a = spec("a");
     a.labels = {{"env", "prod"}, {"team", "core"}};
     auto b = spec("b");
     b.labels = {{"env", "prod"}, {"team", "web"}};
-    auto c = spec("c");
-    s.register_or_update(c);
+    s.register_or_update(spec("c"));
     s.register_or_update(b);
     s.register_or_update(a);
-    auto names = [](const std::vector<vigy_record>& vs) {
-        std::vector<std::string> out;
-        for (const auto& v : vs) out.push_back(v.name);
-        return out;
-    };
     CHECK(names(s.list_vigies()) == std::vector<std::string>{"a", "b", "c"});
-    CHECK(names(s.list_vigies("env=prod")) == std::vector<std::string>{"a", "b"});
-    CHECK(names(s.list_vigies("env=prod,team=web")) == std::vector<std::string>{"b"});
-    CHECK(s.list_vigies("env=dev").empty());
-    CHECK_THROWS_WITH(s.list_vigies("env"), "invalid label selector \"env\": expected key=value");
-    CHECK_THROWS_AS(s.list_vigies("env=prod,,team"), error);
+    CHECK(names(s.list_vigies(parse_selector("env=prod"))) == std::vector<std::string>{"a", "b"});
+    CHECK(names(s.list_vigies(parse_selector("env=prod,team=web"))) == std::vector<std::string>{"b"});
+    CHECK(names(s.list_vigies(parse_selector("team!=web"))) == std::vector<std::string>{"a", "c"});
+    CHECK(names(s.list_vigies(parse_selector("team in (core,web),env"))) == std::vector<std::string>{"a", "b"});
+    CHECK(names(s.list_vigies(parse_selector("!team"))) == std::vector<std::string>{"c"});
+
+    for (int i = 0; i < 25; ++i) {
+        auto p = spec("p" + std::string(i < 10 ? "0" : "") + std::to_string(i));
+        p.labels = {{"pager", i % 2 == 0 ? "even" : "odd"}};
+        s.register_or_update(p);
+    }
+    std::vector<std::string> seen;
+    std::string token;
+    int pages = 0;
+    do {
+        const auto page = s.list_page(parse_selector("pager=even"), 4, token);
+        CHECK(page.resource_version == s.change_seq());
+        CHECK(page.items.size() <= 4);
+        for (const auto& v : page.items) seen.push_back(v.name);
+        token = page.continue_token;
+        ++pages;
+    } while (!token.empty());
+    CHECK(pages == 4);  // 13 even of 25: 4 + 4 + 4 + 1
+    CHECK(seen.size() == 13);
+    CHECK(std::is_sorted(seen.begin(), seen.end()));
+    CHECK(seen.front() == "p00");
+    CHECK(s.list_page({}, 0).items.size() == 28);
+    CHECK(s.list_page({}, 0).continue_token.empty());
+    CHECK(code_of([&] { (void)s.list_page({}, 2, "bogus"); }) == VIGY_INVALID_ARGUMENT);
 }
 
-TEST_CASE("delete removes runs, kv, conditions and events unless history is kept", "[store]") {
+TEST_CASE("delete removes history unless kept and the kept history comes back with the name", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     auto seed = [&](const std::string& name) {
         const auto v = s.register_or_update(spec(name)).vigy;
-        auto c = commit_for(v.id);
+        auto c = commit_for(v);
         c.kv_upserts = {{"n", "1"}};
-        c.conditions = {{"Ready", "true", "Ok", ""}};
+        c.conditions = {{"Ready", "True", "Ok", ""}};
         c.events = {{"Normal", "Ticked", "hi"}};
         REQUIRE(s.writer().submit(c).get().ok);
         return v;
     };
     const auto gone = seed("gone");
     const auto kept = seed("kept");
-    const auto gen = s.vigies_generation();
+    const auto seq = s.change_seq();
 
-    s.delete_vigy("gone");
+    const auto was = s.delete_vigy("gone");
+    CHECK(was.id == gone.id);
+    CHECK(was.resource_version > seq);
     CHECK_FALSE(s.find_vigy("gone"));
     CHECK(s.count_runs(gone.id) == 0);
     CHECK(s.kv(gone.id).empty());
@@ -434,67 +248,127 @@ TEST_CASE("delete removes runs, kv, conditions and events unless history is kept
 
     s.delete_vigy(kept.id, /*keep_history=*/true);
     CHECK_FALSE(s.find_vigy("kept"));
+    CHECK(s.list_vigies().empty());
     CHECK(s.count_runs(kept.id) == 1);
-    CHECK(s.kv(kept.id).at("n") == "1");
+    CHECK(s.kv(kept.id).at(0).value_json == "1");
     CHECK(s.conditions(kept.id).size() == 1);
 
-    const auto ch = s.changes_since(gen);
-    CHECK(ch.deleted_ids == std::vector<std::string>{gone.id, kept.id});
-    CHECK(ch.upserted.empty());
+    const auto ch = s.changes_since(seq);
+    REQUIRE(ch.changes.size() == 2);
+    CHECK(ch.changes[0].type == change_type::deleted);
+    CHECK(ch.changes[0].vigy.id == gone.id);
+    CHECK(ch.changes[1].type == change_type::deleted);
+    CHECK(ch.changes[1].vigy.name == "kept");
 
     // a tick of a deleted vigy is rejected, not resurrected
-    const auto late = s.writer().submit(commit_for(gone.id)).get();
-    CHECK_FALSE(late.ok);
-    CHECK(late.code == error_code::not_found);
+    auto late = commit_for(gone);
+    const auto r = s.writer().submit(late).get();
+    CHECK_FALSE(r.ok);
+    CHECK(r.code == VIGY_NOT_FOUND);
     CHECK(s.count_runs(gone.id) == 0);
+    auto late_kept = commit_for(kept);
+    CHECK(s.commit_now(late_kept).code == VIGY_NOT_FOUND);
 
-    // re-registering the kept name gets the same id back, with its history
     const auto back = s.register_or_update(spec("kept")).vigy;
     CHECK(back.id == kept.id);
+    CHECK(back.key == kept.key);
     CHECK(s.count_runs(back.id) == 1);
 }
 
-TEST_CASE("conditions keep the latest per name and last_transition moves only when the status changes", "[store]") {
+TEST_CASE("the change feed reports ADDED MODIFIED and DELETED per vigy with resource versions", "[store]") {
+    temp_dir dir;
+    store scheduler(opts(dir.db()));
+    store cli(opts(dir.db()));
+    const auto s0 = scheduler.change_seq();
+    const auto x = cli.register_or_update(spec("x")).vigy;
+    auto ch = scheduler.changes_since(s0);
+    CHECK_FALSE(ch.gone);
+    CHECK(ch.resource_version == x.resource_version);
+    REQUIRE(ch.changes.size() == 1);
+    CHECK(ch.changes[0].type == change_type::added);
+    CHECK(ch.changes[0].resource_version == x.resource_version);
+    CHECK(ch.changes[0].vigy.name == "x");
+    CHECK(std::string(to_string(ch.changes[0].type)) == "ADDED");
+
+    const auto s1 = ch.resource_version;
+    cli.set_enabled("x", false);
+    cli.register_or_update(spec("y"));
+    ch = scheduler.changes_since(s1);
+    REQUIRE(ch.changes.size() == 2);
+    CHECK(ch.changes[0].type == change_type::modified);
+    CHECK_FALSE(ch.changes[0].vigy.enabled);
+    CHECK(ch.changes[1].type == change_type::added);
+    CHECK(ch.changes[0].resource_version < ch.changes[1].resource_version);
+
+    const auto s2 = ch.resource_version;
+    cli.set_enabled("x", false);  // no change, no bump
+    CHECK(scheduler.change_seq() == s2);
+    cli.delete_vigy("x");
+    cli.register_or_update(spec("x"));  // re-created: a new key
+    ch = scheduler.changes_since(s2);
+    REQUIRE(ch.changes.size() == 2);
+    CHECK(ch.changes[0].type == change_type::deleted);
+    CHECK(ch.changes[0].vigy.key == x.key);
+    CHECK(ch.changes[1].type == change_type::added);
+    CHECK(ch.changes[1].vigy.key != x.key);
+    CHECK(scheduler.changes_since(ch.resource_version).changes.empty());
+
+    // an old cursor below the compaction floor is gone
+    auto o = opts(dir.db());
+    retention_policy p;
+    p.keep_runs = 0;
+    p.max_age = std::chrono::milliseconds(0);
+    p.keep_changes_age = std::chrono::milliseconds(1);
+    REQUIRE(eventually([&] {
+        scheduler.prune(p);
+        return scheduler.changes_since(s1).gone;
+    }));
+    CHECK_FALSE(scheduler.changes_since(scheduler.change_seq()).gone);
+}
+
+TEST_CASE("conditions keep the latest per type and last_transition moves only when the status changes", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("c")).vigy;
-    auto set = [&](const std::string& status, const std::string& message, const std::string& at) {
-        auto c = commit_for(v.id);
-        c.run.started_at = c.run.ended_at = at;
+    auto set = [&](const std::string& status, const std::string& message, int64_t at) {
+        auto c = commit_for(v);
+        c.run.started_ms = c.run.ended_ms = at;
         c.conditions = {{"Ready", status, "Reason", message}};
         REQUIRE(s.commit_now(c).ok);
+        return c;
     };
-    set("True", "first", "2026-05-21T12:00:00.000Z");
-    set("true", "second", "2026-05-21T12:00:01.000Z");
+    set("True", "first", 1000);
+    const auto second = set("True", "second", 2000);
     auto cs = s.conditions(v.id);
     REQUIRE(cs.size() == 1);
-    CHECK(cs[0].status == "true");
+    CHECK(cs[0].type == "Ready");
+    CHECK(cs[0].status == "True");
     CHECK(cs[0].message == "second");
-    CHECK(cs[0].last_transition == "2026-05-21T12:00:00.000Z");
-    CHECK(cs[0].updated_at == "2026-05-21T12:00:01.000Z");
-    set("false", "third", "2026-05-21T12:00:02.000Z");
+    CHECK(cs[0].last_transition_ms == 1000);
+    CHECK(cs[0].updated_ms == 2000);
+    CHECK(cs[0].run_seq == s.get_run(second.run.id)->seq);
+    set("False", "third", 3000);
     cs = s.conditions(v.id);
-    CHECK(cs[0].status == "false");
-    CHECK(cs[0].last_transition == "2026-05-21T12:00:02.000Z");
+    CHECK(cs[0].status == "False");
+    CHECK(cs[0].last_transition_ms == 3000);
 
-    auto bad = commit_for(v.id);
-    bad.conditions = {{"Ready", "maybe", "", ""}};
-    CHECK_THROWS_WITH(s.commit_now(bad), "invalid condition status \"maybe\": expected true, false or unknown");
+    auto bad = commit_for(v);
+    bad.conditions = {{"Ready", "true", "", ""}};
+    CHECK_THROWS_WITH(s.commit_now(bad), "invalid condition status \"true\": expected True, False or Unknown");
 }
 
-TEST_CASE("events are deduplicated Kubernetes-style with count, first_seen and last_seen", "[store]") {
+TEST_CASE("events are deduplicated Kubernetes-style with count first and last seen", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("e")).vigy;
-    const char* times[] = {"2026-05-21T12:00:00.000Z", "2026-05-21T12:00:01.000Z", "2026-05-21T12:00:02.000Z"};
-    for (const char* t : times) {
-        auto c = commit_for(v.id);
-        c.run.started_at = c.run.ended_at = t;
-        c.events = {{"warning", "DiskFull", "disk at 91%"}};
+    for (int64_t t : {1000, 2000, 3000}) {
+        auto c = commit_for(v);
+        c.run.started_ms = c.run.ended_ms = t;
+        c.events = {{"Warning", "DiskFull", "disk at 91%"}};
         REQUIRE(s.commit_now(c).ok);
     }
-    auto c = commit_for(v.id);
-    c.run.started_at = c.run.ended_at = "2026-05-21T12:00:03.000Z";
+    auto c = commit_for(v);
+    c.run.started_ms = c.run.ended_ms = 4000;
     c.events = {{"Warning", "DiskFull", "disk at 95%"}};
     REQUIRE(s.commit_now(c).ok);
     const auto evs = s.events(v.id);
@@ -503,16 +377,18 @@ TEST_CASE("events are deduplicated Kubernetes-style with count, first_seen and l
     CHECK(evs[0].count == 1);
     CHECK(evs[1].type == "Warning");
     CHECK(evs[1].count == 3);
-    CHECK(evs[1].first_seen == "2026-05-21T12:00:00.000Z");
-    CHECK(evs[1].last_seen == "2026-05-21T12:00:02.000Z");
+    CHECK(evs[1].first_ms == 1000);
+    CHECK(evs[1].last_ms == 3000);
+    CHECK(evs[1].vigy_id == v.id);
     CHECK(s.events(v.id, 1).size() == 1);
+    CHECK(s.events({}, 10).size() == 2);
 
-    auto bad = commit_for(v.id);
+    auto bad = commit_for(v);
     bad.events = {{"Error", "X", ""}};
     CHECK_THROWS_WITH(s.commit_now(bad), "invalid event type \"Error\": expected Normal or Warning");
 }
 
-TEST_CASE("retention prunes by count per vigy and by age", "[store]") {
+TEST_CASE("retention prunes by count per vigy and by age and never loses the tick clock", "[store]") {
     temp_dir dir;
     auto o = opts(dir.db());
     o.writer.background_prune = false;
@@ -520,12 +396,15 @@ TEST_CASE("retention prunes by count per vigy and by age", "[store]") {
     const auto a = s.register_or_update(spec("a")).vigy;
     const auto b = s.register_or_update(spec("b")).vigy;
     std::vector<std::string> a_ids;
+    std::vector<tick_commit> commits;
     for (int i = 0; i < 30; ++i) {
-        auto c = commit_for(a.id);
+        auto c = commit_for(a);
+        c.run.tick_count = i + 1;
         a_ids.push_back(c.run.id);
-        s.writer().submit(std::move(c), nullptr);
-        s.writer().submit(commit_for(b.id), nullptr);
+        commits.push_back(std::move(c));
+        commits.push_back(commit_for(b));
     }
+    for (auto& c : commits) (void)s.writer().submit(c);
     s.writer().flush();
     retention_policy keep5;
     keep5.keep_runs = 5;
@@ -538,16 +417,19 @@ TEST_CASE("retention prunes by count per vigy and by age", "[store]") {
     REQUIRE(left.size() == 5);
     CHECK(left.front().id == a_ids.back());  // the newest survive
     CHECK(left.back().id == a_ids[25]);
+    CHECK(s.oldest_seq() == s.runs_after(0).front().seq);
 
-    // age: an old run goes, recent ones stay
-    auto old = commit_for(a.id);
-    old.run.started_at = old.run.ended_at = format_timestamp(std::chrono::system_clock::now() - std::chrono::hours(24 * 8));
-    REQUIRE(s.commit_now(old).ok);
+    // age: every run of `a` is old; they all go, and its tick clock is kept
+    raw_db raw(dir.db());
+    REQUIRE(raw.exec("UPDATE runs SET started_ms = started_ms - 8 * 86400000, ended_ms = ended_ms - 8 * 86400000 "
+                     "WHERE vid = " + std::to_string(a.key)) == SQLITE_OK);
     retention_policy week;
     week.keep_runs = 0;
-    CHECK(s.prune(week) == 1);
-    CHECK_FALSE(s.get_run(old.run.id));
-    CHECK(s.count_runs() == 10);
+    CHECK(s.prune(week) == 5);
+    CHECK(s.count_runs(a.id) == 0);
+    CHECK(s.count_runs() == 5);
+    CHECK(s.tick_clock_of(a.key).tick_count == 30);
+    CHECK(s.tick_clock_of(b.key).tick_count == 0);  // b's runs had tick_count 0
 }
 
 TEST_CASE("the writer prunes in the background between batches", "[store]") {
@@ -557,124 +439,124 @@ TEST_CASE("the writer prunes in the background between batches", "[store]") {
     o.retention.prune_interval = std::chrono::milliseconds(20);
     store s(o);
     const auto v = s.register_or_update(spec("bg")).vigy;
-    for (int i = 0; i < 200; ++i) s.writer().submit(commit_for(v.id), nullptr);
+    std::vector<tick_commit> commits;
+    for (int i = 0; i < 200; ++i) commits.push_back(commit_for(v));
+    for (auto& c : commits) (void)s.writer().submit(c);
     s.writer().flush();
-    for (int i = 0; i < 100 && s.count_runs(v.id) > 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    CHECK(s.count_runs(v.id) == 10);
+    CHECK(eventually([&] { return s.count_runs(v.id) == 10; }));
     CHECK(s.writer().stats().pruned_runs == 190);
 }
 
-TEST_CASE("tail cursor runs_after returns committed runs in seq order, all vigies or one", "[store]") {
+TEST_CASE("the run cursor returns committed runs in seq order for all vigies or one", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto a = s.register_or_update(spec("a")).vigy;
     const auto b = s.register_or_update(spec("b")).vigy;
     CHECK(s.last_seq() == 0);
+    CHECK(s.oldest_seq() == 0);
+    std::vector<tick_commit> commits;
     for (int i = 0; i < 5; ++i) {
-        s.writer().submit(commit_for(a.id), nullptr);
-        s.writer().submit(commit_for(b.id), nullptr);
+        commits.push_back(commit_for(a));
+        commits.push_back(commit_for(b));
     }
+    for (auto& c : commits) (void)s.writer().submit(c);
     s.writer().flush();
     const auto all = s.runs_after(0);
     REQUIRE(all.size() == 10);
     for (std::size_t i = 1; i < all.size(); ++i) CHECK(all[i].seq > all[i - 1].seq);
     CHECK(s.last_seq() == all.back().seq);
+    CHECK(all[0].vigy_name == "a");
     CHECK(s.runs_after(0, a.id).size() == 5);
     CHECK(s.runs_after(all[6].seq).size() == 3);
     CHECK(s.runs_after(0, {}, 4).size() == 4);
-    const auto cursor = s.last_seq();
-    s.writer().submit(commit_for(b.id)).get();
-    const auto next = s.runs_after(cursor);
-    REQUIRE(next.size() == 1);
-    CHECK(next[0].vigy_id == b.id);
-    // newest first for inspect
+    CHECK(s.seq_before_started(all[0].started_ms + 600'000) <= all.back().seq);
+    CHECK(s.seq_before_started(0) == 0);
     const auto recent = s.recent_runs(a.id, 2);
     REQUIRE(recent.size() == 2);
     CHECK(recent[0].seq > recent[1].seq);
-    // a second process sees the same cursor
     store other(opts(dir.db()));
     CHECK(other.last_seq() == s.last_seq());
+    CHECK(code_of([&] { (void)s.get_run("not-a-uuid"); }) == VIGY_INVALID_ARGUMENT);
+    CHECK_FALSE(s.get_run(new_run_id(now_unix_ms())));
 }
 
-TEST_CASE("the generation bump is visible from another connection", "[store]") {
-    temp_dir dir;
-    store scheduler(opts(dir.db()));
-    store cli(opts(dir.db()));
-    const auto g0 = scheduler.vigies_generation();
-    const auto v = cli.register_or_update(spec("x")).vigy;
-    const auto g1 = scheduler.vigies_generation();
-    CHECK(g1 > g0);
-    auto ch = scheduler.changes_since(g0);
-    CHECK(ch.generation == g1);
-    REQUIRE(ch.upserted.size() == 1);
-    CHECK(ch.upserted[0].name == "x");
-    cli.set_enabled("x", false);
-    ch = scheduler.changes_since(g1);
-    REQUIRE(ch.upserted.size() == 1);
-    CHECK_FALSE(ch.upserted[0].enabled);
-    const auto g2 = ch.generation;
-    cli.set_enabled("x", false);  // no change, no bump
-    CHECK(scheduler.vigies_generation() == g2);
-    cli.delete_vigy("x");
-    ch = scheduler.changes_since(g2);
-    CHECK(ch.upserted.empty());
-    CHECK(ch.deleted_ids == std::vector<std::string>{v.id});
-    CHECK(scheduler.changes_since(ch.generation).upserted.empty());
-}
-
-TEST_CASE("scheduler lease has one holder, renewals, expiry, release", "[store]") {
+TEST_CASE("the scheduler lease has one live holder and a new token per new holder", "[store][lease]") {
     temp_dir dir;
     store a(opts(dir.db()));
     store b(opts(dir.db()));
-    CHECK_FALSE(a.lease_holder());
-    CHECK(a.acquire_lease("A", 11, "host-a", 150));
-    CHECK(a.acquire_lease("A", 11, "host-a", 150));  // re-acquire = renew
-    CHECK_FALSE(b.acquire_lease("B", 22, "host-b", 150));
-    auto holder = b.lease_holder();
-    REQUIRE(holder);
-    CHECK(holder->owner == "A");
-    CHECK(holder->pid == 11);
-    CHECK(holder->host == "host-a");
-    CHECK(holder->expires_ms > holder->heartbeat_ms);
-    CHECK(a.renew_lease("A", 150));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    CHECK_FALSE(b.lease_holder());  // expired
-    CHECK(b.acquire_lease("B", 22, "host-b", 10'000));
-    CHECK_FALSE(a.renew_lease("A", 150));  // taken over
-    CHECK(a.lease_holder()->owner == "B");
-    a.release_lease("A");  // not ours: no-op
-    CHECK(a.lease_holder()->owner == "B");
-    b.release_lease("B");
-    CHECK_FALSE(a.lease_holder());
-    CHECK_THROWS_AS(a.acquire_lease("", 1, "h", 100), error);
-    CHECK_THROWS_AS(a.acquire_lease("A", 1, "h", 0), error);
+    CHECK_FALSE(a.lease_row());
+    const auto t1 = a.acquire_lease(req("A", clock_at(100)));
+    REQUIRE(t1);
+    CHECK(a.acquire_lease(req("A", clock_at(200))) == t1);  // re-acquire = renew, same token
+    CHECK_FALSE(b.acquire_lease(req("B", clock_at(300))));  // live: A's lease runs to boot 1200
+    auto row = b.lease_row();
+    REQUIRE(row);
+    CHECK(row->owner == "A");
+    CHECK(row->token == *t1);
+    CHECK(row->expires_boot_ms == 1200);
+    CHECK(a.renew_lease(req("A", clock_at(500)), *t1));
+    CHECK_FALSE(b.acquire_lease(req("B", clock_at(1400))));  // renewed to 1500
+    const auto t2 = b.acquire_lease(req("B", clock_at(1501)));  // expired on the shared monotonic clock
+    REQUIRE(t2);
+    CHECK(*t2 > *t1);
+    CHECK_FALSE(a.renew_lease(req("A", clock_at(1502)), *t1));  // taken over
+    CHECK_FALSE(a.renew_lease(req("B", clock_at(1502)), *t1));  // right owner, stale token
+    a.release_lease("A", *t1);  // not ours: no-op
+    CHECK(a.lease_row()->owner == "B");
+    b.release_lease("B", *t2);
+    CHECK_FALSE(a.lease_row());
+    const auto t3 = a.acquire_lease(req("A", clock_at(1600)));
+    REQUIRE(t3);
+    CHECK(*t3 > *t2);  // tokens are never reused
+    CHECK(code_of([&] { a.acquire_lease(req("", clock_at(0))); }) == VIGY_INVALID_ARGUMENT);
+    CHECK(code_of([&] { a.acquire_lease(req("A", clock_at(0), 0)); }) == VIGY_INVALID_ARGUMENT);
 }
 
-TEST_CASE("take_over_lease replaces only the named holder expired or not", "[store]") {
+TEST_CASE("lease expiry ignores a skewed wall clock on the same boot and trusts it only across hosts",
+          "[store][lease]") {
+    lease_info l;
+    l.owner = "A";
+    l.host = "h";
+    l.boot_id = "boot-a";
+    l.expires_boot_ms = 5000;
+    l.expires_ms = 2'000'000;
+    // same boot: the monotonic clock decides, whatever the wall clocks say
+    CHECK(lease_live(l, "h", clock_at(4000, "boot-a", 99'000'000)));
+    CHECK_FALSE(lease_live(l, "h", clock_at(5001, "boot-a", 0)));
+    // same host, another boot: the holder died with its boot
+    CHECK_FALSE(lease_live(l, "h", clock_at(0, "boot-b", 0)));
+    // another host: only the recorded wall-clock expiry is known
+    CHECK(lease_live(l, "other", clock_at(0, "boot-c", 1'999'999)));
+    CHECK_FALSE(lease_live(l, "other", clock_at(0, "boot-c", 2'000'000)));
+
+    temp_dir dir;
+    store s(opts(dir.db()));
+    REQUIRE(s.acquire_lease(req("A", clock_at(1000, "boot-a", 1'000'000), 5000)));
+    // B's wall clock runs 10 s ahead: still no lease while A's is live on the shared clock
+    CHECK_FALSE(s.acquire_lease(req("B", clock_at(2000, "boot-a", 1'010'000), 5000)));
+}
+
+TEST_CASE("take_over_lease replaces only the named holder live or not", "[store][lease]") {
     temp_dir dir;
     store a(opts(dir.db()));
     store b(opts(dir.db()));
-    CHECK_FALSE(b.take_over_lease("A", "B", 22, "host-b", 10'000));  // free: nothing to take over
-    CHECK_FALSE(b.lease_holder());
-    REQUIRE(a.acquire_lease("A", 11, "host-a", 60'000));
-    CHECK_FALSE(b.take_over_lease("X", "B", 22, "host-b", 10'000));  // holder is not X
-    CHECK(b.lease_holder()->owner == "A");
-    CHECK(b.take_over_lease("A", "B", 22, "host-b", 10'000));  // unexpired, but named
-    auto holder = a.lease_holder();
-    REQUIRE(holder);
-    CHECK(holder->owner == "B");
-    CHECK(holder->pid == 22);
-    CHECK(holder->host == "host-b");
-    CHECK(holder->expires_ms > holder->heartbeat_ms);
-    CHECK_FALSE(a.renew_lease("A", 150));  // A lost it
-    CHECK_FALSE(a.take_over_lease("A", "C", 33, "host-c", 10'000));  // moved on meanwhile
-    CHECK(a.lease_holder()->owner == "B");
-    CHECK_THROWS_AS(a.take_over_lease("", "C", 1, "h", 100), error);
-    CHECK_THROWS_AS(a.take_over_lease("B", "", 1, "h", 100), error);
-    CHECK_THROWS_AS(a.take_over_lease("B", "C", 1, "h", 0), error);
+    CHECK_FALSE(b.take_over_lease("A", req("B", clock_at(0))));  // free: nothing to take over
+    CHECK_FALSE(b.lease_row());
+    const auto t1 = a.acquire_lease(req("A", clock_at(0), 60'000));
+    REQUIRE(t1);
+    CHECK_FALSE(b.take_over_lease("X", req("B", clock_at(1))));  // holder is not X
+    CHECK(b.lease_row()->owner == "A");
+    const auto t2 = b.take_over_lease("A", req("B", clock_at(1)));  // live, but named
+    REQUIRE(t2);
+    CHECK(*t2 > *t1);
+    CHECK(a.lease_row()->owner == "B");
+    CHECK_FALSE(a.renew_lease(req("A", clock_at(2)), *t1));
+    CHECK_FALSE(a.take_over_lease("A", req("C", clock_at(3))));  // moved on meanwhile
+    CHECK(code_of([&] { a.take_over_lease("", req("C", clock_at(0))); }) == VIGY_INVALID_ARGUMENT);
 }
 
-TEST_CASE("tick requests enqueue, claim once, complete with the run atomically or with an error", "[store]") {
+TEST_CASE("tick requests enqueue claim once complete with the run atomically and go back to pending for a new holder",
+          "[store]") {
     temp_dir dir;
     store cli(opts(dir.db()));
     store serve(opts(dir.db()));
@@ -683,35 +565,48 @@ TEST_CASE("tick requests enqueue, claim once, complete with the run atomically o
     const auto r1 = cli.enqueue_tick_request(v.id, "cli:1");
     const auto r2 = cli.enqueue_tick_request(v.id, "cli:2");
     CHECK(cli.get_tick_request(r1)->state == "pending");
-    auto claimed = serve.claim_tick_requests();
+    CHECK(cli.get_tick_request(r1)->vigy_id == v.id);
+    const auto token = serve.acquire_lease(req("S", clock_at(0), 60'000));
+    REQUIRE(token);
+    auto claimed = serve.claim_tick_requests(*token);
     REQUIRE(claimed.size() == 2);
     CHECK(claimed[0].id == r1);
     CHECK(claimed[0].state == "claimed");
-    CHECK(claimed[0].requester == "cli:1");
-    CHECK(serve.claim_tick_requests().empty());
+    CHECK(claimed[0].claimed_token == *token);
+    CHECK(claimed[0].vigy_key == v.key);
+    CHECK(serve.claim_tick_requests(*token).empty());
 
-    auto c = commit_for(v.id);
+    auto c = commit_for(v);
     c.tick_request_id = r1;
-    const auto res = serve.writer().submit(c).get();
-    REQUIRE(res.ok);
+    c.fence = token;
+    REQUIRE(serve.writer().submit(c).get().ok);
     const auto done = cli.get_tick_request(r1);
     CHECK(done->state == "done");
     CHECK(done->run_id == c.run.id);
-    CHECK(done->done_ms >= done->claimed_ms);
 
-    serve.complete_tick_request(r2, "", "vigy is disabled");
+    // r2 is still claimed by S; a new holder puts it back to pending
+    const auto t2 = cli.take_over_lease("S", req("N", clock_at(1), 60'000));
+    REQUIRE(t2);
+    CHECK(cli.get_tick_request(r2)->state == "pending");
+    CHECK(cli.get_tick_request(r1)->state == "done");
+    CHECK(cli.cancel_tick_request(r2, "gave up"));
     CHECK(cli.get_tick_request(r2)->state == "failed");
-    CHECK(cli.get_tick_request(r2)->error == "vigy is disabled");
-    CHECK_FALSE(cli.get_tick_request(9999));
-    CHECK_THROWS_AS(serve.complete_tick_request(9999, "", ""), error);
-
-    // deleting the vigy fails its pending requests
+    CHECK(cli.get_tick_request(r2)->error == "gave up");
+    CHECK(cli.get_tick_request(r2)->code == VIGY_UNAVAILABLE);
+    CHECK_FALSE(cli.cancel_tick_request(r1, "too late"));
     const auto r3 = cli.enqueue_tick_request(v.id, "cli:3");
+    serve.fail_tick_request(r3, VIGY_FAILED_PRECONDITION, "vigy is disabled");
+    CHECK(cli.get_tick_request(r3)->code == VIGY_FAILED_PRECONDITION);
+    CHECK(cli.get_tick_request(r3)->error == "vigy is disabled");
+    CHECK_FALSE(cli.get_tick_request(9999));
+
+    const auto r4 = cli.enqueue_tick_request(v.id, "cli:4");
     cli.delete_vigy("t");
-    CHECK(cli.get_tick_request(r3)->state == "failed");
+    CHECK(cli.get_tick_request(r4)->state == "failed");
+    CHECK(cli.get_tick_request(r4)->code == VIGY_NOT_FOUND);
 }
 
-TEST_CASE("a locked database surfaces as busy naming the path, and loses nothing", "[store]") {
+TEST_CASE("a locked database surfaces as unavailable naming the path and loses nothing", "[store]") {
     temp_dir dir;
     auto o = opts(dir.db());
     o.busy_timeout_ms = 100;
@@ -722,18 +617,19 @@ TEST_CASE("a locked database surfaces as busy naming the path, and loses nothing
     try {
         s.register_or_update(spec("blocked"));
         FAIL("expected busy");
-    } catch (const error& e) {
-        CHECK(e.code() == error_code::busy);
+    } catch (const vigy::status_error& e) {
+        CHECK(e.code() == VIGY_UNAVAILABLE);
         CHECK_THAT(e.what(), Catch::Contains(dir.db()) && Catch::Contains("locked") &&
                                  Catch::Contains("registering vigy \"blocked\""));
     }
-    CHECK_THROWS_AS(s.commit_now(commit_for(v.id)), error);
+    auto c1 = commit_for(v);
+    CHECK(code_of([&] { s.commit_now(c1); }) == VIGY_UNAVAILABLE);
     // the writer retries: released while it waits, the commit lands
-    auto fut = s.writer().submit(commit_for(v.id));
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    auto c2 = commit_for(v);
+    auto fut = s.writer().submit(c2);
+    REQUIRE(eventually([&] { return s.writer().stats().busy_retries >= 1; }));
     REQUIRE(other.exec("COMMIT") == SQLITE_OK);
     CHECK(fut.get().ok);
-    // reads still work, and the blocked registration can simply be retried
     CHECK_FALSE(s.find_vigy("blocked"));
     CHECK(s.register_or_update(spec("blocked")).outcome == register_outcome::created);
     CHECK(s.count_runs(v.id) == 1);
@@ -744,32 +640,36 @@ TEST_CASE("64-bit values round-trip", "[store]") {
     store s(opts(dir.db()));
     auto sp = spec("big");
     sp.interval_ms = 5'000'000'000LL;
-    sp.limits = {9'000'000'000'000LL, 6'000'000'000LL, 1LL << 40, 3'000'000'000LL};
+    sp.limits = {9'000'000'000'000ULL, 6'000'000'000ULL, 1ULL << 40, 3'000'000'000ULL};
     const auto v = s.register_or_update(sp).vigy;
     const auto back = s.get_vigy("big");
     CHECK(back.interval_ms == 5'000'000'000LL);
     CHECK(back.limits == sp.limits);
-    auto c = commit_for(v.id);
-    c.run.duration_ms = 5'000'000'000LL;
+    auto c = commit_for(v);
+    c.run.duration_us = 5'000'000'000'000LL;
+    c.run.revision = "ffffffffffffffff";
     c.kv_upserts = {{"n", "9007199254740993"}};
     REQUIRE(s.commit_now(c).ok);
     const auto run = s.get_run(c.run.id);
     REQUIRE(run);
-    CHECK(run->duration_ms == 5'000'000'000LL);
-    CHECK(s.kv(v.id).at("n") == "9007199254740993");
+    CHECK(run->duration_us == 5'000'000'000'000LL);
+    CHECK(run->revision == "ffffffffffffffff");
+    CHECK(s.kv(v.id).at(0).value_json == "9007199254740993");
 }
 
 TEST_CASE("integrity_check is ok after a workload", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("i")).vigy;
+    std::vector<tick_commit> commits;
     for (int i = 0; i < 300; ++i) {
-        auto c = commit_for(v.id, i % 7 == 0 ? run_result::failed : run_result::ok);
+        auto c = commit_for(v, i % 7 == 0 ? run_result::failed : run_result::ok);
         std::string key = "k";
         key += std::to_string(i % 13);
         c.kv_upserts = {{key, std::to_string(i)}};
-        s.writer().submit(std::move(c), nullptr);
+        commits.push_back(std::move(c));
     }
+    for (auto& c : commits) (void)s.writer().submit(c);
     s.writer().flush();
     s.delete_vigy("i");
     CHECK(s.integrity_check() == "ok");
@@ -782,8 +682,8 @@ TEST_CASE("retention keeps the most recently seen events per vigy", "[store]") {
     store s(o);
     const auto v = s.register_or_update(spec("ev")).vigy;
     for (int i = 0; i < 12; ++i) {
-        auto c = commit_for(v.id);
-        c.run.started_at = c.run.ended_at = fmt_ts(i);
+        auto c = commit_for(v);
+        c.run.started_ms = c.run.ended_ms = 1000 + i;
         c.events = {{"Normal", "Step", "step " + std::to_string(i)}};
         REQUIRE(s.commit_now(c).ok);
     }
@@ -796,10 +696,10 @@ TEST_CASE("retention keeps the most recently seen events per vigy", "[store]") {
     REQUIRE(evs.size() == 4);
     CHECK(evs.front().message == "step 11");
     CHECK(evs.back().message == "step 8");
-    CHECK(s.count_runs(v.id) == 12);  // runs untouched by the events rule
+    CHECK(s.count_runs(v.id) == 12);
 }
 
-TEST_CASE("paths with spaces work and unusable paths fail with an io error naming them", "[store]") {
+TEST_CASE("paths with spaces work and unusable paths fail naming them", "[store]") {
     temp_dir dir;
     const std::string spaced = (dir.path / "my dir" / "vigy db.sqlite").string();
     {
@@ -810,24 +710,22 @@ TEST_CASE("paths with spaces work and unusable paths fail with an io error namin
     store again(opts(spaced));
     CHECK(again.list_vigies().size() == 1);
 
-    // the parent "directory" is a regular file
     const std::string blocker = dir.db("file");
     { std::ofstream(blocker) << "x"; }
     try {
         store bad(opts(blocker + "/vigy.db"));
-        FAIL("expected io error");
-    } catch (const error& e) {
-        CHECK(e.code() == error_code::io);
+        FAIL("expected an error");
+    } catch (const vigy::status_error& e) {
+        CHECK(e.code() == VIGY_FAILED_PRECONDITION);
         CHECK_THAT(e.what(), Catch::Contains(blocker));
     }
-    // a file that is not a database
     const std::string junk = dir.db("junk.db");
     { std::ofstream(junk) << std::string(4096, 'j'); }
     try {
         store bad(opts(junk));
-        FAIL("expected io error");
-    } catch (const error& e) {
-        CHECK(e.code() == error_code::io);
+        FAIL("expected an error");
+    } catch (const vigy::status_error& e) {
+        CHECK(e.code() == VIGY_FAILED_PRECONDITION);
         CHECK_THAT(e.what(), Catch::Contains(junk));
     }
     CHECK_THROWS_WITH(store(opts("")), "database path must not be empty");

@@ -2,28 +2,42 @@
 ///
 /// A runtime opens one vigy database (SQLite through the store), loads the
 /// reconciler and extension plugins (directories and/or in-process plugins),
-/// and offers every operation the `vigy` CLI and an embedding application
-/// need: register/update, enable, disable, delete, read (vigies, runs, kv,
-/// conditions, events), force a tick, subscribe to committed runs, and serve
-/// (schedule every enabled vigy: Asio timers, one strand per vigy, fixed rate
+/// and offers every operation the `vigy` CLI, the HTTP API and an embedding
+/// application need: register/update, enable, disable, delete (each optionally a
+/// compare-and-set on a resource version), read (vigies, pages, the change feed,
+/// runs, kv, conditions, events), force a tick, evaluate a program in memory,
+/// subscribe to committed runs, and serve (schedule every enabled vigy: one
+/// scheduler thread over a timer heap, a pool of tick threads, fixed rate
 /// without drift, failure backoff, per-tick limits, group-committed runs).
 ///
 /// One scheduler per database: `start()`/`serve()` takes the store's scheduler
 /// lease; a second scheduler on the same database is refused with a message
-/// naming the holder's pid. A runtime that does not serve never ticks on its
-/// own: `tick_now` runs the tick on the serving process (in-process on the
-/// vigy's strand, or through the store's tick-request queue when another
-/// process serves) or, when nobody serves, under a briefly held lease. So a
-/// forced tick never races the scheduler on the same vigy (no lost kv update).
+/// naming the holder's pid. Every commit of a scheduler carries its lease's
+/// fencing token, so a scheduler paused past its lease cannot apply a stale
+/// tick once another took over (vigy/store/store.hpp). A runtime that does not
+/// serve never ticks on its own: `tick_now` runs the tick on the serving process
+/// (in-process on the vigy's slot, or through the store's tick-request queue when
+/// another process serves) or, when nobody serves, under a briefly held lease. So
+/// a forced tick never races the scheduler on the same vigy (no lost kv update).
 ///
-/// Units: durations and intervals in milliseconds (int64), timestamps in
-/// milliseconds since the Unix epoch (UTC), sizes in bytes.
+/// One representation: the records here are the store's (vigy_info is
+/// store::vigy_record, run is store::run_record, ...), built once.
 ///
-/// Errors: every fallible method throws `vigy::host::runtime_error` whose
-/// `code()` says what kind of failure it is (invalid argument, not found, a
-/// scheduler already serving, ...) and whose what() is a lowercase diagnostic
-/// without trailing period, fit to print after "error: ". A tick whose program
-/// fails is NOT an error: it is a run with `result == run_result::failed`.
+/// Units: durations and intervals in milliseconds (int64) unless a name says
+/// `_us` (microseconds); timestamps in milliseconds since the Unix epoch (UTC);
+/// sizes in bytes.
+///
+/// Errors: every fallible method throws `vigy::status_error` (vigy/error.hpp) whose
+/// code() is a canonical status: INVALID_ARGUMENT (bad name, interval < 100 ms,
+/// bad JSON, unknown kind, bad selector), NOT_FOUND (no such vigy), ABORTED (a
+/// resource version did not match; nothing written), FAILED_PRECONDITION
+/// (another process serves this database; a database from a newer vigy),
+/// UNAVAILABLE (the database is locked; no scheduler took a forced tick in time),
+/// DEADLINE_EXCEEDED (a forced tick did not finish in time), RESOURCE_EXHAUSTED,
+/// PERMISSION_DENIED, INTERNAL. Codes are never collapsed on the way up. what() is
+/// a lowercase diagnostic without trailing period, fit to print after "error: ".
+/// A tick whose program fails is NOT an error: it is a run with
+/// `result == run_result::failed` and its `status` and `error`.
 ///
 /// Threading: every public method is thread-safe and may be called from any
 /// thread, including from a subscriber callback (except `stop`/`serve`/the
@@ -31,8 +45,11 @@
 #ifndef VIGY_HOST_RUNTIME_HPP
 #define VIGY_HOST_RUNTIME_HPP
 
+#include "vigy/error.hpp"
+#include "vigy/host/clock.hpp"
 #include "vigy/host/registry.hpp"
 #include "vigy/plugin.h"
+#include "vigy/store/store.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -41,7 +58,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,84 +66,44 @@ namespace vigy::host {
 
 // ---- errors ------------------------------------------------------------------
 
-/// What kind of failure a runtime_error is (canonical codes, as in status.h).
-enum class errc {
-    invalid_argument,     ///< bad name, interval < 100 ms, bad JSON, unknown kind, bad selector
-    not_found,            ///< no vigy with that name or id
-    already_exists,       ///< reserved (register of an existing name updates it)
-    failed_precondition,  ///< e.g. another process is already serving this database
-    unavailable,          ///< the database is busy/locked beyond the timeout; retry
-    deadline_exceeded,    ///< tick_now waited too long for the serving process
-    internal,             ///< a bug or an unexpected store failure
-};
+/// The one error type (vigy/error.hpp).
+using vigy::status_error;
 
-/// The exception every fallible runtime method throws.
-class runtime_error : public std::runtime_error {
-public:
-    runtime_error(errc code, const std::string& what) : std::runtime_error(what), code_(code) {}
-    errc code() const noexcept { return code_; }
-
-private:
-    errc code_;
-};
-
-/// "invalid-argument", "not-found", ... (stable strings).
-const char* errc_name(errc code) noexcept;
-
-// ---- data --------------------------------------------------------------------
+// ---- data (the store's records, one representation) --------------------------
 
 /// Per-tick limits. 0 in a vigy's limits means "the runtime's default"
-/// (runtime_options::default_limits), which defaults to the values below.
-struct tick_limits {
-    uint64_t fuel = 0;          ///< evaluation steps per tick
-    uint64_t wall_ms = 0;       ///< wall-clock ms per tick
-    uint64_t memory_bytes = 0;  ///< bytes allocated during one tick
-    uint64_t max_depth = 0;     ///< non-tail recursion depth
-
-    friend bool operator==(const tick_limits&, const tick_limits&) = default;
-};
+/// (runtime_options::default_limits), which defaults to default_tick_limits().
+using tick_limits = store::limits;
 
 /// The runtime's safe defaults: 10,000,000 steps, 5000 ms, 64 MiB, depth 10,000.
 tick_limits default_tick_limits() noexcept;
 
-/// Labels: key -> value (sorted by key).
-using label_map = std::map<std::string, std::string>;
+/// Labels: key -> value (sorted by key), validated like Kubernetes labels
+/// (vigy/store/labels.hpp).
+using label_map = store::label_map;
 
-/// What to register. Same `name` as an existing vigy = update it (a new
-/// revision when kind/config changed; the id, kv and history are kept).
-struct vigy_spec {
-    std::string name;               ///< identity a user types: non-empty, <= 253 bytes, no control characters
-    std::string kind = "lisp";      ///< a loaded reconciler kind ("lisp", "chain", "noop", ...)
-    std::string config_json;        ///< JSON object or ""; lisp: {"program": text, "source_name": file}
-    int64_t interval_ms = 1000;     ///< >= 100
-    label_map labels;               ///< keys 1..253 chars of [A-Za-z0-9-_./]; replaces the labels wholesale
-    std::optional<bool> enabled;    ///< nullopt: a new vigy is enabled, an existing one keeps its state
-    tick_limits limits;             ///< 0 fields = runtime defaults
-};
+/// A parsed label selector (vigy/store/labels.hpp: the full Kubernetes grammar).
+using store::label_selector;
+using store::parse_selector;
+
+/// What to register. Same `name` as an existing vigy = update it (a new revision
+/// when kind/config changed; the id, kv and history are kept). Fields (store.hpp):
+/// name (a DNS subdomain), kind ("lisp" by default), config_json (a JSON object,
+/// "" = {}; lisp: {"program": text, "source_name": file}), interval_ms (>= 100),
+/// labels, enabled (nullopt: new = enabled, existing keeps its state), limits,
+/// allow (extra capability grants beyond the defaults).
+using vigy_spec = store::vigy_spec;
 
 /// What register_or_update did.
-enum class register_outcome {
-    created,    ///< the name was new
-    updated,    ///< something changed (revision, interval, labels, limits or enabled)
-    unchanged,  ///< identical to what was stored; nothing written
-};
+using register_outcome = store::register_outcome;
 /// "created" | "updated" | "unchanged".
 const char* register_outcome_name(register_outcome o) noexcept;
 
-/// A stored vigy.
-struct vigy_info {
-    std::string id;           ///< 16 lowercase hex digits derived from the name; stable across updates
-    std::string name;
-    std::string kind;
-    std::string config_json;  ///< as registered ("" when none)
-    std::string revision;     ///< content hash of kind + config (16 hex), changes with edits
-    int64_t interval_ms = 1000;
-    label_map labels;
-    bool enabled = true;
-    tick_limits limits;       ///< as registered (0 = default)
-    int64_t created_ms = 0;
-    int64_t updated_ms = 0;
-};
+/// A stored vigy (store::vigy_record): key, id, name, kind, config_json, revision,
+/// interval_ms, labels, enabled, limits, allow, created_ms, updated_ms, and
+/// resource_version (Kubernetes-style: compare for equality, use for
+/// compare-and-set writes and the change feed).
+using vigy_info = store::vigy_record;
 
 /// Result of register_or_update: the stored vigy after the call (a vigy_info, so it
 /// can be used as one) plus what the call did.
@@ -136,98 +112,58 @@ struct register_result : vigy_info {
     std::string previous_revision;  ///< updated/unchanged: the revision before the call; "" when created
 };
 
-/// Outcome of a run (reference/vigy.md §1.6).
-enum class run_result { ok, failed, skipped };
+/// Outcome of a run: ok | failed | skipped.
+using run_result = store::run_result;
 /// "ok" | "failed" | "skipped".
 const char* run_result_name(run_result r) noexcept;
 
-/// Why a run happened.
-enum class run_trigger { schedule, forced };
+/// Why a run happened: schedule | forced.
+using run_trigger = store::run_trigger;
 /// "schedule" | "forced".
 const char* run_trigger_name(run_trigger t) noexcept;
 
-/// One tick of one vigy, as committed (subscribe) or read back (recent_runs,
-/// runs_after). Buffers are compact JSON text exactly as stored.
-struct run {
-    std::string id;         ///< UUIDv7
-    int64_t seq = 0;        ///< the store's commit cursor (monotonic per database); 0 if not persisted (evaluate)
-    std::string vigy_id;
-    std::string vigy_name;
-    std::string revision;   ///< revision hash the tick ran
-    run_trigger trigger = run_trigger::schedule;  ///< (*) see kv_writes_json
-    int64_t started_ms = 0;
-    int64_t ended_ms = 0;
-    int64_t duration_us = 0;  ///< reconciler tick time (monotonic clock), µs (read back too; ms precision for runs
-                              ///< recorded by a vigy before schema 2)
-    run_result result = run_result::ok;
-    std::string error;        ///< failed: the reason (e.g. "parse error at 3:7: ...", "fuel exhausted ...")
-    int64_t tick_count = 0;   ///< (*) the tick_count the program saw (successful ticks so far + 1)
-    std::string output;       ///< the reconciler's printed result (lisp: last form), may be ""
-    std::string actions_json = "[]";     ///< [{"kind","payload"?,"result"?,"message"?}, ...]
-    std::string desired_json = "{}";     ///< {key: value}
-    std::string observed_json = "{}";    ///< {key: value}
-    std::string conditions_json = "[]";  ///< conditions set this tick [{"type","status","reason"?,"message"?}]
-    std::string log_json = "[]";         ///< [{"level","message"}]
-    std::string trace_json = "{}";       ///< {key: value}
-    std::string metrics_json = "{}";     ///< {name: number}
-    std::string events_json = "[]";      ///< events emitted this tick [{"type","reason","message"}]
-    /// kv committed with the run: {key: value} / [key]; always {} / [] when failed.
-    /// (*) These and the fields marked (*) are kept with the run and read back as
-    /// delivered; runs recorded by a vigy before schema 2 read back {} / [] / 0 / schedule.
-    std::string kv_writes_json = "{}";
-    std::string kv_deletes_json = "[]";
-};
-// A failed run keeps the diagnostic buffers (log, trace, metrics, output) and
-// drops the effects (actions, desired, observed, conditions, events, kv).
+/// One tick of one vigy, as committed (subscribe), returned (tick_now, evaluate)
+/// or read back (recent_runs, runs_after): store::run_record, built once.
+using run = store::run_record;
 
-/// One kv entry of a vigy.
-struct kv_entry {
-    std::string key;
-    std::string value_json;
-    int64_t updated_ms = 0;  ///< Unix ms the entry was last written (ended_at of that run)
-};
+/// One kv entry; a current condition; a deduplicated event.
+using kv_entry = store::kv_entry;
+using condition = store::condition;
+using event = store::event;
 
-/// A condition (Kubernetes semantics: latest per type; last_transition_ms
-/// moves only when the status changes).
-struct condition {
-    std::string type;
-    std::string status;  ///< "True" | "False" | "Unknown"
-    std::string reason;
-    std::string message;
-    int64_t last_transition_ms = 0;
-    int64_t updated_ms = 0;
-};
-
-/// A deduplicated event (type + reason + message), as in client-go's recorder.
-struct event {
-    std::string vigy_id;
-    std::string type;  ///< "Normal" | "Warning"
-    std::string reason;
-    std::string message;
-    int64_t count = 1;
-    int64_t first_ms = 0;
-    int64_t last_ms = 0;
-};
+/// The vigy change feed (Kubernetes watch semantics).
+using change_type = store::change_type;
+using vigy_change = store::vigy_change;
+using vigy_changes = store::vigy_changes;
+/// A page of a listing with its continue token.
+using vigy_page = store::vigy_page;
 
 /// Who holds the scheduler lease of the database.
 struct scheduler_info {
     int64_t pid = 0;
     std::string hostname;
     int64_t acquired_ms = 0;
-    int64_t expires_ms = 0;
+    int64_t expires_ms = 0;     ///< wall clock of the holder
+    int64_t token = 0;          ///< the holder's fencing token
     bool this_process = false;  ///< true when this runtime is the one serving
 };
 
-/// Serving statistics since start() (for `serve`'s status line and the bench).
+/// Serving statistics since open (for `serve`'s status line, the bench and metrics).
 struct runtime_stats {
-    size_t scheduled = 0;        ///< vigies currently scheduled (enabled, on a timer)
-    uint64_t ticks_ok = 0;
-    uint64_t ticks_failed = 0;
-    uint64_t ticks_forced = 0;   ///< of which forced (tick_now, tick requests)
+    size_t scheduled = 0;          ///< vigies currently scheduled (enabled, on a timer)
+    uint64_t ticks_ok = 0;         ///< committed ok runs
+    uint64_t ticks_failed = 0;     ///< committed failed runs
+    uint64_t ticks_forced = 0;     ///< of which forced (tick_now, tick requests)
     uint64_t runs_committed = 0;
-    uint64_t commits = 0;        ///< store transactions (group commits)
-    uint64_t skipped_slots = 0;  ///< schedule slots skipped because a tick overran
-    double lateness_p50_ms = 0;  ///< scheduled fire -> tick start, over the last window
+    uint64_t runs_rejected = 0;    ///< runs the store refused (deleted vigy, locked database, stale token)
+    uint64_t stale_commits = 0;    ///< of which refused for a stale fencing token
+    uint64_t commits = 0;          ///< store transactions (group commits)
+    uint64_t skipped_slots = 0;    ///< schedule slots skipped because a tick overran
+    uint64_t ticks_paused = 0;     ///< scheduled ticks not started because the lease was not surely held
+    size_t writer_queued = 0;      ///< commits waiting for the writer now
+    bool lease_held = false;       ///< this runtime holds the scheduler lease now
+    int64_t lease_token = 0;       ///< its fencing token (0 when not held)
+    double lateness_p50_ms = 0;    ///< scheduled due -> tick start, over the last window
     double lateness_p99_ms = 0;
     double lateness_max_ms = 0;
 };
@@ -251,21 +187,57 @@ struct runtime_options {
     /// In-process plugins (an application's own reconcilers/extensions), added
     /// BEFORE any file so their ids/kinds/intrinsics win on a clash.
     std::vector<static_plugin> static_plugins;
-    /// Threads running timers/bookkeeping (>= 1).
-    unsigned threads = 2;
-    /// Threads running reconciler ticks (>= 1); 0 = max(4, 2 * hardware threads), at most 32.
-    /// A tick that runs to its wall-clock limit occupies one of these.
+    /// Threads running reconciler ticks (>= 1); 0 = max(4, 2 * hardware threads),
+    /// at most 32. A tick that runs to its wall-clock limit occupies one of these.
     unsigned tick_threads = 0;
     /// Limits used where a vigy's own limit is 0. 0 fields here = default_tick_limits().
     tick_limits default_limits;
-    /// Retention applied by the store's pruner while serving: keep at most
-    /// this many runs per vigy (0 = no count limit) and runs younger than
+    /// Retention applied by the store's pruner while serving: keep at most this
+    /// many runs per vigy (0 = no count limit) and runs younger than
     /// max_run_age_ms (0 = no age limit). Defaults: 1000 runs, 7 days.
     int64_t keep_runs = 1000;
     int64_t max_run_age_ms = 7LL * 24 * 3600 * 1000;
-    /// How often a serving runtime checks the database for changes by other processes.
+    /// How often a serving runtime checks the database for changes by other processes, ms.
     int64_t poll_ms = 250;
+    /// The scheduler lease: held for lease_ttl_ms, renewed every lease_renew_ms (must
+    /// be < lease_ttl_ms / 2). A serving runtime starts no scheduled tick unless it
+    /// renewed the lease less than lease_ttl_ms ago (on CLOCK_BOOTTIME). Short values
+    /// are for tests and operators who want a fast takeover after a crash or pause.
+    int64_t lease_ttl_ms = 5000;
+    int64_t lease_renew_ms = 1000;
+    /// The clocks ticks are scheduled and stamped by (nullptr = clock::system()).
+    std::shared_ptr<host::clock> clock;
 };
+
+/// What `evaluate` runs: `ticks` simulated ticks (>= 1), the first at `start_ms`
+/// (-1 = now), then every `every_ms` (>= 0), over an initial kv of JSON texts.
+struct evaluate_options {
+    int64_t ticks = 1;
+    int64_t every_ms = 1000;
+    int64_t start_ms = -1;
+    std::map<std::string, std::string> kv_json;  ///< key -> JSON value text
+};
+
+/// One evaluated tick: the run (seq 0) and the previous successful tick's start.
+struct evaluated_tick {
+    run result;
+    int64_t previous_tick_ms = -1;
+};
+
+/// What `evaluate` produced: each tick, the kv after the last successful tick
+/// ({key: value} JSON) and the conditions then (JSON array).
+struct evaluation {
+    std::vector<evaluated_tick> ticks;
+    std::string kv_json = "{}";
+    std::string conditions_json = "[]";
+};
+
+/// `options.ticks` simulated ticks of `spec` in memory with the plugins of `reg`
+/// (what runtime::evaluate does, without a database: `vigy eval`). Limits of 0 use
+/// `defaults` (0 fields: default_tick_limits()). INVALID_ARGUMENT for bad options or
+/// a kv value that is not JSON.
+evaluation evaluate(const registry& reg, const vigy_spec& spec, const evaluate_options& options,
+                    const tick_limits& defaults = {});
 
 /// RAII subscription: unsubscribes (and waits for a running callback) on
 /// destruction or reset(). It may outlive its runtime (reset is then a no-op).
@@ -293,14 +265,17 @@ private:
 class runtime {
 public:
     /// Opens (creating if needed, with parent directories) the database at
-    /// `db_path` and loads the plugins. Throws runtime_error: invalid_argument
-    /// (bad options), failed_precondition (database from a newer vigy), or
-    /// internal (cannot open/create the file: the message names it). Plugin
-    /// load failures are not fatal: they are logged and listed by plugins().skipped().
+    /// `db_path` and loads the plugins. Throws status_error: INVALID_ARGUMENT (bad
+    /// options), FAILED_PRECONDITION (database from a newer vigy), or the store's
+    /// codes when it cannot open the file (the message names it). Plugin load
+    /// failures are not fatal: they are logged and listed by plugins().skipped().
     static std::unique_ptr<runtime> open(const std::filesystem::path& db_path, runtime_options options = {});
 
-    /// $VIGY_DB if set, else ~/.local/share/vigy/vigy.db.
+    /// $VIGY_DB if set, else $XDG_DATA_HOME/vigy/vigy.db, else ~/.local/share/vigy/vigy.db.
     static std::filesystem::path default_db_path();
+
+    /// The default capability grants (contract 6): the six standard extensions.
+    static const std::vector<std::string>& default_grants();
 
     /// Stops serving if needed (as stop()), flushes the writer, closes the store.
     ~runtime();
@@ -310,43 +285,61 @@ public:
     const std::filesystem::path& db_path() const noexcept;
 
     // -- plugins ---------------------------------------------------------------
-    /// The plugin registry (immutable once open() returned): plugins(),
-    /// skipped(), kinds(), find_factory(). Lives as long as the runtime.
+    /// The plugin registry (immutable once open() returned). Lives as long as the runtime.
     const registry& plugins() const noexcept;
     /// Every reconciler kind loaded, sorted.
     std::vector<std::string> kinds() const;
 
     // -- vigies ----------------------------------------------------------------
-    /// Validates and upserts by name. Validation: name syntax, interval_ms >=
-    /// 100, config_json empty or a JSON object, kind loaded in this process
-    /// (message lists the known kinds), labels syntax. A program that does not
-    /// compile is NOT rejected here (its runs fail with the parse error); use
-    /// check() to find out up front. If this runtime serves, the vigy is
+    //
+    // Writes taking `expected_resource_version` are a compare-and-set in the store
+    // transaction: ABORTED when the vigy's resource_version differs (NOT_FOUND when it
+    // does not exist), and nothing is written.
+
+    /// Validates and upserts by name. Validation: name (a DNS subdomain),
+    /// interval_ms >= 100, config_json empty or a JSON object, kind loaded in this
+    /// process (the message lists the known kinds), labels, grants. A program that
+    /// does not compile is NOT rejected here (its runs fail with the parse error);
+    /// use check() to find out up front. If this runtime serves, the vigy is
     /// (re)scheduled at once (first tick right away when enabled or edited).
-    /// Returns the stored vigy and the outcome (created / updated with the
-    /// previous revision / unchanged, decided in the same transaction).
-    register_result register_or_update(const vigy_spec& spec);
+    register_result register_or_update(const vigy_spec& spec,
+                                       std::optional<int64_t> expected_resource_version = std::nullopt);
 
     /// Builds the reconciler for `spec` without registering it; returns the
     /// error message (e.g. "parse error at 3:7: ...") or nullopt when it builds.
     std::optional<std::string> check(const vigy_spec& spec) const;
 
-    /// Enable/disable by name or id; not_found if absent. Returns the stored vigy.
-    vigy_info enable(std::string_view name_or_id);
-    vigy_info disable(std::string_view name_or_id);
+    /// Enable/disable by name or id; NOT_FOUND if absent. Returns the stored vigy.
+    vigy_info enable(std::string_view name_or_id, std::optional<int64_t> expected_resource_version = std::nullopt);
+    vigy_info disable(std::string_view name_or_id, std::optional<int64_t> expected_resource_version = std::nullopt);
 
-    /// Deletes a vigy; with keep_history its runs/kv/events stay in the
-    /// database (orphaned), otherwise they are deleted too. Returns false when
-    /// there was no such vigy. An in-flight tick finishes; no later tick starts.
-    bool remove(std::string_view name_or_id, bool keep_history = false);
+    /// Deletes a vigy; with keep_history its runs/kv/events stay in the database
+    /// (and come back when the name is registered again), otherwise they are deleted
+    /// too. Returns false when there was no such vigy (with an expected version given,
+    /// that is NOT_FOUND). An in-flight tick finishes; no later tick starts.
+    bool remove(std::string_view name_or_id, bool keep_history = false,
+                std::optional<int64_t> expected_resource_version = std::nullopt);
 
-    /// By name or id. get() throws not_found; find() returns nullopt.
+    /// By name or id. get() throws NOT_FOUND; find() returns nullopt.
     vigy_info get(std::string_view name_or_id) const;
     std::optional<vigy_info> find(std::string_view name_or_id) const;
 
-    /// All vigies (by name) matching a label selector "k=v,k2=v2" (AND; "" =
-    /// all). A clause without '=' or with an empty key: invalid_argument.
+    /// All vigies (by name) matching a label selector (the full Kubernetes
+    /// grammar, vigy/store/labels.hpp; "" = all). A malformed selector: INVALID_ARGUMENT.
     std::vector<vigy_info> list(std::string_view selector = {}) const;
+    /// One page of list(): at most `limit` (0 = all) after `continue_token`
+    /// (opaque, from the previous page; "" = the first page).
+    vigy_page list_page(std::string_view selector, size_t limit, std::string_view continue_token = {}) const;
+
+    /// The current change sequence (the newest resource version of any vigy).
+    int64_t resource_version() const;
+    /// The vigies changed after `resource_version` (see store::changes_since):
+    /// ADDED/MODIFIED/DELETED with resource versions, or `gone` for a cursor older
+    /// than the compaction floor.
+    vigy_changes changes_since(int64_t resource_version) const;
+
+    /// The capability grants of a vigy: default_grants() plus its `allow`, sorted.
+    std::vector<std::string> effective_grants(const vigy_info& v) const;
 
     // -- reads -----------------------------------------------------------------
     /// The newest `limit` runs of a vigy, newest first.
@@ -361,6 +354,9 @@ public:
                                 std::optional<std::string_view> name_or_id = std::nullopt) const;
     /// The highest committed seq (0 for an empty database).
     int64_t last_seq() const;
+    /// The lowest retained seq (0 when there is no run): a run cursor below
+    /// oldest_seq() - 1 has lost runs to retention (the API answers 410 Gone).
+    int64_t oldest_seq() const;
     std::optional<run> find_run(std::string_view run_id) const;
 
     std::vector<kv_entry> kv(std::string_view name_or_id) const;
@@ -369,48 +365,59 @@ public:
     std::vector<event> events(std::string_view name_or_id, size_t limit = 20) const;
 
     // -- ticking ---------------------------------------------------------------
-    /// Runs one tick of the vigy now, regardless of its enabled flag, and
-    /// returns the committed run (result ok or failed). Never races the
-    /// scheduler on this vigy: when this runtime serves it runs on the vigy's
-    /// strand; when another process serves it is queued to that process and
-    /// awaited up to `wait_ms` (deadline_exceeded after); when nobody serves
-    /// it runs here under a briefly held scheduler lease (unavailable if the
-    /// lease cannot be had within wait_ms). not_found if there is no such vigy.
+    /// Runs one tick of the vigy now, regardless of its enabled flag, and returns
+    /// the committed run (result ok or failed). Never races the scheduler on this
+    /// vigy: when this runtime serves it runs on the vigy's slot; when another
+    /// process serves it is queued to that process: UNAVAILABLE when it does not
+    /// take the tick within `wait_ms`, DEADLINE_EXCEEDED when the tick it took does
+    /// not finish within its wall-clock limit plus 1 s; when nobody serves it runs
+    /// here under a briefly held scheduler lease (UNAVAILABLE if the lease cannot
+    /// be had within wait_ms). NOT_FOUND if there is no such vigy.
     run tick_now(std::string_view name_or_id, int64_t wait_ms = 5000);
 
     /// Evaluates `spec` once, outside any registered vigy, with empty kv and
-    /// nothing persisted (`vigy eval`). Returns the run (seq 0; buffers filled;
-    /// kv_writes_json shows what it would have written).
+    /// nothing persisted. Returns the run (seq 0; buffers filled; kv_writes_json
+    /// shows what it would have written).
     run evaluate(const vigy_spec& spec) const;
+    /// `options.ticks` simulated ticks of `spec` in memory (`vigy eval --ticks`):
+    /// the kv and the tick clock carry from tick to tick as in the runtime, a
+    /// failed tick saves nothing; time is simulated (no sleeping). INVALID_ARGUMENT
+    /// for bad options or a kv value that is not JSON.
+    evaluation evaluate(const vigy_spec& spec, const evaluate_options& options) const;
 
     /// Calls `callback` with every run this process commits, after it is
-    /// durable, in commit order. The callback runs on a runtime thread: keep it
-    /// short; it may call read methods of the runtime. For runs of OTHER
+    /// durable, in commit order. The callback runs on the runtime's bus thread:
+    /// keep it short; it may call read methods of the runtime. For runs of OTHER
     /// processes, poll runs_after() with a cursor.
     subscription subscribe(std::function<void(const run&)> callback);
 
     // -- serving ---------------------------------------------------------------
     /// Becomes the scheduler of this database: takes the scheduler lease
-    /// (failed_precondition naming the holder's pid if another live process
-    /// serves), schedules every enabled vigy (first tick at once), watches the
-    /// database for other processes' changes and tick requests. Returns at once;
-    /// ticks run on the runtime's threads. No-op if already serving.
+    /// (FAILED_PRECONDITION naming the holder's pid if another live process serves),
+    /// schedules every enabled vigy (first ticks spread over one interval), watches
+    /// the database for other processes' changes and tick requests. Returns at
+    /// once; ticks run on the runtime's threads. No-op if already serving.
     void start();
-    /// Graceful stop: no new ticks, in-flight ticks finish, the writer is
-    /// flushed, the lease released. Idempotent; blocks until done.
+    /// Graceful stop: no new ticks, in-flight and queued forced ticks finish, the
+    /// writer is flushed, the lease released. Idempotent; blocks until done.
     void stop();
     /// start(), then block until stop() is called (from another thread or a
     /// signal handler's thread).
     void serve();
     /// True between start() and stop().
     bool serving() const noexcept;
+    /// Blocks until this serving runtime has applied every vigy change up to
+    /// `resource_version` to its schedule (changes made by other processes arrive
+    /// within poll_ms), or `timeout` passed. Returns whether it had. False at once
+    /// when not serving.
+    bool wait_synced(int64_t resource_version, std::chrono::milliseconds timeout) const;
     /// Names of the vigies currently scheduled (sorted).
     std::vector<std::string> scheduled() const;
     /// The current scheduler lease holder, if any (live lease).
     std::optional<scheduler_info> scheduler() const;
     runtime_stats stats() const;
 
-    /// Implementation detail (public so that free helpers in the .cpp can name it).
+    /// Implementation detail (public so that the runtime's parts can name it).
     struct impl;
 
 private:

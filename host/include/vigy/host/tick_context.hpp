@@ -3,25 +3,37 @@
 /// A `tick_context` implements the sdk's `vigy_tick_api` (sdk/include/vigy/tick.h)
 /// for one tick: tick metadata, the output buffers a program fills (actions,
 /// desired, observed, conditions, log, trace, metrics, events, output text) and
-/// the vigy's persistent kv, hydrated at construction and tracked for saving
-/// (dirty upserts + deleted keys). The runtime builds one per tick, hands
-/// `tick()` to the reconciler, then reads every buffer (typed accessors, or the
-/// `*_json()` texts) to persist them with the run; `kv_changes()` is what to
-/// save when the tick succeeded.
+/// the vigy's persistent kv, tracked for saving (dirty upserts + deleted keys).
+/// The runtime builds one per tick, hands `tick()` to the reconciler, then reads
+/// every buffer (typed accessors, or the `*_json()` texts) to persist them with the
+/// run; `changes()` is what to save when the tick succeeded.
 ///
-/// Reserved kv bookkeeping (reference/vigy.md §3.5–3.6): `tick_clock_from_kv`
-/// reads `__sys::tick_count` / `__sys::prev_tick_ms`; `tick_context::begin`
-/// builds a context from the loaded kv and `now`, and writes both keys back as
-/// dirty, exactly as the original runtime does before calling the reconciler.
+/// The kv is either owned (tick_params::kv, a copy) or borrowed (tick_params::kv_view:
+/// the runtime's cached kv, read in place, never copied); writes always go to the
+/// context's own overlay, so a failed tick leaves the borrowed kv untouched and a
+/// successful one moves its changes in with apply_changes().
 ///
-/// Conditions follow Kubernetes: latest per name wins within a tick, and
-/// `last_transition_ms` is carried from the previous tick's condition of the
-/// same name (passed in at construction) unless the status changed, in which
-/// case it is this tick's start.
+/// Tick clock: the runtime passes tick_count and previous_tick_ms (recovered from
+/// the vigy's runs; nothing is written to kv for them). `tick_context::begin`
+/// keeps the original vigy's bookkeeping for tools that want it: it reads
+/// `__sys::tick_count` / `__sys::prev_tick_ms` from the kv and writes both back as
+/// dirty (reference/vigy.md §3.5).
 ///
-/// JSON: every `*_json()` returns compact JSON text; timestamps are RFC 3339
-/// UTC strings with milliseconds ("2026-11-21T05:55:34.123Z"); optional fields
-/// are omitted when absent.
+/// Conditions follow Kubernetes: a condition has a `type` and a status "True",
+/// "False" or "Unknown"; the latest per type wins within a tick, and
+/// `last_transition_ms` is carried from the previous tick's condition of the same
+/// type (passed in at construction) unless the status changed, in which case it is
+/// this tick's start.
+///
+/// Valid data: every string a plugin hands in (keys, values nested in a vigy_value,
+/// action kinds/results/messages, log lines, condition and event texts, the output)
+/// must be valid UTF-8; a slot given anything else stores nothing and returns
+/// INVALID_ARGUMENT naming the field and the byte offset (set_output, which has no
+/// status, records the problem: `output_error()`), so every buffer is valid JSON.
+///
+/// JSON: every `*_json()` returns compact JSON text (the `append_*` forms append to a
+/// caller's buffer, reusing its capacity); timestamps are RFC 3339 UTC strings with
+/// milliseconds; optional fields are omitted when absent.
 ///
 /// Grants and trigger: `set_grants` points the tick at its vigy's capability
 /// set (capabilities.hpp; none = the defaults only), which the registry's
@@ -29,11 +41,12 @@
 /// the `info` slot reports as vigy_tick_info.trigger (ABI 1.1).
 ///
 /// Threading: one tick_context is used by the thread running its tick; the only
-/// cross-thread call is `cancel()`. Not copyable or movable (the C handle
-/// points into it).
+/// cross-thread call is `cancel()`. Not copyable or movable (the C handle points
+/// into it).
 #ifndef VIGY_HOST_TICK_CONTEXT_HPP
 #define VIGY_HOST_TICK_CONTEXT_HPP
 
+#include "vigy/host/time.hpp"
 #include "vigy/host/value.hpp"
 #include "vigy/tick.h"
 
@@ -65,8 +78,8 @@ struct action_record {
 
 /// One condition (Kubernetes style).
 struct condition_record {
-    std::string name;
-    std::string status;  ///< "true" | "false" | "unknown"
+    std::string type;
+    std::string status;  ///< "True" | "False" | "Unknown"
     std::optional<std::string> reason;
     std::optional<std::string> message;
     int64_t last_transition_ms = 0;  ///< epoch ms
@@ -90,13 +103,13 @@ struct kv_changes {
     std::set<std::string, std::less<>> deleted;
 };
 
-/// tick_count / previous_tick_ms derived from the reserved kv keys.
+/// tick_count / previous_tick_ms derived from the original's reserved kv keys.
 struct tick_clock {
     int64_t tick_count = 1;         ///< `__sys::tick_count` + 1 (missing or non-int counts as 0)
     int64_t previous_tick_ms = -1;  ///< `__sys::prev_tick_ms`, -1 when absent (first tick)
 };
 
-/// Reserved kv keys written by the host each tick.
+/// The original's reserved kv keys (tick_context::begin only).
 inline constexpr std::string_view kv_key_tick_count = "__sys::tick_count";
 inline constexpr std::string_view kv_key_prev_tick_ms = "__sys::prev_tick_ms";
 
@@ -110,17 +123,25 @@ struct tick_params {
     int64_t tick_count = 1;         ///< 1 on the first tick
     std::string vigy_name;          ///< "" outside a registered vigy
     std::string vigy_id;
-    kv_map kv;                                         ///< hydrated kv (not dirty)
-    std::vector<condition_record> previous_conditions; ///< the previous tick's conditions
+    kv_map kv;                                          ///< owned kv (ignored when kv_view is set)
+    const kv_map* kv_view = nullptr;                    ///< borrowed kv: must outlive the context
+    std::vector<condition_record> previous_conditions;  ///< owned (ignored when conditions_view is set)
+    const std::vector<condition_record>* conditions_view = nullptr;  ///< borrowed previous conditions
+    /// The vigy's capability grants (capabilities.hpp); nullptr = the defaults only.
+    /// Borrowed: must outlive the context.
+    const capability_set* grants = nullptr;
 };
 
-/// The valid action kinds / results / condition statuses / log levels, as the
-/// comma-separated lists error messages show.
+/// The valid action kinds / results, as the comma-separated lists error messages show.
 inline constexpr std::string_view valid_action_kinds = "noop, defer, pull, push, create, update, delete, apply, restart, custom";
 inline constexpr std::string_view valid_action_results = "ok, failed, skipped";
 
 /// True when `kind` is one of valid_action_kinds.
 bool is_valid_action_kind(std::string_view kind) noexcept;
+
+/// The byte offset of the first invalid UTF-8 sequence in `s` (overlong forms,
+/// surrogates and code points above U+10FFFF are invalid), or npos when valid.
+std::size_t invalid_utf8_at(std::string_view s) noexcept;
 
 /// The host side of one tick. See the file comment.
 class tick_context {
@@ -129,10 +150,10 @@ public:
     tick_context(const tick_context&) = delete;
     tick_context& operator=(const tick_context&) = delete;
 
-    /// Builds the context for a tick starting at `now_ms` from the loaded kv:
-    /// tick_count/previous_tick_ms from tick_clock_from_kv(kv), then writes
-    /// `__sys::tick_count = tick_count` and `__sys::prev_tick_ms = now_ms` into
-    /// the kv as dirty (reference/vigy.md §3.5 step 5).
+    /// Builds the context for a tick starting at `now_ms` from the loaded kv the way
+    /// the original vigy does: tick_count/previous_tick_ms from tick_clock_from_kv(kv),
+    /// then `__sys::tick_count = tick_count` and `__sys::prev_tick_ms = now_ms` written
+    /// into the kv as dirty (reference/vigy.md §3.5 step 5).
     static tick_context begin(kv_map kv, int64_t now_ms, std::string vigy_name = {}, std::string vigy_id = {},
                               std::vector<condition_record> previous_conditions = {});
 
@@ -145,14 +166,14 @@ public:
     void cancel() noexcept { cancelled_.store(true, std::memory_order_relaxed); }
 
     // ---- mechanism (what the C slots call; also usable from C++). Each throws
-    // status_error-like std::invalid_argument on a bad kind/status/level. ----
+    // std::invalid_argument on a bad kind/status/level or invalid UTF-8. ----
 
     /// Appends an action; kind/result validated (std::invalid_argument listing the valid ones).
     void emit_action(action_record a);
     void set_desired(std::string_view key, value v);
     void set_observed(std::string_view key, value v);
-    /// status "true"|"false"|"unknown".
-    void set_condition(std::string_view name, std::string_view status, std::optional<std::string> reason,
+    /// status "True"|"False"|"Unknown".
+    void set_condition(std::string_view type, std::string_view status, std::optional<std::string> reason,
                        std::optional<std::string> message);
     /// level trace|debug|info|warn|error.
     void log(std::string_view level, std::string_view message);
@@ -165,7 +186,8 @@ public:
     bool kv_has(std::string_view key) const noexcept;
     /// Removes the key; marks it deleted when it existed. Absent key: no-op.
     void kv_del(std::string_view key);
-    void set_output(std::string text) { output_ = std::move(text); }
+    /// Sets the printed output. Invalid UTF-8 is not stored: output_error() says why.
+    void set_output(std::string text);
 
     // ---- grants and trigger ----
 
@@ -202,30 +224,52 @@ public:
     const std::vector<action_record>& actions() const noexcept { return actions_; }
     const value& desired() const noexcept { return desired_; }    ///< a map
     const value& observed() const noexcept { return observed_; }  ///< a map
-    /// Conditions set during this tick (latest per name, first-set order).
+    /// Conditions set during this tick (latest per type, first-set order).
     const std::vector<condition_record>& conditions() const noexcept { return conditions_; }
     /// This tick's conditions plus every previous condition not set this tick
-    /// (what to pass as previous_conditions to the next tick).
+    /// (what to pass as previous conditions to the next tick).
     std::vector<condition_record> merged_conditions() const;
     const std::vector<log_record>& log_lines() const noexcept { return log_; }
     const value& traces() const noexcept { return trace_; }  ///< a map
     const std::vector<std::pair<std::string, double>>& metrics() const noexcept { return metrics_; }
     const std::vector<event_record>& events() const noexcept { return events_; }
     const std::string& output() const noexcept { return output_; }
-    /// The whole kv as it stands (hydrated + this tick's changes).
+    /// Why the output was refused ("" when it was not): invalid UTF-8 at a byte offset.
+    const std::string& output_error() const noexcept { return output_error_; }
+    /// Owned kv: the whole kv as it stands (loaded + this tick's changes). Borrowed
+    /// kv: only this tick's writes (read the rest through kv_get).
     const kv_map& kv() const noexcept { return kv_; }
     kv_changes changes() const;
+    /// Moves this tick's kv changes into `target` (the borrowed kv after a successful
+    /// tick): upserts moved in, deletions erased. The context's kv is left empty.
+    void apply_changes(kv_map& target);
+    /// This tick's kv changes for the store, replacing the contents of `upserts`
+    /// (key, value JSON) and `deletes` (keys), reusing their capacity.
+    void kv_changes_for_store(std::vector<std::pair<std::string, std::string>>& upserts,
+                              std::vector<std::string>& deletes) const;
 
     // JSON texts (compact) of each buffer.
     std::string actions_json() const;     ///< [{"kind":..,"payload"?,"result"?,"message"?}]
     std::string desired_json() const;     ///< {key: value}
     std::string observed_json() const;    ///< {key: value}
-    std::string conditions_json() const;  ///< [{"name","status","reason"?,"message"?,"last_transition"}]
+    std::string conditions_json() const;  ///< [{"type","status","reason"?,"message"?,"last_transition"}]
     std::string log_json() const;         ///< [{"level","message"}]
     std::string trace_json() const;       ///< {key: value}
     std::string metrics_json() const;     ///< {name: number|null}
     std::string events_json() const;      ///< [{"type","reason","message"}]
     std::string kv_changes_json() const;  ///< {"set":{key: value},"deleted":[key]}
+    /// The same texts appended to `out` (which keeps its capacity across ticks).
+    void append_actions_json(std::string& out) const;
+    void append_desired_json(std::string& out) const;
+    void append_observed_json(std::string& out) const;
+    void append_conditions_json(std::string& out) const;
+    void append_log_json(std::string& out) const;
+    void append_trace_json(std::string& out) const;
+    void append_metrics_json(std::string& out) const;
+    void append_events_json(std::string& out) const;
+    /// {key: value} of the kv written / [key] of the kv deleted this tick.
+    void append_kv_writes_json(std::string& out) const;
+    void append_kv_deletes_json(std::string& out) const;
     /// Everything in one object: {"tick":{"start","start_ms","previous_tick_ms","tick_count"},
     /// "actions","desired","observed","conditions","log","trace","metrics","events",
     /// "output","kv_changes"}.
@@ -233,6 +277,9 @@ public:
 
 private:
     tick_context(tick_params params, bool write_clock);
+    const std::vector<condition_record>& previous_conditions() const noexcept {
+        return previous_view_ ? *previous_view_ : previous_conditions_;
+    }
 
     struct c_handle {
         vigy_tick tick;  // first: a vigy_tick* is a c_handle*
@@ -250,13 +297,16 @@ private:
     value desired_ = value::map();
     value observed_ = value::map();
     std::vector<condition_record> previous_conditions_;
+    const std::vector<condition_record>* previous_view_ = nullptr;
     std::vector<condition_record> conditions_;
     std::vector<log_record> log_;
     value trace_ = value::map();
     std::vector<std::pair<std::string, double>> metrics_;
     std::vector<event_record> events_;
     std::string output_;
-    kv_map kv_;
+    std::string output_error_;
+    kv_map kv_;                         // owned kv, or this tick's writes over kv_view_
+    const kv_map* kv_view_ = nullptr;   // borrowed kv
     std::set<std::string, std::less<>> dirty_;
     std::set<std::string, std::less<>> deleted_;
     const capability_set* grants_ = nullptr;
@@ -271,13 +321,9 @@ private:
 /// The C vtable every tick_context hands out (static; lives forever).
 const vigy_tick_api& tick_api() noexcept;
 
-/// Epoch ms -> RFC 3339 UTC with milliseconds ("2026-11-21T05:55:34.123Z").
-std::string format_rfc3339_ms(int64_t epoch_ms);
-/// RFC 3339 ("...Z" or "+hh:mm", optional fraction) -> epoch ms; nullopt when malformed.
-std::optional<int64_t> parse_rfc3339_ms(std::string_view text) noexcept;
-
-/// Parses what conditions_json() wrote (e.g. the previous run's conditions).
-/// Throws json_error on malformed input. `last_transition` may also be epoch ms.
+/// Parses what conditions_json() wrote (e.g. the previous run's conditions). Accepts
+/// the pre-schema-3 shape too ("name" for the type, lowercase statuses). Throws
+/// json_error on malformed input. `last_transition` may also be epoch ms.
 std::vector<condition_record> conditions_from_json(std::string_view text);
 /// JSON text of a condition list (same shape as tick_context::conditions_json).
 std::string conditions_to_json(const std::vector<condition_record>& conditions);

@@ -1,22 +1,50 @@
-// vigy/store/store.hpp — persistence for vigy: vigies, runs, kv, conditions, events,
-// scheduler coordination, on one SQLite database (WAL) through SOCI.
-//
-// The store speaks plain C++ types; every tick buffer and kv value is JSON TEXT (the
-// host converts its values to JSON before handing them over). Nothing here depends on
-// host/ or sdk/ types.
-//
-// Threading: a `store` is thread-safe. Synchronous writes (register, enable, delete,
-// lease, tick requests, commit_now) are serialized on one dedicated write session;
-// reads use a small pool of read sessions; tick commits go through the `writer`, which
-// owns its own session and one thread that group-commits queued commits.
-//
-// Timestamps are RFC 3339 UTC strings with milliseconds, always 24 characters:
-// "2026-05-21T12:00:00.123Z" (fixed width, so they sort lexicographically).
-//
-// Errors: every function may throw `vigy::store::error` (see `error_code`). A locked
-// database (busy beyond the busy timeout) is `error_code::busy` with a message naming
-// the database path; nothing is partially written in that case.
-#pragma once
+/// vigy/store/store.hpp — persistence for vigy: vigies, runs, kv, conditions, events,
+/// the change feed and scheduler coordination, on one SQLite database (WAL).
+///
+/// One representation across host and store: the records here ARE the host's
+/// (vigy::host::run is store::run_record, vigy_info is vigy_record, ...). Times are
+/// int64 milliseconds since the Unix epoch (UTC) and durations int64 microseconds;
+/// nothing here formats or parses RFC 3339 (the faces do, at their edge). Tick buffers
+/// and kv values are compact JSON text produced by the host; the store stores them
+/// as given and does not re-validate them.
+///
+/// Threading: a `store` is thread-safe. Synchronous writes (register, enable, delete,
+/// lease, tick requests, commit_now) are serialized on one write session; reads use a
+/// small pool of read sessions; tick commits go through the `writer`, which owns its
+/// own connection and one thread that group-commits queued commits.
+///
+/// Errors: every function may throw `vigy::status_error` (vigy/error.hpp) with a
+/// canonical code: INVALID_ARGUMENT (a bad spec, selector, cursor), NOT_FOUND (no such
+/// vigy), ABORTED (a compare-and-set on a resource version failed; nothing written),
+/// UNAVAILABLE (the database stayed locked beyond the busy timeout; nothing written;
+/// the message names the path), FAILED_PRECONDITION (a database from a newer vigy, a
+/// file that is not a database), PERMISSION_DENIED (the file or directory cannot be
+/// written), RESOURCE_EXHAUSTED (disk full), INTERNAL (anything else SQLite reports).
+///
+/// Scheduler lease and fencing. At most one scheduler commits ticks for a database:
+/// the holder of the lease (table scheduler_lease). Every acquisition by a new owner
+/// takes a new fencing token (strictly increasing, never reused); a commit carrying a
+/// token (tick_commit::fence) is applied only if, inside the same write transaction,
+/// the lease still carries that token — otherwise it is rejected as stale and
+/// counted (writer_stats::stale), so a scheduler that was paused (SIGSTOP, a VM
+/// freeze) past its lease cannot apply anything once another took over.
+///
+/// Lease expiry is judged without comparing two processes' wall clocks. The holder
+/// records its boot id (/proc/sys/kernel/random/boot_id) and its expiry on the
+/// system-wide monotonic clock CLOCK_BOOTTIME, which every process of one boot shares
+/// and which no clock step, NTP slew or skewed `date` moves. A contender on the same
+/// boot compares CLOCK_BOOTTIME values; a holder recorded with the same host name but
+/// another boot id ran before a reboot and is gone; only a holder on another host
+/// falls back to the recorded wall-clock expiry. SQLite databases are used from one
+/// host (SQLite over a network filesystem is not supported); for several hosts
+/// sharing one database (PostgreSQL, phase 2) the same protocol is kept but "now" is
+/// the database's own clock (`now()` in the acquiring statement, never a client's),
+/// and the token check stays in the commit transaction.
+#ifndef VIGY_STORE_STORE_HPP
+#define VIGY_STORE_STORE_HPP
+
+#include "vigy/error.hpp"
+#include "vigy/store/labels.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -25,7 +53,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <stdexcept>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,37 +62,11 @@
 namespace vigy::store {
 
 // ---------------------------------------------------------------------------------
-// errors
-
-/// What went wrong, coarse enough for a caller to decide what to do.
-enum class error_code {
-    not_found,         ///< the named vigy / run / request does not exist
-    invalid_argument,  ///< the caller passed something malformed (message says what)
-    busy,              ///< the database stayed locked beyond the busy timeout; retry later
-    newer_schema,      ///< the database was written by a newer vigy; refuse to touch it
-    io,                ///< anything else from SQLite or the filesystem
-};
-
-/// The one exception type the store throws. Messages are lowercase, no trailing period,
-/// e.g. `vigy "foo" not found`.
-class error : public std::runtime_error {
-public:
-    error(error_code code, const std::string& message) : std::runtime_error(message), code_(code) {}
-    /// The category of the failure.
-    [[nodiscard]] error_code code() const noexcept { return code_; }
-
-private:
-    error_code code_;
-};
-
-/// Lowercase name of an error code ("not_found", "busy", ...).
-[[nodiscard]] const char* to_string(error_code code) noexcept;
-
-// ---------------------------------------------------------------------------------
 // helpers (pure, thread-safe)
 
-/// The schema version this build writes and understands (databases up to it open).
-inline constexpr int schema_version_supported = 2;
+/// The schema version this build writes (databases at 1, 2 or 3 open; 1 and 2 are
+/// migrated with their data, in one transaction, on open).
+inline constexpr int schema_version_supported = 3;
 
 /// Minimum and default tick interval, ms.
 inline constexpr std::int64_t min_interval_ms = 100;
@@ -77,239 +79,294 @@ inline constexpr std::int64_t default_interval_ms = 1000;
 /// SHA-256(kind ‖ 0x00 ‖ config_json), over the exact bytes given.
 [[nodiscard]] std::string revision_for(std::string_view kind, std::string_view config_json);
 
-/// A new run id: UUID version 7 (RFC 9562) as 36-char lowercase hyphenated text.
-/// 48-bit Unix ms timestamp + 74 random bits from a per-thread std::mt19937_64 seeded from
-/// std::random_device (Debian 12 ships no UUIDv7 library). Thread-safe.
-[[nodiscard]] std::string new_run_id();
-
-/// Format a time point as RFC 3339 UTC with milliseconds ("...T12:00:00.123Z").
-[[nodiscard]] std::string format_timestamp(std::chrono::system_clock::time_point tp);
-
-/// `format_timestamp(std::chrono::system_clock::now())`.
-[[nodiscard]] std::string now_timestamp();
-
-/// Parse a timestamp in exactly the format `format_timestamp` writes.
-/// Throws error(invalid_argument) otherwise.
-[[nodiscard]] std::chrono::system_clock::time_point parse_timestamp(std::string_view text);
+/// A new run id, UUID version 7 (RFC 9562) as 36-char lowercase hyphenated text, with
+/// `unix_ms` as its timestamp: 48-bit ms + 74 random bits from a per-thread
+/// std::mt19937_64 seeded from std::random_device. Thread-safe. Stored as 16 bytes.
+[[nodiscard]] std::string new_run_id(std::int64_t unix_ms);
+/// Writes a new run id into `out` (36 chars; reuses its capacity). Thread-safe.
+void new_run_id(std::int64_t unix_ms, std::string& out);
 
 /// Milliseconds since the Unix epoch, from the system clock.
 [[nodiscard]] std::int64_t now_unix_ms();
 
-/// Label map: sorted by key.
-using label_map = std::map<std::string, std::string>;
-
-/// Validate a label key: 1..253 chars of [A-Za-z0-9-_./].
-/// Throws error(invalid_argument) `invalid label key "<k>": <reason>`.
-void validate_label_key(std::string_view key);
-
-/// Parsed label selector: comma-separated `k=v` clauses, AND semantics. Pieces are
-/// trimmed, empty pieces skipped (so "" selects everything), each piece split at its first
-/// `=`; `k=` matches an existing empty value.
-/// Throws error(invalid_argument) `invalid label selector "<s>": expected key=value`
-/// for any clause without `=` or with an empty key (checked up front, not lazily).
-[[nodiscard]] std::vector<std::pair<std::string, std::string>> parse_selector(std::string_view selector);
-
-/// True when `labels` satisfies every clause of `parse_selector(selector)`.
-[[nodiscard]] bool matches_selector(const label_map& labels, std::string_view selector);
-
 // ---------------------------------------------------------------------------------
 // vigies
 
-/// Per-tick limits; 0 means "the runtime's default".
+/// Per-tick limits; 0 means "the runtime's default". Each must fit in int64.
 struct limits {
-    std::int64_t fuel = 0;          ///< evaluation steps per tick
-    std::int64_t wall_ms = 0;       ///< wall-clock ms per tick
-    std::int64_t memory_bytes = 0;  ///< bytes per tick
-    std::int64_t max_depth = 0;     ///< recursion depth
+    std::uint64_t fuel = 0;          ///< evaluation steps per tick
+    std::uint64_t wall_ms = 0;       ///< wall-clock ms per tick
+    std::uint64_t memory_bytes = 0;  ///< bytes allocated during one tick
+    std::uint64_t max_depth = 0;     ///< non-tail recursion depth
     friend bool operator==(const limits&, const limits&) = default;
 };
 
 /// What a caller registers. `name` is the identity users type.
 struct vigy_spec {
-    std::string name;                       ///< non-empty, <= 253 bytes, no control characters
-    std::string kind;                       ///< reconciler kind ("lisp", "chain", "noop", ...), non-empty
-    std::string config_json = "{}";         ///< reconciler config, must be valid JSON
-    std::int64_t interval_ms = default_interval_ms;  ///< >= 100
-    std::optional<bool> enabled;            ///< nullopt: new vigies enabled, existing keep theirs
-    label_map labels;                       ///< replaces the labels wholesale; keys validated
-    struct limits limits;                   ///< each >= 0
+    std::string name;                  ///< a DNS subdomain (labels.hpp: validate_name)
+    std::string kind = "lisp";         ///< reconciler kind ("lisp", "chain", "noop", ...), non-empty
+    std::string config_json = "{}";    ///< reconciler config: a JSON object ("" = {})
+    std::int64_t interval_ms = default_interval_ms;  ///< >= min_interval_ms
+    label_map labels;                  ///< replaces the labels wholesale; validated (labels.hpp)
+    std::optional<bool> enabled;       ///< nullopt: new vigies enabled, existing keep theirs
+    struct limits limits;              ///< 0 fields = the runtime's defaults
+    /// Extra capability grants beyond the defaults (capability ids: the providing
+    /// plugin's id, e.g. "io.pleme.mado"); sorted and deduplicated when stored. Each
+    /// 1..253 characters of [A-Za-z0-9._-].
+    std::vector<std::string> allow;
 };
 
 /// A registered vigy as stored.
 struct vigy_record {
-    std::string id;            ///< vigy_id_for(name), 16 lowercase hex
+    std::int64_t key = 0;       ///< the database's surrogate key (stable while the row exists)
+    std::string id;             ///< vigy_id_for(name), 16 lowercase hex; stable across updates
     std::string name;
     std::string kind;
-    std::string config_json;
-    std::string revision;      ///< revision_for(kind, config_json)
+    std::string config_json;    ///< a JSON object
+    std::string revision;       ///< revision_for(kind, config_json): changes with edits
     std::int64_t interval_ms = default_interval_ms;
-    bool enabled = true;
     label_map labels;
-    struct limits limits;
-    std::string created_at;    ///< RFC 3339 ms; kept across updates
-    std::string updated_at;    ///< RFC 3339 ms; bumped by every change
-    std::int64_t generation = 0;  ///< store generation of this row's last change
+    bool enabled = true;
+    struct limits limits;       ///< as registered (0 = the runtime's default)
+    std::vector<std::string> allow;  ///< extra grants as registered (sorted)
+    std::int64_t created_ms = 0;     ///< kept across updates
+    std::int64_t updated_ms = 0;     ///< bumped by every change
+    /// The change_seq of this vigy's last change (Kubernetes resourceVersion: opaque to
+    /// clients, compared for equality; strictly increases with every change).
+    std::int64_t resource_version = 0;
 };
 
 /// Outcome of register_or_update.
 enum class register_outcome {
     created,    ///< the name was new
-    updated,    ///< the name existed and something changed (revision, interval, labels, limits, enabled)
-    unchanged,  ///< identical to what was stored; nothing written, generation not bumped
+    updated,    ///< something changed (revision, interval, labels, limits, grants, enabled)
+    unchanged,  ///< identical to what was stored; nothing written
 };
-
-/// Lowercase name: "created", "updated", "unchanged".
+/// "created" | "updated" | "unchanged".
 [[nodiscard]] const char* to_string(register_outcome outcome) noexcept;
 
 /// Result of register_or_update.
 struct register_result {
     register_outcome outcome = register_outcome::unchanged;
-    bool revision_changed = false;  ///< true when created, or updated with a new kind/config
-    std::string previous_revision;  ///< updated/unchanged: the revision stored before the call; "" when created
+    bool revision_changed = false;  ///< created, or updated with a new kind/config
+    std::string previous_revision;  ///< updated/unchanged: the revision before the call; "" when created
     vigy_record vigy;               ///< the stored row after the call
 };
 
-/// Changes to the vigies table after a generation (for a scheduler polling other processes).
-/// Apply `deleted_ids` first, then `upserted`: a vigy deleted and re-created in the window
-/// appears in both.
+/// The kind of a change in the vigy change feed (Kubernetes watch event types).
+enum class change_type { added, modified, deleted };
+/// "ADDED" | "MODIFIED" | "DELETED".
+[[nodiscard]] const char* to_string(change_type type) noexcept;
+
+/// One entry of the change feed: the vigy's state after its last change in the window.
+struct vigy_change {
+    change_type type = change_type::modified;
+    std::int64_t resource_version = 0;  ///< the change_seq of that last change
+    /// ADDED/MODIFIED: the current record. DELETED: key, id and name only.
+    vigy_record vigy;
+};
+
+/// Changes after a resource version, oldest first (see changes_since).
 struct vigy_changes {
-    std::int64_t generation = 0;           ///< current generation; pass it next time
-    std::vector<vigy_record> upserted;     ///< created or changed (incl. enable/disable)
-    std::vector<std::string> deleted_ids;  ///< ids deleted (history may remain)
+    std::int64_t resource_version = 0;  ///< the current change_seq: pass it next time
+    /// True when the cursor is older than the compaction floor: the changes after it
+    /// are no longer all known; list again (the API answers 410 Gone).
+    bool gone = false;
+    std::vector<vigy_change> changes;
+};
+
+/// A page of list_vigies.
+struct vigy_page {
+    std::vector<vigy_record> items;
+    /// Opaque cursor for the next page; "" when this is the last.
+    std::string continue_token;
+    std::int64_t resource_version = 0;  ///< the change_seq when the page was read
 };
 
 // ---------------------------------------------------------------------------------
 // runs, conditions, events, kv
 
-/// Result of a run.
-enum class run_result { ok, failed, skipped };
-
+/// Outcome of a run.
+enum class run_result : std::uint8_t { ok = 0, failed = 1, skipped = 2 };
 /// "ok" | "failed" | "skipped".
 [[nodiscard]] const char* to_string(run_result r) noexcept;
-/// Inverse of to_string; throws error(invalid_argument) for anything else.
-[[nodiscard]] run_result parse_run_result(std::string_view text);
 
-/// One recorded tick. Every buffer is JSON text (validated on submit, stored verbatim).
+/// Why a run happened.
+enum class run_trigger : std::uint8_t { schedule = 0, forced = 1 };
+/// "schedule" | "forced".
+[[nodiscard]] const char* to_string(run_trigger t) noexcept;
+
+/// One tick of one vigy: built once by the runtime, committed, published and read
+/// back as this same type. Buffers are compact JSON text; a buffer left at its default
+/// costs nothing in the database (only filled buffers are stored, in one column).
 struct run_record {
-    std::string id;            ///< UUIDv7; empty on submit = the store assigns new_run_id()
-    std::int64_t seq = 0;      ///< assigned at commit; strictly increasing in commit order (tail cursor)
+    std::string id;              ///< UUIDv7 text; "" on submit = the store assigns one
+    std::int64_t seq = 0;        ///< the commit cursor (strictly increasing per database); 0 = not persisted
     std::string vigy_id;
-    std::string revision;      ///< revision of the spec that ran
-    std::string started_at;    ///< RFC 3339 ms (format_timestamp)
-    std::string ended_at;      ///< RFC 3339 ms
+    std::string vigy_name;       ///< filled on read (and by the runtime); not stored with the run
+    std::string revision;        ///< revision of the spec that ran
+    run_trigger trigger = run_trigger::schedule;
+    std::int64_t started_ms = 0;     ///< wall clock, epoch ms
+    std::int64_t ended_ms = 0;       ///< wall clock, epoch ms
+    std::int64_t duration_us = 0;    ///< the reconciler's tick time (monotonic clock), µs
+    /// Scheduled ticks: how late the tick started after its due time (monotonic), µs.
+    /// 0 for forced ticks.
+    std::int64_t lateness_us = 0;
     run_result result = run_result::ok;
-    std::string error;         ///< empty unless failed
-    std::int64_t duration_ms = 0;  ///< >= 0
-    std::int64_t duration_us = 0;  ///< >= 0, µs; 0 on submit = duration_ms * 1000 (runs from schema 1 read back so)
-    std::string trigger = "schedule";  ///< why it ran: "schedule" | "forced" (schema 1 runs read back "schedule")
-    std::int64_t tick_count = 0;   ///< >= 0, the tick_count the reconciler saw (0: unknown, e.g. schema 1 runs)
-    std::string kv_writes_json = "{}";   ///< kv written with the run, {key: value} (informational; kv_upserts apply)
-    std::string kv_deletes_json = "[]";  ///< kv deleted with the run, [key] (informational; kv_deletes apply)
-    std::string actions_json = "[]";
-    std::string desired_json = "{}";
-    std::string observed_json = "{}";
-    std::string conditions_json = "[]";
-    std::string log_json = "[]";
-    std::string trace_json = "[]";
-    std::string metrics_json = "[]";
-    std::string events_json = "[]";
-    std::string output_json = "null";
+    /// failed: the canonical code of the failure (a plugin's RESOURCE_EXHAUSTED stays
+    /// that); VIGY_OK otherwise. Runs failed before schema 3 read back VIGY_UNKNOWN.
+    vigy_status status = VIGY_OK;
+    std::string error;           ///< failed: the reason ("parse error at 3:7: ...", "fuel exhausted ...")
+    /// The tick_count the program saw: successful ticks before it + 1. Runs recorded
+    /// before schema 2 read back 0 (unknown).
+    std::int64_t tick_count = 0;
+    /// What the program printed (lisp: the printed last value); kept with failed runs
+    /// too (what it printed before failing). "" when nothing.
+    std::string output;
+    std::string actions_json = "[]";     ///< [{"kind","payload"?,"result"?,"message"?}]
+    std::string desired_json = "{}";     ///< {key: value}
+    std::string observed_json = "{}";    ///< {key: value}
+    std::string conditions_json = "[]";  ///< [{"type","status","reason"?,"message"?,"last_transition"}]
+    std::string log_json = "[]";         ///< [{"level","message"}]
+    std::string trace_json = "{}";       ///< {key: value}
+    std::string metrics_json = "{}";     ///< {name: number}
+    std::string events_json = "[]";      ///< [{"type","reason","message"}]
+    /// kv committed with the run, {key: value} / [key]; always {} / [] when failed.
+    std::string kv_writes_json = "{}";
+    std::string kv_deletes_json = "[]";
 };
+// A failed run keeps the diagnostic buffers (log, trace, metrics, output) and drops
+// the effects (actions, desired, observed, conditions, events, kv): the runtime
+// leaves those at their defaults.
 
 /// One kv entry of a vigy.
-struct kv_record {
+struct kv_entry {
     std::string key;
     std::string value_json;
-    std::string updated_at;  ///< RFC 3339 ms: ended_at of the run that last wrote it
+    std::int64_t updated_ms = 0;  ///< ended_ms of the run that last wrote it
 };
 
-/// A condition as set during a tick. `status` is "true" | "false" | "unknown"
-/// (case-insensitive on input, stored lowercase).
+/// A condition as set during a tick.
 struct condition_update {
-    std::string name;     ///< non-empty
-    std::string status;
+    std::string type;     ///< non-empty
+    std::string status;   ///< "True" | "False" | "Unknown"
     std::string reason;   ///< may be empty
     std::string message;  ///< may be empty
 };
 
-/// Current condition of a vigy (latest per name wins).
-struct condition_record {
-    std::string vigy_id;
-    std::string name;
-    std::string status;           ///< "true" | "false" | "unknown"
+/// A current condition of a vigy (Kubernetes semantics: latest per type;
+/// last_transition_ms moves only when the status changes).
+struct condition {
+    std::string type;
+    std::string status;  ///< "True" | "False" | "Unknown"
     std::string reason;
     std::string message;
-    std::string last_transition;  ///< moves only when `status` changes
-    std::string updated_at;       ///< last time it was set
-    std::string run_id;           ///< run that last set it
+    std::int64_t last_transition_ms = 0;
+    std::int64_t updated_ms = 0;  ///< when it was last set
+    std::int64_t run_seq = 0;     ///< seq of the run that last set it
 };
 
-/// An event emitted during a tick. `type` is "Normal" | "Warning" (case-insensitive on
-/// input, stored capitalized).
+/// An event emitted during a tick. `type` is "Normal" | "Warning".
 struct event_update {
     std::string type;
     std::string reason;   ///< non-empty
     std::string message;
 };
 
-/// A deduplicated event: same vigy + type + reason + message bumps `count` and `last_seen`.
-struct event_record {
+/// A deduplicated event (client-go's recorder): the same vigy + type + reason +
+/// message bumps `count` and `last_ms`.
+struct event {
     std::int64_t id = 0;
     std::string vigy_id;
-    std::string type;
+    std::string type;  ///< "Normal" | "Warning"
     std::string reason;
     std::string message;
     std::int64_t count = 1;
-    std::string first_seen;
-    std::string last_seen;
-    std::string run_id;  ///< run that emitted it last
+    std::int64_t first_ms = 0;
+    std::int64_t last_ms = 0;
+    std::int64_t run_seq = 0;  ///< seq of the run that emitted it last
 };
 
-/// Everything one tick writes; committed atomically (all or nothing).
-/// For a run with result `failed`, kv_upserts and kv_deletes are ignored (a failed run
-/// carries no kv); conditions and events are applied as given.
+/// Where a vigy's tick clock stands (recovered from its runs; no bookkeeping writes).
+struct tick_clock {
+    std::int64_t tick_count = 0;         ///< successful ticks so far (the next tick sees + 1)
+    std::int64_t previous_tick_ms = -1;  ///< start of the last successful tick, -1 when none
+};
+
+/// Everything one tick writes; committed atomically (all or nothing). For a run with
+/// result `failed`, kv_upserts and kv_deletes are ignored (a failed run carries no kv);
+/// conditions and events are applied as given.
 struct tick_commit {
-    run_record run;
+    std::int64_t vigy_key = 0;  ///< vigy_record::key of the vigy that ticked
+    run_record run;             ///< run.vigy_id must be that vigy's id
     std::vector<std::pair<std::string, std::string>> kv_upserts;  ///< key -> JSON text, in order
     std::vector<std::string> kv_deletes;                          ///< applied after upserts
     std::vector<condition_update> conditions;
     std::vector<event_update> events;
-    std::optional<std::int64_t> tick_request_id;  ///< if set, that request is marked done with this run
+    std::optional<std::int64_t> tick_request_id;  ///< marked done with this run, atomically
+    /// The lease token this commit depends on (see the file comment); nullopt for a
+    /// commit outside any scheduler (tools, tests).
+    std::optional<std::int64_t> fence;
 };
 
 /// Outcome of one tick commit.
 struct commit_result {
     bool ok = false;
-    std::string run_id;
-    std::int64_t seq = 0;            ///< the run's seq when ok
-    error_code code = error_code::io;  ///< when !ok
-    std::string error;                 ///< when !ok, e.g. `vigy 3f2a... not found (deleted?)`
+    bool stale = false;                 ///< rejected: the fence token no longer holds the lease
+    std::int64_t seq = 0;               ///< the run's seq when ok
+    vigy_status code = VIGY_OK;         ///< when !ok: NOT_FOUND (vigy deleted), ABORTED (stale), UNAVAILABLE, ...
+    std::string error;                  ///< when !ok
 };
 
 // ---------------------------------------------------------------------------------
 // scheduler coordination
 
-/// The scheduler lease: at most one live holder per database.
-struct lease_info {
-    std::string owner;              ///< opaque token of the holder (e.g. "host:pid:random")
-    std::int64_t pid = 0;
-    std::string host;
-    std::int64_t acquired_ms = 0;   ///< Unix ms
-    std::int64_t heartbeat_ms = 0;  ///< Unix ms of the last acquire/renew
-    std::int64_t expires_ms = 0;    ///< Unix ms; after it anyone may take the lease
+/// "Now" as a process sees it, for lease decisions (see the file comment).
+struct lease_clock {
+    std::string boot_id;        ///< /proc/sys/kernel/random/boot_id ("" when unknown)
+    std::int64_t boot_ms = 0;   ///< CLOCK_BOOTTIME, ms
+    std::int64_t wall_ms = 0;   ///< CLOCK_REALTIME, epoch ms
 };
 
-/// A forced-tick request (`vigy tick NAME` while a scheduler runs).
+/// Who asks for the lease.
+struct lease_request {
+    std::string owner;        ///< opaque, unique per holder ("serve:host:pid:random")
+    std::int64_t pid = 0;
+    std::string host;
+    lease_clock now;
+    std::int64_t ttl_ms = 0;  ///< > 0
+};
+
+/// The scheduler lease row.
+struct lease_info {
+    std::string owner;
+    std::int64_t token = 0;          ///< fencing token of this holder
+    std::int64_t pid = 0;
+    std::string host;
+    std::string boot_id;
+    std::int64_t acquired_ms = 0;    ///< wall, epoch ms
+    std::int64_t heartbeat_ms = 0;   ///< wall, epoch ms of the last acquire/renew
+    std::int64_t expires_ms = 0;     ///< wall, epoch ms (only for holders on another host)
+    std::int64_t expires_boot_ms = 0;  ///< CLOCK_BOOTTIME of the holder's boot
+};
+
+/// True when `lease` is still live as seen from `host` at `now` (see the file comment).
+[[nodiscard]] bool lease_live(const lease_info& lease, std::string_view host, const lease_clock& now) noexcept;
+
+/// A forced-tick request (`vigy tick NAME` while a scheduler runs elsewhere).
 struct tick_request {
     std::int64_t id = 0;
     std::string vigy_id;
+    std::int64_t vigy_key = 0;
     std::string requester;
-    std::string state;        ///< "pending" | "claimed" | "done" | "failed"
+    std::string state;              ///< "pending" | "claimed" | "done" | "failed"
     std::int64_t requested_ms = 0;
     std::int64_t claimed_ms = 0;
+    std::int64_t claimed_token = 0;  ///< the lease token of the scheduler that claimed it
     std::int64_t done_ms = 0;
-    std::string run_id;       ///< set when done (or failed with a run)
-    std::string error;        ///< set when failed
+    std::string run_id;             ///< set when done
+    vigy_status code = VIGY_OK;     ///< failed: why, as a canonical code
+    std::string error;              ///< set when failed
 };
 
 // ---------------------------------------------------------------------------------
@@ -317,16 +374,19 @@ struct tick_request {
 
 /// Retention. A run is pruned when it is outside the newest `keep_runs` of its vigy, OR
 /// older than `max_age` (judged in commit order: the oldest runs by seq go first). 0
-/// disables that rule. Defaults: keep 1000 runs per vigy and 7 days. Each vigy also keeps
-/// its `keep_events` most recently seen events (default 1000). Housekeeping on the same
-/// pass: finished tick requests are dropped after 1 hour, deletion tombstones (what
-/// changes_since reports) after 7 days. Pruning happens in the background on the writer
-/// thread, between batches, in chunks of about `prune_chunk` rows (scaled up to keep pace
-/// with the insert rate), at most every `prune_interval`.
+/// disables that rule. Defaults: keep 1000 runs per vigy and 7 days. Each vigy also
+/// keeps its `keep_events` most recently seen events (default 1000). On the same pass:
+/// finished tick requests go after 1 hour, change-feed entries after `keep_changes_age`
+/// (the compaction floor moves up; older cursors are "gone"). Pruning runs in the
+/// background on the writer thread, between batches, in chunks of about `prune_chunk`
+/// rows (scaled up to keep pace with the insert rate), at most every `prune_interval`.
+/// Pruning never loses a vigy's tick_count: before a vigy's last runs go, its clock is
+/// kept in a one-row-per-vigy mark.
 struct retention_policy {
     std::int64_t keep_runs = 1000;
     std::chrono::milliseconds max_age = std::chrono::hours(24 * 7);
     std::int64_t keep_events = 1000;
+    std::chrono::milliseconds keep_changes_age = std::chrono::hours(24 * 7);
     std::int64_t prune_chunk = 500;
     std::chrono::milliseconds prune_interval = std::chrono::seconds(1);
 };
@@ -336,66 +396,83 @@ struct writer_options {
     std::size_t max_batch = 1024;     ///< max tick commits per BEGIN IMMEDIATE ... COMMIT
     std::size_t max_queued = 65536;   ///< submit() blocks while this many are queued (backpressure)
     bool background_prune = true;     ///< prune per `retention` between batches
-    std::int64_t cache_kib = 65536;   ///< SQLite page cache of the writer session, KiB (64 MiB; used as needed)
+    std::int64_t cache_kib = 65536;   ///< SQLite page cache of the writer connection, KiB (64 MiB; used as needed)
 };
+
+/// Severity of a store diagnostic.
+enum class log_level { warning, error };
+
+/// Where the store's own diagnostics go (a retried locked batch, a failed prune or
+/// checkpoint): called on the thread that noticed, must not throw. nullptr = stderr
+/// ("warning: ..."). The runtime routes them to its logger.
+using log_fn = std::function<void(log_level, const std::string&)>;
 
 /// How to open a store.
 struct open_options {
-    std::string path;                        ///< file path, or ":memory:" (a private temp file deleted on close)
-    int busy_timeout_ms = 5000;              ///< SQLite busy_timeout on every session
-    std::size_t read_sessions = 2;           ///< size of the read session pool (>= 1)
+    std::string path;                ///< file path, or ":memory:" (a private temp file deleted on close)
+    int busy_timeout_ms = 5000;      ///< SQLite busy_timeout on every connection
+    std::size_t read_sessions = 2;   ///< size of the read session pool (>= 1)
     retention_policy retention;
     writer_options writer;
-    bool start_writer = true;                ///< false: no writer thread (CLI one-shot use)
+    bool start_writer = true;        ///< false: no writer thread (CLI one-shot use)
+    log_fn log;                      ///< diagnostics (see log_fn)
 };
 
 // ---------------------------------------------------------------------------------
 // the writer
 
-/// Writer statistics (monotonic counters since open).
+/// Writer statistics (monotonic counters since open, except `queued`).
 struct writer_stats {
     std::uint64_t submitted = 0;
     std::uint64_t committed = 0;     ///< tick commits durable (ok)
-    std::uint64_t failed = 0;        ///< tick commits rejected
+    std::uint64_t failed = 0;        ///< tick commits rejected (incl. stale)
+    std::uint64_t stale = 0;         ///< of which rejected for a stale fence token
     std::uint64_t transactions = 0;  ///< BEGIN IMMEDIATE ... COMMIT count
+    std::uint64_t busy_retries = 0;  ///< batches retried because the database stayed locked
     std::uint64_t pruned_runs = 0;
     std::uint64_t busy_us = 0;       ///< wall µs the writer thread spent inside commit transactions
     std::uint64_t cpu_us = 0;        ///< CPU µs the writer thread spent inside commit transactions
-    std::size_t queued = 0;          ///< currently waiting
+    std::size_t queued = 0;          ///< waiting now
 };
 
-/// Completion callback: called once per submitted commit on the writer thread, after the
-/// transaction containing it committed (or failed). Must be quick and must not throw
-/// (exceptions are swallowed) and must not call flush()/stop() of this writer. It may
-/// submit() again (from the writer thread, submit never blocks on a full queue).
-using commit_callback = std::function<void(const commit_result&)>;
+/// Receives completed commits of the writer: called on the writer thread once per
+/// batch (per sink) with the commits it submitted and their results, in submit order,
+/// after the transaction committed (or failed). It must be quick, must not throw
+/// (exceptions are swallowed) and must not call flush()/stop(); it may submit() again.
+/// The commits are the caller's again from this call on.
+class commit_sink {
+public:
+    virtual void on_committed(std::span<tick_commit* const> commits, std::span<const commit_result> results) = 0;
 
-/// The single writer: one thread owning one write session that group-commits queued
-/// tick commits, up to `max_batch` per transaction (it takes whatever is queued, so batches
-/// grow with load and a lone commit is not delayed). One bad commit fails alone and leaves
-/// nothing partial; the others in the batch commit: a commit for a deleted vigy is
-/// rejected before it writes anything, and if a commit fails part-way the transaction is
-/// rolled back and the batch redone with a SAVEPOINT per commit. A database locked by
-/// another process is retried (3 BEGIN IMMEDIATE attempts, each waiting busy_timeout)
-/// before the batch's commits complete with error_code::busy, nothing written.
-/// Obtained from store::writer(); thread-safe. The thread is named "vigy-writer".
+protected:
+    ~commit_sink() = default;
+};
+
+/// The single writer: one thread owning one connection that group-commits queued tick
+/// commits, up to `max_batch` per transaction (it takes whatever is queued, so batches
+/// grow with load and a lone commit is not delayed). One bad commit fails alone: a
+/// commit for a deleted vigy or with a stale fence token is rejected before it writes
+/// anything, and if a commit fails part-way the transaction is rolled back and the
+/// batch redone with a SAVEPOINT per commit. A database locked by another process is
+/// retried (3 BEGIN IMMEDIATE attempts, each waiting busy_timeout) before the batch's
+/// commits complete with UNAVAILABLE, nothing written. Thread-safe; the thread is
+/// named "vigy-writer".
 class writer {
 public:
     virtual ~writer() = default;
 
-    /// Queue a commit; `done` is called when it is durable or failed.
-    /// Validates JSON buffers, timestamps, condition statuses and event types first:
-    /// throws error(invalid_argument) without queueing. Blocks while the queue is full.
-    /// Throws error(io) `writer stopped` after stop().
-    virtual void submit(tick_commit commit, commit_callback done) = 0;
+    /// Queues `commit` (borrowed: it must stay alive and untouched until `sink` is
+    /// called with it). No allocation per call. Blocks while the queue is full (not on
+    /// the writer thread). Throws status_error UNAVAILABLE `writer stopped` after stop().
+    virtual void submit(tick_commit* commit, commit_sink* sink) = 0;
 
-    /// Queue a commit; the future becomes ready when it is durable or failed.
+    /// Queues a copy of `commit`; the future becomes ready when it is durable or failed.
     [[nodiscard]] virtual std::future<commit_result> submit(tick_commit commit) = 0;
 
-    /// Block until every commit submitted before this call has completed.
+    /// Blocks until every commit submitted before this call has completed.
     virtual void flush() = 0;
 
-    /// Drain the queue (every queued commit completes), then stop the thread.
+    /// Drains the queue (every queued commit completes), then stops the thread.
     /// Idempotent; called by ~store.
     virtual void stop() = 0;
 
@@ -407,15 +484,15 @@ public:
 // the store
 
 /// An open vigy database. Construction opens (creating parent directories), sets the
-/// PRAGMAs (journal_mode=WAL, busy_timeout, synchronous=NORMAL, foreign_keys=ON) and
-/// applies pending migrations in one transaction. Throws error(newer_schema)
-/// `database schema version 7 is newer than this vigy (supports up to 2); upgrade vigy`,
-/// error(busy) naming the path if locked, error(io) if it cannot be opened.
+/// connection settings (WAL, busy_timeout, synchronous=NORMAL) and applies pending
+/// migrations in one transaction. Throws status_error FAILED_PRECONDITION
+/// `database schema version 7 is newer than this vigy (supports up to 3); upgrade vigy`,
+/// UNAVAILABLE naming the path if locked, PERMISSION_DENIED / FAILED_PRECONDITION /
+/// INTERNAL if it cannot be opened.
 class store {
 public:
-    /// Open (see class comment).
     explicit store(open_options options);
-    /// Stops the writer (draining its queue) and closes every session.
+    /// Stops the writer (draining its queue) and closes every connection.
     ~store();
     store(const store&) = delete;
     store& operator=(const store&) = delete;
@@ -426,131 +503,165 @@ public:
     /// Schema version recorded in the database.
     [[nodiscard]] int schema_version();
 
-    // ---- vigies (synchronous writes on the write session) ----
+    // ---- vigies (synchronous writes) ----
+    //
+    // The writes taking `expected_resource_version` are a compare-and-set: when it is
+    // given and the vigy's resource_version differs, they throw ABORTED `vigy "x" was
+    // changed (resource version 12, expected 9); nothing was written`; when the vigy does
+    // not exist, NOT_FOUND (Kubernetes answers 404 for a precondition on a missing object). Every change bumps change_seq and appends to the change feed in the
+    // same transaction.
 
-    /// Create the vigy `spec.name`, or update it when it exists (id and created_at kept;
-    /// a new kind/config yields a new revision). Every change bumps the generation.
-    /// Throws error(invalid_argument) for a bad spec (`invalid tick interval 50 ms: must
-    /// be >= 100`, `invalid label key ...`, `config is not valid json: ...`, ...).
-    register_result register_or_update(const vigy_spec& spec);
+    /// Creates the vigy `spec.name`, or updates it when it exists (id and created_at
+    /// kept; a new kind/config yields a new revision). A name deleted with its history
+    /// kept comes back with that history. Validates the spec: INVALID_ARGUMENT
+    /// (`invalid tick interval 50 ms: must be >= 100`, `invalid label key ...`, ...).
+    register_result register_or_update(const vigy_spec& spec,
+                                       std::optional<std::int64_t> expected_resource_version = std::nullopt);
 
-    /// Find by exact name first, then by id. nullopt when neither matches.
+    /// By exact name first, then by id. nullopt when neither matches.
     [[nodiscard]] std::optional<vigy_record> find_vigy(std::string_view name_or_id);
 
-    /// Like find_vigy; throws error(not_found) `vigy "<x>" not found`.
+    /// Like find_vigy; throws NOT_FOUND `vigy "<x>" not found`.
     [[nodiscard]] vigy_record get_vigy(std::string_view name_or_id);
 
-    /// All vigies ordered by name, filtered by a label selector (see parse_selector).
-    /// Throws error(invalid_argument) for a malformed selector.
-    [[nodiscard]] std::vector<vigy_record> list_vigies(std::string_view selector = {});
+    /// All vigies ordered by name matching `selector`.
+    [[nodiscard]] std::vector<vigy_record> list_vigies(const label_selector& selector = {});
 
-    /// Enable or disable. Returns the record after the call; no-op (no generation bump)
-    /// when already in that state. Throws error(not_found).
-    vigy_record set_enabled(std::string_view name_or_id, bool enabled);
+    /// A page of vigies ordered by name matching `selector`: at most `limit` (0 = all)
+    /// after the cursor `continue_token` ("" = from the start). INVALID_ARGUMENT for a
+    /// malformed token.
+    [[nodiscard]] vigy_page list_page(const label_selector& selector, std::size_t limit,
+                                      std::string_view continue_token = {});
 
-    /// Delete a vigy. Unless `keep_history`, also deletes its runs, kv, conditions,
-    /// events, revisions and pending tick requests, in the same transaction.
-    /// Throws error(not_found).
-    void delete_vigy(std::string_view name_or_id, bool keep_history = false);
+    /// Enables or disables. Returns the record after the call; no change (and no
+    /// resource version bump) when already in that state. NOT_FOUND, ABORTED.
+    vigy_record set_enabled(std::string_view name_or_id, bool enabled,
+                            std::optional<std::int64_t> expected_resource_version = std::nullopt);
+
+    /// Deletes a vigy and returns what it was. Unless `keep_history`, also deletes its
+    /// runs, kv, conditions, events and revisions; with it, they stay (and come back
+    /// when the name is registered again). Pending tick requests fail. NOT_FOUND, ABORTED.
+    vigy_record delete_vigy(std::string_view name_or_id, bool keep_history = false,
+                            std::optional<std::int64_t> expected_resource_version = std::nullopt);
 
     /// Stored spec of a past revision: (kind, config_json); nullopt if unknown.
     [[nodiscard]] std::optional<std::pair<std::string, std::string>> get_revision(std::string_view vigy_id,
                                                                                   std::string_view revision);
 
-    // ---- change detection (cheap; safe to poll every few hundred ms) ----
+    // ---- the change feed (cheap; safe to poll every few hundred ms) ----
 
-    /// Current generation: bumped in the same transaction as every change to the vigies
-    /// table (by any process).
-    [[nodiscard]] std::int64_t vigies_generation();
+    /// The database-wide change counter: bumped in the same transaction as every
+    /// change to a vigy, by any process. A vigy's resource_version is its value then.
+    [[nodiscard]] std::int64_t change_seq();
 
-    /// Vigies changed and ids deleted after `since_generation`.
-    [[nodiscard]] vigy_changes changes_since(std::int64_t since_generation);
+    /// The vigies changed after `resource_version`, one entry per vigy (its last
+    /// change), in change order; `gone` when the cursor is older than the compaction
+    /// floor. A vigy deleted and re-created in the window appears as DELETED and ADDED.
+    [[nodiscard]] vigy_changes changes_since(std::int64_t resource_version);
 
     // ---- ticks ----
 
-    /// The background writer. Throws error(io) `writer not started` when opened with
-    /// start_writer = false.
+    /// The background writer. Throws FAILED_PRECONDITION `writer not started` when
+    /// opened with start_writer = false.
     [[nodiscard]] class writer& writer();
 
-    /// Commit one tick synchronously on the write session (CLI one-shot ticks).
-    /// Returns the result (never throws for a rejected commit except invalid_argument on
-    /// validation and busy when the database stays locked).
-    commit_result commit_now(tick_commit commit);
+    /// Commits one tick synchronously (CLI one-shot ticks). Returns the result (a
+    /// rejected commit is a result, not a throw; UNAVAILABLE throws when the database
+    /// stays locked). Assigns commit.run.id when empty.
+    commit_result commit_now(tick_commit& commit);
 
-    // ---- reads (read sessions) ----
+    // ---- reads ----
 
-    /// Runs of a vigy, newest first (by seq), at most `limit`.
+    /// Runs of a vigy (by id), newest first (by seq), at most `limit`.
     [[nodiscard]] std::vector<run_record> recent_runs(std::string_view vigy_id, std::size_t limit = 20);
 
-    /// Runs with seq > after_seq in ascending seq order, at most `limit`; only `vigy_id`'s when
-    /// non-empty. The tail cursor: pass the last seq seen.
+    /// Runs with seq > after_seq in ascending seq order, at most `limit`; only
+    /// `vigy_id`'s when non-empty. The tail / watch cursor: pass the last seq seen.
     [[nodiscard]] std::vector<run_record> runs_after(std::int64_t after_seq, std::string_view vigy_id = {},
                                                      std::size_t limit = 1000);
 
-    /// One run by id; nullopt if absent (or pruned).
+    /// The seq after which runs_after finds the runs started at or after `since_ms`
+    /// (runs commit in about start order; a few runs started up to a minute before may
+    /// follow it, callers filter).
+    [[nodiscard]] std::int64_t seq_before_started(std::int64_t since_ms);
+
+    /// One run by id; nullopt if absent (or pruned). INVALID_ARGUMENT for a malformed id.
     [[nodiscard]] std::optional<run_record> get_run(std::string_view run_id);
 
-    /// Highest committed seq (0 when no run yet). `vigy tail` starts here.
+    /// Highest committed seq (0 when no run yet).
     [[nodiscard]] std::int64_t last_seq();
+
+    /// Lowest retained seq (0 when no run): a run cursor below oldest_seq() - 1 has
+    /// lost runs to retention ("gone").
+    [[nodiscard]] std::int64_t oldest_seq();
 
     /// Number of stored runs of a vigy (all vigies when empty).
     [[nodiscard]] std::int64_t count_runs(std::string_view vigy_id = {});
 
-    /// The kv map of a vigy: key -> JSON text.
-    [[nodiscard]] std::map<std::string, std::string> kv(std::string_view vigy_id);
+    /// A vigy's tick clock, from its newest successful run (or the retention mark).
+    [[nodiscard]] tick_clock tick_clock_of(std::int64_t vigy_key);
 
-    /// The kv of a vigy with when each entry was last written, ordered by key.
-    [[nodiscard]] std::vector<kv_record> kv_entries(std::string_view vigy_id);
+    /// The kv of a vigy (by id) ordered by key.
+    [[nodiscard]] std::vector<kv_entry> kv(std::string_view vigy_id);
 
-    /// Current conditions of a vigy, ordered by name.
-    [[nodiscard]] std::vector<condition_record> conditions(std::string_view vigy_id);
+    /// The kv of a vigy by key: key -> JSON text (what the runtime hydrates).
+    [[nodiscard]] std::map<std::string, std::string> kv_map_of(std::int64_t vigy_key);
 
-    /// Recent events of a vigy (all when empty), newest last_seen first, at most `limit`.
-    [[nodiscard]] std::vector<event_record> events(std::string_view vigy_id = {}, std::size_t limit = 50);
+    /// Current conditions of a vigy (by id), ordered by type.
+    [[nodiscard]] std::vector<condition> conditions(std::string_view vigy_id);
 
-    // ---- scheduler lease (synchronous; "now" is the system clock in Unix ms) ----
+    /// Recent events of a vigy (all when empty), newest last_ms first, at most `limit`.
+    [[nodiscard]] std::vector<event> events(std::string_view vigy_id = {}, std::size_t limit = 50);
 
-    /// Take the lease if free, expired, or already ours (then it is renewed).
-    /// Returns true when `owner` holds it afterwards for `ttl_ms`.
-    bool acquire_lease(std::string_view owner, std::int64_t pid, std::string_view host, std::int64_t ttl_ms);
+    // ---- scheduler lease (synchronous) ----
 
-    /// Take the lease from a holder known to be gone (its process no longer exists): replace
-    /// it with `owner` for `ttl_ms` only when the current holder is still `dead_owner`
-    /// (expired or not). A compare-and-swap: false when the lease moved on meanwhile (or is
-    /// free: use acquire_lease then). The caller decides that `dead_owner` is dead.
-    /// Throws error(invalid_argument) for an empty owner / dead_owner or ttl_ms <= 0.
-    bool take_over_lease(std::string_view dead_owner, std::string_view owner, std::int64_t pid,
-                         std::string_view host, std::int64_t ttl_ms);
+    /// Takes the lease if free, no longer live (lease_live), or already `owner`'s
+    /// (then renewed, same token). Returns the token held afterwards, or nullopt when
+    /// another live holder has it. A new owner gets a new token, and tick requests
+    /// claimed under older tokens go back to pending (their scheduler is gone).
+    std::optional<std::int64_t> acquire_lease(const lease_request& request);
 
-    /// Extend our lease; false when we no longer hold it (expired and taken, or released).
-    bool renew_lease(std::string_view owner, std::int64_t ttl_ms);
+    /// Takes the lease from a holder known to be gone (its process no longer exists),
+    /// live or not: a compare-and-swap on `dead_owner`. Returns the new token, or
+    /// nullopt when the lease moved on meanwhile (or is free: use acquire_lease).
+    std::optional<std::int64_t> take_over_lease(std::string_view dead_owner, const lease_request& request);
 
-    /// Release if we hold it (no-op otherwise).
-    void release_lease(std::string_view owner);
+    /// Extends our lease; false when `request.owner` no longer holds `token`.
+    bool renew_lease(const lease_request& request, std::int64_t token);
 
-    /// Current unexpired holder, or nullopt.
-    [[nodiscard]] std::optional<lease_info> lease_holder();
+    /// Releases if we hold it with `token` (no-op otherwise).
+    void release_lease(std::string_view owner, std::int64_t token);
+
+    /// The lease row, live or not; nullopt when free.
+    [[nodiscard]] std::optional<lease_info> lease_row();
 
     // ---- forced-tick requests ----
 
-    /// Queue a forced tick of `vigy_id` for the scheduler. Returns the request id.
-    /// Throws error(not_found) if the vigy does not exist.
+    /// Queues a forced tick of the vigy `vigy_id` for the scheduler. Returns the request
+    /// id. NOT_FOUND if the vigy does not exist.
     std::int64_t enqueue_tick_request(std::string_view vigy_id, std::string_view requester);
 
-    /// Claim up to `limit` pending requests (oldest first), marking them claimed. Cheap to
-    /// poll: takes the write lock only when something is pending.
-    std::vector<tick_request> claim_tick_requests(std::size_t limit = 64);
+    /// Claims up to `limit` pending requests (oldest first) for the holder of `token`.
+    /// Cheap to poll: takes the write lock only when something is pending.
+    std::vector<tick_request> claim_tick_requests(std::int64_t token, std::size_t limit = 64);
 
-    /// Mark a request done (with the run it produced) or failed (with `error`).
-    /// (A tick_commit with tick_request_id does this atomically with the run.)
-    void complete_tick_request(std::int64_t request_id, std::string_view run_id, std::string_view error = {});
+    /// Marks a request failed with `code` and `error` (a done request is marked by its
+    /// commit) — only while it is pending or claimed, and, when `claimed_token` is not 0,
+    /// only while it is claimed under that token (a scheduler that lost its lease cannot
+    /// fail a request its successor took over).
+    void fail_tick_request(std::int64_t request_id, vigy_status code, std::string_view error,
+                           std::int64_t claimed_token = 0);
+
+    /// Fails the request with `error` only while it is still pending (a requester giving
+    /// up). Returns false when it was claimed (or finished) meanwhile.
+    bool cancel_tick_request(std::int64_t request_id, std::string_view error);
 
     /// A request by id; nullopt if unknown.
     [[nodiscard]] std::optional<tick_request> get_tick_request(std::int64_t request_id);
 
     // ---- maintenance ----
 
-    /// Prune by `policy` now (synchronously, all chunks). Returns runs deleted.
+    /// Prunes by `policy` now (synchronously, all chunks). Returns runs deleted.
     std::int64_t prune(const retention_policy& policy);
 
     /// `PRAGMA integrity_check` result: "ok" when healthy.
@@ -563,3 +674,5 @@ private:
 };
 
 }  // namespace vigy::store
+
+#endif  // VIGY_STORE_STORE_HPP

@@ -1,0 +1,188 @@
+// cli/json_out.cpp — JSON output through RapidJSON.
+#include "json_out.hpp"
+
+#include "human.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+
+#include <cctype>
+#include <ostream>
+
+namespace vigy::cli {
+
+void write_raw_json(json_writer& w, std::string_view text, std::string_view fallback) {
+    std::string_view t = text;
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+    if (t.empty()) t = fallback;
+    rapidjson::Type type = rapidjson::kObjectType;
+    switch (t.front()) {
+        case '[': type = rapidjson::kArrayType; break;
+        case '"': type = rapidjson::kStringType; break;
+        case 'n': type = rapidjson::kNullType; break;
+        case 't': type = rapidjson::kTrueType; break;
+        case 'f': type = rapidjson::kFalseType; break;
+        case '{': type = rapidjson::kObjectType; break;
+        default: type = rapidjson::kNumberType; break;
+    }
+    w.RawValue(t.data(), t.size(), type);
+}
+
+void write_string(json_writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+namespace {
+
+void key(json_writer& w, const char* k) { w.Key(k); }
+void kv_str(json_writer& w, const char* k, std::string_view v) {
+    w.Key(k);
+    write_string(w, v);
+}
+void kv_int(json_writer& w, const char* k, int64_t v) {
+    w.Key(k);
+    w.Int64(v);
+}
+void kv_time(json_writer& w, const char* k, int64_t ms) { kv_str(w, k, rfc3339_ms(ms)); }
+
+}  // namespace
+
+void write_vigy(json_writer& w, const host::vigy_info& v, const std::vector<std::string>* grants) {
+    w.StartObject();
+    write_vigy_members(w, v, grants);
+    w.EndObject();
+}
+
+void write_vigy_members(json_writer& w, const host::vigy_info& v, const std::vector<std::string>* grants) {
+    kv_str(w, "id", v.id);
+    kv_str(w, "name", v.name);
+    kv_str(w, "kind", v.kind);
+    kv_str(w, "revision", v.revision);
+    kv_str(w, "resource_version", std::to_string(v.resource_version));
+    kv_int(w, "tick_interval_ms", v.interval_ms);
+    key(w, "enabled");
+    w.Bool(v.enabled);
+    key(w, "labels");
+    w.StartObject();
+    for (const auto& [k, val] : v.labels) {
+        w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+        write_string(w, val);
+    }
+    w.EndObject();
+    key(w, "limits");
+    w.StartObject();
+    kv_int(w, "fuel", static_cast<int64_t>(v.limits.fuel));
+    kv_int(w, "wall_ms", static_cast<int64_t>(v.limits.wall_ms));
+    kv_int(w, "memory_bytes", static_cast<int64_t>(v.limits.memory_bytes));
+    kv_int(w, "max_depth", static_cast<int64_t>(v.limits.max_depth));
+    w.EndObject();
+    key(w, "allow");
+    w.StartArray();
+    for (const auto& g : v.allow) write_string(w, g);
+    w.EndArray();
+    if (grants) {
+        key(w, "grants");
+        w.StartArray();
+        for (const auto& g : *grants) write_string(w, g);
+        w.EndArray();
+    }
+    kv_time(w, "created_at", v.created_ms);
+    kv_time(w, "updated_at", v.updated_ms);
+    key(w, "config");
+    write_raw_json(w, v.config_json, "null");
+}
+
+void write_run(json_writer& w, const host::run& r) {
+    w.StartObject();
+    kv_str(w, "id", r.id);
+    kv_int(w, "seq", r.seq);
+    kv_str(w, "vigy_id", r.vigy_id);
+    kv_str(w, "vigy_name", r.vigy_name);
+    kv_str(w, "revision", r.revision);
+    kv_str(w, "trigger", host::run_trigger_name(r.trigger));
+    kv_time(w, "started_at", r.started_ms);
+    kv_time(w, "ended_at", r.ended_ms);
+    key(w, "duration_ms");
+    w.Double(static_cast<double>(r.duration_us) / 1000.0);
+    key(w, "lateness_ms");
+    w.Double(static_cast<double>(r.lateness_us) / 1000.0);
+    kv_str(w, "result", host::run_result_name(r.result));
+    if (r.result == host::run_result::failed) {
+        kv_str(w, "status", vigy_status_name(r.status));
+        kv_str(w, "error", r.error);
+    }
+    if (r.tick_count > 0) kv_int(w, "tick_count", r.tick_count);
+    kv_str(w, "output", r.output);
+    key(w, "actions");
+    write_raw_json(w, r.actions_json, "[]");
+    key(w, "desired");
+    write_raw_json(w, r.desired_json, "{}");
+    key(w, "observed");
+    write_raw_json(w, r.observed_json, "{}");
+    key(w, "conditions");
+    write_raw_json(w, r.conditions_json, "[]");
+    key(w, "log");
+    write_raw_json(w, r.log_json, "[]");
+    key(w, "trace");
+    write_raw_json(w, r.trace_json, "{}");
+    key(w, "metrics");
+    write_raw_json(w, r.metrics_json, "{}");
+    key(w, "events");
+    write_raw_json(w, r.events_json, "[]");
+    key(w, "kv_writes");
+    write_raw_json(w, r.kv_writes_json, "{}");
+    key(w, "kv_deletes");
+    write_raw_json(w, r.kv_deletes_json, "[]");
+    w.EndObject();
+}
+
+void write_condition(json_writer& w, const host::condition& c) {
+    w.StartObject();
+    kv_str(w, "type", c.type);
+    kv_str(w, "status", c.status);
+    kv_str(w, "reason", c.reason);
+    kv_str(w, "message", c.message);
+    kv_time(w, "last_transition", c.last_transition_ms);
+    kv_time(w, "updated_at", c.updated_ms);
+    w.EndObject();
+}
+
+void write_event(json_writer& w, const host::event& e) {
+    w.StartObject();
+    kv_str(w, "type", e.type);
+    kv_str(w, "reason", e.reason);
+    kv_str(w, "message", e.message);
+    kv_int(w, "count", e.count);
+    kv_time(w, "first_seen", e.first_ms);
+    kv_time(w, "last_seen", e.last_ms);
+    w.EndObject();
+}
+
+std::string vigy_json(const host::vigy_info& v, const std::vector<std::string>* grants) {
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    write_vigy(w, v, grants);
+    return text(buf);
+}
+
+std::string run_json(const host::run& r) {
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    write_run(w, r);
+    return text(buf);
+}
+
+std::string pretty_json(std::string_view compact) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseFullPrecisionFlag>(compact.data(), compact.size());
+    if (doc.HasParseError()) return std::string(compact);
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    doc.Accept(w);
+    return text(buf);
+}
+
+void print_json(std::ostream& out, const std::string& compact, bool one_line_only) {
+    out << (one_line_only ? compact : pretty_json(compact)) << '\n';
+}
+
+}  // namespace vigy::cli

@@ -1,0 +1,61 @@
+// host/src/runtime_bus.hpp — the in-process run bus: committed runs delivered to
+// subscribers in commit order on one thread ("vigy-bus"). Publishing costs nothing
+// while nobody subscribes.
+#pragma once
+
+#include "vigy/host/runtime.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace vigy::host::detail {
+
+class event_bus {
+public:
+    event_bus();
+    /// close().
+    ~event_bus();
+    event_bus(const event_bus&) = delete;
+    event_bus& operator=(const event_bus&) = delete;
+
+    /// True while someone subscribes (cheap; publishers skip building the copy otherwise).
+    [[nodiscard]] bool wanted() const noexcept { return state_->count.load(std::memory_order_relaxed) > 0; }
+
+    /// Queues a committed run for delivery (in call order).
+    void publish(std::shared_ptr<const run> r);
+
+    /// Adds a subscriber; the returned function unsubscribes (waiting for a running
+    /// delivery; safe from inside the callback and after the bus is gone).
+    std::function<void()> subscribe(std::function<void(const run&)> callback);
+
+    /// Delivers what is queued, then stops the thread; later subscriptions get nothing.
+    void close();
+
+private:
+    struct subscriber {
+        std::recursive_mutex m;
+        bool active = true;
+        std::function<void(const run&)> cb;
+    };
+    struct state {
+        std::mutex m;
+        std::vector<std::shared_ptr<subscriber>> subscribers;
+        std::atomic<std::size_t> count{0};
+    };
+    void loop();
+
+    std::shared_ptr<state> state_ = std::make_shared<state>();
+    std::mutex qm_;
+    std::condition_variable qcv_;
+    std::deque<std::shared_ptr<const run>> queue_;
+    bool closing_ = false;
+    std::thread thread_;
+};
+
+}  // namespace vigy::host::detail

@@ -1,0 +1,418 @@
+// host/src/runtime_coordination.cpp — the lease, the control loop, tick_now.
+#include "runtime_coordination.hpp"
+
+#include "vigy/host/log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <set>
+
+#include <pthread.h>
+#include <unistd.h>
+
+namespace vigy::host::detail {
+
+using std::chrono::milliseconds;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view serve_prefix = "serve:";
+constexpr std::string_view tick_prefix = "tick:";
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+/// How long before the lease's expiry (as last renewed) this process stops starting
+/// ticks: a tick started in time commits in time or is fenced out.
+int64_t safety_margin(int64_t ttl_ms) { return std::min<int64_t>(ttl_ms / 5, 1000); }
+
+/// How long a taken forced tick may take before its requester gives up: its wall-clock
+/// limit plus a second for the commit.
+int64_t tick_budget_ms(const tick_limits& l) {
+    return static_cast<int64_t>(std::min<uint64_t>(l.wall_ms, 3'600'000)) + 1000;
+}
+
+}  // namespace
+
+coordinator::coordinator(store::store& db, pipeline& p, lease_state& lease, event_bus& bus, const registry& reg,
+                         std::shared_ptr<host::clock> clk, tick_limits defaults, const runtime_options& o,
+                         std::string db_path)
+    : db_(db),
+      pipeline_(p),
+      lease_(lease),
+      bus_(bus),
+      reg_(reg),
+      clk_(std::move(clk)),
+      defaults_(defaults),
+      ttl_ms_(o.lease_ttl_ms),
+      renew_ms_(o.lease_renew_ms),
+      poll_ms_(std::clamp<int64_t>(o.poll_ms, 10, 1000)),
+      db_path_(std::move(db_path)),
+      host_(hostname()),
+      pid_(static_cast<int64_t>(::getpid())),
+      owner_(std::string(serve_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token()) {}
+
+coordinator::~coordinator() {
+    try {
+        stop_serving();
+    } catch (const std::exception& e) {
+        logger()->error("stopping the scheduler failed: {}", e.what());
+    }
+}
+
+store::lease_request coordinator::request(const std::string& owner, int64_t ttl_ms) const {
+    return store::lease_request{owner, pid_, host_, store::lease_clock{boot_id(), boot_ms(), clk_->wall_ms()}, ttl_ms};
+}
+
+void coordinator::set_held(int64_t token, int64_t renewed_at) {
+    lease_.valid_until_boot_ms.store(renewed_at + ttl_ms_ - safety_margin(ttl_ms_), std::memory_order_release);
+    lease_.token.store(token, std::memory_order_release);
+}
+
+// ---- serving --------------------------------------------------------------------------
+
+void coordinator::start_serving() {
+    if (serving_.load()) return;
+    auto deadline = steady::now();
+    bool extended = false;
+    std::optional<int64_t> token;
+    for (;;) {
+        const int64_t t0 = boot_ms();
+        token = db_.acquire_lease(request(owner_, ttl_ms_));
+        if (token) {
+            set_held(*token, t0);
+            break;
+        }
+        const auto h = db_.lease_row();
+        // A holder on this host whose process is gone (kill -9, crash, an earlier boot):
+        // take its lease now instead of waiting for it to expire. Other hosts' holders only expire.
+        if (h && holder_is_dead(*h, host_)) {
+            const int64_t t1 = boot_ms();
+            token = db_.take_over_lease(h->owner, request(owner_, ttl_ms_));
+            if (token) {
+                set_held(*token, t1);
+                logger()->warn("took over the scheduler lease of pid {}, which is no longer running", h->pid);
+                break;
+            }
+        }
+        if (h && !extended && starts_with(h->owner, tick_prefix)) {
+            extended = true;  // a `vigy tick` holds it briefly: wait for it
+            deadline = steady::now() + milliseconds(10'000);
+        }
+        if (steady::now() >= deadline) {
+            if (h)
+                vigy::fail(VIGY_FAILED_PRECONDITION, "another scheduler is serving " + db_path_ + " (pid " +
+                                                         std::to_string(h->pid) + " on " + h->host + "); stop it first");
+            vigy::fail(VIGY_UNAVAILABLE, "could not take the scheduler lease of " + db_path_);
+        }
+        std::this_thread::sleep_for(milliseconds(50));
+    }
+    try {
+        pipeline_.start();
+        const int64_t rv = db_.change_seq();
+        const auto all = db_.list_vigies();
+        // Spread the first ticks of a database's vigies over one interval (at most 1 s),
+        // so a large database does not tick in one burst; a lone vigy ticks at once.
+        const std::size_t n = all.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            const int64_t window = std::min<int64_t>(all[i].interval_ms, 1000);
+            pipeline_.upsert(all[i], milliseconds(n > 1 ? window * static_cast<int64_t>(i) / static_cast<int64_t>(n) : 0));
+        }
+        std::lock_guard lk(m_);
+        applied_rv_ = rv;
+        control_stop_ = false;
+    } catch (...) {
+        pipeline_.stop();
+        lease_.token = 0;
+        db_.release_lease(owner_, *token);
+        throw;
+    }
+    draining_ = false;
+    serving_ = true;
+    control_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "vigy-control");
+        control_loop();
+    });
+    logger()->info("serving {} (scheduler pid {}, lease token {})", db_path_, pid_, *token);
+}
+
+void coordinator::stop_serving() {
+    if (!serving_.load()) return;
+    draining_ = true;              // the control loop only renews the lease now
+    pipeline_.stop();              // in-flight and queued forced ticks finish under the lease
+    {
+        std::lock_guard lk(m_);
+        control_stop_ = true;
+    }
+    cv_.notify_all();
+    if (control_.joinable()) control_.join();
+    try {
+        db_.writer().flush();
+    } catch (const std::exception& e) {
+        logger()->error("flushing the writer failed: {}", e.what());
+    }
+    const int64_t token = lease_.token.exchange(0);
+    if (token != 0) {
+        try {
+            db_.release_lease(owner_, token);
+        } catch (const std::exception& e) {
+            logger()->warn("releasing the scheduler lease failed: {}", e.what());
+        }
+    }
+    serving_ = false;
+    cv_.notify_all();
+    logger()->info("stopped serving {}", db_path_);
+}
+
+// ---- the control loop -----------------------------------------------------------------
+
+void coordinator::control_loop() {
+    auto last_renew = steady::now();
+    auto last_poll = steady::now();
+    // claim_tick_requests is a cheap read unless requests are pending: poll often so a
+    // `vigy tick` beside `vigy serve` waits tens of ms, not a poll period.
+    const auto request_period = std::min(milliseconds(poll_ms_), milliseconds(25));
+    for (;;) {
+        bool poll_now = false;
+        {
+            std::unique_lock lk(m_);
+            cv_.wait_for(lk, std::min(request_period, milliseconds(renew_ms_)),
+                         [this] { return control_stop_ || poll_now_; });
+            if (control_stop_) return;
+            poll_now = poll_now_;
+            poll_now_ = false;
+        }
+        try {
+            const auto now = steady::now();
+            if (now - last_renew >= milliseconds(renew_ms_)) {
+                last_renew = now;
+                renew();
+            }
+            if (draining_.load()) continue;
+            if (poll_now || now - last_poll >= milliseconds(poll_ms_)) {
+                last_poll = now;
+                poll_changes();
+            }
+            serve_requests();
+        } catch (const std::exception& e) {
+            logger()->warn("scheduler maintenance failed: {}", e.what());
+        }
+    }
+}
+
+void coordinator::renew() {
+    const int64_t held = lease_.token.load();
+    const int64_t t0 = boot_ms();
+    if (held != 0) {
+        if (db_.renew_lease(request(owner_, ttl_ms_), held)) {
+            set_held(held, t0);
+            return;
+        }
+        // Lost: another process took the lease (we were paused, or our renewals failed).
+        lease_.token.store(0);
+        const auto h = db_.lease_row();
+        const std::string why = "this scheduler lost the lease" +
+                                (h ? " to pid " + std::to_string(h->pid) + " on " + h->host : std::string());
+        logger()->error("{} of {}; pausing scheduled ticks", why, db_path_);
+        pipeline_.lease_changed(why);
+    }
+    if (draining_.load()) return;
+    if (const auto token = db_.acquire_lease(request(owner_, ttl_ms_))) {
+        set_held(*token, t0);
+        pipeline_.lease_changed("the scheduler lease was regained");  // caches from before are stale
+        logger()->warn("scheduler lease regained (token {})", *token);
+    }
+}
+
+void coordinator::poll_changes() {
+    const int64_t seq = db_.change_seq();
+    int64_t applied;
+    {
+        std::lock_guard lk(m_);
+        applied = applied_rv_;
+    }
+    if (seq != applied) {
+        const store::vigy_changes ch = db_.changes_since(applied);
+        if (ch.gone) {
+            // Fell behind the compaction floor: apply the whole list.
+            const auto all = db_.list_vigies();
+            std::set<int64_t> live;
+            for (const auto& v : all) {
+                live.insert(v.key);
+                pipeline_.upsert(v);
+            }
+            for (const auto& name : pipeline_.scheduled_names())
+                if (auto v = db_.find_vigy(name); !v || !live.count(v->key)) {
+                    if (v) pipeline_.remove(v->key);
+                }
+        } else {
+            for (const auto& c : ch.changes) {
+                if (c.type == store::change_type::deleted)
+                    pipeline_.remove(c.vigy.key);
+                else
+                    pipeline_.upsert(c.vigy);
+            }
+        }
+        std::lock_guard lk(m_);
+        applied_rv_ = ch.resource_version;
+    }
+    cv_.notify_all();
+}
+
+void coordinator::serve_requests() {
+    const int64_t token = lease_.token.load();
+    if (token == 0 || !lease_.valid_now()) return;
+    for (const auto& rq : db_.claim_tick_requests(token, 64)) {
+        std::optional<vigy_info> rec;
+        try {
+            rec = db_.find_vigy(rq.vigy_id);
+        } catch (const std::exception&) {
+        }
+        if (!rec) {
+            db_.fail_tick_request(rq.id, VIGY_NOT_FOUND, "vigy " + rq.vigy_id + " not found", token);
+            continue;
+        }
+        forced_job j;
+        j.request_id = rq.id;  // the commit marks it done; a failure is recorded by the slot
+        j.request_token = token;
+        pipeline_.force(*rec, std::move(j));
+    }
+}
+
+bool coordinator::wait_synced(int64_t rv, std::chrono::milliseconds timeout) {
+    std::unique_lock lk(m_);
+    if (!serving_.load()) return false;
+    poll_now_ = true;
+    cv_.notify_all();
+    return cv_.wait_for(lk, timeout, [&] { return applied_rv_ >= rv || !serving_.load(); }) && serving_.load();
+}
+
+std::optional<scheduler_info> coordinator::holder() {
+    const auto h = db_.lease_row();
+    if (!h || !store::lease_live(*h, host_, request(owner_, 1).now) || holder_is_dead(*h, host_)) return std::nullopt;
+    scheduler_info s;
+    s.pid = h->pid;
+    s.hostname = h->host;
+    s.acquired_ms = h->acquired_ms;
+    s.expires_ms = h->expires_ms;
+    s.token = h->token;
+    s.this_process = serving_.load() && h->owner == owner_;
+    return s;
+}
+
+// ---- tick_now -----------------------------------------------------------------------------
+
+run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms) {
+    wait_ms = std::max<int64_t>(wait_ms, 0);
+    const int64_t budget = tick_budget_ms(effective_limits(rec.limits, defaults_));
+
+    // 1. This process serves: on the vigy's slot.
+    if (serving_.load() && !draining_.load() && lease_.valid_now()) {
+        auto prom = std::make_shared<std::promise<run>>();
+        auto fut = prom->get_future();
+        forced_job j;
+        j.done = [prom](std::shared_ptr<const run> r, const status_error* e) {
+            if (r)
+                prom->set_value(*r);
+            else
+                prom->set_exception(std::make_exception_ptr(*e));
+        };
+        pipeline_.force(rec, std::move(j));
+        if (fut.wait_for(milliseconds(wait_ms + budget)) != std::future_status::ready)
+            vigy::fail(VIGY_DEADLINE_EXCEEDED, "the tick of " + rec.name + " did not finish within " +
+                                                   std::to_string(wait_ms + budget) + " ms");
+        return fut.get();
+    }
+
+    const auto deadline = steady::now() + milliseconds(wait_ms);
+    for (;;) {
+        const auto h = db_.lease_row();
+        const bool live = h && store::lease_live(*h, host_, request(owner_, 1).now) && !holder_is_dead(*h, host_);
+        if (live && starts_with(h->owner, serve_prefix) && h->owner != owner_) {
+            // 2. Another process serves: through its request queue.
+            bool retry = false;
+            run r = tick_remotely(rec, *h, wait_ms, deadline, retry);
+            if (!retry) return r;
+            continue;
+        }
+        if (!live || !starts_with(h->owner, tick_prefix)) {
+            // 3. Nobody serves: here, under a short lease (serialises with other ticks).
+            const std::string owner = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token();
+            std::optional<int64_t> token;
+            if (h && !live)
+                token = db_.take_over_lease(h->owner, request(owner, budget + 5000));
+            else
+                token = db_.acquire_lease(request(owner, budget + 5000));
+            if (token) {
+                struct releaser {
+                    store::store& db;
+                    const std::string& owner;
+                    int64_t token;
+                    ~releaser() {
+                        try {
+                            db.release_lease(owner, token);
+                        } catch (const std::exception& e) {
+                            logger()->warn("releasing the tick lease failed: {}", e.what());
+                        }
+                    }
+                } rel{db_, owner, *token};
+                return tick_locally(db_, reg_, *clk_, defaults_, bus_, db_.get_vigy(rec.id), *token);
+            }
+        }
+        if (steady::now() >= deadline) {
+            const auto now_holder = db_.lease_row();
+            vigy::fail(VIGY_UNAVAILABLE, "the database is being ticked by another process" +
+                                             (now_holder ? " (pid " + std::to_string(now_holder->pid) + ")" : std::string()) +
+                                             "; try again");
+        }
+        std::this_thread::sleep_for(milliseconds(20));
+    }
+}
+
+run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
+                               steady::time_point claim_deadline, bool& retry) {
+    const std::string requester = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_);
+    const int64_t id = db_.enqueue_tick_request(rec.id, requester);
+    const int64_t budget = tick_budget_ms(effective_limits(rec.limits, defaults_));
+    bool claimed = false;
+    steady::time_point done_deadline{};
+    for (;;) {
+        std::this_thread::sleep_for(milliseconds(10));
+        const auto st = db_.get_tick_request(id);
+        if (!st) vigy::fail(VIGY_INTERNAL, "tick request " + std::to_string(id) + " vanished");
+        if (st->state == "done") {
+            auto r = db_.get_run(st->run_id);
+            if (!r) vigy::fail(VIGY_INTERNAL, "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
+            return std::move(*r);
+        }
+        if (st->state == "failed")
+            vigy::fail(st->code == VIGY_OK ? VIGY_INTERNAL : st->code, st->error.empty() ? "tick failed" : st->error);
+        const auto now = steady::now();
+        if (st->state == "pending") {
+            claimed = false;
+            const auto h = db_.lease_row();
+            const bool serving = h && starts_with(h->owner, serve_prefix) &&
+                                 store::lease_live(*h, host_, request(owner_, 1).now) && !holder_is_dead(*h, host_);
+            if (!serving && db_.cancel_tick_request(id, "abandoned: the scheduler stopped")) {
+                retry = true;  // the scheduler went away before taking it: tick elsewhere
+                return {};
+            }
+            if (now >= claim_deadline && db_.cancel_tick_request(id, "no scheduler took it in time"))
+                vigy::fail(VIGY_UNAVAILABLE, "the scheduler (pid " + std::to_string(holder.pid) + " on " + holder.host +
+                                                 ") did not take the tick of " + rec.name + " within " +
+                                                 std::to_string(wait_ms) + " ms; try again");
+        } else if (st->state == "claimed") {
+            if (!claimed) {
+                claimed = true;
+                done_deadline = now + milliseconds(budget);
+            }
+            if (now >= done_deadline)
+                vigy::fail(VIGY_DEADLINE_EXCEEDED, "the tick of " + rec.name + " taken by the scheduler (pid " +
+                                                       std::to_string(holder.pid) + ") did not finish within " +
+                                                       std::to_string(budget) + " ms");
+        }
+    }
+}
+
+}  // namespace vigy::host::detail
