@@ -51,8 +51,16 @@ connection::connection(const std::string& path, int busy_timeout_ms) : path_(pat
     }
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, busy_timeout_ms);
-    exec("PRAGMA journal_mode=WAL", "configuring the connection");
-    exec("PRAGMA synchronous=NORMAL", "configuring the connection");
+    try {
+        exec("PRAGMA journal_mode=WAL", "configuring the connection");
+        exec("PRAGMA synchronous=NORMAL", "configuring the connection");
+    } catch (...) {
+        // A constructor that throws runs no destructor: close the handle here (a file
+        // that is not a database opens fine and fails only at its first statement).
+        sqlite3_close_v2(db_);
+        db_ = nullptr;
+        throw;
+    }
 }
 
 connection::~connection() { sqlite3_close_v2(db_); }

@@ -1,7 +1,7 @@
-// cli/json_out.cpp — JSON output through RapidJSON.
-#include "json_out.hpp"
+// api/src/resources.cpp — the JSON shape of vigies, runs, conditions and events.
+#include "vigy/api/resources.hpp"
 
-#include "human.hpp"
+#include "vigy/host/time.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
@@ -9,7 +9,7 @@
 #include <cctype>
 #include <ostream>
 
-namespace vigy::cli {
+namespace vigy::api {
 
 void write_raw_json(json_writer& w, std::string_view text, std::string_view fallback) {
     std::string_view t = text;
@@ -41,7 +41,7 @@ void kv_int(json_writer& w, const char* k, int64_t v) {
     w.Key(k);
     w.Int64(v);
 }
-void kv_time(json_writer& w, const char* k, int64_t ms) { kv_str(w, k, rfc3339_ms(ms)); }
+void kv_time(json_writer& w, const char* k, int64_t ms) { kv_str(w, k, host::format_rfc3339_ms(ms)); }
 
 }  // namespace
 
@@ -185,4 +185,4 @@ void print_json(std::ostream& out, const std::string& compact, bool one_line_onl
     out << (one_line_only ? compact : pretty_json(compact)) << '\n';
 }
 
-}  // namespace vigy::cli
+}  // namespace vigy::api

@@ -1,0 +1,56 @@
+/// vigy/api/resources.hpp — the one JSON shape of vigy's resources (vigies, runs,
+/// conditions, events), written through RapidJSON's writer and shared by every face:
+/// `vigy ... -o json`, the REST API and the MCP tools print the same objects.
+/// Times are RFC 3339 UTC with milliseconds (formatted here, at the edge); durations ms.
+///
+/// Threading: plain functions over values.
+#ifndef VIGY_API_RESOURCES_HPP
+#define VIGY_API_RESOURCES_HPP
+
+#include "vigy/host/runtime.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigy::api {
+
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// Writes already-serialised JSON text (produced by vigy) as a value; `fallback` when empty.
+void write_raw_json(json_writer& w, std::string_view text, std::string_view fallback = "null");
+/// A string value.
+void write_string(json_writer& w, std::string_view s);
+/// {"id","name","kind","revision","resource_version","tick_interval_ms","enabled",
+///  "labels","limits":{"fuel","wall_ms","memory_bytes","max_depth"},"allow",
+///  "grants"?,"created_at","updated_at","config"} — "grants" (the effective ones) when given.
+void write_vigy(json_writer& w, const host::vigy_info& v, const std::vector<std::string>* grants = nullptr);
+/// The members of write_vigy's object, for an object that adds its own.
+void write_vigy_members(json_writer& w, const host::vigy_info& v, const std::vector<std::string>* grants = nullptr);
+/// {"id","seq","vigy_id","vigy_name","revision","trigger","started_at","ended_at",
+///  "duration_ms","lateness_ms","result","status"?,"error"?,"tick_count"?,"output",
+///  "actions","desired","observed","conditions","log","trace","metrics","events",
+///  "kv_writes","kv_deletes"} — status/error only for failed runs, tick_count when known.
+void write_run(json_writer& w, const host::run& r);
+/// {"type","status","reason","message","last_transition","updated_at"}
+void write_condition(json_writer& w, const host::condition& c);
+/// {"type","reason","message","count","first_seen","last_seen"}
+void write_event(json_writer& w, const host::event& e);
+/// write_vigy / write_run as a compact JSON document.
+std::string vigy_json(const host::vigy_info& v, const std::vector<std::string>* grants = nullptr);
+std::string run_json(const host::run& r);
+/// The compact text of a writer's buffer.
+inline std::string text(const rapidjson::StringBuffer& buf) { return {buf.GetString(), buf.GetSize()}; }
+
+/// Re-indents compact JSON text with 2 spaces; returns the input when it does not parse.
+std::string pretty_json(std::string_view compact);
+/// Prints a compact JSON document to `out`: pretty (2-space) unless `one_line`.
+void print_json(std::ostream& out, const std::string& compact, bool one_line = false);
+
+}  // namespace vigy::api
+
+#endif  // VIGY_API_RESOURCES_HPP
