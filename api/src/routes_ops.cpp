@@ -291,6 +291,11 @@ response eval_route(service& s, request& req) {
         const std::string detail = errs.size() == 1 ? errs[0].pointer + ": " + errs[0].detail : std::to_string(errs.size()) + " invalid fields";
         throw http_error::validation(detail, std::move(errs));
     }
+    if (auto msg = s.rt.check(spec)) {  // a program that does not build: 422 with its line:col
+        problem p = make_problem(VIGY_INVALID_ARGUMENT, *msg, status_hint::body_validation);
+        p.errors.push_back({spec.kind == "lisp" ? "/program" : "/config", *msg});
+        throw http_error(std::move(p));
+    }
     const auto ev = s.rt.evaluate(spec, eo);
     rapidjson::StringBuffer buf;
     json_writer w(buf);
