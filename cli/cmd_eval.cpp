@@ -94,64 +94,6 @@ std::string config_json(const std::string& program, const std::string& source_na
 
 // ---- JSON output -----------------------------------------------------------------------
 
-void write_tick(json_writer& w, const host::evaluated_tick& t, int64_t index) {
-    const host::run& r = t.result;
-    const bool ok = r.result == host::run_result::ok;
-    w.StartObject();
-    w.Key("index");
-    w.Int64(index);
-    w.Key("result");
-    w.String(ok ? "ok" : "failed");
-    if (!ok) {
-        w.Key("status");
-        w.String(vigy_status_name(r.status));
-        w.Key("error");
-        write_string(w, r.error);
-    }
-    w.Key("tick");
-    w.StartObject();
-    w.Key("start");
-    write_string(w, rfc3339_ms(r.started_ms));
-    w.Key("start_ms");
-    w.Int64(r.started_ms);
-    w.Key("previous_tick_ms");
-    if (t.previous_tick_ms < 0)
-        w.Null();
-    else
-        w.Int64(t.previous_tick_ms);
-    w.Key("tick_count");
-    w.Int64(r.tick_count);
-    w.EndObject();
-    w.Key("output");
-    write_string(w, r.output);
-    w.Key("log");
-    write_raw_json(w, r.log_json, "[]");
-    w.Key("trace");
-    write_raw_json(w, r.trace_json, "{}");
-    w.Key("metrics");
-    write_raw_json(w, r.metrics_json, "{}");
-    if (ok) {
-        w.Key("actions");
-        write_raw_json(w, r.actions_json, "[]");
-        w.Key("desired");
-        write_raw_json(w, r.desired_json, "{}");
-        w.Key("observed");
-        write_raw_json(w, r.observed_json, "{}");
-        w.Key("conditions");
-        write_raw_json(w, r.conditions_json, "[]");
-        w.Key("events");
-        write_raw_json(w, r.events_json, "[]");
-        w.Key("kv_changes");
-        w.StartObject();
-        w.Key("set");
-        write_raw_json(w, r.kv_writes_json, "{}");
-        w.Key("deleted");
-        write_raw_json(w, r.kv_deletes_json, "[]");
-        w.EndObject();
-    }
-    w.EndObject();
-}
-
 // ---- human output ----------------------------------------------------------------------
 
 /// "k=v, ..." of a JSON object.
@@ -280,7 +222,7 @@ int run_eval(context& ctx, const eval_options& o) {
             w.StartObject();
             w.Key("ticks");
             w.StartArray();
-            write_tick(w, ev.ticks.front(), 1);
+            api::write_evaluated_tick(w, ev.ticks.front(), 1);
             w.EndArray();
             w.EndObject();
             print_json(std::cout, text(buf));
@@ -306,7 +248,7 @@ int run_eval(context& ctx, const eval_options& o) {
     for (std::size_t i = 0; i < ev.ticks.size(); ++i) {
         any_failed = any_failed || ev.ticks[i].result.result != host::run_result::ok;
         if (ctx.json()) {
-            write_tick(w, ev.ticks[i], static_cast<int64_t>(i + 1));
+            api::write_evaluated_tick(w, ev.ticks[i], static_cast<int64_t>(i + 1));
         } else {
             if (i > 0) std::cout << "\n";
             print_human_tick(std::cout, ev.ticks[i], static_cast<int64_t>(i + 1), st);

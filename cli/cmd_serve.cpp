@@ -6,10 +6,14 @@
 #include "json_out.hpp"
 #include "signals.hpp"
 
+#include "vigy/api/routes.hpp"
+#include "vigy/api/server.hpp"
 #include "vigy/host/registry.hpp"
 #include "vigy/host/sd_notify.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include <unistd.h>
 
@@ -20,6 +24,7 @@
 #include <iostream>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace vigy::cli {
 namespace {
@@ -28,6 +33,58 @@ struct serve_options {
     unsigned threads = 0;
     int64_t keep_runs = 1000;
     std::string lease_ttl;
+    std::vector<std::string> listen;        ///< --listen (repeatable); empty = 127.0.0.1:38821
+    std::string token_file;                 ///< --token-file
+    std::vector<std::string> allow_hosts;   ///< --allow-host
+    std::vector<std::string> cors_origins;  ///< --cors-origin
+    bool no_dashboard = false;              ///< --no-dashboard
+};
+
+/// The HTTP API of a serving runtime: the routes mounted over it, the server bound to
+/// every --listen address, and the io threads. stop() ends streams, then the loop.
+class api_face {
+public:
+    /// Mounts and binds (nothing runs yet). Throws api::server_error naming the address.
+    api_face(host::runtime& rt, const serve_options& o, std::vector<api::listen_address> listen) {
+        api::mount_options mo;
+        mo.dashboard = !o.no_dashboard;
+        api::router routes;
+        service_ = api::mount(routes, rt, mo);
+        // Other faces mount beside it here (MCP over HTTP: POST /mcp).
+        api::server_options so;
+        so.listen = std::move(listen);
+        if (!o.token_file.empty()) so.token_file = o.token_file;
+        so.allowed_hosts = o.allow_hosts;
+        so.cors_origins = o.cors_origins;
+        so.metrics = service_->metrics();
+        server_ = std::make_unique<api::server>(io_, std::move(routes), so);
+        listeners_ = server_->start();
+    }
+    ~api_face() { stop(); }
+    const std::vector<api::listener_info>& listeners() const { return listeners_; }
+    void run(unsigned threads) {
+        for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    }
+    void stop() {
+        if (stopped_) return;
+        stopped_ = true;
+        server_->stop();
+        service_->stop();
+        work_.reset();
+        // the server lets in-flight responses finish; then nothing is left to run
+        for (auto& t : threads_) t.join();
+        threads_.clear();
+        server_.reset();
+    }
+
+private:
+    boost::asio::io_context io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{io_.get_executor()};
+    std::shared_ptr<api::api_service> service_;
+    std::unique_ptr<api::server> server_;
+    std::vector<api::listener_info> listeners_;
+    std::vector<std::thread> threads_;
+    bool stopped_ = false;
 };
 
 /// Serialised, flushed line output shared by the main thread and run callbacks.
@@ -92,8 +149,23 @@ int run_serve(context& ctx, const serve_options& o) {
     // the run timestamps, never the lease's expiry (which runs on CLOCK_BOOTTIME).
     if (const char* off = std::getenv("VIGY_TEST_CLOCK_OFFSET_MS"); off && *off)
         opts.clock = host::clock::system(std::strtoll(off, nullptr, 10));
+    std::vector<api::listen_address> listen;
+    try {
+        listen = api::parse_listen_addresses(o.listen);
+    } catch (const std::invalid_argument& e) {
+        usage_error(std::string("--listen: ") + e.what());
+    }
     auto rt = ctx.open_runtime(runtime_use::plugins, opts);
     const std::string db = ctx.db_path();
+    // bind before ticking: a bind failure exits 1 naming the address, nothing ran
+    std::unique_ptr<api_face> face;
+    if (!listen.empty()) {
+        try {
+            face = std::make_unique<api_face>(*rt, o, std::move(listen));
+        } catch (const api::server_error& e) {
+            vigy::fail(VIGY_FAILED_PRECONDITION, e.what());  // exit 1 with the message
+        }
+    }
     const style st{ctx.color};
     const bool json = ctx.json();
     line_out out;
@@ -214,6 +286,24 @@ int run_serve(context& ctx, const serve_options& o) {
             out.put(st.green("serving ") + db + " as pid " + std::to_string(pid) + " (ctrl-c to stop)");
         }
     }
+    if (face) {
+        for (const auto& l : face->listeners()) {
+            if (json)
+                out.put(event_line("listening", [&](json_writer& w) {
+                    w.Key("address");
+                    write_string(w, l.address);
+                    w.Key("url");
+                    write_string(w, l.url);
+                }));
+            else
+                out.put("API on " + st.bold(l.url) +
+                        (o.no_dashboard || l.url.rfind("http", 0) != 0 ? std::string() : "  (dashboard: " + l.url + "/)"));
+        }
+        face->run(2);
+    } else if (!json) {
+        out.put(st.dim("no HTTP API (--listen none)"));
+    }
+    if (json) out.put(R"({"event":"ready"})");
     out.release();
     host::sd_notify("READY=1\nSTATUS=serving " + db);  // systemd Type=notify (no-op elsewhere)
 
@@ -251,6 +341,7 @@ int run_serve(context& ctx, const serve_options& o) {
     const char* sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
     if (!json) out.put(st.dim(std::string(sig_name) + ": shutting down (finishing in-flight ticks)…"));
     host::sd_notify("STOPPING=1");
+    if (face) face->stop();  // watch streams end, in-flight requests finish
     rt->stop();
     sub.reset();
     const auto stats = rt->stats();
@@ -291,6 +382,12 @@ void add_serve(CLI::App& root, context& ctx) {
         "scheduler lease's fencing token: a serve that was paused past its lease\n"
         "(--lease-ttl, default 5s) cannot commit anything once another took over.\n"
         "SIGINT/SIGTERM: in-flight ticks finish, every run is flushed, exit 0.\n\n"
+        "The HTTP API (REST /v1, watch streams, /metrics, /readyz, /livez, OpenAPI at\n"
+        "/openapi.json) and the web dashboard at / are served on --listen (default\n"
+        "127.0.0.1:38821; unix:/path for a socket; none for no API). A non-loopback\n"
+        "address needs --token-file. A bind failure exits 1 naming the address.\n"
+        "With -o json each listener is printed as {\"event\":\"listening\",\"url\"}, then\n"
+        "{\"event\":\"ready\"}. See docs/api.md and docs/dashboard.md.\n\n"
         "For tests and operators: --lease-ttl 1s makes a takeover after a crash or a\n"
         "pause fast; VIGY_TEST_CLOCK_OFFSET_MS=N runs serve with its wall clock N ms\n"
         "off (the lease never trusts wall clocks on one host).") +
@@ -303,6 +400,17 @@ void add_serve(CLI::App& root, context& ctx) {
         ->default_val(1000);
     sub->add_option("--lease-ttl", o->lease_ttl, "how long the scheduler lease lasts without renewal (e.g. 2s)")
         ->type_name("DURATION");
+    sub->add_option("--listen", o->listen,
+                    "HTTP API address, repeatable: HOST:PORT, [V6]:PORT, unix:/path or none (default 127.0.0.1:38821)")
+        ->type_name("ADDR");
+    sub->add_option("--token-file", o->token_file,
+                    "bearer token file (mode 0600) required by every route but /livez; needed beyond loopback")
+        ->type_name("FILE");
+    sub->add_option("--allow-host", o->allow_hosts, "extra name accepted in the Host header (DNS rebinding check)")
+        ->type_name("NAME");
+    sub->add_option("--cors-origin", o->cors_origins, "origin allowed to call the API cross-origin (exact, repeatable)")
+        ->type_name("ORIGIN");
+    sub->add_flag("--no-dashboard", o->no_dashboard, "do not serve the web dashboard at /");
     set_action(sub, ctx, [&ctx, o] { return run_serve(ctx, *o); });
 }
 

@@ -12,7 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 # Tools the tests drive, beyond what building needs (scripts/setup.sh installs those).
-export VIGY_SETUP_EXTRA="lua5.4 tmux python3 python3-croniter clang curl chromium prometheus
+export VIGY_SETUP_EXTRA="lua5.4 tmux python3 python3-croniter clang curl chromium prometheus wrk
   dpkg-dev fakeroot lintian systemd man-db zsh"
 
 "$root/scripts/setup.sh" "$root/build"

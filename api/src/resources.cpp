@@ -58,6 +58,11 @@ void write_vigy_members(json_writer& w, const host::vigy_info& v, const std::vec
     kv_str(w, "revision", v.revision);
     kv_str(w, "resource_version", std::to_string(v.resource_version));
     kv_int(w, "tick_interval_ms", v.interval_ms);
+    key(w, "schedule");
+    w.StartObject();
+    kv_str(w, "kind", "every");
+    kv_int(w, "every_ms", v.interval_ms);
+    w.EndObject();
     key(w, "enabled");
     w.Bool(v.enabled);
     key(w, "labels");
@@ -153,6 +158,77 @@ void write_event(json_writer& w, const host::event& e) {
     kv_int(w, "count", e.count);
     kv_time(w, "first_seen", e.first_ms);
     kv_time(w, "last_seen", e.last_ms);
+    w.EndObject();
+}
+
+void write_evaluated_tick(json_writer& w, const host::evaluated_tick& t, int64_t index) {
+    const host::run& r = t.result;
+    const bool ok = r.result == host::run_result::ok;
+    w.StartObject();
+    w.Key("index");
+    w.Int64(index);
+    w.Key("result");
+    w.String(ok ? "ok" : "failed");
+    if (!ok) {
+        w.Key("status");
+        w.String(vigy_status_name(r.status));
+        w.Key("error");
+        write_string(w, r.error);
+    }
+    w.Key("tick");
+    w.StartObject();
+    w.Key("start");
+    write_string(w, host::format_rfc3339_ms(r.started_ms));
+    w.Key("start_ms");
+    w.Int64(r.started_ms);
+    w.Key("previous_tick_ms");
+    if (t.previous_tick_ms < 0)
+        w.Null();
+    else
+        w.Int64(t.previous_tick_ms);
+    w.Key("tick_count");
+    w.Int64(r.tick_count);
+    w.EndObject();
+    w.Key("output");
+    write_string(w, r.output);
+    w.Key("log");
+    write_raw_json(w, r.log_json, "[]");
+    w.Key("trace");
+    write_raw_json(w, r.trace_json, "{}");
+    w.Key("metrics");
+    write_raw_json(w, r.metrics_json, "{}");
+    if (ok) {
+        w.Key("actions");
+        write_raw_json(w, r.actions_json, "[]");
+        w.Key("desired");
+        write_raw_json(w, r.desired_json, "{}");
+        w.Key("observed");
+        write_raw_json(w, r.observed_json, "{}");
+        w.Key("conditions");
+        write_raw_json(w, r.conditions_json, "[]");
+        w.Key("events");
+        write_raw_json(w, r.events_json, "[]");
+        w.Key("kv_changes");
+        w.StartObject();
+        w.Key("set");
+        write_raw_json(w, r.kv_writes_json, "{}");
+        w.Key("deleted");
+        write_raw_json(w, r.kv_deletes_json, "[]");
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
+void write_evaluation(json_writer& w, const host::evaluation& ev) {
+    w.StartObject();
+    w.Key("ticks");
+    w.StartArray();
+    for (std::size_t i = 0; i < ev.ticks.size(); ++i) write_evaluated_tick(w, ev.ticks[i], static_cast<int64_t>(i + 1));
+    w.EndArray();
+    w.Key("kv");
+    write_raw_json(w, ev.kv_json, "{}");
+    w.Key("conditions");
+    write_raw_json(w, ev.conditions_json, "[]");
     w.EndObject();
 }
 

@@ -24,7 +24,7 @@ def main():
     sock.settimeout(30)
     env = dict(os.environ, NOTIFY_SOCKET="@" + name, NO_COLOR="1", HOME=work)
     env.pop("VIGY_PLUGIN_PATH", None)
-    serve = subprocess.Popen([vigy, "serve", "--db", db], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    serve = subprocess.Popen([vigy, "serve", "--db", db, "--listen", "127.0.0.1:0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     failures = []
     try:
         ready = sock.recv(4096).decode()

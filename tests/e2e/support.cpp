@@ -156,7 +156,7 @@ std::string integrity_check(const std::string& db_path) {
 }
 
 std::unique_ptr<process> start_serve(const fixture& fx, const std::vector<std::string>& extra) {
-    std::vector<std::string> args{"serve"};
+    std::vector<std::string> args{"serve", "--listen", "none"};  // no HTTP API: tests run in parallel
     args.insert(args.end(), extra.begin(), extra.end());
     auto p = fx.start(args);
     const bool up = p->wait_for_text("serving ", 10'000);

@@ -25,7 +25,8 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 void write_raw_json(json_writer& w, std::string_view text, std::string_view fallback = "null");
 /// A string value.
 void write_string(json_writer& w, std::string_view s);
-/// {"id","name","kind","revision","resource_version","tick_interval_ms","enabled",
+/// {"id","name","kind","revision","resource_version","tick_interval_ms",
+///  "schedule":{"kind":"every","every_ms"},"enabled",
 ///  "labels","limits":{"fuel","wall_ms","memory_bytes","max_depth"},"allow",
 ///  "grants"?,"created_at","updated_at","config"} — "grants" (the effective ones) when given.
 void write_vigy(json_writer& w, const host::vigy_info& v, const std::vector<std::string>* grants = nullptr);
@@ -40,6 +41,13 @@ void write_run(json_writer& w, const host::run& r);
 void write_condition(json_writer& w, const host::condition& c);
 /// {"type","reason","message","count","first_seen","last_seen"}
 void write_event(json_writer& w, const host::event& e);
+/// One tick of an evaluation, as `vigy eval -o json` and POST /v1/eval show it:
+/// {"index","result","status"?,"error"?,"tick":{"start","start_ms","previous_tick_ms",
+///  "tick_count"},"output","log","trace","metrics"} plus, for an ok tick, "actions",
+/// "desired","observed","conditions","events","kv_changes":{"set","deleted"}.
+void write_evaluated_tick(json_writer& w, const host::evaluated_tick& t, int64_t index);
+/// {"ticks":[write_evaluated_tick...],"kv":{...},"conditions":[...]} (index from 1).
+void write_evaluation(json_writer& w, const host::evaluation& ev);
 /// write_vigy / write_run as a compact JSON document.
 std::string vigy_json(const host::vigy_info& v, const std::vector<std::string>* grants = nullptr);
 std::string run_json(const host::run& r);

@@ -1,0 +1,156 @@
+// api/src/routes_internal.hpp — what the route files share (not installed).
+#ifndef VIGY_API_ROUTES_INTERNAL_HPP
+#define VIGY_API_ROUTES_INTERNAL_HPP
+
+#include "vigy/api/problem.hpp"
+#include "vigy/api/resources.hpp"
+#include "vigy/api/routes.hpp"
+#include "vigy/api/sse.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace vigy::api::detail {
+
+/// The lifecycle state the API shows for a vigy: Disabled, Degraded (enabled and its
+/// latest run failed) or Enabled. Latest results are cached by vigy id, fed by the
+/// watch thread (every committed run) and filled on first use from the store.
+class state_cache {
+public:
+    /// "Enabled" | "Disabled" | "Degraded".
+    const char* state_of(const host::runtime& rt, const host::vigy_info& v);
+    /// Records a committed run; returns true when the vigy's failed-ness changed.
+    bool note(const host::run& r);
+    void forget(const std::string& vigy_id);
+
+private:
+    std::mutex mu_;
+    std::unordered_map<std::string, bool> failed_;  ///< vigy id -> latest run failed
+};
+
+/// One open watch of runs.
+struct run_watch {
+    std::shared_ptr<event_stream> stream;
+    std::string vigy_id;           ///< "" = every vigy
+    int64_t cursor = 0;            ///< the last seq examined for this stream
+    std::shared_ptr<std::atomic<int64_t>> mark;  ///< cursor for the bookmark hook
+};
+
+/// One open watch of vigies.
+struct vigy_watch {
+    std::shared_ptr<event_stream> stream;
+    std::optional<host::label_selector> selector;
+    int64_t rv = 0;                ///< the change_seq examined for this stream
+    std::set<std::string> matched; ///< ids the client knows as matching
+    std::shared_ptr<std::atomic<int64_t>> mark;
+};
+
+/// The watch thread: follows runs and vigy changes in the store and fans them out.
+class watch_hub {
+public:
+    using vigy_writer = std::function<void(json_writer&, const host::vigy_info&)>;
+    watch_hub(host::runtime& rt, state_cache& states, const mount_options& o, vigy_writer writer);
+    ~watch_hub();
+    void start();
+    void stop();
+    void wake();
+    void add(run_watch w);
+    void add(vigy_watch w);
+    std::size_t size() const;
+
+private:
+    void loop();
+    void step();
+    bool send_change(vigy_watch& w, const host::vigy_change& c);
+    void send_vigy(vigy_watch& w, const char* type, const host::vigy_info& v, int64_t id);
+
+    host::runtime& rt_;
+    state_cache& states_;
+    mount_options o_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    bool woken_ = false;
+    int64_t run_cursor_ = 0;
+    int64_t vigy_rv_ = 0;
+    std::vector<run_watch> runs_;
+    std::vector<vigy_watch> vigies_;
+    /// The last known record of every vigy (a DELETED event carries the last state).
+    std::unordered_map<std::string, host::vigy_info> known_;
+    vigy_writer writer_;
+    std::thread thread_;
+};
+
+/// The mounted API (what mount() returns).
+class service final : public api_service {
+public:
+    service(host::runtime& rt, mount_options o);
+    ~service() override;
+    void stop() override;
+    const std::shared_ptr<metrics_registry>& metrics() const noexcept override { return metrics_; }
+    const std::shared_ptr<health_checks>& health() const noexcept override { return health_; }
+    std::size_t watchers() const override { return hub_.size(); }
+
+    host::runtime& rt;
+    mount_options opts;
+    state_cache states;
+
+    /// The vigy JSON with its effective grants and state.
+    std::string vigy_json(const host::vigy_info& v);
+    void write_vigy(json_writer& w, const host::vigy_info& v);
+    watch_hub& hub() { return hub_; }
+    /// Records the runtime metrics of one committed run (subscription callback).
+    void observe_run(const host::run& r);
+
+private:
+    std::shared_ptr<metrics_registry> metrics_;
+    std::shared_ptr<health_checks> health_;
+    watch_hub hub_;
+    host::subscription sub_;
+    counter_family* ticks_ = nullptr;
+    histogram_family* duration_ = nullptr;
+    histogram_family* lateness_ = nullptr;
+    gauge_family* last_success_ = nullptr;
+    counter_family* actions_ = nullptr;
+    gauge_family* program_metric_ = nullptr;
+    std::once_flag stopped_;
+};
+
+// ---- helpers shared by the route files ----------------------------------------------
+
+/// Runs `f`, turning a status_error into the problem its code maps to, refined for
+/// the request: INVALID_ARGUMENT on a route with a JSON body is 422; ABORTED when the
+/// request sent If-Match is 412; UNAVAILABLE gets Retry-After: 1.
+response guarded(request& req, bool body_route, const std::function<response()>& f);
+
+/// A JSON response of a writer-built body.
+response json_ok(int status, const rapidjson::StringBuffer& buf);
+
+/// Parses an optional non-negative integer query parameter (400 naming it).
+std::optional<int64_t> query_int(const request& req, std::string_view name, int64_t min, int64_t max);
+/// "true"/"false"/"1"/"0"/"" of a query flag (400 for anything else).
+bool query_flag(const request& req, std::string_view name);
+
+/// The resource version an If-Match header names (`"12"`, `W/"12"`, `12`), nullopt
+/// when absent or `*`. 400 for a malformed one.
+std::optional<int64_t> if_match(const request& req);
+/// The strong ETag of a resource version.
+std::string etag_of(int64_t resource_version);
+/// Percent-encodes one path segment.
+std::string encode_segment(std::string_view s);
+
+void mount_vigies(router& r, service& s);
+void mount_watch(router& r, service& s);
+void mount_ops(router& r, service& s);
+
+}  // namespace vigy::api::detail
+
+#endif  // VIGY_API_ROUTES_INTERNAL_HPP
