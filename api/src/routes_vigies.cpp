@@ -486,9 +486,12 @@ void mount_vigies(router& r, service& s) {
             if (!patch.IsObject()) throw http_error::validation("a merge patch of a vigy must be a JSON object", {{"", "must be an object"}});
             std::optional<int64_t> body_rv;
             if (patch.HasMember("resource_version")) {
-                rapidjson::Document only(rapidjson::kObjectType);
-                only.AddMember("resource_version", rapidjson::Value(patch["resource_version"], only.GetAllocator()), only.GetAllocator());
-                body_rv = parse_apply(only, name_param(req), {"lisp"}).resource_version;  // validates it alone
+                const auto& rv = patch["resource_version"];
+                const std::string t = rv.IsString() ? std::string(rv.GetString(), rv.GetStringLength()) : std::string();
+                if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos)
+                    throw http_error::validation("invalid resource_version",
+                                                 {{"/resource_version", "must be a resource_version as returned by the API (a decimal string)"}});
+                body_rv = std::strtoll(t.c_str(), nullptr, 10);
             }
             const auto client_rv = precondition(req, body_rv);
             // read-modify-write as a compare-and-set on the version read; a concurrent

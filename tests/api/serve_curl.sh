@@ -20,13 +20,16 @@ header() { # header NAME curl-args...
 json() { curl -s -H 'Content-Type: application/json' "$@"; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
-HELLO='(vigy-log "info" "hi")\n(vigy-set "n" (+ 1 (or (vigy-get "n") 0)))\n(vigy-metric "depth" 3)\n(vigy-condition "Ready" #t "Ticking" "fine")\n(vigy-event "Normal" "Hello" "said hello")\n(vigy-noop)\n'
+HELLO='(vigy-log "info" "hi")\n(vigy-set "n" (+ 1 (or (vigy-get "n") 0)))\n(vigy-metric "depth" 3)\n(vigy-condition "Ready" #t "Ticking" "fine")\n(vigy-event "Hello" "said hello")\n(vigy-noop)\n'
 FAILING='(define x 1)\n  (frobnicate x)\n'
+# The programs as JSON string literals (quotes escaped, \n kept as the JSON escape).
+HELLO="$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1].replace("\\n", "\n")))' "$HELLO")"
+FAILING="$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1].replace("\\n", "\n")))' "$FAILING")"
 
 # ---- apply: create, unchanged, update; dry run; validation ----
-expect "create" "$(json -o /dev/null -w '%{http_code}' -d "{\"name\":\"hello\",\"program\":\"$HELLO\",\"tick_interval_ms\":200,\"labels\":{\"app\":\"demo\",\"tier\":\"web\"}}" "$URL/v1/vigies")" "201"
-expect "Location" "$(header Location -H 'Content-Type: application/json' -d "{\"name\":\"failing\",\"program\":\"$FAILING\",\"tick_interval_ms\":200,\"labels\":{\"app\":\"demo\",\"tier\":\"batch\"}}" "$URL/v1/vigies")" "/v1/vigies/failing"
-expect "unchanged" "$(json -d "{\"name\":\"hello\",\"program\":\"$HELLO\",\"tick_interval_ms\":200,\"labels\":{\"app\":\"demo\",\"tier\":\"web\"}}" "$URL/v1/vigies" | field 'd["outcome"]')" "unchanged"
+expect "create" "$(json -o /dev/null -w '%{http_code}' -d "{\"name\":\"hello\",\"program\":$HELLO,\"tick_interval_ms\":200,\"labels\":{\"app\":\"demo\",\"tier\":\"web\"}}" "$URL/v1/vigies")" "201"
+expect "Location" "$(header Location -H 'Content-Type: application/json' -d "{\"name\":\"failing\",\"program\":$FAILING,\"tick_interval_ms\":200,\"labels\":{\"app\":\"demo\",\"tier\":\"batch\"}}" "$URL/v1/vigies")" "/v1/vigies/failing"
+expect "unchanged" "$(json -d "{\"name\":\"hello\",\"program\":$HELLO,\"tick_interval_ms\":200,\"labels\":{\"app\":\"demo\",\"tier\":\"web\"}}" "$URL/v1/vigies" | field 'd["outcome"]')" "unchanged"
 expect "noop kind" "$(json -o /dev/null -w '%{http_code}' -d '{"name":"paused","kind":"noop","config":{},"tick_interval_ms":5000,"enabled":false,"labels":{"app":"other"}}' "$URL/v1/vigies")" "201"
 expect "updated" "$(json -d '{"name":"paused","kind":"noop","config":{},"tick_interval_ms":6000,"labels":{"app":"other"}}' "$URL/v1/vigies" | field 'd["outcome"], d["vigy"]["enabled"]')" "('updated', False)"
 expect "dry run ok" "$(json -d '{"name":"x","program":"(vigy-noop)"}' "$URL/v1/vigies?dry_run=true")" '{"outcome":"valid","dry_run":true}'
@@ -65,7 +68,8 @@ expect "by id" "$(curl -s "$URL/v1/vigies/$(curl -s "$URL/v1/vigies/hello" | fie
 expect "unknown vigy" "$(status "$URL/v1/vigies/nope")" "404"
 for sub in runs kv conditions events state; do expect "unknown vigy /$sub" "$(status "$URL/v1/vigies/nope/$sub")" "404"; done
 expect "unknown vigy tick" "$(status -X POST "$URL/v1/vigies/nope/tick")" "404"
-expect "unknown run" "$(status "$URL/v1/runs/0190-none")" "404"
+expect "unknown run" "$(status "$URL/v1/runs/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")" "404"
+expect "malformed run id" "$(status "$URL/v1/runs/0190-none")" "400"
 expect "wrong method" "$(status -X DELETE "$URL/v1/vigies/hello/runs")" "405"
 expect "Allow" "$(header Allow -X DELETE "$URL/v1/vigies/hello/runs")" "GET, HEAD, OPTIONS"
 
@@ -101,8 +105,7 @@ expect "stale body resource_version" "$(status -X PATCH -H 'Content-Type: applic
 expect "nothing changed by the refused writes" "$(curl -s "$URL/v1/vigies/paused" | field 'd["labels"]')" "{'app': 'other', 'env': 'prod'}"
 expect "patch remove" "$(curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"labels":{"env":null}}' "$URL/v1/vigies/paused" | field 'd["labels"]')" "{'app': 'other'}"
 expect "patch validation" "$(status -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"tick_interval_ms":1}' "$URL/v1/vigies/paused")" "422"
-expect "patch program" "$(curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"program":"(vigy-noop)\n"}' "$URL/v1/vigies/failing" | field 'd["config"]["program"]')" "(vigy-noop)
-"
+expect "patch program" "$(curl -s -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"program":"(vigy-noop)\n"}' "$URL/v1/vigies/failing" | field 'repr(d["config"]["program"])')" "'(vigy-noop)\\n'"
 expect "patch unknown" "$(status -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{}' "$URL/v1/vigies/nope")" "404"
 expect "put create" "$(json -o /dev/null -w '%{http_code}' -X PUT -d '{"program":"(vigy-noop)","tick_interval_ms":1000}' "$URL/v1/vigies/put-me")" "201"
 expect "put update" "$(json -o /dev/null -w '%{http_code}' -X PUT -d '{"program":"(vigy-noop)","tick_interval_ms":2000}' "$URL/v1/vigies/put-me")" "200"
