@@ -1,36 +1,43 @@
-// libFuzzer target: the label-selector parser (store/include/vigy/store/store.hpp).
+// libFuzzer target: the Kubernetes label-selector parser (store/include/vigy/store/labels.hpp).
 //
-// Written against store's parse_selector/matches_selector of wave 1 (comma-separated
-// k=v clauses); point it at the Kubernetes-syntax parser when that replaces them.
-// Properties: arbitrary bytes never crash; a malformed selector is store::error
-// (invalid_argument); a selector that parses matches a label map consistently with
-// its clauses.
+// Properties: arbitrary bytes never crash; a malformed selector fails only with
+// status_error INVALID_ARGUMENT; a selector that parses prints a canonical text that
+// parses back to an equal selector; the labels its `=` requirements name satisfy
+// those requirements (when they agree on each key).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
-#include "vigy/store/store.hpp"
+#include "vigy/error.hpp"
+#include "vigy/store/labels.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     namespace store = vigy::store;
-    std::string_view selector(reinterpret_cast<const char*>(data), size);
-    std::vector<std::pair<std::string, std::string>> clauses;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    store::label_selector sel;
     try {
-        clauses = store::parse_selector(selector);
-    } catch (const store::error& e) {
-        if (e.code() != store::error_code::invalid_argument) std::abort();
+        sel = store::parse_selector(text);
+    } catch (const vigy::status_error& e) {
+        if (e.code() != VIGY_INVALID_ARGUMENT) std::abort();
         return 0;
     }
-    // The labels the selector asks for satisfy it; without one of them they do not.
+    // canonical text round-trips
+    if (!(store::parse_selector(sel.to_string()) == sel)) std::abort();
+    // labels built from the equality requirements satisfy every one of them
     store::label_map labels;
-    for (const auto& [k, v] : clauses) labels[k] = v;
     bool consistent = true;
-    for (const auto& [k, v] : clauses)
-        if (labels.at(k) != v) consistent = false;  // two clauses disagree on one key
-    if (consistent && !store::matches_selector(labels, selector)) std::abort();
-    if (!clauses.empty()) {
-        labels.erase(clauses.front().first);
-        if (store::matches_selector(labels, selector)) std::abort();
+    for (const auto& r : sel.requirements) {
+        if (r.operation != store::selector_requirement::op::equals) continue;
+        auto [it, fresh] = labels.emplace(r.key, r.values.front());
+        if (!fresh && it->second != r.values.front()) consistent = false;
+    }
+    if (consistent) {
+        for (const auto& r : sel.requirements) {
+            if (r.operation != store::selector_requirement::op::equals) continue;
+            store::label_selector one;
+            one.requirements.push_back(r);
+            if (!one.matches(labels)) std::abort();
+        }
     }
     return 0;
 }
