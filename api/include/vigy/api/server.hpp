@@ -108,7 +108,7 @@ struct server_options {
     std::size_t max_body_bytes = 1u << 20;     ///< 1 MiB -> 413 above
     std::size_t max_header_bytes = 16u << 10;  ///< 16 KiB -> 431 above
     std::size_t max_connections = 256;         ///< open connections; 503 above
-    std::size_t max_event_streams = 64;        ///< open SSE streams; 429 above
+    std::size_t max_event_streams = 128;       ///< open SSE streams; 429 above
     int64_t header_timeout_ms = 10000;         ///< first byte of a request -> end of its header
     int64_t request_timeout_ms = 30000;        ///< first byte of a request -> end of its body
     int64_t idle_timeout_ms = 60000;           ///< keep-alive wait for the next request
