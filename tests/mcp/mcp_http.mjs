@@ -98,13 +98,22 @@ run(async () => {
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, 'mcp-secret-token-0123456789abcdef\n', { mode: 0o600 });
     const secured = await startServer(vigy, ['--db', join(dir, 'vigy2.db'), '-o', 'json', 'serve', '--listen', '127.0.0.1:0',
-      '--token-file', tokenFile]);
+      '--token-file', tokenFile, '--cors-origin', 'https://app.example']);
     try {
       const surl = `${secured.url}/mcp`;
       const anon = await post(surl, { jsonrpc: '2.0', id: 1, method: 'ping' });
       checkEqual(anon.status, 401, 'token: none is 401');
       const wrong = await post(surl, { jsonrpc: '2.0', id: 1, method: 'ping' }, { Authorization: 'Bearer wrong' });
       checkEqual(wrong.status, 401, 'token: a wrong one is 401');
+      const pre = await fetch(surl, { method: 'OPTIONS', headers: { Origin: 'https://app.example',
+        'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type, mcp-protocol-version' } });
+      checkEqual(pre.status, 204, 'cors: a preflight from an allowed origin');
+      check(/MCP-Protocol-Version/.test(pre.headers.get('access-control-allow-headers') || ''),
+        'cors: MCP-Protocol-Version is an allowed header', pre.headers.get('access-control-allow-headers'));
+      const fromApp = await post(surl, { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { Origin: 'https://app.example', Authorization: 'Bearer mcp-secret-token-0123456789abcdef' });
+      checkEqual([fromApp.status, fromApp.headers.get('access-control-allow-origin')], [200, 'https://app.example'],
+        'cors: the allowed origin with the token');
       const s = await connect(surl, { headers: { Authorization: 'Bearer mcp-secret-token-0123456789abcdef' } });
       const { tools } = await s.client.listTools();
       checkEqual(tools.length, 11, 'token: the SDK client with the token lists the tools');
