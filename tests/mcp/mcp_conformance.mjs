@@ -18,9 +18,10 @@ if (!vigy) {
 const scenarios = ['server-initialize', 'tools-list'];
 const cli = modulePath('@modelcontextprotocol/conformance', 'dist/index.js');
 
-function conformance(args) {
+/** Runs the suite's CLI in `cwd` (it writes its results/ directory there). */
+function conformance(args, cwd) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
@@ -37,10 +38,10 @@ run(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigy-mcp-conformance-'));
   const srv = await startServer(vigy, ['--db', join(dir, 'vigy.db'), '-o', 'json', 'serve', '--listen', '127.0.0.1:0']);
   try {
-    const listed = await conformance(['list', '--server']);
+    const listed = await conformance(['list', '--server'], dir);
     for (const s of scenarios) check(listed.out.includes(`- ${s}\n`), `the suite has scenario ${s}`, listed.out);
     for (const s of scenarios) {
-      const r = await conformance(['server', '--url', `${srv.url}/mcp`, '--scenario', s]);
+      const r = await conformance(['server', '--url', `${srv.url}/mcp`, '--scenario', s], dir);
       console.log(`--- ${s} (exit ${r.code})\n${r.out.trim()}`);
       check(r.code === 0, `conformance ${s} passes`, r.out);
       check(!/FAIL(URE|ED)?\b/.test(r.out.replace(/Failed: 0/gi, '')), `conformance ${s}: no failed check`, r.out);
