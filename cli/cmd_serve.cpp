@@ -6,6 +6,7 @@
 #include "json_out.hpp"
 #include "signals.hpp"
 
+#include "vigy/api/mcp.hpp"
 #include "vigy/api/routes.hpp"
 #include "vigy/api/server.hpp"
 #include "vigy/host/registry.hpp"
@@ -50,7 +51,7 @@ public:
         mo.dashboard = !o.no_dashboard;
         api::router routes;
         service_ = api::mount(routes, rt, mo);
-        // Other faces mount beside it here (MCP over HTTP: POST /mcp).
+        mcp_ = api::mcp::mount(routes, rt);  // MCP over Streamable HTTP: POST /mcp
         api::server_options so;
         so.listen = std::move(listen);
         if (!o.token_file.empty()) so.token_file = o.token_file;
@@ -81,6 +82,7 @@ private:
     boost::asio::io_context io_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{io_.get_executor()};
     std::shared_ptr<api::api_service> service_;
+    std::shared_ptr<api::mcp::dispatcher> mcp_;
     std::unique_ptr<api::server> server_;
     std::vector<api::listener_info> listeners_;
     std::vector<std::thread> threads_;

@@ -7,6 +7,8 @@
 #include "vigy/api/routes.hpp"
 #include "vigy/api/sse.hpp"
 
+#include <rapidjson/document.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -146,6 +148,32 @@ std::optional<int64_t> if_match(const request& req);
 std::string etag_of(int64_t resource_version);
 /// Percent-encodes one path segment.
 std::string encode_segment(std::string_view s);
+
+/// A parsed VigyApply body (POST/PUT /v1/vigies, the MCP tool vigy_register).
+struct apply_body {
+    host::vigy_spec spec;
+    std::optional<int64_t> resource_version;  ///< a precondition in the body (409 when stale)
+};
+
+/// Parses a VigyApply object. `path_name` is the name in the path (PUT, PATCH) or ""
+/// (POST: the body's name is required). Every problem is collected: throws
+/// http_error::validation (422) with a JSON Pointer per bad field.
+apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, const std::vector<std::string>& kinds);
+
+/// A parsed EvalRequest body (POST /v1/eval, the MCP tools vigy_eval and vigy_check).
+struct eval_body {
+    host::vigy_spec spec;          ///< name "eval"
+    host::evaluate_options options;
+};
+
+/// Parses an EvalRequest object {program | kind + config, ticks, every_ms, kv, grants,
+/// limits}. Throws http_error::validation (422) with a pointer per bad field. It does
+/// not build the program (runtime::check does).
+eval_body parse_eval(const rapidjson::Value& doc, const std::vector<std::string>& kinds);
+
+/// {"items":[{id,version,file,abi_version,kinds,extensions}],"skipped":[{file,reason}]}:
+/// every loaded plugin with its reconciler kinds and intrinsics (GET /v1/plugins, vigy_plugins).
+void write_plugins(json_writer& w, const host::registry& reg);
 
 void mount_vigies(router& r, service& s);
 void mount_watch(router& r, service& s);

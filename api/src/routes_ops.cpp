@@ -193,8 +193,9 @@ void write_kind(json_writer& w, const host::reconciler_kind_info& k, const std::
     w.EndObject();
 }
 
-response eval_route(service& s, request& req) {
-    const auto doc = parse_json_body(req);
+}  // namespace
+
+eval_body parse_eval(const rapidjson::Value& doc, const std::vector<std::string>& kinds) {
     std::vector<field_error> errs;
     if (!doc.IsObject()) throw http_error::validation("the body must be a JSON object", {{"", "must be an object"}});
     static const std::set<std::string, std::less<>> known = {"program", "kind", "config", "ticks", "every_ms", "kv", "grants", "limits"};
@@ -209,7 +210,6 @@ response eval_route(service& s, request& req) {
         else
             spec.kind = str(doc["kind"]);
     }
-    const auto kinds = s.rt.kinds();
     if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
         std::string list;
         for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
@@ -291,6 +291,14 @@ response eval_route(service& s, request& req) {
         const std::string detail = errs.size() == 1 ? errs[0].pointer + ": " + errs[0].detail : std::to_string(errs.size()) + " invalid fields";
         throw http_error::validation(detail, std::move(errs));
     }
+    return {std::move(spec), std::move(eo)};
+}
+
+namespace {
+
+response eval_route(service& s, request& req) {
+    const auto doc = parse_json_body(req);
+    auto [spec, eo] = parse_eval(doc, s.rt.kinds());
     if (auto msg = s.rt.check(spec)) {  // a program that does not build: 422 with its line:col
         problem p = make_problem(VIGY_INVALID_ARGUMENT, *msg, status_hint::body_validation);
         p.errors.push_back({spec.kind == "lisp" ? "/program" : "/config", *msg});
@@ -321,70 +329,73 @@ response asset_response(const request& req, const dashboard_file& f) {
 
 }  // namespace
 
+void write_plugins(json_writer& w, const host::registry& reg) {
+    w.StartObject();
+    w.Key("items");
+    w.StartArray();
+    for (const auto& p : reg.plugins()) {
+        w.StartObject();
+        w.Key("id");
+        write_string(w, p.id);
+        w.Key("version");
+        write_string(w, p.version);
+        w.Key("file");
+        write_string(w, p.file);
+        w.Key("abi_version");
+        write_string(w, std::to_string(p.abi_version >> 16) + "." + std::to_string(p.abi_version & 0xffff));
+        w.Key("kinds");
+        w.StartArray();
+        for (const auto& k : p.kinds) write_kind(w, k, p.id);
+        w.EndArray();
+        w.Key("extensions");
+        w.StartArray();
+        for (const auto& e : p.extensions) {
+            w.StartObject();
+            w.Key("name");
+            write_string(w, e.name);
+            w.Key("intrinsics");
+            w.StartArray();
+            for (const auto& i : e.intrinsics) {
+                w.StartObject();
+                w.Key("name");
+                write_string(w, i.name);
+                w.Key("arity");
+                write_string(w, arity_text(i));
+                if (!i.doc.empty()) {
+                    w.Key("doc");
+                    write_string(w, i.doc);
+                }
+                w.EndObject();
+            }
+            w.EndArray();
+            w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("skipped");
+    w.StartArray();
+    for (const auto& d : reg.skipped()) {
+        w.StartObject();
+        w.Key("file");
+        write_string(w, d.file);
+        w.Key("reason");
+        write_string(w, d.reason);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+}
+
 void mount_ops(router& r, service& s) {
     r.post("/v1/eval", [&s](request& req) { return guarded(req, true, [&] { return eval_route(s, req); }); });
 
     r.get("/v1/plugins", [&s](request& req) {
         return guarded(req, false, [&] {
-            const auto& reg = s.rt.plugins();
             rapidjson::StringBuffer buf;
             json_writer w(buf);
-            w.StartObject();
-            w.Key("items");
-            w.StartArray();
-            for (const auto& p : reg.plugins()) {
-                w.StartObject();
-                w.Key("id");
-                write_string(w, p.id);
-                w.Key("version");
-                write_string(w, p.version);
-                w.Key("file");
-                write_string(w, p.file);
-                w.Key("abi_version");
-                write_string(w, std::to_string(p.abi_version >> 16) + "." + std::to_string(p.abi_version & 0xffff));
-                w.Key("kinds");
-                w.StartArray();
-                for (const auto& k : p.kinds) write_kind(w, k, p.id);
-                w.EndArray();
-                w.Key("extensions");
-                w.StartArray();
-                for (const auto& e : p.extensions) {
-                    w.StartObject();
-                    w.Key("name");
-                    write_string(w, e.name);
-                    w.Key("intrinsics");
-                    w.StartArray();
-                    for (const auto& i : e.intrinsics) {
-                        w.StartObject();
-                        w.Key("name");
-                        write_string(w, i.name);
-                        w.Key("arity");
-                        write_string(w, arity_text(i));
-                        if (!i.doc.empty()) {
-                            w.Key("doc");
-                            write_string(w, i.doc);
-                        }
-                        w.EndObject();
-                    }
-                    w.EndArray();
-                    w.EndObject();
-                }
-                w.EndArray();
-                w.EndObject();
-            }
-            w.EndArray();
-            w.Key("skipped");
-            w.StartArray();
-            for (const auto& d : reg.skipped()) {
-                w.StartObject();
-                w.Key("file");
-                write_string(w, d.file);
-                w.Key("reason");
-                write_string(w, d.reason);
-                w.EndObject();
-            }
-            w.EndArray();
-            w.EndObject();
+            write_plugins(w, s.rt.plugins());
             return json_ok(200, buf);
         });
     });

@@ -105,14 +105,8 @@ bool if_none_match_hits(const request& req, const std::string& etag) {
 
 std::string str(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
-/// A parsed VigyApply body.
-struct apply_body {
-    host::vigy_spec spec;
-    std::optional<int64_t> resource_version;  ///< a precondition in the body (409 when stale)
-};
+}  // namespace
 
-/// Parses a VigyApply object. `path_name` is the name in the path (PUT, PATCH) or ""
-/// (POST: the body's name is required). Every problem is collected: 422 with pointers.
 apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, const std::vector<std::string>& kinds) {
     std::vector<field_error> errs;
     auto err = [&](std::string pointer, std::string detail) { errs.push_back({std::move(pointer), std::move(detail)}); };
@@ -304,6 +298,8 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
     }
     return out;
 }
+
+namespace {
 
 /// The VigyApply form of a stored vigy (the target of a merge patch).
 rapidjson::Document apply_form(const host::vigy_info& v) {

@@ -421,7 +421,7 @@ private:
             response res = response::empty(204);
             res.headers.set("Access-Control-Allow-Methods", join(m.allow));
             res.headers.set("Access-Control-Allow-Headers",
-                            "Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID");
+                            "Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID, MCP-Protocol-Version");
             res.headers.set("Access-Control-Max-Age", "600");
             return send_response(std::move(res));
         }
