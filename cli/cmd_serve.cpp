@@ -187,11 +187,19 @@ int run_serve(context& ctx, const serve_options& o) {
             out.later(run_line(r, st, name_width));
     });
 
+    // A damaged database is refused before anything ticks (PRAGMA quick_check; see docs/operations.md).
+    const store::check_report check = store::check_database(db, false);
+    if (!check.ok)
+        vigy::fail(VIGY_FAILED_PRECONDITION, "database " + db + " failed quick_check: " + check.problems.front() +
+                                                 (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)" : std::string()) +
+                                                 "; not serving it (vigy db check --full lists every problem)");
+
     rt->start();
 
     // what was loaded (skipped plugin files were already logged as warnings by the registry)
     if (!json) {
-        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ")");
+        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ", quick_check ok in " +
+                std::to_string(check.duration_ms) + " ms)");
         if (reg.plugins().empty()) out.put(st.yellow("no plugins loaded: nothing can tick (see vigy plugins list)"));
         for (const auto& p : reg.plugins()) {
             std::string kinds, exts;
@@ -308,7 +316,9 @@ int run_serve(context& ctx, const serve_options& o) {
     host::sd_notify("READY=1\nSTATUS=serving " + db);  // systemd Type=notify (no-op elsewhere)
 
     int sig = 0;
+    std::optional<std::string> corrupt;
     while ((sig = wait_for_stop_signal(250)) == 0) {
+        if ((corrupt = store::corruption_detected())) break;  // stop serving a damaged database
         const auto now = scheduled_now();
         if (now == ticking) continue;
         const auto every = intervals();
@@ -338,7 +348,8 @@ int run_serve(context& ctx, const serve_options& o) {
     }
 
     unblock_stop_signals();  // a second ctrl-c while shutting down kills the process the default way
-    const char* sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    const char* sig_name = corrupt ? "corruption" : sig == SIGINT ? "SIGINT" : "SIGTERM";
+    if (corrupt) std::fprintf(stderr, "error: %s; stopped serving\n", corrupt->c_str());
     if (!json) out.put(st.dim(std::string(sig_name) + ": shutting down (finishing in-flight ticks)…"));
     host::sd_notify("STOPPING=1");
     if (face) face->stop();  // watch streams end, in-flight requests finish
@@ -366,7 +377,7 @@ int run_serve(context& ctx, const serve_options& o) {
                 std::to_string(failed) + " failed" +
                 (stats.stale_commits ? ", " + std::to_string(stats.stale_commits) + " stale rejected" : std::string()) +
                 ")");
-    return exit_ok;
+    return corrupt ? exit_error : exit_ok;
 }
 
 void add_serve(CLI::App& root, context& ctx) {

@@ -1,0 +1,79 @@
+// tests/e2e/test_boundaries.cpp — valid data at the CLI's edge (issue 8 item 6, with
+// the real binary): a program that is not UTF-8 is refused naming line:column and never
+// stored, label values with control characters or ',' are refused (nothing reaches
+// `list`), and selectors reject empty terms and handle != and notin.
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace e2e;
+
+namespace {
+
+std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+std::vector<std::string> names_of(const fixture& fx, const std::string& selector) {
+    const result r = fx.run({"list", "-l", selector, "-o", "json"});
+    INFO("selector " << selector << ": " << show(r));
+    REQUIRE(r.code == 0);
+    auto d = parse_json(r.out);
+    REQUIRE(d != nullptr);
+    const json& items = d->IsArray() ? static_cast<const json&>(*d) : field(*d, "vigies");
+    std::vector<std::string> out;
+    for (const auto& v : items.GetArray()) out.push_back(str(v, "name"));
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a program that is not UTF-8 is refused with its line and column by register and eval",
+          "[e2e][needs-lisp][boundaries]") {
+    fixture fx;
+    const std::string file = fx.program("bad.tatara", "(vigy-log 'info \"ok\")\n(display \"caf\xC3\x28\")\n");
+    result r = fx.run({"register", file, "--name", "bad"});
+    INFO(show(r));
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "UTF-8"));
+    CHECK(contains(r.err, "2:"));
+    r = fx.run({"list", "-o", "json"});
+    CHECK_FALSE(contains(r.out, "\"bad\""));  // nothing was stored
+    r = fx.run({"eval", file});
+    INFO(show(r));
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "UTF-8"));
+}
+
+TEST_CASE("label values with control characters or commas are refused and never printed", "[e2e][needs-lisp][boundaries]") {
+    fixture fx;
+    const std::string file = fx.program("p.tatara", programs::hello);
+    for (const std::string& bad : {std::string("team=\x1b[2J"), std::string("team=a,b"), std::string("team=a\nb"),
+                                   std::string("team=") + std::string(64, 'v')}) {
+        const result r = fx.run({"register", file, "--name", "x", "--label", bad});
+        INFO(show(r));
+        CHECK(r.code == 1);
+        CHECK(contains(r.err, "invalid label value"));
+        CHECK_FALSE(contains(r.err, "\x1b["));  // the message escapes what it quotes
+    }
+    const result l = fx.run({"list"});
+    CHECK_FALSE(contains(l.out, "\x1b"));
+    CHECK_FALSE(contains(l.out, " x "));
+}
+
+TEST_CASE("selectors reject empty terms and handle != and notin", "[e2e][needs-lisp][boundaries]") {
+    fixture fx;
+    fx.register_program("a", programs::hello, 1000, {"--label", "team=infra"});
+    fx.register_program("b", programs::hello, 1000, {"--label", "team=web"});
+    fx.register_program("c", programs::hello, 1000);
+    CHECK(names_of(fx, "team!=infra") == std::vector<std::string>{"b", "c"});
+    CHECK(names_of(fx, "team notin (infra)") == std::vector<std::string>{"b", "c"});
+    CHECK(names_of(fx, "team") == std::vector<std::string>{"a", "b"});
+    CHECK(names_of(fx, "!team") == std::vector<std::string>{"c"});
+    for (const char* bad : {",,", "team=infra,", "=x"}) {
+        const result r = fx.run({"list", "-l", bad});
+        INFO(bad << ": " << show(r));
+        CHECK(r.code != 0);
+        CHECK(contains(r.err, "selector"));
+    }
+}
