@@ -37,6 +37,7 @@ struct serve_options {
     std::string token_file;                 ///< --token-file
     std::vector<std::string> allow_hosts;   ///< --allow-host
     std::vector<std::string> cors_origins;  ///< --cors-origin
+    bool no_db_check = false;
     bool no_dashboard = false;              ///< --no-dashboard
 };
 
@@ -188,7 +189,9 @@ int run_serve(context& ctx, const serve_options& o) {
     });
 
     // A damaged database is refused before anything ticks (PRAGMA quick_check; see docs/operations.md).
-    const store::check_report check = store::check_database(db, false);
+    store::check_report check;
+    check.ok = true;
+    if (!o.no_db_check) check = store::check_database(db, false);
     if (!check.ok)
         vigy::fail(VIGY_FAILED_PRECONDITION, "database " + db + " failed quick_check: " + check.problems.front() +
                                                  (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)" : std::string()) +
@@ -198,8 +201,10 @@ int run_serve(context& ctx, const serve_options& o) {
 
     // what was loaded (skipped plugin files were already logged as warnings by the registry)
     if (!json) {
-        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ", quick_check ok in " +
-                std::to_string(check.duration_ms) + " ms)");
+        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) +
+                (o.no_db_check ? std::string(", quick_check skipped")
+                               : ", quick_check ok in " + std::to_string(check.duration_ms) + " ms") +
+                ")");
         if (reg.plugins().empty()) out.put(st.yellow("no plugins loaded: nothing can tick (see vigy plugins list)"));
         for (const auto& p : reg.plugins()) {
             std::string kinds, exts;
@@ -422,6 +427,8 @@ void add_serve(CLI::App& root, context& ctx) {
     sub->add_option("--cors-origin", o->cors_origins, "origin allowed to call the API cross-origin (exact, repeatable)")
         ->type_name("ORIGIN");
     sub->add_flag("--no-dashboard", o->no_dashboard, "do not serve the web dashboard at /");
+    sub->add_flag("--no-db-check", o->no_db_check,
+                  "skip PRAGMA quick_check at start (it reads the whole file: seconds per GB; see vigy db check)");
     set_action(sub, ctx, [&ctx, o] { return run_serve(ctx, *o); });
 }
 
