@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
+
 using namespace e2e;
 
 namespace {
@@ -76,4 +79,31 @@ TEST_CASE("selectors reject empty terms and handle != and notin", "[e2e][needs-l
         CHECK(r.code != 0);
         CHECK(contains(r.err, "selector"));
     }
+}
+
+TEST_CASE("vigy serve refuses mado-tear-create to a vigy without the grant: the shell command never runs",
+          "[e2e][needs-lisp][boundaries][grants]") {
+    fixture fx;
+    const std::string plugins = VIGY_E2E_APP_PLUGIN_DIR;
+    const std::string marker = fx.dir.file("pwned");
+    // tmux is pointed at a private socket in the temp dir: nothing reaches the user's tmux
+    fx.opts.env.push_back("TMUX_TMPDIR=" + fx.dir.path().string());
+    fx.opts.env.push_back("TMUX");
+    const std::string file = fx.program("pwn.tatara", "(mado-tear-create \"x\" \"sh -c 'touch " + marker + "'\")\n");
+    result r = fx.run({"--plugin-dir", plugins, "register", file, "--name", "pwn", "--every", "100"});
+    INFO(show(r));
+    REQUIRE(r.code == 0);
+    auto serve = start_serve(fx, {"--plugin-dir", plugins});
+    REQUIRE(serve->out().find("io.pleme.mado") != std::string::npos);  // the plugin is loaded
+    REQUIRE(eventually([&] {
+        serve->pump(0);
+        return runs_oldest_first(*fx.inspect("pwn", 10)).size() >= 3;
+    }, 10'000));
+    stop_serve(*serve);
+    for (const auto& run : runs_oldest_first(*fx.inspect("pwn", 10))) {
+        CHECK(str(*run, "result") == "failed");
+        CHECK(contains(str(*run, "error"), "capability io.pleme.mado is not granted to this vigy"));
+        CHECK(contains(str(*run, "error"), "--allow io.pleme.mado"));
+    }
+    CHECK_FALSE(std::filesystem::exists(marker));
 }
