@@ -4,8 +4,6 @@
 #include "human.hpp"
 #include "json_out.hpp"
 
-#include "vigy/host/tick_context.hpp"
-
 #include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -96,15 +94,7 @@ host::vigy_spec build_spec(const register_options& o) {
                                                  : rapidjson::Document(rapidjson::kObjectType);
         if (!o.file.empty()) {
             const std::string program = read_text_file(o.file);
-            // Never store text that is not UTF-8 (every face prints it as JSON): name where it breaks.
-            if (const std::size_t bad = host::invalid_utf8_at(program); bad != std::string::npos) {
-                const std::size_t line = 1 + static_cast<std::size_t>(std::count(program.begin(), program.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
-                const std::size_t nl = program.rfind('\n', bad == 0 ? 0 : bad - 1);
-                const std::size_t col = bad - (nl == std::string::npos || bad == 0 ? 0 : nl + 1) + 1;
-                vigy::fail(VIGY_INVALID_ARGUMENT, o.file + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                                                      ": the program is not valid UTF-8 (byte " + std::to_string(bad) +
-                                                      "); nothing was registered");
-            }
+            require_utf8(program, o.file);  // never store text that is not UTF-8 (every face prints it as JSON)
             auto& a = cfg.GetAllocator();
             cfg.RemoveMember("program");
             cfg.RemoveMember("source_name");

@@ -5,6 +5,7 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -106,4 +107,27 @@ TEST_CASE("vigy serve refuses mado-tear-create to a vigy without the grant: the 
         CHECK(contains(str(*run, "error"), "--allow io.pleme.mado"));
     }
     CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("inspect -o json stays valid UTF-8 JSON over text stored before validation", "[e2e][needs-lisp][boundaries]") {
+    fixture fx;
+    fx.register_program("f", "(car 5)\n", 1000, {"--disabled"});
+    REQUIRE(fx.run({"tick", "f"}).code == 0);
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(fx.db.c_str(), &db) == SQLITE_OK);
+        // what an older vigy could store: a run error with a byte that is not UTF-8
+        REQUIRE(sqlite3_exec(db, "UPDATE runs SET error = CAST(X'6F6BFF2161' AS TEXT)", nullptr, nullptr, nullptr) ==
+                SQLITE_OK);
+        sqlite3_close(db);
+    }
+    const result r = fx.run({"inspect", "f", "-o", "json"});
+    INFO(show(r));
+    REQUIRE(r.code == 0);
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(r.out.c_str(), r.out.size());
+    REQUIRE_FALSE(d.HasParseError());
+    const auto runs = runs_oldest_first(d);
+    REQUIRE(runs.size() == 1);
+    CHECK(str(*runs[0], "error") == "ok\xEF\xBF\xBD!a");
 }
