@@ -50,6 +50,11 @@ struct usage_failure : std::runtime_error {
 /// Throws usage_failure(message).
 [[noreturn]] void usage_error(const std::string& message);
 
+/// Throws status_error INVALID_ARGUMENT "WHERE:LINE:COL: the program is not valid UTF-8
+/// (byte N); nothing was done" when `text` is not UTF-8 (program sources read from a
+/// file, -e or stdin, before anything stores or builds them).
+void require_utf8(const std::string& text, const std::string& where);
+
 /// What a command needs from the runtime.
 enum class runtime_use {
     read,    ///< reads and simple writes (list, inspect, enable, ...): no plugins loaded

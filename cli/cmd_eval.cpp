@@ -190,6 +190,7 @@ void print_human_tick(std::ostream& out, const host::evaluated_tick& t, int64_t 
 int run_eval(context& ctx, const eval_options& o) {
     std::string source_name;
     const std::string program = read_source(o, source_name);
+    require_utf8(program, source_name);
     if (o.ticks < 0) usage_error("--ticks must be >= 1");
     if (o.every_ms < 0) usage_error("--every must be >= 0");
     host::evaluate_options eo;

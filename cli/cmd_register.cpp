@@ -94,6 +94,7 @@ host::vigy_spec build_spec(const register_options& o) {
                                                  : rapidjson::Document(rapidjson::kObjectType);
         if (!o.file.empty()) {
             const std::string program = read_text_file(o.file);
+            require_utf8(program, o.file);  // never store text that is not UTF-8 (every face prints it as JSON)
             auto& a = cfg.GetAllocator();
             cfg.RemoveMember("program");
             cfg.RemoveMember("source_name");

@@ -38,6 +38,7 @@ struct serve_options {
     std::string token_file;                 ///< --token-file
     std::vector<std::string> allow_hosts;   ///< --allow-host
     std::vector<std::string> cors_origins;  ///< --cors-origin
+    bool no_db_check = false;
     bool no_dashboard = false;              ///< --no-dashboard
 };
 
@@ -189,11 +190,23 @@ int run_serve(context& ctx, const serve_options& o) {
             out.later(run_line(r, st, name_width));
     });
 
+    // A damaged database is refused before anything ticks (PRAGMA quick_check; see docs/operations.md).
+    store::check_report check;
+    check.ok = true;
+    if (!o.no_db_check) check = store::check_database(db, false);
+    if (!check.ok)
+        vigy::fail(VIGY_FAILED_PRECONDITION, "database " + db + " failed quick_check: " + check.problems.front() +
+                                                 (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)" : std::string()) +
+                                                 "; not serving it (vigy db check --full lists every problem)");
+
     rt->start();
 
     // what was loaded (skipped plugin files were already logged as warnings by the registry)
     if (!json) {
-        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) + ")");
+        out.put(st.bold("vigy serve") + ": database " + db + " (pid " + std::to_string(pid) +
+                (o.no_db_check ? std::string(", quick_check skipped")
+                               : ", quick_check ok in " + std::to_string(check.duration_ms) + " ms") +
+                ")");
         if (reg.plugins().empty()) out.put(st.yellow("no plugins loaded: nothing can tick (see vigy plugins list)"));
         for (const auto& p : reg.plugins()) {
             std::string kinds, exts;
@@ -310,7 +323,9 @@ int run_serve(context& ctx, const serve_options& o) {
     host::sd_notify("READY=1\nSTATUS=serving " + db);  // systemd Type=notify (no-op elsewhere)
 
     int sig = 0;
+    std::optional<std::string> corrupt;
     while ((sig = wait_for_stop_signal(250)) == 0) {
+        if ((corrupt = store::corruption_detected())) break;  // stop serving a damaged database
         const auto now = scheduled_now();
         if (now == ticking) continue;
         const auto every = intervals();
@@ -340,7 +355,8 @@ int run_serve(context& ctx, const serve_options& o) {
     }
 
     unblock_stop_signals();  // a second ctrl-c while shutting down kills the process the default way
-    const char* sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    const char* sig_name = corrupt ? "corruption" : sig == SIGINT ? "SIGINT" : "SIGTERM";
+    if (corrupt) std::fprintf(stderr, "error: %s; stopped serving\n", corrupt->c_str());
     if (!json) out.put(st.dim(std::string(sig_name) + ": shutting down (finishing in-flight ticks)…"));
     host::sd_notify("STOPPING=1");
     if (face) face->stop();  // watch streams end, in-flight requests finish
@@ -368,7 +384,7 @@ int run_serve(context& ctx, const serve_options& o) {
                 std::to_string(failed) + " failed" +
                 (stats.stale_commits ? ", " + std::to_string(stats.stale_commits) + " stale rejected" : std::string()) +
                 ")");
-    return exit_ok;
+    return corrupt ? exit_error : exit_ok;
 }
 
 void add_serve(CLI::App& root, context& ctx) {
@@ -413,6 +429,8 @@ void add_serve(CLI::App& root, context& ctx) {
     sub->add_option("--cors-origin", o->cors_origins, "origin allowed to call the API cross-origin (exact, repeatable)")
         ->type_name("ORIGIN");
     sub->add_flag("--no-dashboard", o->no_dashboard, "do not serve the web dashboard at /");
+    sub->add_flag("--no-db-check", o->no_db_check,
+                  "skip PRAGMA quick_check at start (it reads the whole file: seconds per GB; see vigy db check)");
     set_action(sub, ctx, [&ctx, o] { return run_serve(ctx, *o); });
 }
 

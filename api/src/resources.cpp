@@ -1,6 +1,7 @@
 // api/src/resources.cpp — the JSON shape of vigies, runs, conditions and events.
 #include "vigy/api/resources.hpp"
 
+#include "vigy/host/tick_context.hpp"
 #include "vigy/host/time.hpp"
 
 #include <rapidjson/document.h>
@@ -28,7 +29,25 @@ void write_raw_json(json_writer& w, std::string_view text, std::string_view fall
     w.RawValue(t.data(), t.size(), type);
 }
 
-void write_string(json_writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void write_string(json_writer& w, std::string_view s) {
+    std::size_t bad = host::invalid_utf8_at(s);
+    if (bad == std::string_view::npos) {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+        return;
+    }
+    // JSON text is UTF-8: a byte that is not (a database written before validation)
+    // becomes U+FFFD instead of making the whole document invalid.
+    std::string fixed;
+    fixed.reserve(s.size() + 8);
+    while (bad != std::string_view::npos) {
+        fixed.append(s.substr(0, bad));
+        fixed += "\xEF\xBF\xBD";
+        s.remove_prefix(bad + 1);
+        bad = host::invalid_utf8_at(s);
+    }
+    fixed.append(s);
+    w.String(fixed.data(), static_cast<rapidjson::SizeType>(fixed.size()));
+}
 
 namespace {
 

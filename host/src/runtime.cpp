@@ -121,7 +121,9 @@ std::filesystem::path runtime::default_db_path() {
     else if (const char* home = std::getenv("HOME"); home && *home)
         base = std::filesystem::path(home) / ".local" / "share";
     else
-        base = ".";
+        // Never a database in the current directory by accident.
+        vigy::fail(VIGY_FAILED_PRECONDITION,
+                   "no database path: HOME and XDG_DATA_HOME are unset; give --db PATH or set VIGY_DB");
     return base / "vigy" / "vigy.db";
 }
 

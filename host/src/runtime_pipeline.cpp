@@ -452,6 +452,10 @@ void slot::complete() {
         p_.runs_rejected.fetch_add(1, std::memory_order_relaxed);
         if (r.stale) {
             p_.stale_commits.fetch_add(1, std::memory_order_relaxed);
+            // The lease moved on: start nothing more (queued forced ticks included) until the
+            // control loop has renewed or regained it under a new token.
+            if (commit.fence && p_.lease.token.load(std::memory_order_acquire) == *commit.fence)
+                p_.lease.valid_until_boot_ms.store(0, std::memory_order_release);
             logger()->warn("run of vigy {} rejected: {}", spec.name, r.error);
         } else if (r.code == VIGY_NOT_FOUND) {
             logger()->info("run of deleted vigy {} dropped: {}", spec.name, r.error);

@@ -26,6 +26,14 @@ void fail(int rc, std::string_view msg, const std::string& path, std::string_vie
         vigy::fail(code, fmt::format("database {} is locked by another process (busy beyond the timeout) while {}; "
                                      "nothing was written, retry later",
                                      path, what));
+    if ((rc & 0xff) == SQLITE_CORRUPT) {
+        // A damaged page: say so plainly and remember it, so a server stops serving.
+        const std::string m = fmt::format("database {} is corrupt ({} while {}): stop using it, check it with `vigy db "
+                                          "check --full` and restore it from a backup",
+                                          path, msg, what);
+        note_corruption(m);
+        vigy::fail(code, m);
+    }
     vigy::fail(code, fmt::format("database {}: {} while {}", path, msg, what));
 }
 

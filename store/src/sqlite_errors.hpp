@@ -24,6 +24,9 @@ namespace vigy::store::sqlite {
 /// and that nothing was written; everything else `database <path>: <msg> while <what>`.
 [[noreturn]] void fail(int rc, std::string_view msg, const std::string& path, std::string_view what);
 
+/// Records the first corruption of this process (see store::corruption_detected).
+void note_corruption(const std::string& message) noexcept;
+
 /// Maps the exception in flight (SOCI, SQLite, std) to status_error naming `path` and
 /// `what`; a status_error passes through unchanged. Call from a catch block.
 [[noreturn]] void rethrow(const std::string& path, std::string_view what);

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -109,7 +110,11 @@ void validate_spec(const vigy_spec& spec) {
         vigy::fail(VIGY_INVALID_ARGUMENT,
                    fmt::format("invalid tick interval {} ms: must be >= {}", spec.interval_ms, min_interval_ms));
     rapidjson::Document d;
-    d.Parse(spec.config_json.c_str(), spec.config_json.size());
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(spec.config_json.c_str(), spec.config_json.size());
+    if (d.HasParseError() && d.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding)
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("vigy \"{}\": config is not valid UTF-8 near byte {}; nothing was "
+                                                      "written",
+                                                      spec.name, d.GetErrorOffset()));
     if (d.HasParseError())
         vigy::fail(VIGY_INVALID_ARGUMENT,
                    fmt::format("config is not valid json at offset {}", d.GetErrorOffset()));
@@ -429,14 +434,12 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
     }
     if (m.options.busy_timeout_ms < 0) m.options.busy_timeout_ms = 0;
     if (m.options.read_sessions == 0) m.options.read_sessions = 1;
-    const fs::path parent = fs::path(m.path).parent_path();
-    if (!parent.empty()) {
-        std::error_code ec;
-        fs::create_directories(parent, ec);
-        if (ec)
-            vigy::fail(ec == std::errc::permission_denied ? VIGY_PERMISSION_DENIED : VIGY_FAILED_PRECONDITION,
-                       fmt::format("cannot create directory {} for database {}: {}", parent.string(), m.path,
-                                   ec.message()));
+    // Directories 0700 and a new file 0600 whatever the umask; others' access is warned about.
+    for (const auto& w : prepare_database_files(m.path)) {
+        if (m.options.log)
+            m.options.log(log_level::warning, w);
+        else
+            std::fprintf(stderr, "warning: %s\n", w.c_str());
     }
     m.guarded("opening", [&] {
         m.native = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);

@@ -145,11 +145,13 @@ typedef struct vigy_embed_options {
 } vigy_embed_options;
 
 /* Opens (creating it and its parent directories if needed) the database at
- * `db_path` (UTF-8; NULL or "" = $VIGY_DB, else ~/.local/share/vigy/vigy.db)
+ * `db_path` (UTF-8; NULL or "" = $VIGY_DB, else $XDG_DATA_HOME/vigy/vigy.db,
+ * else ~/.local/share/vigy/vigy.db; new directories 0700, a new file 0600)
  * and loads the plugins. `options` may be NULL (all defaults). On success
  * *out is the runtime; on failure *out is NULL.
  * Errors: INVALID_ARGUMENT (NULL out, bad options, struct_size smaller than the
- * 1.0 layout), FAILED_PRECONDITION (a database written by a newer vigy),
+ * 1.0 layout), FAILED_PRECONDITION (a database written by a newer vigy; no
+ * db_path and none of VIGY_DB, XDG_DATA_HOME, HOME set),
  * INTERNAL (the file cannot be opened or created: the message names it).
  * A plugin file that fails to load is not an error: it is logged and skipped.
  * Any thread. */

@@ -24,6 +24,8 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 /// Writes already-serialised JSON text (produced by vigy) as a value; `fallback` when empty.
 void write_raw_json(json_writer& w, std::string_view text, std::string_view fallback = "null");
 /// A string value.
+/// Strings that are not valid UTF-8 (a database from before validation) have each bad
+/// byte replaced by U+FFFD, so the document stays valid JSON.
 void write_string(json_writer& w, std::string_view s);
 /// {"id","name","kind","revision","resource_version","tick_interval_ms",
 ///  "schedule":{"kind":"every","every_ms"},"enabled",

@@ -272,6 +272,8 @@ public:
     static std::unique_ptr<runtime> open(const std::filesystem::path& db_path, runtime_options options = {});
 
     /// $VIGY_DB if set, else $XDG_DATA_HOME/vigy/vigy.db, else ~/.local/share/vigy/vigy.db.
+    /// Throws status_error FAILED_PRECONDITION when none of VIGY_DB, XDG_DATA_HOME and
+    /// HOME is set (never a database in the current directory by accident).
     static std::filesystem::path default_db_path();
 
     /// The default capability grants (contract 6): the six standard extensions.

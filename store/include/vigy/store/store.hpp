@@ -419,6 +419,42 @@ struct open_options {
 };
 
 // ---------------------------------------------------------------------------------
+// database file safety (pure functions of the file system; thread-safe)
+
+/// Prepares the files of a database at `path` before SQLite opens it: creates each
+/// missing directory above it with mode 0700 and a missing database file with mode 0600,
+/// whatever the umask (SQLite gives -wal and -shm the database file's mode). Existing
+/// directories and files are left as they are; returns one warning per existing file
+/// (the database, -wal, -shm) or directory readable or writable by others (text naming
+/// the file, its mode and `chmod` to fix it). Throws status_error PERMISSION_DENIED or
+/// FAILED_PRECONDITION naming the path when a directory or the file cannot be created.
+/// The store's constructor calls it (its warnings go to open_options::log).
+std::vector<std::string> prepare_database_files(const std::string& path);
+
+/// What check_database found.
+struct check_report {
+    std::string path;
+    bool full = false;                  ///< integrity_check (true) or quick_check (false)
+    bool ok = false;                    ///< SQLite answered "ok"
+    std::vector<std::string> problems;  ///< SQLite's lines when !ok (at most 100)
+    std::int64_t duration_ms = 0;       ///< wall time of the check
+};
+
+/// Runs `PRAGMA quick_check` (full: `PRAGMA integrity_check`) on the database file at
+/// `path` through a read-only connection of its own (no migration, no writer, so a
+/// damaged file can be checked). Cost: reads every page (quick_check skips the index
+/// cross-checks); see docs/operations.md for measured times. Throws status_error
+/// NOT_FOUND when the file does not exist, FAILED_PRECONDITION when it is not a
+/// database; a locked database is waited for (busy timeout 5 s).
+[[nodiscard]] check_report check_database(const std::string& path, bool full);
+
+/// The first SQLITE_CORRUPT (or SQLITE_NOTADB on an open database) any store of this
+/// process met, as a message naming the database, what was being done and what to do;
+/// nullopt while none was seen. Once set it stays set: a server polls it and stops
+/// serving instead of carrying on with a damaged database. Thread-safe.
+[[nodiscard]] std::optional<std::string> corruption_detected();
+
+// ---------------------------------------------------------------------------------
 // the writer
 
 /// Writer statistics (monotonic counters since open, except `queued`).
