@@ -102,7 +102,7 @@ int run_reset(context& ctx, const std::string& target) {
 }
 
 int run_trigger(context& ctx, const std::string& target, const std::string& payload, int64_t wait_ms) {
-    auto rt = ctx.open_runtime(runtime_use::read);
+    auto rt = ctx.open_runtime(runtime_use::plugins);  // with nobody serving, the tick runs here
     const host::vigy_info v = rt->get(target);
     const std::optional<host::run> r = rt->trigger(v.id, payload, "cli", wait_ms);
     if (ctx.json()) {
