@@ -222,7 +222,7 @@ TEST_CASE("triggers coalesce: while a tick runs at most one trigger waits", "[e2
     }
 }
 
-TEST_CASE("jitter spreads 1,000 vigies' first ticks over the window, deterministically per vigy",
+TEST_CASE("jitter spreads 1,000 vigies' first ticks over the window",
           "[e2e][needs-lisp][schedule]") {
     fixture fx;
     const result reg = fx.run({"register", "--name", "j0", "--kind", "noop", "--config", "{}", "--every", "10s",
@@ -389,7 +389,7 @@ TEST_CASE("bad schedules are refused at register time with a clear message, exit
     CHECK(field(*list, "vigies").Size() == 0);
 }
 
-TEST_CASE("vigy trigger with nobody serving runs the tick here; vigy eval --trigger simulates one; reset",
+TEST_CASE("vigy trigger with nobody serving runs the tick here, vigy eval --trigger simulates one, vigy reset answers",
           "[e2e][needs-lisp][schedule]") {
     fixture fx;
     const std::string prog = "(define t (vigy-trigger))\n(if t (get (get t \"payload\") \"v\") :scheduled)\n";
