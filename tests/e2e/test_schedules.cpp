@@ -301,10 +301,13 @@ TEST_CASE("a catch-up tick runs once after a restart within the window, and not 
                          },
                          15'000));
     stop_serve(*serve);
+    // The catch-up ticks of the restart. (The first serve may give one too: a slot
+    // between registration and that start counts as missed, as the spec says.)
     auto catch_ups = [&](const std::string& name) {
         std::vector<int64_t> at;
         for (const auto& r : runs_of(fx, name))
-            if (trigger_kind(*r) == "catch-up") at.push_back(rfc3339_ms(str(*r, "started_at")));
+            if (trigger_kind(*r) == "catch-up" && rfc3339_ms(str(*r, "started_at")) >= back_at)
+                at.push_back(rfc3339_ms(str(*r, "started_at")));
         return at;
     };
     const auto within = catch_ups("within");
