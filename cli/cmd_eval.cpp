@@ -37,6 +37,7 @@ struct eval_options {
     bool each = false;
     int64_t ticks = 0;
     int64_t every_ms = 1000;
+    std::string trigger;
     int64_t start_ms = -1;
     std::vector<std::string> kv;
     std::vector<std::string> allow;
@@ -197,6 +198,7 @@ int run_eval(context& ctx, const eval_options& o) {
     eo.kv_json = parse_kv(o.kv);
     eo.ticks = o.ticks == 0 ? 1 : o.ticks;
     eo.every_ms = o.every_ms;
+    eo.trigger_json = o.trigger;
     eo.start_ms = o.start_ms;
 
     host::registry& reg = ctx.plugins();
@@ -275,6 +277,9 @@ void add_eval(CLI::App& root, context& ctx) {
     sub->add_flag("--each", o->each, "print the value of every top-level form, not only the last");
     sub->add_option("--ticks", o->ticks, "run N simulated ticks and print what each did")->type_name("N");
     sub->add_option("--every", o->every_ms, "simulated tick interval in ms (default 1000)")->type_name("MS");
+    sub->add_option("--trigger", o->trigger,
+                    "simulate a triggered tick: (vigy-trigger) is {kind manual, source eval, payload JSON}")
+        ->type_name("JSON");
     sub->add_option("--start-ms", o->start_ms, "first tick's start, epoch ms (default: now)")->type_name("MS");
     sub->add_option("--kv", o->kv, "initial kv entry KEY=JSON (repeatable)")->type_name("KEY=JSON")->allow_extra_args(false);
     sub->add_option("--allow", o->allow, "grant the capability (plugin id) ID beyond the defaults (repeatable)")

@@ -90,8 +90,11 @@ int run_inspect(context& ctx, const inspect_options& o) {
     if (const std::string src = config_string(v.config_json, "source_name"); !src.empty()) row("Source", printable(src));
     row("Revision", v.revision);
     row("Version", std::to_string(v.resource_version));
-    row("Every", human_interval(v.interval_ms));
+    const host::schedule_spec sched = host::schedule_of(v);
+    if (sched.kind == host::schedule_kind::every) row("Every", human_interval(v.interval_ms));
+    row("Schedule", sched.summary());
     row("Enabled", yes_no(v.enabled, st));
+    row("State", v.state + (v.state_reason.empty() ? std::string() : " (" + printable(v.state_reason) + ")"));
     row("Labels", v.labels.empty() ? st.dim("none") : labels_text(v.labels));
     row("Limits", "fuel " + limit_text(v.limits.fuel, d.fuel, "") + ", wall " +
                       limit_text(v.limits.wall_ms, d.wall_ms, "ms") + ", memory " +

@@ -26,7 +26,7 @@ int run_set_enabled(context& ctx, const std::string& target, bool enable, const 
     auto rt = ctx.open_runtime(runtime_use::read);
     const host::vigy_info before = rt->get(target);
     const host::vigy_info after = enable ? rt->enable(before.id, expected) : rt->disable(before.id, expected);
-    const bool changed = before.enabled != after.enabled;
+    const bool changed = before.state != after.state;
     const char* verb = enable ? "enabled" : "disabled";
     if (ctx.json()) {
         rapidjson::StringBuffer buf;
@@ -41,7 +41,11 @@ int run_set_enabled(context& ctx, const std::string& target, bool enable, const 
     } else {
         const style st{ctx.color};
         if (changed)
-            std::cout << st.green("\u2713") << " " << st.bold(after.name) << " " << verb << "\n";
+            std::cout << st.green("\u2713") << " " << st.bold(after.name) << " " << verb
+                      << (before.state == "Degraded" ? " (was Degraded; supervision cleared)" : "") << "\n";
+        else if (enable && after.state == "Completed")
+            std::cout << st.dim("\u00b7") << " " << st.bold(after.name)
+                      << " is Completed (a one-shot that ran): register it again or vigy tick it\n";
         else
             std::cout << st.dim("\u00b7") << " " << st.bold(after.name) << " already " << verb << "\n";
     }
@@ -75,6 +79,58 @@ int run_delete(context& ctx, const std::string& target, bool keep_history, const
     return exit_ok;
 }
 
+int run_reset(context& ctx, const std::string& target) {
+    auto rt = ctx.open_runtime(runtime_use::read);
+    const host::vigy_info before = rt->get(target);
+    const host::vigy_info after = rt->reset(before.id);
+    if (ctx.json()) {
+        rapidjson::StringBuffer buf;
+        json_writer w(buf);
+        w.StartObject();
+        w.Key("outcome");
+        w.String(before.state != after.state ? "reset" : "unchanged");
+        w.Key("vigy");
+        write_vigy(w, after);
+        w.EndObject();
+        print_json(std::cout, text(buf));
+    } else {
+        const style st{ctx.color};
+        std::cout << st.green("\u2713") << " " << st.bold(after.name) << " reset: " << after.state
+                  << (before.state != after.state ? " (was " + before.state + ")" : std::string()) << "\n";
+    }
+    return exit_ok;
+}
+
+int run_trigger(context& ctx, const std::string& target, const std::string& payload, int64_t wait_ms) {
+    auto rt = ctx.open_runtime(runtime_use::plugins);  // with nobody serving, the tick runs here
+    const host::vigy_info v = rt->get(target);
+    const std::optional<host::run> r = rt->trigger(v.id, payload, "cli", wait_ms);
+    if (ctx.json()) {
+        rapidjson::StringBuffer buf;
+        json_writer w(buf);
+        w.StartObject();
+        w.Key("outcome");
+        w.String(r ? "ran" : "queued");
+        w.Key("vigy");
+        write_string(w, v.name);
+        if (r) {
+            w.Key("run");
+            api::write_run(w, *r);
+        }
+        w.EndObject();
+        print_json(std::cout, text(buf));
+    } else {
+        const style st{ctx.color};
+        if (r)
+            std::cout << st.green("\u2713") << " triggered " << st.bold(v.name) << ": "
+                      << st.result(host::run_result_name(r->result)) << " (run " << r->id << ", nobody serves: ran here)"
+                      << (r->error.empty() ? std::string() : "\n  error: " + printable(r->error)) << "\n";
+        else
+            std::cout << st.green("\u2713") << " triggered " << st.bold(v.name) << " (queued for the scheduler)\n";
+    }
+    return exit_ok;
+}
+
 void add_lifecycle(CLI::App& root, context& ctx) {
     auto target = std::make_shared<std::string>();
     auto version = std::make_shared<std::string>();
@@ -90,6 +146,31 @@ void add_lifecycle(CLI::App& root, context& ctx) {
     dis->add_option("NAME", *target, "the vigy's name or id")->required();
     dis->add_option("--resource-version", *version, version_help)->type_name("RV");
     set_action(dis, ctx, [&ctx, target, version] { return run_set_enabled(ctx, *target, false, *version); });
+
+    auto* rs = root.add_subcommand("reset", "clear a vigy's supervision: a Degraded vigy is Enabled again");
+    rs->footer(std::string("A Degraded vigy (it failed --max-failures times within --within) is Enabled\n"
+                           "again and its condition Degraded becomes False; an Enabled vigy forgets its\n"
+                           "counted failures. Disabled and Completed vigies stay as they are.") +
+               "\n\n" + global_options_help);
+    rs->add_option("NAME", *target, "the vigy's name or id")->required();
+    set_action(rs, ctx, [&ctx, target] { return run_reset(ctx, *target); });
+
+    auto payload = std::make_shared<std::string>();
+    auto wait = std::make_shared<int64_t>(5000);
+    auto* tr = root.add_subcommand("trigger", "trigger a vigy now, with an optional JSON payload");
+    tr->footer(std::string("The tick sees (vigy-trigger) = {\"kind\" \"manual\", \"source\" \"cli\", \"payload\" <JSON>}.\n"
+                           "While serve runs, the trigger is queued to it and coalesces: while a tick of\n"
+                           "the vigy runs at most one trigger waits (the newest payload wins). When nobody\n"
+                           "serves, the tick runs here and its run is printed. Only an Enabled vigy is\n"
+                           "triggered under serve (exit 1 otherwise).\n\n"
+                           "examples:\n"
+                           "  vigy trigger deploy --payload '{\"version\": \"1.2.3\"}'") +
+               "\n\n" + global_options_help);
+    tr->add_option("NAME", *target, "the vigy's name or id")->required();
+    tr->add_option("--payload", *payload, "the trigger's payload (JSON)")->type_name("JSON");
+    tr->add_option("--wait-ms", *wait, "when nobody serves: how long to wait for the database (default 5000)")
+        ->type_name("MS");
+    set_action(tr, ctx, [&ctx, target, payload, wait] { return run_trigger(ctx, *target, *payload, *wait); });
 
     auto keep = std::make_shared<bool>(false);
     auto* del = root.add_subcommand("delete", "delete a vigy and (unless --keep-history) its runs, kv and events");

@@ -62,14 +62,19 @@ int run_list(context& ctx, const std::string& selector) {
         std::cout << st.dim(selector.empty() ? "no vigies registered" : "no vigies match \"" + selector + "\"") << "\n";
         return exit_ok;
     }
-    table t({"NAME", "ID", "KIND", "EVERY", "ENABLED", "LAST RUN", "LABELS"});
+    table t({"NAME", "ID", "KIND", "EVERY", "ENABLED", "STATE", "SCHEDULE", "LAST RUN", "LABELS"});
     const int64_t now = now_ms();
     for (std::size_t i = 0; i < vigies.size(); ++i) {
         const auto& v = vigies[i];
         std::string last_run = "-";
         if (last[i])
             last_run = st.result(host::run_result_name(last[i]->result)) + " " + human_age(now - last[i]->started_ms) + " ago";
-        t.add({st.bold(v.name), v.id, v.kind, human_interval(v.interval_ms), yes_no(v.enabled, st), last_run,
+        const host::schedule_spec sched = host::schedule_of(v);
+        const std::string every = sched.kind == host::schedule_kind::every ? human_interval(v.interval_ms) : "-";
+        std::string state = v.state;
+        if (state == "Degraded") state = st.red(state);
+        else if (state != "Enabled") state = st.yellow(state);
+        t.add({st.bold(v.name), v.id, v.kind, every, yes_no(v.enabled, st), state, sched.summary(), last_run,
                labels_text(v.labels)});
     }
     t.print(std::cout, st);
@@ -80,7 +85,9 @@ void add_list(CLI::App& root, context& ctx) {
     auto selector = std::make_shared<std::string>();
     auto* sub = root.add_subcommand("list", "list the registered vigies");
     sub->footer(std::string(
-        "columns: NAME, ID, KIND, EVERY (interval), ENABLED, LAST RUN (result and age), LABELS\n"
+        "columns: NAME, ID, KIND, EVERY (interval; - for cron/once/triggered), ENABLED (not\n"
+        "disabled), STATE (Enabled, Disabled, Degraded, Completed), SCHEDULE, LAST RUN\n"
+        "(result and age), LABELS\n"
         "--selector takes a Kubernetes label selector: comma-separated requirements that\n"
         "must all hold: k=v (or k==v), k!=v (also matches vigies without k), k in (a,b),\n"
         "k notin (a,b), k (has the label), !k (has not). examples:\n"

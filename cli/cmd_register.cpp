@@ -21,7 +21,7 @@ namespace {
 struct register_options {
     std::string file;
     std::string name;
-    int64_t every_ms = 1000;
+    host::schedule_flags schedule;
     std::vector<std::string> labels;
     bool disabled = false;
     std::string kind = "lisp";
@@ -70,10 +70,10 @@ host::vigy_spec build_spec(const register_options& o) {
     spec.name = o.name;
     spec.kind = o.kind;
     store::validate_name(o.name);
-    if (o.every_ms < 100)
-        vigy::fail(VIGY_INVALID_ARGUMENT,
-                   "invalid tick interval " + std::to_string(o.every_ms) + " ms (--every): must be >= 100");
-    spec.interval_ms = o.every_ms;
+    // The schedule flags, validated together (mutually exclusive kinds, --tz needs --cron, ...).
+    const host::schedule_spec sched = host::parse_schedule_flags(o.schedule, now_ms());
+    spec.interval_ms = sched.kind == host::schedule_kind::every ? sched.every_ms : host::default_every_ms;
+    spec.schedule_json = sched.to_json();
     for (const auto& l : o.labels) {
         const auto eq = l.find('=');
         if (eq == std::string::npos) usage_error("--label must be KEY=VALUE, got \"" + printable(l) + "\"");
@@ -179,10 +179,18 @@ int run_register(context& ctx, const register_options& o) {
                 break;
         }
         std::cout << line << "\n";
-        if (after.enabled)
-            std::cout << "  ticking every " << human_interval(after.interval_ms) << " (when `vigy serve` runs)\n";
-        else
-            std::cout << "  " << st.yellow("registered disabled") << "\n";
+        const host::lifecycle_state state = host::state_of(after);
+        const host::schedule_spec sched = host::schedule_of(after);
+        if (state == host::lifecycle_state::enabled) {
+            if (sched.kind == host::schedule_kind::every && sched.summary() == "every " + human_interval(after.interval_ms))
+                std::cout << "  ticking every " << human_interval(after.interval_ms) << " (when `vigy serve` runs)\n";
+            else
+                std::cout << "  schedule: " << sched.summary() << " (when `vigy serve` runs)\n";
+        } else {
+            std::cout << "  " << st.yellow(state == host::lifecycle_state::disabled ? std::string("registered disabled")
+                                                                                    : "state " + after.state)
+                      << "\n";
+        }
     }
     if (compile_error)
         std::cerr << "warning: " << after.name << " does not build, its runs will fail until fixed: "
@@ -206,13 +214,46 @@ void add_register(CLI::App& root, context& ctx) {
         "intrinsics of the standard extensions; --allow ID grants another plugin's\n"
         "(e.g. --allow io.pleme.mado). --resource-version RV updates only if the vigy is\n"
         "still at that version (exit 4 and nothing written otherwise).\n\n"
+        "Schedules (docs/schedules.md): --every (fixed rate, the default 1s), --cron EXPR\n"
+        "[--tz ZONE], --once [--at TIME], --on TRIGGER (also with --every/--cron); --jitter,\n"
+        "--catch-up; supervision --max-failures N --within DURATION [--cool-down DURATION]:\n"
+        "a vigy failing N times in the window becomes Degraded (vigy enable / vigy reset).\n"
+        "Invalid schedules exit 1 and store nothing.\n\n"
         "examples:\n"
         "  vigy register examples/hello-vigy.tatara --name hello --every 500\n"
+        "  vigy register report.tatara --name report --cron '30 2 * * *' --tz Europe/Berlin\n"
+        "  vigy register on-change.tatara --name follow --on event:db/Changed\n"
         "  vigy register ctl.tatara --name ctl --label team=infra --fuel 50000000\n"
         "  vigy register --name idle --kind noop --config '{}'") + "\n\n" + global_options_help);
     sub->add_option("FILE", o->file, "the program file (kind lisp) or the JSON config (other kinds)");
     sub->add_option("--name", o->name, "the vigy's name (its identity)")->required()->type_name("NAME");
-    sub->add_option("--every", o->every_ms, "tick interval in ms (>= 100)")->type_name("MS")->default_val(1000);
+    auto starts_with_digit = CLI::Validator(
+        [](std::string& v) -> std::string {
+            if (v.empty() || v[0] < '0' || v[0] > '9') return "expected a number of ms or a duration such as 10s";
+            return {};
+        },
+        "MS|DURATION");
+    auto& sf = o->schedule;
+    sub->add_option("--every", sf.every, "fixed rate: ms (>= 100) or a duration (10s, 5m); default 1000")
+        ->type_name("MS")
+        ->check(starts_with_digit);
+    sub->add_option("--cron", sf.cron, "cron schedule: 5 fields (6 with seconds first) or @daily, @hourly, ...")
+        ->type_name("EXPR");
+    sub->add_option("--tz", sf.tz, "time zone of --cron (IANA name; default UTC)")->type_name("ZONE");
+    sub->add_flag("--once", sf.once, "a one-shot: runs once (at --at, or as soon as served), then Completed");
+    sub->add_option("--at", sf.at, "when --once runs: RFC 3339 time or +DURATION")->type_name("TIME");
+    sub->add_option("--on", sf.on, "tick on event:VIGY/Reason, condition:VIGY/Type or manual (repeatable)")
+        ->type_name("TRIGGER")
+        ->allow_extra_args(false);
+    sub->add_option("--jitter", sf.jitter, "spread timer ticks: PCT% of the interval, or a window (30s, 500)")
+        ->type_name("PCT%|DURATION");
+    sub->add_option("--catch-up", sf.catch_up, "one catch-up tick on serve start for a slot missed within WINDOW")
+        ->type_name("WINDOW");
+    sub->add_option("--max-failures", sf.max_failures, "Degraded after N failures within --within (0 = never; default 5)")
+        ->type_name("N");
+    sub->add_option("--within", sf.within, "the window of --max-failures (default 1m)")->type_name("DURATION");
+    sub->add_option("--cool-down", sf.cool_down, "a Degraded vigy is Enabled again after DURATION (default: never)")
+        ->type_name("DURATION");
     sub->add_option("--label", o->labels, "a label key=value (repeatable)")->type_name("K=V")->allow_extra_args(false);
     sub->add_flag("--disabled", o->disabled, "register it disabled (not ticked by serve)");
     sub->add_option("--kind", o->kind, "reconciler kind (lisp, chain, noop, ...)")->type_name("KIND")->default_val("lisp");

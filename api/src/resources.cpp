@@ -77,13 +77,23 @@ void write_vigy_members(json_writer& w, const host::vigy_info& v, const std::vec
     kv_str(w, "revision", v.revision);
     kv_str(w, "resource_version", std::to_string(v.resource_version));
     kv_int(w, "tick_interval_ms", v.interval_ms);
+    // The schedule as stored (schedule_spec::to_json: kind, every_ms | cron, tz |
+    // at_ms, on, jitter, catch_up_ms, max_failures, within_ms, cool_down_ms) and its
+    // one-line summary; the lifecycle state with why and since when.
+    const host::schedule_spec sched = host::schedule_of(v);
     key(w, "schedule");
-    w.StartObject();
-    kv_str(w, "kind", "every");
-    kv_int(w, "every_ms", v.interval_ms);
-    w.EndObject();
+    {
+        std::string sj = sched.to_json();
+        if (sched.kind == host::schedule_kind::every && sj.find("\"every_ms\"") == std::string::npos)
+            sj.insert(sj.size() - 1, ",\"every_ms\":" + std::to_string(sched.every_ms));  // always say how often
+        write_raw_json(w, sj, "null");
+    }
+    kv_str(w, "schedule_summary", sched.summary());
     key(w, "enabled");
     w.Bool(v.enabled);
+    kv_str(w, "state", v.state);
+    if (!v.state_reason.empty()) kv_str(w, "state_reason", v.state_reason);
+    if (v.state_ms > 0) kv_time(w, "state_since", v.state_ms);
     key(w, "labels");
     w.StartObject();
     for (const auto& [k, val] : v.labels) {
@@ -122,6 +132,11 @@ void write_run(json_writer& w, const host::run& r) {
     kv_str(w, "vigy_name", r.vigy_name);
     kv_str(w, "revision", r.revision);
     kv_str(w, "trigger", host::run_trigger_name(r.trigger));
+    if (!r.trigger_kind.empty()) kv_str(w, "trigger_kind", r.trigger_kind);
+    if (!r.trigger_json.empty()) {
+        key(w, "trigger_data");
+        write_raw_json(w, r.trigger_json, "null");
+    }
     kv_time(w, "started_at", r.started_ms);
     kv_time(w, "ended_at", r.ended_ms);
     key(w, "duration_ms");

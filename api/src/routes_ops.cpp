@@ -129,9 +129,7 @@ void service::stop() {
 void service::write_vigy(json_writer& w, const host::vigy_info& v) {
     const auto grants = rt.effective_grants(v);
     w.StartObject();
-    write_vigy_members(w, v, &grants);
-    w.Key("state");
-    w.String(states.state_of(rt, v));
+    write_vigy_members(w, v, &grants);  // with the lifecycle state as stored
     w.EndObject();
 }
 

@@ -200,9 +200,19 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
             err("/schedule", "must be an object {kind, ...}");
         } else if (!s.HasMember("kind") || !s["kind"].IsString()) {
             err("/schedule/kind", "required: a string");
-        } else if (str(s["kind"]) != "every") {
-            err("/schedule/kind", "schedule kind \"" + str(s["kind"]) +
-                                      "\" is not supported by this server: use {\"kind\": \"every\", \"every_ms\": N} or tick_interval_ms");
+        } else if (str(s["kind"]) != "every" || s.MemberCount() > 2 || (s.MemberCount() == 2 && !s.HasMember("every_ms"))) {
+            // a full schedule (schedule.hpp: cron, once, trigger, jitter, catch-up, supervision)
+            try {
+                const host::schedule_spec sc = host::schedule_from_json(to_json(s));
+                out.spec.schedule_json = sc.to_json();
+                if (sc.kind == host::schedule_kind::every) {
+                    if (every && *every != sc.every_ms)
+                        err("/schedule/every_ms", "differs from tick_interval_ms (" + std::to_string(*every) + ")");
+                    every = sc.every_ms;
+                }
+            } catch (const status_error& e) {
+                err("/schedule", e.what());
+            }
         } else if (s.HasMember("every_ms")) {
             const auto e = interval_of(s["every_ms"], "/schedule/every_ms");
             if (e && every && *e != *every)
@@ -555,6 +565,39 @@ void mount_vigies(router& r, service& s) {
             const auto run = s.rt.tick_now(name_param(req), wait);
             s.states.note(run);
             return response::json(200, run_json(run));
+        });
+    });
+
+    r.post("/v1/vigies/{name}/trigger", [&s](request& req) {
+        return guarded(req, false, [&] {
+            // Body: {"payload": <any JSON>} (optional; empty body = no payload).
+            std::string payload;
+            if (!req.body.empty()) {
+                const rapidjson::Document d = parse_json(req.body);
+                if (!d.IsObject()) throw http_error(VIGY_INVALID_ARGUMENT, "the body must be an object {\"payload\": ...}");
+                for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it)
+                    if (std::string_view(it->name.GetString(), it->name.GetStringLength()) != "payload")
+                        throw http_error(VIGY_INVALID_ARGUMENT,
+                                         "unknown member \"" + str(it->name) + "\" (known: payload)");
+                if (d.HasMember("payload")) payload = to_json(d["payload"]);
+            }
+            const auto wait = query_int(req, "wait_ms", 0, 60000).value_or(s.opts.tick_wait_ms);
+            const auto v = s.rt.get(name_param(req));
+            const auto run = s.rt.trigger(v.id, payload, "api", wait);
+            rapidjson::StringBuffer buf;
+            json_writer w(buf);
+            w.StartObject();
+            w.Key("outcome");
+            w.String(run ? "ran" : "queued");
+            w.Key("vigy");
+            write_string(w, v.name);
+            if (run) {
+                s.states.note(*run);
+                w.Key("run");
+                write_run(w, *run);
+            }
+            w.EndObject();
+            return json_ok(run ? 200 : 202, buf);
         });
     });
 

@@ -81,6 +81,23 @@ void subscription::reset() {
     }
 }
 
+schedule_spec schedule_of(const store::vigy_record& v) noexcept {
+    schedule_spec out;
+    out.every_ms = std::max<int64_t>(v.interval_ms, store::min_interval_ms);
+    if (v.schedule_json.empty()) return out;
+    try {
+        return schedule_from_json(v.schedule_json);
+    } catch (const std::exception& e) {
+        logger()->warn("vigy {}: stored schedule {} does not parse ({}); ticking every {} ms", v.name, v.schedule_json,
+                       e.what(), out.every_ms);
+        return out;
+    }
+}
+
+lifecycle_state state_of(const store::vigy_record& v) noexcept {
+    return parse_lifecycle_state(v.state).value_or(v.enabled ? lifecycle_state::enabled : lifecycle_state::disabled);
+}
+
 evaluation evaluate(const registry& reg, const vigy_spec& spec, const evaluate_options& options,
                     const tick_limits& defaults) {
     return guard([&] {
@@ -233,7 +250,19 @@ register_result runtime::register_or_update(const vigy_spec& spec, std::optional
             vigy::fail(VIGY_INVALID_ARGUMENT, "invalid tick interval " + std::to_string(spec.interval_ms) +
                                                   " ms: must be >= " + std::to_string(store::min_interval_ms));
         store::validate_name(spec.name);
-        const vigy_spec s = detail::normalized_spec(spec, *impl_->reg);
+        vigy_spec s = detail::normalized_spec(spec, *impl_->reg);
+        if (!s.schedule_json.empty()) {
+            const schedule_spec sc = schedule_from_json(s.schedule_json);
+            for (const trigger_spec& t : sc.triggers)
+                if (!t.vigy.empty() && t.vigy != s.name && !impl_->db->find_vigy(t.vigy))
+                    vigy::fail(VIGY_INVALID_ARGUMENT, "--on " + t.to_string() + ": there is no vigy named \"" + t.vigy +
+                                                          "\" (register it first)");
+            schedule_spec plain;
+            plain.every_ms = sc.every_ms;
+            if (sc.kind == schedule_kind::every) s.interval_ms = sc.every_ms;
+            // A bare --every is stored as before schedules existed (the interval alone).
+            s.schedule_json = sc == plain ? std::string() : sc.to_json();
+        }
         store::register_result r = impl_->db->register_or_update(s, expected);
         impl_->pipeline->upsert(r.vigy);
         register_result out;
@@ -269,6 +298,41 @@ vigy_info runtime::disable(std::string_view name_or_id, std::optional<int64_t> e
         auto rec = impl_->db->set_enabled(name_or_id, false, expected);
         impl_->pipeline->upsert(rec);
         return rec;
+    });
+}
+
+vigy_info runtime::reset(std::string_view name_or_id) {
+    return guard([&] {
+        const auto before = impl_->db->get_vigy(name_or_id);
+        const lifecycle_state st = state_of(before);
+        vigy_info rec = before;
+        if (st == lifecycle_state::degraded)
+            rec = impl_->db->set_state(before.id, store::state_enabled, "", {store::state_degraded},
+                                       store::condition_update{"Degraded", "False", "Reset", "supervision was reset"});
+        else if (st == lifecycle_state::enabled)
+            rec = impl_->db->set_state(before.id, store::state_enabled, "", {store::state_enabled});
+        impl_->pipeline->upsert(rec);
+        return rec;
+    });
+}
+
+std::optional<run> runtime::trigger(std::string_view name_or_id, std::string_view payload_json, std::string_view source,
+                                    int64_t wait_ms) {
+    return guard([&]() -> std::optional<run> {
+        value payload = value::nil();
+        if (!payload_json.empty()) {
+            try {
+                payload = value::from_json(payload_json);
+            } catch (const json_error& e) {
+                vigy::fail(VIGY_INVALID_ARGUMENT, std::string("--payload is not valid JSON: ") + e.what());
+            }
+        }
+        const auto rec = impl_->vigy(name_or_id);
+        value t = value::map();
+        t.set("kind", value::string("manual"));
+        t.set("source", value::string(std::string(source)));
+        t.set("payload", std::move(payload));
+        return impl_->coord->trigger(rec, t, wait_ms);
     });
 }
 

@@ -117,7 +117,8 @@ void coordinator::start_serving() {
         const std::size_t n = all.size();
         for (std::size_t i = 0; i < n; ++i) {
             const int64_t window = std::min<int64_t>(all[i].interval_ms, 1000);
-            pipeline_.upsert(all[i], milliseconds(n > 1 ? window * static_cast<int64_t>(i) / static_cast<int64_t>(n) : 0));
+            pipeline_.upsert(all[i], milliseconds(n > 1 ? window * static_cast<int64_t>(i) / static_cast<int64_t>(n) : 0),
+                             true);
         }
         std::lock_guard lk(m_);
         applied_rv_ = rv;
@@ -273,6 +274,17 @@ void coordinator::serve_requests() {
             db_.fail_tick_request(rq.id, VIGY_NOT_FOUND, "vigy " + rq.vigy_id + " not found", token);
             continue;
         }
+        if (!rq.trigger_json.empty()) {
+            std::optional<value> t;
+            try {
+                t = value::from_json(rq.trigger_json);
+            } catch (const std::exception& e) {
+                db_.fail_tick_request(rq.id, VIGY_INVALID_ARGUMENT, std::string("bad trigger: ") + e.what(), token);
+                continue;
+            }
+            pipeline_.trigger(*rec, std::move(*t), rq.id, token);
+            continue;
+        }
         forced_job j;
         j.request_id = rq.id;  // the commit marks it done; a failure is recorded by the slot
         j.request_token = token;
@@ -303,7 +315,30 @@ std::optional<scheduler_info> coordinator::holder() {
 
 // ---- tick_now -----------------------------------------------------------------------------
 
-run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms) {
+std::optional<run> coordinator::trigger(const vigy_info& rec, const value& t, int64_t wait_ms) {
+    // 1. This process serves: on the vigy's slot (coalesced there).
+    if (serving_.load() && !draining_.load() && lease_.valid_now()) {
+        if (state_of(rec) != lifecycle_state::enabled)
+            vigy::fail(VIGY_FAILED_PRECONDITION, "vigy " + rec.name + " is " + rec.state + ": only an Enabled vigy is "
+                                                 "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
+        pipeline_.trigger(rec, t, std::nullopt, 0);
+        return std::nullopt;
+    }
+    const auto h = db_.lease_row();
+    const bool live = h && store::lease_live(*h, host_, request(owner_, 1).now) && !holder_is_dead(*h, host_);
+    if (live && starts_with(h->owner, serve_prefix) && h->owner != owner_) {
+        // 2. Another process serves: through its request queue; it coalesces.
+        if (state_of(rec) != lifecycle_state::enabled)
+            vigy::fail(VIGY_FAILED_PRECONDITION, "vigy " + rec.name + " is " + rec.state + ": only an Enabled vigy is "
+                                                 "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
+        db_.enqueue_tick_request(rec.id, std::string(tick_prefix) + host_ + ":" + std::to_string(pid_), t.to_json());
+        return std::nullopt;
+    }
+    // 3. Nobody serves: the tick runs here.
+    return tick_now(rec, wait_ms, &t);
+}
+
+run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* trigger) {
     wait_ms = std::max<int64_t>(wait_ms, 0);
     const int64_t budget = tick_budget_ms(effective_limits(rec.limits, defaults_));
 
@@ -357,7 +392,7 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms) {
                         }
                     }
                 } rel{db_, owner, *token};
-                return tick_locally(db_, reg_, *clk_, defaults_, bus_, db_.get_vigy(rec.id), *token);
+                return tick_locally(db_, reg_, *clk_, defaults_, bus_, db_.get_vigy(rec.id), *token, trigger);
             }
         }
         if (steady::now() >= deadline) {

@@ -33,8 +33,10 @@ public:
     void stop_serving();
     [[nodiscard]] bool serving() const noexcept { return serving_.load(); }
 
-    /// See runtime::tick_now.
-    run tick_now(const vigy_info& rec, int64_t wait_ms);
+    /// See runtime::tick_now. With `trigger`, the tick sees it as (vigy-trigger).
+    run tick_now(const vigy_info& rec, int64_t wait_ms, const value* trigger = nullptr);
+    /// See runtime::trigger: `trigger` is the (vigy-trigger) map.
+    std::optional<run> trigger(const vigy_info& rec, const value& trigger, int64_t wait_ms);
     /// See runtime::wait_synced.
     bool wait_synced(int64_t resource_version, std::chrono::milliseconds timeout);
     /// The live lease holder.

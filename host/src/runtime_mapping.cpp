@@ -68,7 +68,12 @@ std::shared_ptr<const slot_spec> spec_interner::make(const vigy_info& rec) {
     s->kind = rec.kind;
     s->revision = rec.revision;
     s->interval_ms = std::max<int64_t>(rec.interval_ms, store::min_interval_ms);
-    s->enabled = rec.enabled;
+    s->state = state_of(rec);
+    s->enabled = s->state == lifecycle_state::enabled;
+    s->state_ms = rec.state_ms;
+    s->created_ms = rec.created_ms;
+    s->schedule_json = rec.schedule_json;
+    s->schedule = std::make_shared<const schedule_spec>(schedule_of(rec));
     s->limits = rec.limits;
     if (!rec.allow.empty()) s->grants = std::make_shared<const capability_set>(rec.allow);
     {

@@ -7,6 +7,7 @@
 #include "vigy/host/registry.hpp"
 #include "vigy/host/capabilities.hpp"
 #include "vigy/host/runtime.hpp"
+#include "vigy/host/schedule.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -39,7 +40,12 @@ struct slot_spec {
     std::string revision;
     std::shared_ptr<const std::string> config;
     int64_t interval_ms = 1000;
-    bool enabled = true;
+    bool enabled = true;                 ///< state == Enabled (serve ticks it)
+    lifecycle_state state = lifecycle_state::enabled;
+    int64_t state_ms = 0;                ///< when it entered `state` (a reset bumps it)
+    int64_t created_ms = 0;
+    std::string schedule_json;           ///< as stored
+    std::shared_ptr<const schedule_spec> schedule;  ///< parsed (never null)
     tick_limits limits;
     /// The vigy's grants when it has extra ones (nullptr = the defaults only).
     std::shared_ptr<const capability_set> grants;
@@ -47,6 +53,7 @@ struct slot_spec {
     /// True when a change from `o` needs a new schedule or reconciler.
     [[nodiscard]] bool schedule_differs(const slot_spec& o) const noexcept {
         return revision != o.revision || interval_ms != o.interval_ms || !(limits == o.limits) || kind != o.kind ||
+               schedule_json != o.schedule_json || state != o.state || state_ms != o.state_ms ||
                (grants ? *grants : capability_set{}) != (o.grants ? *o.grants : capability_set{});
     }
 };

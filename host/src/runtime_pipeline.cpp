@@ -57,6 +57,7 @@ bool execute_tick(const tick_input& in, store::tick_commit& c, kv_map* kv_after,
     p.conditions_view = &in.conditions;
     p.grants = in.spec.grants.get();
     tick_context ctx(std::move(p));
+    if (in.why) ctx.set_trigger(*in.why);
     tick_result tr;
     if (in.rc.rc) {
         tr = const_cast<reconciler&>(*in.rc.rc).tick(ctx.tick());
@@ -79,6 +80,11 @@ bool execute_tick(const tick_input& in, store::tick_commit& c, kv_map* kv_after,
     r.vigy_name.assign(in.spec.name);
     r.revision.assign(in.spec.revision);
     r.trigger = in.trigger;
+    r.trigger_kind.assign(in.why_kind);
+    if (in.why)
+        r.trigger_json = in.why->to_json();
+    else
+        r.trigger_json.clear();
     r.started_ms = start_ms;
     r.ended_ms = end_ms;
     r.duration_us = std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
@@ -182,19 +188,119 @@ void slot::arm_locked(time_point when) {
     p_.timers().arm(shared_from_this(), ++timer_token_, when);
 }
 
+time_point slot::at_wall(int64_t wall_ms) const {
+    return p_.clk->now() + milliseconds(wall_ms - p_.clk->wall_ms());
+}
+
+void slot::arm_first_locked(milliseconds delay, bool serve_start) {
+    const schedule_spec& sc = *spec_->schedule;
+    const int64_t wall = p_.clk->wall_ms();
+    catch_up_armed_ = false;
+    switch (sc.kind) {
+    case schedule_kind::every: {
+        // Jitter: a fixed phase per vigy (from its id) instead of the start-up spread.
+        const milliseconds first =
+            sc.jitter.none() ? delay : milliseconds(jitter_offset_ms(spec_->id, sc.every_ms, sc.jitter));
+        slot_wall_ = wall + first.count();
+        arm_locked(p_.clk->now() + first);
+        return;
+    }
+    case schedule_kind::cron: {
+        if (serve_start && sc.catch_up_ms > 0) {
+            // The one catch-up tick for a slot missed while nobody served (never a burst).
+            int64_t since = std::max(spec_->created_ms, spec_->state_ms);
+            try {
+                for (const auto& r : p_.db.recent_runs(spec_->id, 1)) since = std::max(since, r.started_ms);
+            } catch (const std::exception& e) {
+                logger()->warn("vigy {}: reading its last run for catch-up failed: {}", spec_->name, e.what());
+            }
+            if (auto missed = catch_up_slot(sc, since, wall, 0)) {
+                logger()->info("vigy {}: catch-up tick for the slot at {} ms missed while not served", spec_->name,
+                               *missed);
+                catch_up_armed_ = true;
+                slot_wall_ = *missed;
+                arm_locked(p_.clk->now());
+                return;
+            }
+        }
+        const auto next = sc.next_slot(wall, 0);
+        if (!next) return;  // a cron expression that never fires again
+        slot_wall_ = *next;
+        arm_locked(at_wall(*next + jitter_offset_ms(spec_->id, sc.period_at(*next), sc.jitter)));
+        return;
+    }
+    case schedule_kind::once: {
+        slot_wall_ = sc.at_ms.value_or(wall);
+        arm_locked(slot_wall_ <= wall ? p_.clk->now() : at_wall(slot_wall_));
+        return;
+    }
+    case schedule_kind::trigger: return;  // ticks only when triggered
+    }
+}
+
+void slot::arm_next_locked(bool good, time_point ended) {
+    const schedule_spec& sc = *spec_->schedule;
+    catch_up_armed_ = false;
+    switch (sc.kind) {
+    case schedule_kind::every: {
+        if (good) {
+            const next_fire f = next_after_success(due_, ended, milliseconds(sc.every_ms));
+            if (f.skipped) p_.skipped_slots.fetch_add(f.skipped, std::memory_order_relaxed);
+            arm_locked(f.at);
+        } else {
+            arm_locked(ended + backoff_after(failures_));
+        }
+        return;
+    }
+    case schedule_kind::cron: {
+        const int64_t wall = p_.clk->wall_ms();
+        const auto next = sc.next_slot(std::max(tick_slot_wall_, wall), 0);
+        if (!next) return;
+        const time_point at = at_wall(*next + jitter_offset_ms(spec_->id, sc.period_at(*next), sc.jitter));
+        if (good) {
+            slot_wall_ = *next;
+            arm_locked(at);
+        } else {
+            // A failed cron tick is retried after the backoff, but never past its next slot.
+            const time_point retry = ended + backoff_after(failures_);
+            slot_wall_ = retry < at ? tick_slot_wall_ : *next;
+            arm_locked(std::min(retry, at));
+        }
+        return;
+    }
+    case schedule_kind::once:     // Completed after its run (complete() records it)
+    case schedule_kind::trigger: return;
+    }
+}
+
 void slot::update(std::shared_ptr<const slot_spec> spec, milliseconds delay) {
+    update_impl(std::move(spec), delay, false);
+}
+
+void slot::update_impl(std::shared_ptr<const slot_spec> spec, milliseconds delay, bool serve_start) {
     std::lock_guard lk(m_);
     const std::shared_ptr<const slot_spec> old = std::move(spec_);
     spec_ = std::move(spec);
     removed_ = false;
+    if (!old || old->schedule->supervision != spec_->schedule->supervision || old->state_ms != spec_->state_ms ||
+        old->state != spec_->state || old->revision != spec_->revision)
+        window_ = failure_window(spec_->schedule->supervision);  // enable, reset, new revision: a clean slate
     if (!spec_->enabled) {
         if (scheduled_) {
             scheduled_ = false;
             due_pending_ = false;
+            pending_trigger_.reset();
             armed_ = false;
             ++timer_token_;
             p_.scheduled_.fetch_sub(1);
-            logger()->info("vigy {} unscheduled (disabled)", spec_->name);
+            logger()->info("vigy {} unscheduled ({})", spec_->name, to_string(spec_->state));
+        }
+        if (spec_->state == lifecycle_state::degraded && spec_->schedule->supervision.cool_down_ms > 0 &&
+            (!old || old->state != lifecycle_state::degraded || old->state_ms != spec_->state_ms)) {
+            // The cool-down: a timer that enables it again (work::cool_down).
+            armed_ = true;
+            p_.timers().arm(shared_from_this(), ++timer_token_,
+                            at_wall(spec_->state_ms + spec_->schedule->supervision.cool_down_ms));
         }
         return;
     }
@@ -203,8 +309,11 @@ void slot::update(std::shared_ptr<const slot_spec> spec, milliseconds delay) {
     if (!scheduled_) p_.scheduled_.fetch_add(1);
     scheduled_ = true;
     failures_ = 0;
-    logger()->info("vigy {} scheduled every {} ms (revision {})", spec_->name, spec_->interval_ms, spec_->revision);
-    arm_locked(p_.clk->now() + delay);  // an edit ticks right away (or after the busy tick)
+    due_pending_ = false;
+    armed_ = false;
+    ++timer_token_;  // the old timer (another schedule) no longer fires
+    logger()->info("vigy {} scheduled: {} (revision {})", spec_->name, spec_->schedule->summary(), spec_->revision);
+    arm_first_locked(delay, serve_start);  // an edit ticks right away (or after the busy tick)
 }
 
 void slot::unschedule() {
@@ -277,6 +386,9 @@ void slot::force(forced_job job) {
                 job_ = std::move(forced_.front());
                 forced_.erase(forced_.begin());
                 trigger_ = run_trigger::forced;
+                work_ = work::forced;
+                tick_trigger_.reset();
+                tick_trigger_kind_.clear();
                 tick_spec_ = spec_;
                 phase_ = phase::tick;
                 post = true;
@@ -293,7 +405,20 @@ void slot::force(forced_job job) {
 
 job* slot::on_due(uint64_t token, time_point due) {
     std::lock_guard lk(m_);
-    if (token != timer_token_ || !scheduled_ || removed_) return nullptr;
+    if (token != timer_token_ || removed_) return nullptr;
+    if (!scheduled_) {
+        // A Degraded vigy's cool-down ended: enable it on a tick thread (a store write).
+        if (!spec_ || spec_->state != lifecycle_state::degraded || busy_) return nullptr;
+        armed_ = false;
+        busy_ = true;
+        self_ = shared_from_this();
+        p_.busy_changed(+1);
+        work_ = work::cool_down;
+        trigger_ = run_trigger::schedule;
+        tick_spec_ = spec_;
+        phase_ = phase::tick;
+        return this;
+    }
     armed_ = false;
     if (busy_) {  // a forced tick (or the commit of the last one) is still going: right after it
         due_pending_ = true;
@@ -304,10 +429,67 @@ job* slot::on_due(uint64_t token, time_point due) {
     self_ = shared_from_this();
     p_.busy_changed(+1);
     trigger_ = run_trigger::schedule;
+    work_ = work::timer;
+    tick_trigger_.reset();
+    tick_trigger_kind_ = catch_up_armed_ ? "catch-up" : "";
+    tick_slot_wall_ = slot_wall_;
     due_ = due;
     tick_spec_ = spec_;
     phase_ = phase::tick;
     return this;
+}
+
+void slot::take_trigger_locked() {
+    work_ = work::triggered;
+    trigger_ = run_trigger::schedule;
+    tick_trigger_ = std::move(pending_trigger_);
+    pending_trigger_.reset();
+    tick_trigger_kind_.clear();
+    if (const value* k = tick_trigger_->find("kind"); k && k->is_stringish()) tick_trigger_kind_ = k->text();
+    tick_requests_.swap(pending_requests_);
+    pending_requests_.clear();
+    tick_request_token_ = pending_request_token_;
+}
+
+void slot::trigger(value why, std::optional<int64_t> request_id, int64_t request_token) {
+    bool post = false;
+    std::string refused;
+    {
+        std::lock_guard lk(m_);
+        if (removed_ || !scheduled_ || !spec_ || !spec_->enabled) {
+            refused = spec_ ? "vigy " + spec_->name + " is " + to_string(spec_->state) +
+                                  ": only an Enabled vigy is ticked by a trigger"
+                            : "vigy is not scheduled";
+        } else {
+            if (pending_trigger_) p_.triggers_coalesced.fetch_add(1, std::memory_order_relaxed);
+            pending_trigger_ = std::move(why);
+            if (request_id) {
+                pending_requests_.push_back(*request_id);
+                pending_request_token_ = request_token;
+            }
+            if (!busy_) {
+                busy_ = true;
+                self_ = shared_from_this();
+                p_.busy_changed(+1);
+                take_trigger_locked();
+                tick_spec_ = spec_;
+                phase_ = phase::tick;
+                post = true;
+            }
+        }
+    }
+    if (post) {
+        p_.executor().post(this);
+    } else if (!refused.empty()) {
+        if (request_id) {
+            try {
+                p_.db.fail_tick_request(*request_id, VIGY_FAILED_PRECONDITION, refused, request_token);
+            } catch (const std::exception& e) {
+                logger()->warn("could not fail tick request {}: {}", *request_id, e.what());
+            }
+        }
+        logger()->info("trigger refused: {}", refused);
+    }
 }
 
 bool slot::next() {
@@ -316,10 +498,19 @@ bool slot::next() {
         job_ = std::move(forced_.front());
         forced_.erase(forced_.begin());
         trigger_ = run_trigger::forced;
+        work_ = work::forced;
+        tick_trigger_.reset();
+        tick_trigger_kind_.clear();
+    } else if (pending_trigger_ && scheduled_ && !removed_ && spec_->enabled) {
+        take_trigger_locked();
     } else if (due_pending_ && scheduled_ && !removed_) {
         due_pending_ = false;
         due_ = pending_due_;
         trigger_ = run_trigger::schedule;
+        work_ = work::timer;
+        tick_trigger_.reset();
+        tick_trigger_kind_ = catch_up_armed_ ? "catch-up" : "";
+        tick_slot_wall_ = slot_wall_;
     } else {
         busy_ = false;
         if (removed_) state_ = {}, cache_epoch_ = 0, rc_ = {};  // a deleted vigy's cache goes at once
@@ -350,7 +541,21 @@ void slot::run() noexcept {
 
 slot::started slot::start() {
     const slot_spec& spec = *tick_spec_;
-    const bool scheduled = trigger_ == run_trigger::schedule;
+    if (work_ == work::cool_down) {
+        // The cool-down of a Degraded vigy ended: Enabled again (the change feed reschedules it).
+        try {
+            const auto rec = p_.db.set_state(spec.id, store::state_enabled, "", {store::state_degraded},
+                                             store::condition_update{"Degraded", "False", "CoolDownElapsed",
+                                                                     "the cool-down after degrading has passed"});
+            logger()->info("vigy {}: cool-down elapsed, enabled again", spec.name);
+            p_.upsert(rec);
+        } catch (const std::exception& e) {
+            logger()->warn("vigy {}: enabling after the cool-down failed: {}", spec.name, e.what());
+        }
+        return started::skipped;
+    }
+    const bool scheduled = work_ == work::timer;
+    const bool supervised = work_ != work::forced && spec.schedule->kind != schedule_kind::once;
     // Never start a tick without surely holding the lease: a scheduler that was paused
     // past its lease (or lost it) does not run programs, whatever it had queued.
     const int64_t token = p_.lease.token.load(std::memory_order_acquire);
@@ -358,12 +563,24 @@ slot::started slot::start() {
         if (scheduled) {
             p_.ticks_paused.fetch_add(1, std::memory_order_relaxed);
             std::lock_guard lk(m_);
-            if (scheduled_ && !removed_ && !armed_ && !due_pending_)
-                arm_locked(p_.clk->now() + milliseconds(spec.interval_ms));
+            if (scheduled_ && !removed_ && !armed_ && !due_pending_) {
+                if (spec_->schedule->kind == schedule_kind::every)
+                    arm_locked(p_.clk->now() + milliseconds(spec.interval_ms));
+                else
+                    arm_next_locked(true, p_.clk->now());
+            }
         } else if (job_.done || job_.request_id) {
             answer(store::commit_result{false, false, 0, VIGY_UNAVAILABLE,
                                         "this scheduler no longer surely holds the lease; the tick of " + spec.name +
                                             " did not run"});
+        } else if (work_ == work::triggered) {
+            for (int64_t id : tick_requests_) {
+                try {
+                    p_.db.fail_tick_request(id, VIGY_UNAVAILABLE, "the scheduler lost its lease", tick_request_token_);
+                } catch (const std::exception&) {
+                }
+            }
+            tick_requests_.clear();
         }
         return started::skipped;
     }
@@ -376,19 +593,34 @@ slot::started slot::start() {
     commit.vigy_key = spec.key;
     commit.fence = token;
     commit.tick_request_id = job_.request_id;
+    if (work_ == work::triggered && !tick_requests_.empty()) commit.tick_request_id = tick_requests_.front();
+    const value* why = work_ == work::triggered && tick_trigger_ ? &*tick_trigger_ : nullptr;
     const uint64_t epoch = p_.cache_epoch.load(std::memory_order_acquire);
+    degrade_ = false;
+    changed_conditions_.clear();
     try {
         rc_.ensure(p_.reg, spec, p_.defaults);
         if (cache_epoch_ != epoch) {
             state_ = load_state(p_.db, spec);
             cache_epoch_ = epoch;
         }
-        tick_ok_ = execute_tick({spec, rc_, state_.kv, state_.conditions, state_.clock, trigger_, lateness_us, *p_.clk},
+        // Conditions before the tick, when some vigy listens for their changes.
+        std::vector<std::pair<std::string, std::string>> before;
+        const bool watched = p_.watched_conditions(spec.name);
+        if (watched)
+            for (const auto& c : state_.conditions) before.emplace_back(c.type, c.status);
+        tick_ok_ = execute_tick({spec, rc_, state_.kv, state_.conditions, state_.clock, trigger_, lateness_us, *p_.clk,
+                                 why, tick_trigger_kind_},
                                 commit, &state_.kv, &state_.conditions);
         ended_at_ = p_.clk->now();
         if (tick_ok_) {  // optimistic: the commit's failure drops the cache
             ++state_.clock.tick_count;
             state_.clock.previous_tick_ms = commit.run.started_ms;
+            if (watched)
+                for (const auto& c : state_.conditions) {
+                    auto it = std::find_if(before.begin(), before.end(), [&](const auto& b) { return b.first == c.type; });
+                    if (it == before.end() || it->second != c.status) changed_conditions_.emplace_back(c.type, c.status);
+                }
         }
     } catch (const std::exception& e) {
         // The store could not be read: a failed run saying so (the cache loads again next time).
@@ -401,9 +633,23 @@ slot::started slot::start() {
         none.error = std::string("loading the vigy's state failed: ") + e.what();
         static const kv_map empty_kv;
         static const std::vector<condition_record> empty_conditions;
-        execute_tick({spec, none, empty_kv, empty_conditions, state_.clock, trigger_, lateness_us, *p_.clk}, commit,
-                     nullptr, nullptr);
+        execute_tick({spec, none, empty_kv, empty_conditions, state_.clock, trigger_, lateness_us, *p_.clk, why,
+                      tick_trigger_kind_},
+                     commit, nullptr, nullptr);
         ended_at_ = p_.clk->now();
+    }
+    if (supervised) {
+        // Restart intensity: too many failures in the window -> Degraded (with this run).
+        std::lock_guard lk(m_);
+        if (window_.record(commit.run.ended_ms, tick_ok_, commit.run.error)) {
+            const supervision_spec& sv = window_.spec();
+            degrade_ = true;
+            degrade_message_ = "failed " + std::to_string(sv.max_failures) + " times within " +
+                               format_duration_ms(sv.within_ms) + ", last: " + window_.last_error();
+            if (degrade_message_.size() > 1024) degrade_message_.resize(1024);
+            commit.conditions.push_back({"Degraded", "True", "TooManyFailures", degrade_message_});
+            commit.events.push_back({"Warning", "Degraded", degrade_message_});
+        }
     }
     phase_ = phase::committed;
     try {
@@ -464,7 +710,48 @@ void slot::complete() {
         }
         cache_epoch_ = 0;  // the store is the truth: reload before the next tick
     }
-    if (trigger_ == run_trigger::schedule) {
+    if (work_ == work::triggered) {
+        // Triggers coalesced into this run: their requests are answered by it.
+        for (std::size_t i = 1; i < tick_requests_.size(); ++i) {
+            try {
+                if (r.ok)
+                    p_.db.complete_tick_request(tick_requests_[i], commit.run.id);
+                else
+                    p_.db.fail_tick_request(tick_requests_[i], r.code == VIGY_OK ? VIGY_INTERNAL : r.code, r.error,
+                                            tick_request_token_);
+            } catch (const std::exception& e) {
+                logger()->warn("could not answer tick request {}: {}", tick_requests_[i], e.what());
+            }
+        }
+        if (!r.ok && !tick_requests_.empty()) {
+            try {
+                p_.db.fail_tick_request(tick_requests_.front(), r.code == VIGY_OK ? VIGY_INTERNAL : r.code, r.error,
+                                        tick_request_token_);
+            } catch (const std::exception&) {
+            }
+        }
+        tick_requests_.clear();
+    }
+    // Other vigies listening to this one's events and condition changes.
+    if (r.ok && tick_ok_ && (!commit.events.empty() || !changed_conditions_.empty()))
+        p_.dispatch(spec.name, commit.events, changed_conditions_);
+    // Lifecycle: a one-shot that ran is Completed; supervision tripped -> Degraded.
+    const bool once_done = r.ok && work_ == work::timer && spec.schedule->kind == schedule_kind::once;
+    if (r.ok && (once_done || degrade_)) {
+        try {
+            const auto rec =
+                once_done ? p_.db.set_state(spec.id, store::state_completed,
+                                            std::string("ran once: ") + (tick_ok_ ? "ok" : "failed: " + commit.run.error),
+                                            {store::state_enabled})
+                          : p_.db.set_state(spec.id, store::state_degraded, degrade_message_, {store::state_enabled});
+            if (degrade_) logger()->warn("vigy {} degraded: {}", spec.name, degrade_message_);
+            else logger()->info("vigy {} completed", spec.name);
+            p_.upsert(rec);  // unschedules it here at once (the change feed would, a poll later)
+        } catch (const std::exception& e) {
+            logger()->error("vigy {}: recording its lifecycle state failed: {}", spec.name, e.what());
+        }
+    }
+    if (work_ == work::timer) {
         const bool good = r.ok && tick_ok_;
         // From when the tick ended, not when its commit came back: the schedule (and a
         // test driving a manual clock) does not depend on the writer's timing.
@@ -474,15 +761,9 @@ void slot::complete() {
         if (!good && r.ok)
             logger()->warn("vigy {} tick failed (failures {}): {}", spec.name, failures_, commit.run.error);
         // An edit during the tick may already have armed (or fired) an immediate tick: keep it.
-        if (scheduled_ && !removed_ && !armed_ && !due_pending_) {
-            if (good) {
-                const next_fire f = next_after_success(due_, now, milliseconds(spec_->interval_ms));
-                if (f.skipped) p_.skipped_slots.fetch_add(f.skipped, std::memory_order_relaxed);
-                arm_locked(f.at);
-            } else {
-                arm_locked(now + backoff_after(failures_));
-            }
-        }
+        if (scheduled_ && !removed_ && !armed_ && !due_pending_) arm_next_locked(good, now);
+    } else if (work_ == work::triggered && r.ok && !tick_ok_) {
+        logger()->warn("vigy {} triggered tick failed: {}", spec.name, commit.run.error);
     }
     if (trigger_ == run_trigger::forced) answer(r);
 }
@@ -542,17 +823,112 @@ std::shared_ptr<slot> pipeline::slot_for(int64_t key) {
     return s;
 }
 
-void pipeline::upsert(const vigy_info& rec, milliseconds first_delay) {
+void pipeline::upsert(const vigy_info& rec, milliseconds first_delay, bool serve_start) {
     std::shared_ptr<slot> s;
     {
         std::lock_guard lk(m_);
         if (!started_) return;
         s = slot_for(rec.key);
     }
-    s->update(interner.make(rec), first_delay);
+    auto spec = interner.make(rec);
+    set_deps(rec.key, *spec->schedule);
+    s->update_impl(std::move(spec), first_delay, serve_start);
+}
+
+void pipeline::set_deps(int64_t key, const schedule_spec& sched) {
+    std::lock_guard lk(deps_m_);
+    for (auto it = deps_.begin(); it != deps_.end();) it = it->second.key == key ? deps_.erase(it) : std::next(it);
+    for (const trigger_spec& t : sched.triggers)
+        if (t.kind != trigger_kind::manual) deps_.emplace(t.vigy, dep{key, t});
+    deps_count_.store(static_cast<int64_t>(deps_.size()), std::memory_order_release);
+}
+
+bool pipeline::watched_conditions(const std::string& source) {
+    if (deps_count_.load(std::memory_order_acquire) == 0) return false;
+    std::lock_guard lk(deps_m_);
+    auto [b, e] = deps_.equal_range(source);
+    for (auto it = b; it != e; ++it)
+        if (it->second.on.kind == trigger_kind::condition) return true;
+    return false;
+}
+
+void pipeline::dispatch(const std::string& source, const std::vector<store::event_update>& events,
+                        const std::vector<std::pair<std::string, std::string>>& conditions) {
+    if (deps_count_.load(std::memory_order_acquire) == 0) return;
+    std::vector<std::pair<int64_t, value>> fire;
+    {
+        std::lock_guard lk(deps_m_);
+        auto [b, e] = deps_.equal_range(source);
+        for (auto it = b; it != e; ++it) {
+            const trigger_spec& on = it->second.on;
+            if (on.kind == trigger_kind::event) {
+                for (const auto& ev : events) {
+                    if (!on.matches_detail(ev.reason)) continue;
+                    value payload = value::map();
+                    payload.set("type", value::string(ev.type));
+                    payload.set("reason", value::string(ev.reason));
+                    payload.set("message", value::string(ev.message));
+                    value t = value::map();
+                    t.set("kind", value::string("event"));
+                    t.set("source", value::string(source));
+                    t.set("payload", std::move(payload));
+                    fire.emplace_back(it->second.key, std::move(t));
+                }
+            } else if (on.kind == trigger_kind::condition) {
+                for (const auto& [type, status] : conditions) {
+                    if (!on.matches_detail(type)) continue;
+                    value payload = value::map();
+                    payload.set("type", value::string(type));
+                    payload.set("status", value::string(status));
+                    value t = value::map();
+                    t.set("kind", value::string("condition"));
+                    t.set("source", value::string(source));
+                    t.set("payload", std::move(payload));
+                    fire.emplace_back(it->second.key, std::move(t));
+                }
+            }
+        }
+    }
+    for (auto& [key, t] : fire) {
+        std::shared_ptr<slot> s;
+        {
+            std::lock_guard lk(m_);
+            if (!started_) return;
+            auto it = slots_.find(key);
+            if (it != slots_.end()) s = it->second;
+        }
+        if (s) s->trigger(std::move(t), std::nullopt, 0);
+    }
+}
+
+void pipeline::trigger(const vigy_info& rec, value why, std::optional<int64_t> request_id, int64_t request_token) {
+    std::shared_ptr<slot> s;
+    {
+        std::lock_guard lk(m_);
+        if (started_) {
+            auto it = slots_.find(rec.key);
+            if (it != slots_.end()) s = it->second;
+        }
+    }
+    if (!s) {
+        const std::string why_not = "vigy " + rec.name + " is not scheduled here (" + rec.state + ")";
+        if (request_id) {
+            try {
+                db.fail_tick_request(*request_id, VIGY_FAILED_PRECONDITION, why_not, request_token);
+            } catch (const std::exception&) {
+            }
+        }
+        return;
+    }
+    s->trigger(std::move(why), request_id, request_token);
 }
 
 void pipeline::remove(int64_t key) {
+    {
+        std::lock_guard lk(deps_m_);
+        for (auto it = deps_.begin(); it != deps_.end();) it = it->second.key == key ? deps_.erase(it) : std::next(it);
+        deps_count_.store(static_cast<int64_t>(deps_.size()), std::memory_order_release);
+    }
     std::shared_ptr<slot> s;
     {
         std::lock_guard lk(m_);
@@ -630,7 +1006,7 @@ void pipeline::on_committed(std::span<store::tick_commit* const> commits, std::s
 // ---- outside a scheduler ----------------------------------------------------------------
 
 run tick_locally(store::store& db, const registry& reg, const host::clock& clk, const tick_limits& defaults,
-                 event_bus& bus, const vigy_info& rec, int64_t fence) {
+                 event_bus& bus, const vigy_info& rec, int64_t fence, const value* why) {
     spec_interner interner;
     const auto spec = interner.make(rec);
     reconciler_cache rc;
@@ -640,7 +1016,11 @@ run tick_locally(store::store& db, const registry& reg, const host::clock& clk, 
     commit.fence = fence;
     try {
         vigy_state st = load_state(db, *spec);
-        execute_tick({*spec, rc, st.kv, st.conditions, st.clock, run_trigger::forced, 0, clk}, commit, nullptr, nullptr);
+        std::string kind;
+        if (why)
+            if (const value* k = why->find("kind"); k && k->is_stringish()) kind = k->text();
+        execute_tick({*spec, rc, st.kv, st.conditions, st.clock, run_trigger::forced, 0, clk, why, kind}, commit,
+                     nullptr, nullptr);
     } catch (const status_error& e) {
         reconciler_cache none;
         none.built = true;
@@ -674,6 +1054,19 @@ evaluation evaluate(const registry& reg, const host::clock& clk, const tick_limi
     const auto s = interner.make(rec);
     reconciler_cache rc;
     rc.ensure(reg, *s, defaults);
+    std::optional<value> why;
+    if (!o.trigger_json.empty()) {
+        value payload;
+        try {
+            payload = value::from_json(o.trigger_json);
+        } catch (const json_error& e) {
+            vigy::fail(VIGY_INVALID_ARGUMENT, std::string("--trigger is not valid JSON: ") + e.what());
+        }
+        why = value::map();
+        why->set("kind", value::string("manual"));
+        why->set("source", value::string("eval"));
+        why->set("payload", std::move(payload));
+    }
     vigy_state st;
     for (const auto& [k, json] : o.kv_json) {
         try {
@@ -697,7 +1090,8 @@ evaluation evaluate(const registry& reg, const host::clock& clk, const tick_limi
         } tick_clock;
         tick_clock.wall = start + i * o.every_ms;
         const int64_t previous = st.clock.previous_tick_ms;
-        const bool ok = execute_tick({*s, rc, st.kv, st.conditions, st.clock, run_trigger::forced, 0, tick_clock},
+        const bool ok = execute_tick({*s, rc, st.kv, st.conditions, st.clock, run_trigger::forced, 0, tick_clock,
+                                      why ? &*why : nullptr, why ? "manual" : ""},
                                      commit, &st.kv, &st.conditions);
         if (ok) {
             ++st.clock.tick_count;

@@ -32,6 +32,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace vigy::host::detail {
@@ -75,6 +76,8 @@ struct tick_input {
     run_trigger trigger = run_trigger::schedule;
     int64_t lateness_us = 0;
     const host::clock& clk;
+    const value* why = nullptr;    ///< the (vigy-trigger) map of a triggered tick, nullptr otherwise
+    std::string_view why_kind;     ///< run_record::trigger_kind ("" | event | condition | manual | catch-up)
 };
 
 /// Runs one tick and fills `commit` in place (run, buffers, kv, conditions, events).
@@ -121,12 +124,18 @@ public:
     /// Applies a new spec: schedules (first fire after `delay`), re-schedules when it
     /// changed, or unschedules when disabled.
     void update(std::shared_ptr<const slot_spec> spec, std::chrono::milliseconds delay);
+    /// update() at serve start (a missed cron slot may get its catch-up tick).
+    void update_impl(std::shared_ptr<const slot_spec> spec, std::chrono::milliseconds delay, bool serve_start);
     /// No more timers (stop).
     void unschedule();
     /// The vigy was deleted: no later tick starts, queued forced ticks fail.
     void remove();
     /// Queues a forced tick (runs at once when idle).
     void force(forced_job job);
+    /// A trigger (event, condition, manual): runs at once when idle, else waits —
+    /// at most one waits, a newer one replaces its payload (coalescing). Refused
+    /// (the request failed) unless the vigy is Enabled and scheduled.
+    void trigger(value why, std::optional<int64_t> request_id, int64_t request_token);
     /// Fails every queued forced tick with `code` and `why`.
     void fail_queued(vigy_status code, const std::string& why);
     /// The vigy's name when it is scheduled.
@@ -140,9 +149,18 @@ public:
 
 private:
     enum class phase { tick, committed };
+    enum class work { timer, forced, triggered, cool_down };
     enum class started { submitted, skipped, completed };
 
     void arm_locked(time_point when);
+    /// The monotonic time of wall-clock instant `wall_ms`.
+    time_point at_wall(int64_t wall_ms) const;
+    /// Arms the first timer of the current spec (`delay`: the start-up spread).
+    void arm_first_locked(std::chrono::milliseconds delay, bool serve_start);
+    /// Arms the timer after a finished timer tick (good: the next slot; else backoff).
+    void arm_next_locked(bool good, time_point ended);
+    /// Takes the pending trigger into the tick fields.
+    void take_trigger_locked();
     /// Takes the next queued work under the lock: true when there is some (and the
     /// slot stays busy), false when the slot went idle.
     bool next();
@@ -164,10 +182,25 @@ private:
     uint64_t timer_token_ = 0;
     int failures_ = 0;
     std::vector<forced_job> forced_;
+    std::optional<value> pending_trigger_;     // at most one waits (coalesced)
+    std::vector<int64_t> pending_requests_;    // tick requests it answers
+    int64_t pending_request_token_ = 0;
+    failure_window window_;                    // supervision (restart intensity)
+    int64_t slot_wall_ = 0;                    // the wall time of the armed slot (cron/once)
+    bool catch_up_armed_ = false;              // the armed timer is a catch-up tick
     // ---- owned by whoever made the slot busy ----
     std::shared_ptr<slot> self_;  // keeps the slot alive while it is queued or running
     phase phase_ = phase::tick;
     run_trigger trigger_ = run_trigger::schedule;
+    work work_ = work::timer;
+    std::optional<value> tick_trigger_;
+    std::string tick_trigger_kind_;
+    std::vector<int64_t> tick_requests_;
+    int64_t tick_request_token_ = 0;
+    int64_t tick_slot_wall_ = 0;
+    bool degrade_ = false;
+    std::string degrade_message_;
+    std::vector<std::pair<std::string, std::string>> changed_conditions_;  // (type, status) changed by the tick
     time_point due_{};
     time_point ended_at_{};
     forced_job job_;
@@ -193,8 +226,17 @@ public:
     /// stops the timer thread and drops every slot (and its cache).
     void stop();
 
-    /// Creates or updates the slot of `rec` (no-op while not started).
-    void upsert(const vigy_info& rec, std::chrono::milliseconds first_delay = {});
+    /// Creates or updates the slot of `rec` (no-op while not started). `serve_start`:
+    /// the first schedule after serve started (a missed slot may get a catch-up tick).
+    void upsert(const vigy_info& rec, std::chrono::milliseconds first_delay = {}, bool serve_start = false);
+    /// A trigger for `rec` (see slot::trigger).
+    void trigger(const vigy_info& rec, value why, std::optional<int64_t> request_id, int64_t request_token);
+    /// A committed ok run of vigy `source` emitted `events` and changed `conditions`:
+    /// triggers the vigies that listen (--on event:/condition:).
+    void dispatch(const std::string& source, const std::vector<store::event_update>& events,
+                  const std::vector<std::pair<std::string, std::string>>& conditions);
+    /// True when some vigy listens to `source`'s conditions.
+    [[nodiscard]] bool watched_conditions(const std::string& source);
     void remove(int64_t key);
     /// Queues a forced tick on the vigy's slot (creating an unscheduled one). Fails the
     /// job with UNAVAILABLE when not started.
@@ -219,7 +261,7 @@ public:
     std::atomic<uint64_t> cache_epoch{1};
     std::atomic<int64_t> scheduled_{0};
     std::atomic<uint64_t> ticks_ok{0}, ticks_failed{0}, ticks_forced{0}, runs_committed{0}, runs_rejected{0},
-        stale_commits{0}, skipped_slots{0}, ticks_paused{0};
+        stale_commits{0}, skipped_slots{0}, ticks_paused{0}, triggers_coalesced{0};
     lateness_ring lateness;
     [[nodiscard]] tick_executor& executor() { return *executor_; }
     [[nodiscard]] scheduler& timers() { return *scheduler_; }
@@ -227,6 +269,14 @@ public:
 
 private:
     std::shared_ptr<slot> slot_for(int64_t key);
+    void set_deps(int64_t key, const schedule_spec& sched);
+    struct dep {
+        int64_t key;
+        trigger_spec on;
+    };
+    std::mutex deps_m_;
+    std::unordered_multimap<std::string, dep> deps_;  // source vigy name -> listeners
+    std::atomic<int64_t> deps_count_{0};
 
     const unsigned tick_threads_;
     std::unique_ptr<tick_executor> executor_;
@@ -243,7 +293,7 @@ private:
 /// One tick of `rec` in this process, committed synchronously under the lease token
 /// `fence` (tick_now when nobody serves), and published on `bus`.
 run tick_locally(store::store& db, const registry& reg, const host::clock& clk, const tick_limits& defaults,
-                 event_bus& bus, const vigy_info& rec, int64_t fence);
+                 event_bus& bus, const vigy_info& rec, int64_t fence, const value* why = nullptr);
 
 /// `vigy eval`: ticks of `spec` in memory.
 evaluation evaluate(const registry& reg, const host::clock& clk, const tick_limits& defaults, const vigy_spec& spec,

@@ -34,7 +34,8 @@ applier::applier(sqlite::connection& c)
       lease_token_(c.prepare("SELECT token FROM scheduler_lease WHERE id = 1")),
       exists_(c.prepare("SELECT deleted FROM vigies WHERE vid = ?")),
       run_insert_(c.prepare("INSERT INTO runs(vid, run_id, revision, started_ms, ended_ms, duration_us, lateness_us, "
-                            "result, run_trigger, tick_count, status, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
+                            "result, run_trigger, tick_count, status, error, body, trigger_kind, trigger_json) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       kv_upsert_(c.prepare("INSERT INTO kv(vid, key, value_json, updated_ms) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT(vid, key) DO UPDATE SET value_json = excluded.value_json, "
                            "updated_ms = excluded.updated_ms")),
@@ -93,6 +94,14 @@ void applier::write(tick_commit& c) {
         ins.bind_null(13);
     else
         ins.bind(13, body_);
+    if (r.trigger_kind.empty())
+        ins.bind_null(14);
+    else
+        ins.bind(14, r.trigger_kind);
+    if (r.trigger_json.empty())
+        ins.bind_null(15);
+    else
+        ins.bind(15, r.trigger_json);
     ins.run("inserting the run");
     last_seq_ = c_.last_insert_rowid();
 

@@ -1,7 +1,13 @@
-// store/src/schema.cpp — migrations 1..3. Migration N is the Nth entry; append only,
-// never edit a released one (the tests keep frozen schema 1 and 2 databases).
+// store/src/schema.cpp — migrations 1..4. Migration N is the Nth entry; append only,
+// never edit a released one (the tests keep frozen schema 1, 2 and 3 databases).
 //
-// Schema 3 (what this build writes):
+// Schema 4 adds schedules and lifecycle to schema 3:
+//   vigies          + schedule_json ('' = every interval_ms) | state Enabled/Disabled/
+//                   Degraded/Completed | state_reason | state_ms
+//   runs            + trigger_kind (NULL | event | condition | manual | catch-up) | trigger_json
+//   tick_requests   + trigger_json (NULL for a plain forced tick)
+//
+// Schema 3:
 //   vigies          vid (surrogate key) | id | name | spec | grants | created/updated ms |
 //                   resource_version | deleted (kept history of a deleted vigy)
 //   vigy_changes    the change feed: seq (= change_seq) | vid | id | name | type 0/1/2
@@ -525,6 +531,51 @@ void migration_3(connection& c) {
     for (const std::string& s : steps) c.exec(s.c_str(), "upgrading the database to schema 3");
 }
 
+// ---- migration 4: schedules and lifecycle ----------------------------------------------
+
+const std::vector<const char*> migration_4 = {
+    R"(ALTER TABLE vigies ADD COLUMN schedule_json TEXT NOT NULL DEFAULT '')",
+    R"(ALTER TABLE vigies ADD COLUMN state TEXT NOT NULL DEFAULT 'Enabled'
+        CHECK (state IN ('Enabled', 'Disabled', 'Degraded', 'Completed')))",
+    R"(ALTER TABLE vigies ADD COLUMN state_reason TEXT NOT NULL DEFAULT '')",
+    R"(ALTER TABLE vigies ADD COLUMN state_ms INTEGER NOT NULL DEFAULT 0)",
+    R"(UPDATE vigies SET state = 'Disabled', state_ms = updated_ms WHERE enabled = 0)",
+    R"(ALTER TABLE runs ADD COLUMN trigger_kind TEXT)",
+    R"(ALTER TABLE runs ADD COLUMN trigger_json TEXT)",
+    R"(ALTER TABLE tick_requests ADD COLUMN trigger_json TEXT)",
+    "DROP VIEW vigies_view",
+    R"(CREATE VIEW vigies_view AS SELECT vid, id, name, kind, revision, interval_ms,
+        CASE enabled WHEN 0 THEN 'no' ELSE 'yes' END AS enabled, state, state_reason,
+        CASE schedule_json WHEN '' THEN json_object('kind', 'every', 'every_ms', interval_ms)
+             ELSE schedule_json END AS schedule,
+        labels_json AS labels, grants_json AS grants,
+        fuel, wall_ms, memory_bytes, max_depth,
+        strftime('%Y-%m-%dT%H:%M:%fZ', created_ms / 1000.0, 'unixepoch') AS created_at,
+        strftime('%Y-%m-%dT%H:%M:%fZ', updated_ms / 1000.0, 'unixepoch') AS updated_at,
+        resource_version, CASE deleted WHEN 0 THEN 'no' ELSE 'yes' END AS deleted, config_json AS config
+        FROM vigies)",
+    "DROP VIEW runs_view",
+    R"(CREATE VIEW runs_view AS SELECT r.seq, v.name AS vigy, v.id AS vigy_id,
+        lower(substr(hex(r.run_id), 1, 8) || '-' || substr(hex(r.run_id), 9, 4) || '-' ||
+              substr(hex(r.run_id), 13, 4) || '-' || substr(hex(r.run_id), 17, 4) || '-' ||
+              substr(hex(r.run_id), 21)) AS run_id,
+        printf('%016x', r.revision) AS revision,
+        strftime('%Y-%m-%dT%H:%M:%fZ', r.started_ms / 1000.0, 'unixepoch') AS started_at,
+        strftime('%Y-%m-%dT%H:%M:%fZ', r.ended_ms / 1000.0, 'unixepoch') AS ended_at,
+        r.duration_us, r.lateness_us,
+        CASE r.result WHEN 0 THEN 'ok' WHEN 1 THEN 'failed' ELSE 'skipped' END AS result,
+        CASE r.run_trigger WHEN 1 THEN 'forced' ELSE 'schedule' END AS run_trigger,
+        r.trigger_kind, r.trigger_json AS trigger,
+        r.tick_count, r.status, r.error,
+        json_extract(r.body, '$.output') AS output, json_extract(r.body, '$.actions') AS actions,
+        json_extract(r.body, '$.desired') AS desired, json_extract(r.body, '$.observed') AS observed,
+        json_extract(r.body, '$.conditions') AS conditions, json_extract(r.body, '$.log') AS log,
+        json_extract(r.body, '$.trace') AS trace, json_extract(r.body, '$.metrics') AS metrics,
+        json_extract(r.body, '$.events') AS events, json_extract(r.body, '$.kv_writes') AS kv_writes,
+        json_extract(r.body, '$.kv_deletes') AS kv_deletes
+        FROM runs r LEFT JOIN vigies v ON v.vid = r.vid)",
+};
+
 struct migration {
     std::vector<const char*> statements;
     std::function<void(connection&)> run;
@@ -535,6 +586,7 @@ const std::vector<migration>& migrations() {
         {migration_1, nullptr},
         {migration_2, nullptr},
         {{}, migration_3},
+        {migration_4, nullptr},
     };
     return all;
 }
@@ -555,7 +607,7 @@ int current_version(connection& c) {
 }
 
 void migrate(connection& c) {
-    static_assert(schema_version_supported == 3, "append a migration when bumping the schema version");
+    static_assert(schema_version_supported == 4, "append a migration when bumping the schema version");
     int version = current_version(c);
     refuse_newer(version, c.path());
     if (version == schema_version_supported) return;

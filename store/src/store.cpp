@@ -120,6 +120,9 @@ void validate_spec(const vigy_spec& spec) {
                    fmt::format("config is not valid json at offset {}", d.GetErrorOffset()));
     if (!d.IsObject()) vigy::fail(VIGY_INVALID_ARGUMENT, "config must be a JSON object");
     validate_labels(spec.labels);
+    if (spec.schedule_json.size() > 65536)
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("vigy \"{}\": schedule is too large ({} bytes, at most 65536)",
+                                                      spec.name, spec.schedule_json.size()));
     const auto& l = spec.limits;
     for (std::uint64_t v : {l.fuel, l.wall_ms, l.memory_bytes, l.max_depth})
         if (v > static_cast<std::uint64_t>(max_i64))
@@ -127,22 +130,41 @@ void validate_spec(const vigy_spec& spec) {
                        fmt::format("vigy \"{}\": limit {} is too large (at most {})", spec.name, v, max_i64));
 }
 
+/// Sets one condition of a vigy outside a tick (run_seq 0), Kubernetes-style:
+/// last_transition_ms moves only when the status changes.
+void upsert_condition(soci::session& sql, long long vid, const condition_update& c, long long now) {
+    sql << "INSERT INTO conditions(vid, type, status, reason, message, last_transition_ms, updated_ms, run_seq) "
+           "VALUES (:v, :t, :s, :r, :m, :n, :n2, 0) ON CONFLICT(vid, type) DO UPDATE SET "
+           "last_transition_ms = CASE WHEN conditions.status = excluded.status THEN conditions.last_transition_ms "
+           "ELSE excluded.last_transition_ms END, status = excluded.status, reason = excluded.reason, "
+           "message = excluded.message, updated_ms = excluded.updated_ms, run_seq = 0",
+        soci::use(vid), soci::use(c.type), soci::use(c.status), soci::use(c.reason), soci::use(c.message),
+        soci::use(now), soci::use(now);
+}
+
+/// A vigy leaving Degraded: its condition Degraded becomes False.
+void clear_degraded(soci::session& sql, long long vid, long long now, const char* reason) {
+    upsert_condition(sql, vid, condition_update{"Degraded", "False", reason, "supervision cleared"}, now);
+}
+
 // ---- row binding ----
 
 const char* const vigy_columns =
     "SELECT vid, id, name, kind, config_json, revision, interval_ms, enabled, labels_json, grants_json, fuel, "
-    "wall_ms, memory_bytes, max_depth, created_ms, updated_ms, resource_version, deleted FROM vigies ";
+    "wall_ms, memory_bytes, max_depth, created_ms, updated_ms, resource_version, deleted, schedule_json, state, "
+    "state_reason, state_ms FROM vigies ";
 
 struct vigy_cols {
-    std::string id, name, kind, config, revision, labels, grants;
+    std::string id, name, kind, config, revision, labels, grants, schedule, state, state_reason;
     long long vid = 0, interval = 0, enabled = 0, fuel = 0, wall = 0, mem = 0, depth = 0, created = 0, updated = 0,
-              rv = 0, deleted = 0;
+              rv = 0, deleted = 0, state_ms = 0;
 
     void bind(soci::details::prepare_temp_type& p) {
         p, soci::into(vid), soci::into(id), soci::into(name), soci::into(kind), soci::into(config),
             soci::into(revision), soci::into(interval), soci::into(enabled), soci::into(labels), soci::into(grants),
             soci::into(fuel), soci::into(wall), soci::into(mem), soci::into(depth), soci::into(created),
-            soci::into(updated), soci::into(rv), soci::into(deleted);
+            soci::into(updated), soci::into(rv), soci::into(deleted), soci::into(schedule), soci::into(state),
+            soci::into(state_reason), soci::into(state_ms);
     }
     [[nodiscard]] vigy_record record() const {
         vigy_record r;
@@ -161,6 +183,10 @@ struct vigy_cols {
         r.created_ms = created;
         r.updated_ms = updated;
         r.resource_version = rv;
+        r.schedule_json = schedule;
+        r.state = state.empty() ? std::string(state_enabled) : state;
+        r.state_reason = state_reason;
+        r.state_ms = state_ms;
         return r;
     }
 };
@@ -176,10 +202,12 @@ struct vigy_row_cols : vigy_cols {
 
 const char* const run_columns =
     "SELECT r.seq, hex(r.run_id), v.id, v.name, r.revision, r.run_trigger, r.started_ms, r.ended_ms, r.duration_us, "
-    "r.lateness_us, r.result, r.tick_count, r.status, r.error, r.body FROM runs r JOIN vigies v ON v.vid = r.vid ";
+    "r.lateness_us, r.result, r.tick_count, r.status, r.error, r.body, r.trigger_kind, r.trigger_json "
+    "FROM runs r JOIN vigies v ON v.vid = r.vid ";
 
 struct run_cols {
-    std::string run_hex, vigy_id, vigy_name, error, body;
+    std::string run_hex, vigy_id, vigy_name, error, body, trigger_kind, trigger_json;
+    soci::indicator tk_ind = soci::i_null, tj_ind = soci::i_null;
     long long seq = 0, revision = 0, trigger = 0, started = 0, ended = 0, duration = 0, lateness = 0, result = 0,
               tick_count = 0, status = 0;
     soci::indicator error_ind = soci::i_null, body_ind = soci::i_null;
@@ -188,7 +216,7 @@ struct run_cols {
         p, soci::into(seq), soci::into(run_hex), soci::into(vigy_id), soci::into(vigy_name), soci::into(revision),
             soci::into(trigger), soci::into(started), soci::into(ended), soci::into(duration), soci::into(lateness),
             soci::into(result), soci::into(tick_count), soci::into(status), soci::into(error, error_ind),
-            soci::into(body, body_ind);
+            soci::into(body, body_ind), soci::into(trigger_kind, tk_ind), soci::into(trigger_json, tj_ind);
     }
     [[nodiscard]] run_record record() const {
         run_record r;
@@ -214,6 +242,8 @@ struct run_cols {
         r.status = static_cast<vigy_status>(status);
         if (error_ind == soci::i_ok) r.error = error;
         if (body_ind == soci::i_ok) codec::read_body(body, r);
+        if (tk_ind == soci::i_ok) r.trigger_kind = trigger_kind;
+        if (tj_ind == soci::i_ok) r.trigger_json = trigger_json;
         return r;
     }
 };
@@ -520,10 +550,21 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
             vid = old.key;
             res.previous_revision = old.revision;
             res.revision_changed = old.revision != revision || old.kind != spec.kind || old.config_json != spec.config_json;
-            const bool enabled = spec.enabled.value_or(old.enabled);
-            const bool changed = res.revision_changed || old.interval_ms != spec.interval_ms ||
-                                 old.labels != spec.labels || old.limits != spec.limits || old.allow != grants ||
-                                 old.enabled != enabled;
+            const bool schedule_changed = old.schedule_json != spec.schedule_json || old.interval_ms != spec.interval_ms;
+            // The lifecycle after a re-registration (vigy/host/supervision.hpp: reregister).
+            std::string state = old.state;
+            if (spec.enabled)
+                state = *spec.enabled ? (old.state == state_disabled || res.revision_changed || schedule_changed ||
+                                                 old.state == state_degraded
+                                             ? std::string(state_enabled)
+                                             : old.state)
+                                      : std::string(state_disabled);
+            else if ((old.state == state_completed || old.state == state_degraded) &&
+                     (res.revision_changed || schedule_changed))
+                state = state_enabled;
+            const bool enabled = state != state_disabled;
+            const bool changed = res.revision_changed || schedule_changed || old.labels != spec.labels ||
+                                 old.limits != spec.limits || old.allow != grants || old.state != state;
             if (!changed) {
                 res.outcome = register_outcome::unchanged;
                 res.vigy = old;
@@ -532,34 +573,43 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
             }
             long long en = enabled ? 1 : 0;
             const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::modified);
+            const bool state_changed = old.state != state;
+            const std::string reason = state_changed ? std::string() : old.state_reason;
+            long long state_ms = state_changed ? now : static_cast<long long>(old.state_ms);
+            if (state_changed && old.state == state_degraded) clear_degraded(sql, vid, now, "Reregistered");
             sql << "UPDATE vigies SET kind = :k, config_json = :c, revision = :r, interval_ms = :iv, enabled = :en, "
                    "labels_json = :l, grants_json = :g, fuel = :f, wall_ms = :w, memory_bytes = :m, max_depth = :d, "
-                   "updated_ms = :u, resource_version = :rv WHERE vid = :vid",
+                   "updated_ms = :u, resource_version = :rv, schedule_json = :s, state = :st, state_reason = :sr, "
+                   "state_ms = :sm WHERE vid = :vid",
                 soci::use(spec.kind), soci::use(spec.config_json), soci::use(revision), soci::use(interval),
                 soci::use(en), soci::use(labels), soci::use(grants_json), soci::use(fuel), soci::use(wall),
-                soci::use(mem), soci::use(depth), soci::use(now), soci::use(rv), soci::use(vid);
+                soci::use(mem), soci::use(depth), soci::use(now), soci::use(rv), soci::use(spec.schedule_json),
+                soci::use(state), soci::use(reason), soci::use(state_ms), soci::use(vid);
             res.outcome = register_outcome::updated;
         } else {
             long long en = spec.enabled.value_or(true) ? 1 : 0;
+            const std::string state = en ? state_enabled : state_disabled;
             if (!rows.empty()) {
                 // Bring a kept history back under this name.
                 vid = rows.front().v.key;
                 const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::added);
                 sql << "UPDATE vigies SET name = :n, kind = :k, config_json = :c, revision = :r, interval_ms = :iv, "
                        "enabled = :en, labels_json = :l, grants_json = :g, fuel = :f, wall_ms = :w, memory_bytes = :m, "
-                       "max_depth = :d, created_ms = :ca, updated_ms = :u, resource_version = :rv, deleted = 0 "
-                       "WHERE vid = :vid",
+                       "max_depth = :d, created_ms = :ca, updated_ms = :u, resource_version = :rv, deleted = 0, "
+                       "schedule_json = :s, state = :st, state_reason = '', state_ms = :sm WHERE vid = :vid",
                     soci::use(spec.name), soci::use(spec.kind), soci::use(spec.config_json), soci::use(revision),
                     soci::use(interval), soci::use(en), soci::use(labels), soci::use(grants_json), soci::use(fuel),
                     soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now), soci::use(rv),
-                    soci::use(vid);
+                    soci::use(spec.schedule_json), soci::use(state), soci::use(now), soci::use(vid);
             } else {
                 sql << "INSERT INTO vigies(id, name, kind, config_json, revision, interval_ms, enabled, labels_json, "
                        "grants_json, fuel, wall_ms, memory_bytes, max_depth, created_ms, updated_ms, resource_version, "
-                       "deleted) VALUES (:id, :n, :k, :c, :r, :iv, :en, :l, :g, :f, :w, :m, :d, :ca, :ua, 0, 0)",
+                       "deleted, schedule_json, state, state_reason, state_ms) VALUES (:id, :n, :k, :c, :r, :iv, :en, "
+                       ":l, :g, :f, :w, :m, :d, :ca, :ua, 0, 0, :s, :st, '', :sm)",
                     soci::use(id), soci::use(spec.name), soci::use(spec.kind), soci::use(spec.config_json),
                     soci::use(revision), soci::use(interval), soci::use(en), soci::use(labels), soci::use(grants_json),
-                    soci::use(fuel), soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now);
+                    soci::use(fuel), soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now),
+                    soci::use(spec.schedule_json), soci::use(state), soci::use(now);
                 sql.get_last_insert_id("vigies", vid);
                 const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::added);
                 sql << "UPDATE vigies SET resource_version = :rv WHERE vid = :vid", soci::use(rv), soci::use(vid);
@@ -638,13 +688,46 @@ vigy_record store::set_enabled(std::string_view name_or_id, bool enabled, std::o
         auto v = impl::find(sql, name_or_id);
         if (!v) not_found(name_or_id);
         check_expected(*v, expected);
-        if (v->enabled != enabled) {
+        const std::string state = !enabled                        ? std::string(state_disabled)
+                                  : v->state == state_completed ? std::string(state_completed)
+                                                                : std::string(state_enabled);
+        if (v->state != state) {
             long long vid = v->key, en = enabled ? 1 : 0, now = now_unix_ms();
             const long long rv = impl::record_change(sql, vid, v->id, v->name, change_type::modified);
-            sql << "UPDATE vigies SET enabled = :e, updated_ms = :u, resource_version = :rv WHERE vid = :v",
-                soci::use(en), soci::use(now), soci::use(rv), soci::use(vid);
+            if (v->state == state_degraded) clear_degraded(sql, vid, now, enabled ? "Enabled" : "Disabled");
+            sql << "UPDATE vigies SET enabled = :e, updated_ms = :u, resource_version = :rv, state = :st, "
+                   "state_reason = '', state_ms = :sm WHERE vid = :v",
+                soci::use(en), soci::use(now), soci::use(rv), soci::use(state), soci::use(now), soci::use(vid);
             v = impl::by_key(sql, vid);
         }
+        tx.commit();
+        return std::move(*v);
+    });
+}
+
+vigy_record store::set_state(std::string_view name_or_id, std::string_view state, std::string_view reason,
+                             const std::vector<std::string>& only_from, const std::optional<condition_update>& cond) {
+    const std::string st(state), why(reason);
+    if (st != state_enabled && st != state_disabled && st != state_degraded && st != state_completed)
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("unknown lifecycle state {:?} (known: Enabled, Disabled, "
+                                                      "Degraded, Completed)", st));
+    const std::string what = fmt::format("setting vigy {:?} {}", name_or_id, st);
+    return impl_->write(what, [&](soci::session& sql) {
+        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        auto v = impl::find(sql, name_or_id);
+        if (!v) not_found(name_or_id);
+        if (!only_from.empty() && std::find(only_from.begin(), only_from.end(), v->state) == only_from.end()) {
+            tx.commit();
+            return std::move(*v);
+        }
+        long long vid = v->key, en = st != state_disabled ? 1 : 0, now = now_unix_ms();
+        const long long rv = impl::record_change(sql, vid, v->id, v->name, change_type::modified);
+        sql << "UPDATE vigies SET enabled = :e, updated_ms = :u, resource_version = :rv, state = :st, "
+               "state_reason = :sr, state_ms = :sm WHERE vid = :v",
+            soci::use(en), soci::use(now), soci::use(rv), soci::use(st), soci::use(why), soci::use(now),
+            soci::use(vid);
+        if (cond) upsert_condition(sql, vid, *cond, now);
+        v = impl::by_key(sql, vid);
         tx.commit();
         return std::move(*v);
     });
@@ -1106,13 +1189,13 @@ std::optional<lease_info> store::lease_row() {
 namespace {
 struct request_cols {
     tick_request r;
-    std::string run_hex;
-    soci::indicator run_ind = soci::i_null, vigy_ind = soci::i_null;
+    std::string run_hex, trigger;
+    soci::indicator run_ind = soci::i_null, vigy_ind = soci::i_null, trigger_ind = soci::i_null;
     long long id = 0, vid = 0, req = 0, claimed = 0, token = 0, done = 0, code = 0;
     void bind(soci::details::prepare_temp_type& p) {
         p, soci::into(id), soci::into(r.vigy_id, vigy_ind), soci::into(vid), soci::into(r.requester),
             soci::into(r.state), soci::into(req), soci::into(claimed), soci::into(token), soci::into(done),
-            soci::into(run_hex, run_ind), soci::into(code), soci::into(r.error);
+            soci::into(run_hex, run_ind), soci::into(code), soci::into(r.error), soci::into(trigger, trigger_ind);
     }
     [[nodiscard]] tick_request record() const {
         tick_request out = r;
@@ -1124,6 +1207,7 @@ struct request_cols {
         out.claimed_token = token;
         out.done_ms = done;
         out.code = static_cast<vigy_status>(code);
+        out.trigger_json = trigger_ind == soci::i_ok ? trigger : std::string();
         out.run_id.clear();
         if (run_ind == soci::i_ok && run_hex.size() == 32) {
             for (std::size_t i = 0; i < 32; ++i) {
@@ -1136,10 +1220,11 @@ struct request_cols {
 };
 const char* const request_columns =
     "SELECT t.id, v.id, t.vid, t.requester, t.state, t.requested_ms, t.claimed_ms, t.claimed_token, t.done_ms, "
-    "hex(t.run_id), t.error_code, t.error FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
+    "hex(t.run_id), t.error_code, t.error, t.trigger_json FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
 }  // namespace
 
-std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester) {
+std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester,
+                                         std::string_view trigger_json) {
     return impl_->write(fmt::format("requesting a tick of vigy {}", vigy_id), [&](soci::session& sql) {
         soci_tx tx(sql, "BEGIN IMMEDIATE");
         const std::string v(vigy_id), who(requester);
@@ -1147,8 +1232,11 @@ std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_v
         sql << "SELECT vid FROM vigies WHERE id = :v AND deleted = 0", soci::into(vid), soci::use(v);
         if (!sql.got_data()) not_found(vigy_id);
         const long long now = now_unix_ms();
-        sql << "INSERT INTO tick_requests(vid, requester, state, requested_ms) VALUES (:v, :r, 'pending', :n)",
-            soci::use(vid), soci::use(who), soci::use(now);
+        const std::string trig(trigger_json);
+        soci::indicator ti = trig.empty() ? soci::i_null : soci::i_ok;
+        sql << "INSERT INTO tick_requests(vid, requester, state, requested_ms, trigger_json) VALUES (:v, :r, "
+               "'pending', :n, :t)",
+            soci::use(vid), soci::use(who), soci::use(now), soci::use(trig, ti);
         long long id = 0;
         sql.get_last_insert_id("tick_requests", id);
         tx.commit();
@@ -1177,6 +1265,20 @@ std::vector<tick_request> store::claim_tick_requests(std::int64_t token, std::si
         }
         tx.commit();
         return rows;
+    });
+}
+
+void store::complete_tick_request(std::int64_t request_id, std::string_view run_id) {
+    codec::uuid u{};
+    if (!codec::parse_uuid(run_id, u))
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("run id {:?} is not a UUID", run_id));
+    impl_->write("completing a tick request", [&](soci::session& sql) {
+        long long id = request_id, now = now_unix_ms();
+        sql << fmt::format("UPDATE tick_requests SET state = 'done', done_ms = :n, run_id = {} WHERE id = :i AND "
+                           "state = 'claimed'",
+                           blob_literal(u)),
+            soci::use(now), soci::use(id);
+        return 0;
     });
 }
 

@@ -45,6 +45,7 @@ TEST_CASE("the document describes every route of the HTTP API issue", "[api][ope
         "PATCH /v1/vigies/{name}", "DELETE /v1/vigies/{name}", "GET /v1/vigies/{name}/runs",
         "GET /v1/vigies/{name}/kv", "GET /v1/vigies/{name}/conditions", "GET /v1/vigies/{name}/events",
         "GET /v1/vigies/{name}/state", "GET /v1/runs/{run_id}", "POST /v1/vigies/{name}/tick",
+        "POST /v1/vigies/{name}/trigger",
         "POST /v1/vigies/{name}/enable", "POST /v1/vigies/{name}/disable", "POST /v1/eval", "GET /v1/plugins",
         "GET /v1/kinds", "GET /v1/watch/runs", "POST /mcp", "GET /livez", "GET /readyz", "GET /metrics",
         "GET /openapi.json", "GET /", "GET /{asset}"};

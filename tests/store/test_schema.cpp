@@ -1,5 +1,5 @@
-// tests/store/test_schema.cpp — store/src/schema.cpp: a fresh database at schema 3, the
-// frozen schema 1 and schema 2 databases (tests/store/fixtures) upgraded with their data,
+// tests/store/test_schema.cpp — store/src/schema.cpp: a fresh database at schema 4, the
+// frozen schema 1, 2 and 3 databases (tests/store/fixtures) upgraded with their data,
 // the readable views, refusing newer schemas and upgrades under a live older serve.
 #include "common.hpp"
 
@@ -27,21 +27,21 @@ int64_t ms_of(const char* rfc3339) {
 
 }  // namespace
 
-TEST_CASE("a new database is at schema 3 in WAL mode and reopening applies nothing", "[store][schema]") {
+TEST_CASE("a new database is at schema 4 in WAL mode and reopening applies nothing", "[store][schema]") {
     temp_dir dir;
     const std::string path = (dir.path / "a" / "b" / "vigy.db").string();
     {
         store s(opts(path));
         CHECK(s.path() == path);
-        CHECK(s.schema_version() == 3);
+        CHECK(s.schema_version() == 4);
         CHECK(s.integrity_check() == "ok");
     }
     raw_db raw(path);
     CHECK(raw.text("PRAGMA journal_mode") == "wal");
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 3);
+    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 4);
     store again(opts(path));
-    CHECK(again.schema_version() == 3);
-    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 3);
+    CHECK(again.schema_version() == 4);
+    CHECK(raw.scalar("SELECT count(*) FROM schema_version") == 4);
     CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'kv' AND sql LIKE '%__sys%'") == 0);
 }
 
@@ -63,7 +63,7 @@ TEST_CASE("the frozen schema 2 database upgrades keeping runs kv conditions even
     REQUIRE(orphan_runs == 1);
 
     store s(opts(path));
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == 4);
     CHECK(s.integrity_check() == "ok");
     CHECK(s.count_runs() == runs_before);
     CHECK(s.last_seq() == max_seq);
@@ -152,7 +152,7 @@ TEST_CASE("the frozen schema 1 database upgrades through 2 to 3 with its data", 
     const std::string path = dir.db();
     load_fixture(path, "schema_v1.sql");
     store s(opts(path));
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == 4);
     const auto v = s.get_vigy("old");
     CHECK(v.labels == label_map{{"team", "infra"}});
     CHECK(v.created_ms == ms_of("2026-05-21T12:00:00.000Z"));
@@ -227,7 +227,7 @@ TEST_CASE("a database from a newer vigy is refused with a clear message", "[stor
     } catch (const vigy::status_error& e) {
         CHECK(e.code() == VIGY_FAILED_PRECONDITION);
         CHECK(std::string(e.what()) == "database " + dir.db() +
-                                           " has schema version 7, newer than this vigy (supports up to 3); upgrade vigy");
+                                           " has schema version 7, newer than this vigy (supports up to 4); upgrade vigy");
     }
 }
 
@@ -252,4 +252,128 @@ TEST_CASE("an upgrade is refused while an older serve still holds the database",
     }
     raw_db raw(path);
     CHECK(raw.scalar("SELECT max(version) FROM schema_version") == 2);  // untouched
+}
+
+TEST_CASE("the frozen schema 3 database upgrades to 4 keeping its data, with states from the enabled flag",
+          "[store][schema]") {
+    temp_dir dir;
+    const std::string path = dir.db();
+    load_fixture(path, "schema_v3.sql");
+    raw_db before(path);
+    const auto runs_before = before.scalar("SELECT count(*) FROM runs");
+    const auto rv_before = before.scalar("SELECT resource_version FROM vigies WHERE name = 'counter'");
+    REQUIRE(runs_before == 6);
+    store s(opts(path));
+    CHECK(s.schema_version() == 4);
+    CHECK(s.integrity_check() == "ok");
+    CHECK(s.count_runs() == runs_before);
+    const auto counter = s.get_vigy("counter");
+    CHECK(counter.state == "Enabled");
+    CHECK(counter.enabled);
+    CHECK(counter.schedule_json.empty());  // fixed rate: the interval alone, as before
+    CHECK(counter.interval_ms == 200);
+    CHECK(counter.resource_version == rv_before);
+    CHECK(counter.labels.at("team") == "infra");
+    const auto idle = s.get_vigy("idle");
+    CHECK(idle.state == "Disabled");
+    CHECK_FALSE(idle.enabled);
+    CHECK(s.kv_map_of(counter.key).at("n") == "2");
+    CHECK(s.tick_clock_of(counter.key).tick_count == 2);
+    const auto conds = s.conditions(counter.id);
+    REQUIRE(conds.size() == 1);
+    CHECK(conds[0].status == "True");
+    const auto runs = s.recent_runs(counter.id, 10);
+    REQUIRE(runs.size() == 4);
+    CHECK(runs[0].trigger_kind.empty());
+    CHECK(runs[0].trigger_json.empty());
+    CHECK(runs[0].output == "2");
+    raw_db raw(path);
+    CHECK(raw.text("SELECT state FROM vigies_view WHERE name = 'idle'") == "Disabled");
+    CHECK(raw.text("SELECT schedule FROM vigies_view WHERE name = 'counter'") == R"({"kind":"every","every_ms":200})");
+    CHECK(raw.scalar("SELECT count(*) FROM runs_view WHERE trigger_kind IS NULL") == runs_before);
+    // a new run continues the cursor
+    auto c = commit_for(counter);
+    c.run.trigger_kind = "event";
+    c.run.trigger_json = R"({"kind":"event","source":"db","payload":null})";
+    const auto r = s.commit_now(c);
+    REQUIRE(r.ok);
+    CHECK(r.seq == 7);
+    const auto back = s.recent_runs(counter.id, 1).at(0);
+    CHECK(back.trigger_kind == "event");
+    CHECK(back.trigger_json == R"({"kind":"event","source":"db","payload":null})");
+}
+
+TEST_CASE("schedules and lifecycle states are stored, and re-registering re-arms a Completed one-shot",
+          "[store][schema]") {
+    temp_dir dir;
+    store s(opts(dir.db()));
+    auto sp = spec("job");
+    sp.schedule_json = R"({"kind":"once"})";
+    auto v = s.register_or_update(sp).vigy;
+    CHECK(v.schedule_json == R"({"kind":"once"})");
+    CHECK(v.state == "Enabled");
+    // the same spec again: unchanged
+    CHECK(s.register_or_update(sp).outcome == register_outcome::unchanged);
+    // a guarded transition that does not apply writes nothing
+    const auto same = s.set_state(v.id, state_completed, "ran once", {state_degraded});
+    CHECK(same.state == "Enabled");
+    CHECK(same.resource_version == v.resource_version);
+    const auto done = s.set_state(v.id, state_completed, "ran once: ok", {state_enabled});
+    CHECK(done.state == "Completed");
+    CHECK(done.state_reason == "ran once: ok");
+    CHECK(done.enabled);
+    CHECK(done.resource_version > v.resource_version);
+    // enable keeps a Completed one-shot Completed; re-registering unchanged keeps it too
+    CHECK(s.set_enabled(v.id, true).state == "Completed");
+    CHECK(s.register_or_update(sp).vigy.state == "Completed");
+    // a new schedule re-arms it
+    sp.schedule_json = R"({"kind":"once","at_ms":1})";
+    const auto again = s.register_or_update(sp);
+    CHECK(again.outcome == register_outcome::updated);
+    CHECK(again.vigy.state == "Enabled");
+    // Degraded -> enable: Enabled, condition Degraded=False
+    s.set_state(v.id, state_degraded, "failed 5 times", {state_enabled},
+                condition_update{"Degraded", "True", "TooManyFailures", "boom"});
+    auto conds = s.conditions(v.id);
+    REQUIRE(conds.size() == 1);
+    CHECK(conds[0].status == "True");
+    CHECK(s.get_vigy(v.id).state == "Degraded");
+    CHECK(s.set_enabled(v.id, true).state == "Enabled");
+    conds = s.conditions(v.id);
+    REQUIRE(conds.size() == 1);
+    CHECK(conds[0].status == "False");
+    // disable -> Disabled; re-registering without `enabled` keeps it
+    CHECK(s.set_enabled(v.id, false).state == "Disabled");
+    sp.schedule_json = R"({"kind":"once","at_ms":2})";
+    CHECK(s.register_or_update(sp).vigy.state == "Disabled");
+    CHECK_THROWS_AS(s.set_state(v.id, "Sleeping", ""), vigy::status_error);
+}
+
+TEST_CASE("tick requests carry a trigger and coalesced ones are completed by the run", "[store][schema]") {
+    temp_dir dir;
+    store s(opts(dir.db()));
+    const auto v = s.register_or_update(spec("t")).vigy;
+    lease_request lr;
+    lr.owner = "serve:test";
+    lr.pid = 1;
+    lr.host = "h";
+    lr.now = {"boot", 1, now_unix_ms()};
+    lr.ttl_ms = 60000;
+    const auto token = s.acquire_lease(lr);
+    REQUIRE(token);
+    const auto a = s.enqueue_tick_request(v.id, "cli", R"({"kind":"manual","source":"cli","payload":1})");
+    const auto b = s.enqueue_tick_request(v.id, "cli");
+    const auto claimed = s.claim_tick_requests(*token);
+    REQUIRE(claimed.size() == 2);
+    CHECK(claimed[0].trigger_json == R"({"kind":"manual","source":"cli","payload":1})");
+    CHECK(claimed[1].trigger_json.empty());
+    auto c = commit_for(v);
+    c.tick_request_id = b;
+    c.fence = *token;
+    const auto r = s.commit_now(c);
+    REQUIRE(r.ok);
+    s.complete_tick_request(a, c.run.id);
+    CHECK(s.get_tick_request(a)->state == "done");
+    CHECK(s.get_tick_request(a)->run_id == c.run.id);
+    CHECK(s.get_tick_request(b)->run_id == c.run.id);
 }

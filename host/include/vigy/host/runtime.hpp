@@ -48,6 +48,8 @@
 #include "vigy/error.hpp"
 #include "vigy/host/clock.hpp"
 #include "vigy/host/registry.hpp"
+#include "vigy/host/schedule.hpp"
+#include "vigy/host/supervision.hpp"
 #include "vigy/plugin.h"
 #include "vigy/store/store.hpp"
 
@@ -90,9 +92,19 @@ using store::parse_selector;
 /// when kind/config changed; the id, kv and history are kept). Fields (store.hpp):
 /// name (a DNS subdomain), kind ("lisp" by default), config_json (a JSON object,
 /// "" = {}; lisp: {"program": text, "source_name": file}), interval_ms (>= 100),
-/// labels, enabled (nullopt: new = enabled, existing keeps its state), limits,
-/// allow (extra capability grants beyond the defaults).
+/// schedule_json (schedule_spec::to_json(), "" = every interval_ms; build it with
+/// parse_schedule_flags), labels, enabled (nullopt: new = Enabled, existing keeps
+/// its state, a Completed/Degraded one is Enabled again when its revision or
+/// schedule changes), limits, allow (extra capability grants beyond the defaults).
 using vigy_spec = store::vigy_spec;
+
+/// The schedule of a stored vigy: its schedule_json parsed (schedule.hpp), or
+/// `every interval_ms` when it has none (registered before schedules, or with
+/// only --every). A stored text that no longer parses falls back to the same
+/// (it was validated when registered). Never throws.
+schedule_spec schedule_of(const store::vigy_record& v) noexcept;
+/// The lifecycle state of a stored vigy (vigy_record::state; Enabled when unknown).
+lifecycle_state state_of(const store::vigy_record& v) noexcept;
 
 /// What register_or_update did.
 using register_outcome = store::register_outcome;
@@ -100,7 +112,9 @@ using register_outcome = store::register_outcome;
 const char* register_outcome_name(register_outcome o) noexcept;
 
 /// A stored vigy (store::vigy_record): key, id, name, kind, config_json, revision,
-/// interval_ms, labels, enabled, limits, allow, created_ms, updated_ms, and
+/// interval_ms, schedule_json, labels, enabled (not Disabled), state (Enabled |
+/// Disabled | Degraded | Completed, see supervision.hpp), state_reason, state_ms,
+/// limits, allow, created_ms, updated_ms, and
 /// resource_version (Kubernetes-style: compare for equality, use for
 /// compare-and-set writes and the change feed).
 using vigy_info = store::vigy_record;
@@ -215,6 +229,10 @@ struct evaluate_options {
     int64_t ticks = 1;
     int64_t every_ms = 1000;
     int64_t start_ms = -1;
+    /// The payload of a simulated trigger (`vigy eval --trigger JSON`): every tick
+    /// sees (vigy-trigger) = {"kind": "manual", "source": "eval", "payload": <it>};
+    /// "" = scheduled ticks ((vigy-trigger) is nil). INVALID_ARGUMENT when not JSON.
+    std::string trigger_json;
     std::map<std::string, std::string> kv_json;  ///< key -> JSON value text
 };
 
@@ -314,6 +332,23 @@ public:
     /// Enable/disable by name or id; NOT_FOUND if absent. Returns the stored vigy.
     vigy_info enable(std::string_view name_or_id, std::optional<int64_t> expected_resource_version = std::nullopt);
     vigy_info disable(std::string_view name_or_id, std::optional<int64_t> expected_resource_version = std::nullopt);
+
+    /// `vigy reset`: clears supervision. A Degraded vigy is Enabled again (condition
+    /// Degraded=False); an Enabled one forgets its counted failures; Disabled and
+    /// Completed stay. NOT_FOUND. Returns the stored vigy.
+    vigy_info reset(std::string_view name_or_id);
+
+    /// Triggers a vigy explicitly (`vigy trigger NAME --payload JSON`): its next
+    /// tick sees (vigy-trigger) = {"kind": "manual", "source": `source`, "payload":
+    /// the payload (nil when "")}. Triggers coalesce: while a tick of the vigy runs,
+    /// at most one trigger waits (the newest payload wins). When this runtime serves,
+    /// it is queued on the vigy's slot; when another process serves, through the
+    /// store's tick requests (it returns once queued); when nobody serves, the tick
+    /// runs here (as tick_now) and its run is returned. Only an Enabled vigy is
+    /// ticked by a trigger under serve (FAILED_PRECONDITION otherwise, naming the
+    /// state). INVALID_ARGUMENT when the payload is not JSON; NOT_FOUND.
+    std::optional<run> trigger(std::string_view name_or_id, std::string_view payload_json = {},
+                               std::string_view source = "manual", int64_t wait_ms = 5000);
 
     /// Deletes a vigy; with keep_history its runs/kv/events stay in the database
     /// (and come back when the name is registered again), otherwise they are deleted

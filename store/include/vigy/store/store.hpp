@@ -64,9 +64,16 @@ namespace vigy::store {
 // ---------------------------------------------------------------------------------
 // helpers (pure, thread-safe)
 
-/// The schema version this build writes (databases at 1, 2 or 3 open; 1 and 2 are
+/// The schema version this build writes (databases at 1..4 open; 1..3 are
 /// migrated with their data, in one transaction, on open).
-inline constexpr int schema_version_supported = 3;
+inline constexpr int schema_version_supported = 4;
+
+/// A vigy's lifecycle state as stored (vigy/host/supervision.hpp names the
+/// machine): "Enabled" | "Disabled" | "Degraded" | "Completed".
+inline constexpr const char* state_enabled = "Enabled";
+inline constexpr const char* state_disabled = "Disabled";
+inline constexpr const char* state_degraded = "Degraded";
+inline constexpr const char* state_completed = "Completed";
 
 /// Minimum and default tick interval, ms.
 inline constexpr std::int64_t min_interval_ms = 100;
@@ -107,8 +114,15 @@ struct vigy_spec {
     std::string kind = "lisp";         ///< reconciler kind ("lisp", "chain", "noop", ...), non-empty
     std::string config_json = "{}";    ///< reconciler config: a JSON object ("" = {})
     std::int64_t interval_ms = default_interval_ms;  ///< >= min_interval_ms
+    /// The schedule as the host's compact JSON (vigy/host/schedule.hpp
+    /// schedule_spec::to_json); "" = fixed rate every interval_ms. The store keeps
+    /// the text as given (the host validates it); at most 64 KiB.
+    std::string schedule_json;
     label_map labels;                  ///< replaces the labels wholesale; validated (labels.hpp)
-    std::optional<bool> enabled;       ///< nullopt: new vigies enabled, existing keep theirs
+    /// nullopt: new vigies Enabled, existing keep their state — except that a
+    /// Completed or Degraded vigy whose revision or schedule changes is Enabled
+    /// again (re-registering re-arms a one-shot). true: Enabled; false: Disabled.
+    std::optional<bool> enabled;
     struct limits limits;              ///< 0 fields = the runtime's defaults
     /// Extra capability grants beyond the defaults (capability ids: the providing
     /// plugin's id, e.g. "io.pleme.mado"); sorted and deduplicated when stored. Each
@@ -125,8 +139,13 @@ struct vigy_record {
     std::string config_json;    ///< a JSON object
     std::string revision;       ///< revision_for(kind, config_json): changes with edits
     std::int64_t interval_ms = default_interval_ms;
+    std::string schedule_json;  ///< as registered ("" = every interval_ms)
     label_map labels;
+    /// Not disabled by an operator: state != "Disabled" (serve ticks only state "Enabled").
     bool enabled = true;
+    std::string state = state_enabled;  ///< Enabled | Disabled | Degraded | Completed
+    std::string state_reason;           ///< why it is in that state ("" for Enabled/Disabled by hand)
+    std::int64_t state_ms = 0;          ///< when it entered the state (epoch ms; 0 = since registration before schema 4)
     struct limits limits;       ///< as registered (0 = the runtime's default)
     std::vector<std::string> allow;  ///< extra grants as registered (sorted)
     std::int64_t created_ms = 0;     ///< kept across updates
@@ -206,6 +225,12 @@ struct run_record {
     std::string vigy_name;       ///< filled on read (and by the runtime); not stored with the run
     std::string revision;        ///< revision of the spec that ran
     run_trigger trigger = run_trigger::schedule;
+    /// What triggered a run besides its timer: "" (a scheduled or forced tick),
+    /// "event" | "condition" | "manual" (a triggered tick) or "catch-up" (the one
+    /// tick for a slot missed while nobody served). Runs before schema 4 read "".
+    std::string trigger_kind;
+    /// The tick's (vigy-trigger) map as JSON ({"kind","source","payload"}); "" when none.
+    std::string trigger_json;
     std::int64_t started_ms = 0;     ///< wall clock, epoch ms
     std::int64_t ended_ms = 0;       ///< wall clock, epoch ms
     std::int64_t duration_us = 0;    ///< the reconciler's tick time (monotonic clock), µs
@@ -367,6 +392,9 @@ struct tick_request {
     std::string run_id;             ///< set when done
     vigy_status code = VIGY_OK;     ///< failed: why, as a canonical code
     std::string error;              ///< set when failed
+    /// A trigger (`vigy trigger NAME --payload JSON`): the tick's (vigy-trigger) map
+    /// as JSON; "" for a plain forced tick (`vigy tick`).
+    std::string trigger_json;
 };
 
 // ---------------------------------------------------------------------------------
@@ -522,7 +550,7 @@ public:
 /// An open vigy database. Construction opens (creating parent directories), sets the
 /// connection settings (WAL, busy_timeout, synchronous=NORMAL) and applies pending
 /// migrations in one transaction. Throws status_error FAILED_PRECONDITION
-/// `database schema version 7 is newer than this vigy (supports up to 3); upgrade vigy`,
+/// `database schema version 7 is newer than this vigy (supports up to 4); upgrade vigy`,
 /// UNAVAILABLE naming the path if locked, PERMISSION_DENIED / FAILED_PRECONDITION /
 /// INTERNAL if it cannot be opened.
 class store {
@@ -571,8 +599,21 @@ public:
 
     /// Enables or disables. Returns the record after the call; no change (and no
     /// resource version bump) when already in that state. NOT_FOUND, ABORTED.
+    /// enable: Disabled or Degraded -> Enabled (a Completed one-shot stays Completed);
+    /// disable: -> Disabled. Leaving Degraded sets the condition Degraded=False.
     vigy_record set_enabled(std::string_view name_or_id, bool enabled,
                             std::optional<std::int64_t> expected_resource_version = std::nullopt);
+
+    /// Moves a vigy to lifecycle `state` with `reason` (supervision, a finished
+    /// one-shot, `vigy reset`), in one transaction with a resource version bump.
+    /// When `only_from` is given and the current state is not one of them, nothing
+    /// is written and the record is returned as it is (a vigy an operator disabled
+    /// during its last run stays Disabled). `condition` (if given) is set on the
+    /// vigy as a tick would (run_seq 0). NOT_FOUND. Always bumps the version when it
+    /// writes, even to the same state (a reset clears the supervision window).
+    vigy_record set_state(std::string_view name_or_id, std::string_view state, std::string_view reason,
+                          const std::vector<std::string>& only_from = {},
+                          const std::optional<condition_update>& condition = std::nullopt);
 
     /// Deletes a vigy and returns what it was. Unless `keep_history`, also deletes its
     /// runs, kv, conditions, events and revisions; with it, they stay (and come back
@@ -675,7 +716,13 @@ public:
 
     /// Queues a forced tick of the vigy `vigy_id` for the scheduler. Returns the request
     /// id. NOT_FOUND if the vigy does not exist.
-    std::int64_t enqueue_tick_request(std::string_view vigy_id, std::string_view requester);
+    /// `trigger_json` (a (vigy-trigger) map as JSON, or "") makes it a trigger.
+    std::int64_t enqueue_tick_request(std::string_view vigy_id, std::string_view requester,
+                                      std::string_view trigger_json = {});
+
+    /// Marks a claimed request done with run `run_id` (a trigger coalesced into
+    /// the run of a later one). No-op unless it is claimed.
+    void complete_tick_request(std::int64_t request_id, std::string_view run_id);
 
     /// Claims up to `limit` pending requests (oldest first) for the holder of `token`.
     /// Cheap to poll: takes the write lock only when something is pending.
