@@ -49,7 +49,7 @@ def percentile(sorted_values, q):
     return sorted_values[i]
 
 
-def run_scenario(vigy, runaways, seconds, fair, wall_ms, extra_serve):
+def run_scenario(vigy, runaways, seconds, fair, wall_ms, extra_serve, show_gaps=False):
     tmp = tempfile.mkdtemp(prefix="vigy-fair-bench-")
     env = dict(os.environ, VIGY_DB=os.path.join(tmp, "vigy.db"), NO_COLOR="1")
     try:
@@ -82,6 +82,10 @@ def run_scenario(vigy, runaways, seconds, fair, wall_ms, extra_serve):
             raise RuntimeError(f"vigy serve exited {serve.returncode}")
         doc = json.loads(cli("inspect", "healthy", "-o", "json", "--runs", "100000"))
         starts = sorted(parse_ts(r["started_at"]) for r in doc["runs"])
+        if show_gaps:
+            for a, b in zip(starts, starts[1:]):
+                if b - a > 120:
+                    print(f"  gap {b - a:.0f} ms at +{a - starts[0]:.0f} ms", flush=True)
         gaps = sorted(b - a for a, b in zip(starts, starts[1:]))
         within = sum(1 for g in gaps if 80 <= g <= 120)
         return {
@@ -106,6 +110,7 @@ def main():
     ap.add_argument("--wall-ms", type=int, default=5000, help="the runaways' wall-clock limit")
     ap.add_argument("--modes", default="on,off", help="on, off or on,off")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra argument to vigy serve (repeatable)")
+    ap.add_argument("--show-gaps", action="store_true", help="print every gap over 120 ms and when it happened")
     a = ap.parse_args()
     counts = a.runaways or [6, 50]
     modes = [m.strip() for m in a.modes.split(",") if m.strip()]
@@ -113,7 +118,7 @@ def main():
           f"{'in 100+-20':>10}")
     for n in counts:
         for m in modes:
-            r = run_scenario(a.vigy, n, a.seconds, m == "on", a.wall_ms, a.serve_arg)
+            r = run_scenario(a.vigy, n, a.seconds, m == "on", a.wall_ms, a.serve_arg, a.show_gaps)
             print(f"{m:>4} {n:>8} {r['runs']:>5}/{r['expected']:<4} {r['p50']:>6.0f} {r['p90']:>6.0f} "
                   f"{r['p99']:>7.0f} {r['max']:>7.0f} {r['within20']:>9.1f}%", flush=True)
             print(f"RESULT fair={m} runaways={n} runs={r['runs']} expected={r['expected']} p50={r['p50']:.0f} "

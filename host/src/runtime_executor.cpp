@@ -15,6 +15,7 @@ struct tick_executor::worker {
     std::thread thread;
     std::list<worker>::iterator self;  // its node (moved between workers_ and finished_)
     bool in_job = false;
+    job* current = nullptr;
     bool demoted = false;
     bool has_turn = false;  // a demoted job holding one of the max_long turns
     host::clock::time_point slice_start{};
@@ -88,6 +89,7 @@ void tick_executor::post_batch(job* const* jobs, std::size_t n) {
                 head_ = jobs[i];
             tail_ = jobs[i];
         }
+        queued_.fetch_add(n, std::memory_order_relaxed);
         // Wake only sleeping workers, no more than there are jobs: a busy worker drains
         // the queue before it sleeps, so most posts under load cost no futex call.
         wake = idle_ < n ? idle_ : static_cast<unsigned>(n);
@@ -115,11 +117,14 @@ void tick_executor::work(worker* self) {
             job* j = head_;
             head_ = j->next_job_;
             if (!head_) tail_ = nullptr;
+            queued_.fetch_sub(1, std::memory_order_relaxed);
             lk.unlock();
             self->slice_start = clk.now();
+            self->current = j;
             self->in_job = true;
             j->run();
             self->in_job = false;
+            self->current = nullptr;
             lk.lock();
         }
         if (self->demoted) {
@@ -143,7 +148,14 @@ void tick_executor::checkpoint() noexcept {
 void tick_executor::on_checkpoint(worker& w) noexcept {
     if (!w.in_job || fair_.slice.count() == 0) return;
     const host::clock& clk = *fair_.clock;
-    if (clk.now() - w.slice_start < fair_.slice) return;
+    const auto now = clk.now();
+    auto limit = fair_.slice;
+    if (!w.demoted) {
+        const auto last = w.current->demoted_at_;
+        const bool recently_long = last != host::clock::time_point{} && now - last < std::chrono::minutes(1);
+        if (recently_long || queued_.load(std::memory_order_relaxed) != 0) limit = fair_.slice / 8;
+    }
+    if (now - w.slice_start < limit) return;
     std::list<worker> done;
     bool demote_now = false;
     {
@@ -152,6 +164,7 @@ void tick_executor::on_checkpoint(worker& w) noexcept {
         if (!w.demoted) {
             // Leave the regular pool: a fresh thread takes this one's place at once.
             w.demoted = true;
+            w.current->demoted_at_ = now;  // during the job's run: its owner is this thread
             demote_now = true;
             ++stats_.demoted;
             spawn_locked();

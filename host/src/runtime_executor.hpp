@@ -8,7 +8,10 @@
 // lisp evaluator: about every 1024 steps); the host turns that call into a preemption
 // point, `tick_executor::checkpoint()`:
 //
-//  - A job that has run longer than `slice` on a regular thread is DEMOTED: its thread
+//  - A job that has run longer than `slice` on a regular thread is DEMOTED (sooner, after
+//    slice / 8, when jobs are waiting in the queue or when the job was demoted within
+//    the last minute — a runaway program does not hold a regular thread for a whole slice each
+//    time it is started again, and a burst of starts drains in slice / 8 steps): its thread
 //    leaves the regular pool (a fresh regular thread replaces it at once, so the pool
 //    always has `threads` threads free for short ticks), renames itself "vigy-long",
 //    lowers its priority (nice `long_nice`) and joins the LONG LANE.
@@ -31,6 +34,7 @@
 
 #include "vigy/host/clock.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -54,6 +58,9 @@ protected:
 private:
     friend class tick_executor;
     job* next_job_ = nullptr;
+    // When a run of this job was last demoted (set during that run, by its thread): a
+    // job demoted within the last minute is demoted early (slice / 8) next time.
+    clock::time_point demoted_at_{};
 };
 
 /// How the executor shares the CPU between short and long jobs (see the file comment).
@@ -124,6 +131,7 @@ private:
     std::condition_variable done_cv_;  // a thread left (stop() waits for all)
     job* head_ = nullptr;
     job* tail_ = nullptr;
+    std::atomic<std::size_t> queued_{0};  // jobs in the FIFO (read by checkpoints without the lock)
     unsigned idle_ = 0;
     bool stopping_ = false;
     bool stopped_ = false;

@@ -246,3 +246,48 @@ TEST_CASE("stop waits for parked long jobs to finish", "[runtime][executor]") {
     CHECK(stopped.load());
     for (auto& s : longs) CHECK(s.done.load());
 }
+
+TEST_CASE("a job is demoted after an eighth of the slice when jobs wait or when it was long a minute ago",
+          "[runtime][executor]") {
+    auto clk = std::make_shared<manual_clock>();
+    detail::tick_executor ex(1, policy(clk, 80, 1));
+    // A fresh job alone: the whole slice.
+    spinner fresh;
+    ex.post(&fresh);
+    REQUIRE(eventually([&] { return fresh.started.load(); }));
+    clk->advance(10ms);
+    REQUIRE(progresses(fresh, fresh.turns.load(), 1000));
+    CHECK(ex.stats().demoted == 0);
+    // Someone waits: an eighth of the slice is enough.
+    flag_job waiting;
+    ex.post(&waiting);
+    REQUIRE(eventually([&] { return waiting.done.load(); }));
+    CHECK(ex.stats().demoted == 1);
+    fresh.release = true;
+    REQUIRE(eventually([&] { return fresh.done.load(); }));
+
+    // The same job again, within a minute of its demotion: an eighth of the slice.
+    fresh.release = false;
+    fresh.done = false;
+    fresh.started = false;
+    ex.post(&fresh);
+    REQUIRE(eventually([&] { return fresh.started.load(); }));
+    clk->advance(10ms);
+    REQUIRE(eventually([&] { return ex.stats().demoted == 2; }));
+    fresh.release = true;
+    REQUIRE(eventually([&] { return fresh.done.load(); }));
+
+    // A minute later it is a fresh job again.
+    clk->advance(std::chrono::minutes(1));
+    fresh.release = false;
+    fresh.done = false;
+    fresh.started = false;
+    ex.post(&fresh);
+    REQUIRE(eventually([&] { return fresh.started.load(); }));
+    clk->advance(10ms);
+    REQUIRE(progresses(fresh, fresh.turns.load(), 1000));
+    CHECK(ex.stats().demoted == 2);
+    fresh.release = true;
+    REQUIRE(eventually([&] { return fresh.done.load(); }));
+    ex.stop();
+}
