@@ -189,8 +189,9 @@ TEST_CASE("serve's RSS comes back down after a 1 MiB program is registered, supe
     // the delete was applied.
     fx.register_program("marker", "(list 4)", 100);
     REQUIRE(wait_ok_run(fx, *serve, "marker", ""));
-    // Bound: within 16 MiB of the warm baseline (a 1 MiB program is ~34 MiB compiled).
-    const size_t bound = baseline + (16u << 20);
+    // Bound: within 8 MiB of the warm baseline (a 1 MiB program is ~34 MiB compiled;
+    // measured: baseline 13 MiB, peak 55 MiB, after the delete 15.6 MiB).
+    const size_t bound = baseline + (8u << 20);
     size_t after = rss_of(serve->pid());
     const int64_t t1 = mono_ms();
     while (after > bound && mono_ms() - t1 < 10'000) {
