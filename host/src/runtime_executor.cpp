@@ -153,7 +153,10 @@ void tick_executor::on_checkpoint(worker& w) noexcept {
     if (!w.demoted) {
         const auto last = w.current->demoted_at_;
         const bool recently_long = last != host::clock::time_point{} && now - last < std::chrono::minutes(1);
-        if (recently_long || queued_.load(std::memory_order_relaxed) != 0) limit = fair_.slice / 8;
+        if (recently_long)
+            limit = decltype(limit)::zero();  // its first checkpoint
+        else if (queued_.load(std::memory_order_relaxed) != 0)
+            limit = fair_.slice / 8;
     }
     if (now - w.slice_start < limit) return;
     std::list<worker> done;

@@ -8,10 +8,11 @@
 // lisp evaluator: about every 1024 steps); the host turns that call into a preemption
 // point, `tick_executor::checkpoint()`:
 //
-//  - A job that has run longer than `slice` on a regular thread is DEMOTED (sooner, after
-//    slice / 8, when jobs are waiting in the queue or when the job was demoted within
-//    the last minute — a runaway program does not hold a regular thread for a whole slice each
-//    time it is started again, and a burst of starts drains in slice / 8 steps): its thread
+//  - A job that has run longer than `slice` on a regular thread is DEMOTED — sooner, after
+//    slice / 8, when jobs are waiting in the queue (a burst of long starts drains in
+//    slice / 8 steps), and at its first checkpoint when it was demoted within the last
+//    minute (a runaway program retried after its backoff does not hold a regular
+//    thread again): its thread
 //    leaves the regular pool (a fresh regular thread replaces it at once, so the pool
 //    always has `threads` threads free for short ticks), renames itself "vigy-long",
 //    lowers its priority (nice `long_nice`) and joins the LONG LANE.
@@ -59,7 +60,7 @@ private:
     friend class tick_executor;
     job* next_job_ = nullptr;
     // When a run of this job was last demoted (set during that run, by its thread): a
-    // job demoted within the last minute is demoted early (slice / 8) next time.
+    // job demoted within the last minute is demoted at its first checkpoint next time.
     clock::time_point demoted_at_{};
 };
 
