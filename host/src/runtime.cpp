@@ -152,8 +152,7 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
         if (options.max_long_ticks > 1024)
             vigy::fail(VIGY_INVALID_ARGUMENT, "max long ticks " + std::to_string(options.max_long_ticks) +
                                                   " is out of range: must be 0 (automatic) to 1024");
-        if (options.max_long_ticks == 0)
-            options.max_long_ticks = std::max(1u, std::thread::hardware_concurrency() / 2);
+        if (options.max_long_ticks == 0) options.max_long_ticks = std::max(1u, std::thread::hardware_concurrency() / 2);
         if (options.tick_threads == 0)
             options.tick_threads = std::min(32u, std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency())));
         auto p = std::make_unique<impl>();

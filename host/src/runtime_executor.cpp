@@ -50,7 +50,8 @@ void lower_priority(int n) noexcept {
 }
 }  // namespace
 
-tick_executor::tick_executor(unsigned threads, fairness f) : threads_(threads == 0 ? 1 : threads), fair_(normalised(std::move(f))) {
+tick_executor::tick_executor(unsigned threads, fairness f)
+    : threads_(threads == 0 ? 1 : threads), fair_(normalised(std::move(f))) {
     std::lock_guard lk(m_);
     for (unsigned i = 0; i < threads_; ++i) spawn_locked();
 }

@@ -79,11 +79,11 @@ struct fairness {
 
 /// Counters of the executor (for stats, tests and the bench).
 struct executor_stats {
-    uint64_t demoted = 0;       ///< jobs demoted to the long lane since start
-    uint64_t parks = 0;         ///< times a long job was parked (waiting for its turn)
-    unsigned long_running = 0;  ///< demoted jobs holding a turn now (<= max_long)
-    unsigned long_parked = 0;   ///< demoted jobs parked now
-    unsigned threads_alive = 0; ///< regular + demoted threads not yet joined
+    uint64_t demoted = 0;        ///< jobs demoted to the long lane since start
+    uint64_t parks = 0;          ///< times a long job was parked (waiting for its turn)
+    unsigned long_running = 0;   ///< demoted jobs holding a turn now (<= max_long)
+    unsigned long_parked = 0;    ///< demoted jobs parked now
+    unsigned threads_alive = 0;  ///< regular + demoted threads not yet joined
 };
 
 class tick_executor {

@@ -487,7 +487,13 @@ void slot::complete() {
 
 pipeline::pipeline(store::store& db_, const registry& reg_, std::shared_ptr<host::clock> clk_, tick_limits defaults_,
                    event_bus& bus_, lease_state& lease_, unsigned tick_threads, fairness fair)
-    : db(db_), reg(reg_), clk(std::move(clk_)), defaults(defaults_), bus(bus_), lease(lease_), tick_threads_(tick_threads),
+    : db(db_),
+      reg(reg_),
+      clk(std::move(clk_)),
+      defaults(defaults_),
+      bus(bus_),
+      lease(lease_),
+      tick_threads_(tick_threads),
       fair_(std::move(fair)) {}
 
 pipeline::~pipeline() {

@@ -45,9 +45,9 @@ gap_stats gaps_of(const fixture& fx, const std::string& name) {
     g.p50 = gaps[gaps.size() / 2];
     g.p95 = gaps[std::min(gaps.size() - 1, gaps.size() * 95 / 100)];
     g.max = gaps.back();
-    g.within20 = static_cast<double>(std::count_if(gaps.begin(), gaps.end(),
-                                                   [](int64_t x) { return x >= 80 && x <= 120; })) /
-                 static_cast<double>(gaps.size());
+    g.within20 =
+        static_cast<double>(std::count_if(gaps.begin(), gaps.end(), [](int64_t x) { return x >= 80 && x <= 120; })) /
+        static_cast<double>(gaps.size());
     return g;
 }
 
@@ -105,9 +105,10 @@ bool wait_ok_run(const fixture& fx, process& serve, const std::string& name, con
 
 }  // namespace
 
-TEST_CASE("six runaway programs at their wall limit do not delay a healthy 100 ms vigy, and without fair "
-          "scheduling they do",
-          "[e2e][timing][needs-lisp][fair]") {
+TEST_CASE(
+    "six runaway programs at their wall limit do not delay a healthy 100 ms vigy, and without fair "
+    "scheduling they do",
+    "[e2e][timing][needs-lisp][fair]") {
     // Fair scheduling on (serve's default): the healthy vigy keeps its 100 ms.
     {
         fixture fx;

@@ -67,8 +67,7 @@ bool progresses(const spinner& s, uint64_t from, uint64_t n = 50) {
 
 }  // namespace
 
-TEST_CASE("a job past its slice leaves the regular pool and a fresh thread runs the queue",
-          "[runtime][executor]") {
+TEST_CASE("a job past its slice leaves the regular pool and a fresh thread runs the queue", "[runtime][executor]") {
     auto clk = std::make_shared<manual_clock>();
     detail::tick_executor ex(1, policy(clk, 10, 1));
     spinner longj;

@@ -188,7 +188,10 @@ compile_result compile_failure(const program& p, src_span at, std::string kind, 
 }
 
 const char* limit_kind_name(limit_kind k) {
-    return k == limit_kind::fuel ? "fuel" : k == limit_kind::memory ? "memory" : k == limit_kind::cancelled ? "cancelled" : "wall-clock";
+    return k == limit_kind::fuel        ? "fuel"
+           : k == limit_kind::memory    ? "memory"
+           : k == limit_kind::cancelled ? "cancelled"
+                                        : "wall-clock";
 }
 
 }  // namespace
