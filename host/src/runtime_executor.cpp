@@ -128,6 +128,14 @@ void tick_executor::work(worker* self) {
             self->current = nullptr;
             lk.lock();
         }
+        if (!finished_.empty() && !self->demoted) {  // join demoted threads that left
+            std::list<worker> done;
+            done.splice(done.end(), finished_);
+            lk.unlock();
+            for (worker& d : done)
+                if (d.thread.joinable()) d.thread.join();
+            lk.lock();
+        }
         if (self->demoted) {
             if (self->has_turn) release_turn_locked(*self);
             // A demoted thread leaves (a replacement took its place in the pool) — but
