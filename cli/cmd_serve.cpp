@@ -32,6 +32,8 @@ namespace {
 
 struct serve_options {
     unsigned threads = 0;
+    int64_t tick_slice_ms = 10;   ///< --tick-slice (fair scheduling; 0 = off)
+    unsigned max_long_ticks = 0;  ///< --max-long-ticks (0 = max(1, cores / 2))
     int64_t keep_runs = 1000;
     std::string lease_ttl;
     std::vector<std::string> listen;        ///< --listen (repeatable); empty = 127.0.0.1:38821
@@ -141,6 +143,8 @@ int run_serve(context& ctx, const serve_options& o) {
     block_stop_signals();  // before the runtime starts threads: they inherit the mask
     host::runtime_options opts;
     opts.tick_threads = o.threads;
+    opts.tick_slice_ms = o.tick_slice_ms;
+    opts.max_long_ticks = o.max_long_ticks;
     opts.keep_runs = o.keep_runs;
     if (!o.lease_ttl.empty()) {
         const auto ttl = parse_duration_ms(o.lease_ttl);
@@ -412,6 +416,17 @@ void add_serve(CLI::App& root, context& ctx) {
                 "\n\n" + global_options_help);
     sub->add_option("--threads", o->threads, "threads running ticks (0 = max(4, 2 x cores))")
         ->type_name("N")
+        ->default_val(0);
+    sub->add_option("--tick-slice", o->tick_slice_ms,
+                    "ms a tick runs before it moves to the long lane and then between its turns there "
+                    "(fair scheduling, docs/operations.md; 0 = off)")
+        ->type_name("MS")
+        ->check(CLI::Range(int64_t{0}, int64_t{60000}))
+        ->default_val(10);
+    sub->add_option("--max-long-ticks", o->max_long_ticks,
+                    "long ticks running at once; the others wait parked (0 = max(1, cores / 2))")
+        ->type_name("N")
+        ->check(CLI::Range(0u, 1024u))
         ->default_val(0);
     sub->add_option("--keep-runs", o->keep_runs, "runs kept per vigy (older ones are pruned; 0 = all)")
         ->type_name("N")

@@ -165,6 +165,13 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
             vigy::fail(VIGY_INVALID_ARGUMENT, "lease renewal every " + std::to_string(options.lease_renew_ms) +
                                                   " ms must be > 0 and < half the lease ttl (" +
                                                   std::to_string(options.lease_ttl_ms) + " ms)");
+        if (options.tick_slice_ms < 0 || options.tick_slice_ms > 60000)
+            vigy::fail(VIGY_INVALID_ARGUMENT, "tick slice " + std::to_string(options.tick_slice_ms) +
+                                                  " ms is out of range: must be 0 (off) to 60000 ms");
+        if (options.max_long_ticks > 1024)
+            vigy::fail(VIGY_INVALID_ARGUMENT, "max long ticks " + std::to_string(options.max_long_ticks) +
+                                                  " is out of range: must be 0 (automatic) to 1024");
+        if (options.max_long_ticks == 0) options.max_long_ticks = std::max(1u, std::thread::hardware_concurrency() / 2);
         if (options.tick_threads == 0)
             options.tick_threads = std::min(32u, std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency())));
         auto p = std::make_unique<impl>();
@@ -211,8 +218,12 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
         }
         p->commits_at_open = p->db->writer().stats().transactions;
         p->bus = std::make_unique<detail::event_bus>();
+        detail::fairness fair;
+        fair.slice = std::chrono::milliseconds(options.tick_slice_ms);
+        fair.max_long = options.max_long_ticks;
+        fair.clock = p->clk;
         p->pipeline = std::make_unique<detail::pipeline>(*p->db, *p->reg, p->clk, p->defaults, *p->bus, p->lease,
-                                                         options.tick_threads);
+                                                         options.tick_threads, std::move(fair));
         p->coord = std::make_unique<detail::coordinator>(*p->db, *p->pipeline, p->lease, *p->bus, *p->reg, p->clk,
                                                          p->defaults, options, db_path.string());
         return std::unique_ptr<runtime>(new runtime(std::move(p)));
@@ -503,6 +514,11 @@ runtime_stats runtime::stats() const {
     st.stale_commits = pl.stale_commits.load();
     st.skipped_slots = pl.skipped_slots.load();
     st.ticks_paused = pl.ticks_paused.load();
+    const detail::executor_stats es = p.pipeline->executor_counters();
+    st.long_ticks = es.demoted;
+    st.long_tick_parks = es.parks;
+    st.long_ticks_running = es.long_running;
+    st.long_ticks_parked = es.long_parked;
     try {
         const auto ws = p.db->writer().stats();
         st.commits = ws.transactions - p.commits_at_open;

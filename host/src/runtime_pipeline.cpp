@@ -771,8 +771,15 @@ void slot::complete() {
 // ---- pipeline -------------------------------------------------------------------------
 
 pipeline::pipeline(store::store& db_, const registry& reg_, std::shared_ptr<host::clock> clk_, tick_limits defaults_,
-                   event_bus& bus_, lease_state& lease_, unsigned tick_threads)
-    : db(db_), reg(reg_), clk(std::move(clk_)), defaults(defaults_), bus(bus_), lease(lease_), tick_threads_(tick_threads) {}
+                   event_bus& bus_, lease_state& lease_, unsigned tick_threads, fairness fair)
+    : db(db_),
+      reg(reg_),
+      clk(std::move(clk_)),
+      defaults(defaults_),
+      bus(bus_),
+      lease(lease_),
+      tick_threads_(tick_threads),
+      fair_(std::move(fair)) {}
 
 pipeline::~pipeline() {
     stop();
@@ -783,11 +790,16 @@ pipeline::~pipeline() {
 void pipeline::start() {
     std::lock_guard lk(m_);
     if (started_) return;
-    if (!executor_) executor_ = std::make_unique<tick_executor>(tick_threads_);
+    if (!executor_) executor_ = std::make_unique<tick_executor>(tick_threads_, fair_);
     if (!scheduler_) scheduler_ = std::make_unique<scheduler>(clk, *executor_);
     scheduler_->start();
     lateness.clear();
     started_ = true;
+}
+
+executor_stats pipeline::executor_counters() {
+    std::lock_guard lk(m_);
+    return executor_ ? executor_->stats() : executor_stats{};
 }
 
 void pipeline::busy_changed(int delta) {

@@ -215,7 +215,7 @@ private:
 class pipeline final : public store::commit_sink {
 public:
     pipeline(store::store& db, const registry& reg, std::shared_ptr<host::clock> clk, tick_limits defaults,
-             event_bus& bus, lease_state& lease, unsigned tick_threads);
+             event_bus& bus, lease_state& lease, unsigned tick_threads, fairness fair = {});
     ~pipeline();
     pipeline(const pipeline&) = delete;
     pipeline& operator=(const pipeline&) = delete;
@@ -264,6 +264,8 @@ public:
         stale_commits{0}, skipped_slots{0}, ticks_paused{0}, triggers_coalesced{0};
     lateness_ring lateness;
     [[nodiscard]] tick_executor& executor() { return *executor_; }
+    /// The executor's counters ({} before the first start).
+    [[nodiscard]] executor_stats executor_counters();
     [[nodiscard]] scheduler& timers() { return *scheduler_; }
     void busy_changed(int delta);
 
@@ -279,6 +281,7 @@ private:
     std::atomic<int64_t> deps_count_{0};
 
     const unsigned tick_threads_;
+    const fairness fair_;
     std::unique_ptr<tick_executor> executor_;
     std::unique_ptr<scheduler> scheduler_;
     std::mutex m_;  // guards slots_, started_

@@ -2,6 +2,7 @@
 // tracking over an owned or borrowed kv, condition transitions, UTF-8 checks at every
 // slot, JSON read-out into reusable buffers.
 #include "vigy/host/tick_context.hpp"
+#include "runtime_executor.hpp"
 
 #include "vigy/sdk.hpp"
 
@@ -758,7 +759,12 @@ struct tick_slots {
             // out of memory: the output is lost, the tick goes on
         }
     }
-    static int32_t cancelled(vigy_tick* t) { return self(t).cancelled_.load(std::memory_order_relaxed) ? 1 : 0; }
+    static int32_t cancelled(vigy_tick* t) {
+        // The preemption point of fair scheduling: on a tick thread past its slice this
+        // demotes the tick to the long lane and may park it (runtime_executor.hpp).
+        detail::tick_executor::checkpoint();
+        return self(t).cancelled_.load(std::memory_order_relaxed) ? 1 : 0;
+    }
 };
 
 const vigy_tick_api& tick_api() noexcept {

@@ -23,6 +23,8 @@ struct fake_tick {
     std::string output;
     std::vector<std::string> logs;
     int64_t count = 1;
+    int checkpoints = 0;    ///< calls of the `cancelled` slot (the evaluator's checkpoint)
+    int cancel_after = -1;  ///< >= 0: `cancelled` turns nonzero after this many calls
 };
 
 inline fake_tick* self(vigy_tick* t) { return reinterpret_cast<fake_tick*>(t); }
@@ -40,6 +42,12 @@ inline const vigy_tick_api kTickApi = [] {
         return VIGY_OK;
     };
     api.set_output = [](vigy_tick* t, vigy_str s) { self(t)->output.assign(vigy::sdk::view(s)); };
+    api.cancelled = [](vigy_tick* t) -> int32_t {
+        fake_tick& f = *self(t);
+        const bool stop = f.cancel_after >= 0 && f.checkpoints >= f.cancel_after;
+        ++f.checkpoints;
+        return stop ? 1 : 0;
+    };
     return api;
 }();
 

@@ -261,3 +261,24 @@ TEST_CASE("a bad config is refused with a message saying what is wrong", "[lisp-
     CHECK(r == nullptr);
     CHECK(eb.message().find("got int") != std::string::npos);
 }
+
+TEST_CASE("the evaluator polls the tick's cancelled slot about every 1024 steps and stops when it is set",
+          "[lisp-plugin][fair]") {
+    // The poll is the host's preemption point (fair scheduling, docs/operations.md).
+    vigy_limits fuel{sizeof(vigy_limits), 0, 100000, 0, 0, 0};
+    instance i("(define (loop n) (loop (+ n 1))) (loop 0)", fuel);
+    REQUIRE(i.created.status == VIGY_OK);
+    fake_tick free_run;
+    const outcome a = i.tick(free_run);
+    CHECK(a.status == VIGY_RESOURCE_EXHAUSTED);  // its fuel, not a cancel
+    INFO("checkpoints: " << free_run.checkpoints);
+    CHECK(free_run.checkpoints >= 100000 / 1024 - 2);
+    CHECK(free_run.checkpoints <= 100000 / 1024 + 2);
+
+    fake_tick cancelled;
+    cancelled.cancel_after = 3;
+    const outcome b = i.tick(cancelled);
+    CHECK(b.status == VIGY_CANCELLED);
+    CHECK(b.message.find("cancelled") != std::string::npos);
+    CHECK(cancelled.checkpoints == 4);
+}

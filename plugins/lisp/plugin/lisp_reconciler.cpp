@@ -293,6 +293,7 @@ vigy_lisp_limits effective_limits(const vigy_value* cfg, const vigy_limits& host
 vigy_status status_for(const tatara::diagnostic& d) {
     if (d.kind == "fuel" || d.kind == "memory" || d.kind == "program-size") return VIGY_RESOURCE_EXHAUSTED;
     if (d.kind == "wall-clock") return VIGY_DEADLINE_EXCEEDED;
+    if (d.kind == "cancelled") return VIGY_CANCELLED;
     if (d.kind == "stdlib") return VIGY_INTERNAL;
     return VIGY_INVALID_ARGUMENT;
 }
@@ -496,6 +497,14 @@ public:
         opts.host_ctx = &bridge;
         opts.out = &out;
         opts.keep_each = each_;
+        // The host's preemption point (fair scheduling): about every 1024 steps the
+        // evaluator asks the tick whether to stop; the host may park the thread there
+        // while other ticks run (docs/operations.md, "Fair scheduling").
+        opts.checkpoint = [](void* t) -> int {
+            auto* vt = static_cast<vigy_tick*>(t);
+            return vt->api->cancelled ? vt->api->cancelled(vt) : 0;
+        };
+        opts.checkpoint_arg = tick.get();
         tatara::eval_result r = evaluator.run(*program_->program, opts);
         // The output is what the program printed, then the printed value of its last
         // form (of every form with `each`), each value on a line of its own. A failed

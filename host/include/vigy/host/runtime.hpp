@@ -174,6 +174,10 @@ struct runtime_stats {
     uint64_t commits = 0;          ///< store transactions (group commits)
     uint64_t skipped_slots = 0;    ///< schedule slots skipped because a tick overran
     uint64_t ticks_paused = 0;     ///< scheduled ticks not started because the lease was not surely held
+    uint64_t long_ticks = 0;       ///< ticks moved to the long lane (ran past tick_slice_ms) since start
+    uint64_t long_tick_parks = 0;  ///< times a long tick was parked to wait for its turn
+    unsigned long_ticks_running = 0;  ///< long ticks holding a turn now (<= max_long_ticks)
+    unsigned long_ticks_parked = 0;   ///< long ticks parked now
     size_t writer_queued = 0;      ///< commits waiting for the writer now
     bool lease_held = false;       ///< this runtime holds the scheduler lease now
     int64_t lease_token = 0;       ///< its fencing token (0 when not held)
@@ -204,6 +208,19 @@ struct runtime_options {
     /// Threads running reconciler ticks (>= 1); 0 = max(4, 2 * hardware threads),
     /// at most 32. A tick that runs to its wall-clock limit occupies one of these.
     unsigned tick_threads = 0;
+    /// Fair scheduling (docs/operations.md, "Fair scheduling"): a tick that runs longer
+    /// than tick_slice_ms (ms, on `clock`) is moved off its tick thread to the long lane
+    /// (a fresh thread takes its place, so tick_threads stay free for short ticks; the
+    /// long tick's thread runs at nice +10 and exits when the tick ends). At most
+    /// max_long_ticks long ticks run at once; the others wait parked (no CPU) and take
+    /// turns of tick_slice_ms, round robin. Preemption needs the reconciler to poll the
+    /// tick's `cancelled` slot (the lisp reconciler does, every 1024 steps); one that
+    /// never does keeps its tick thread. Parked time counts against the tick's
+    /// wall-clock limit. tick_slice_ms: 0 = off (a long tick holds a tick thread until
+    /// it ends), at most 60000; default 10. max_long_ticks: 0 = max(1, hardware
+    /// threads / 2), at most 1024.
+    int64_t tick_slice_ms = 10;
+    unsigned max_long_ticks = 0;
     /// Limits used where a vigy's own limit is 0. 0 fields here = default_tick_limits().
     tick_limits default_limits;
     /// Retention applied by the store's pruner while serving: keep at most this

@@ -188,7 +188,10 @@ compile_result compile_failure(const program& p, src_span at, std::string kind, 
 }
 
 const char* limit_kind_name(limit_kind k) {
-    return k == limit_kind::fuel ? "fuel" : k == limit_kind::memory ? "memory" : "wall-clock";
+    return k == limit_kind::fuel        ? "fuel"
+           : k == limit_kind::memory    ? "memory"
+           : k == limit_kind::cancelled ? "cancelled"
+                                        : "wall-clock";
 }
 
 }  // namespace
@@ -330,9 +333,7 @@ void evaluator_impl::run_body(const program& p, const eval_options& o, eval_resu
         if (e.kind() == error_kind::user) r.thrown = e.thrown();
     } catch (const limit_error& e) {
         r.ok = false;
-        const char* kind = e.kind() == limit_kind::fuel     ? "fuel"
-                           : e.kind() == limit_kind::memory ? "memory"
-                                                            : "wall-clock";
+        const char* kind = limit_kind_name(e.kind());
         const src_span& top = p.forms[i].span;
         r.error = make_diag(p, p.src.get(), top, top, kind, e.message());
         r.result = value::nil();
@@ -371,6 +372,8 @@ eval_result evaluator::run(const program& p, const eval_options& o) {
     st.out = o.out;
     st.capture = nullptr;
     st.host = o.host_ctx;
+    st.checkpoint = o.checkpoint;
+    st.checkpoint_arg = o.checkpoint_arg;
     st.gensym = 0;
     st.output_bytes = 0;
     im.globals.assign(p.initial_globals.begin(), p.initial_globals.end());

@@ -85,6 +85,8 @@ void eval_state::reset_limits(const limits& lim) {
 }
 
 void eval_state::slow_check() {
+    if (checkpoint && checkpoint(checkpoint_arg) != 0)
+        throw limit_error(limit_kind::cancelled, "cancelled by the host");
     if (fuel_limit && steps >= fuel_limit)
         throw limit_error(limit_kind::fuel, "fuel exhausted after " + std::to_string(fuel_limit) + " steps");
     if (has_deadline && std::chrono::steady_clock::now() >= deadline)

@@ -312,6 +312,8 @@ struct eval_state {
     std::chrono::steady_clock::time_point deadline{};
     bool has_deadline = false;
     uint32_t wall_ms = 0;
+    int (*checkpoint)(void*) = nullptr;  ///< eval_options::checkpoint (runs only)
+    void* checkpoint_arg = nullptr;
 
     // tail calls
     value tail_proc{};

@@ -91,7 +91,7 @@ private:
 };
 
 /// Which evaluation limit ran out.
-enum class limit_kind : uint8_t { fuel, memory, wall_clock };
+enum class limit_kind : uint8_t { fuel, memory, wall_clock, cancelled };
 
 /// Uncatchable: a limit was exhausted; `try` does not see it and the evaluation fails.
 /// message() names the limit and its value, e.g. "fuel exhausted after 10000000 steps".

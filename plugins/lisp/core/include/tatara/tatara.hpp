@@ -120,6 +120,13 @@ struct eval_options {
     void* host_ctx = nullptr;    ///< returned by eval_ctx::host_ctx() during this run
     output_sink* out = nullptr;  ///< nullptr = printed text is discarded (never the process stdout)
     bool keep_each = false;      ///< also collect every top-level form's value
+    /// Called on the evaluating thread about every 1024 evaluation steps, before the
+    /// fuel and wall-clock checks (nullptr = none). It may block (a host parks a long
+    /// run there while other work uses the CPU: fair scheduling); a nonzero return
+    /// stops the run with a "cancelled" diagnostic. Time spent in it counts against
+    /// wall_clock_ms.
+    int (*checkpoint)(void* arg) = nullptr;
+    void* checkpoint_arg = nullptr;
 };
 
 /// Outcome of one evaluation. Values live until the evaluator's next run/destruction.
