@@ -274,7 +274,9 @@ public:
     /// $VIGY_DB if set, else $XDG_DATA_HOME/vigy/vigy.db, else ~/.local/share/vigy/vigy.db.
     static std::filesystem::path default_db_path();
 
-    /// The default capability grants (contract 6): the six standard extensions.
+    /// The default capability grants: the six standard extensions (vigy.actions,
+    /// vigy.state, vigy.kv, vigy.convergence, vigy.scheduling, vigy.diagnostics); a
+    /// vigy's `allow` list adds to them.
     static const std::vector<std::string>& default_grants();
 
     /// Stops serving if needed (as stop()), flushes the writer, closes the store.
