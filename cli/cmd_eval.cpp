@@ -119,7 +119,7 @@ void print_human_tick(std::ostream& out, const host::evaluated_tick& t, int64_t 
     auto line = [&](const char* label, const std::string& s) {
         if (!s.empty()) out << "  " << st.dim(label) << printable(s) << "\n";
     };
-    // what the program printed comes before why it failed (contract 8)
+    // what the program printed comes before why it failed
     if (r.output != "()" && r.output != "nil") line("output     ", one_line(r.output, 200));
     if (!ok) {
         std::string error = run_error_text(r);  // indent a caret diagnostic under the tick
@@ -231,7 +231,7 @@ int run_eval(context& ctx, const eval_options& o) {
             print_json(std::cout, text(buf));
             return r.result == host::run_result::ok ? exit_ok : exit_error;
         }
-        // what the program printed first, then why it failed (contract 8); a failing
+        // what the program printed first, then why it failed; a failing
         // program is exit status 1 whatever its code (the message carries the code)
         if (!r.output.empty()) std::cout << r.output << "\n";
         std::cout.flush();

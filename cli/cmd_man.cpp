@@ -258,8 +258,7 @@ std::string man_page(const command& c, CLI::App* root, const std::vector<command
              "(default: ~/.local/share/vigy/vigy.db)\n"
              ".TP\n.B VIGY_PLUGIN_PATH\nmore plugin directories, colon-separated, searched after the built-in one "
              "and each \\fB\\-\\-plugin\\-dir\\fR\n"
-             ".TP\n.B NO_COLOR\nwhen set and not empty, no colour (colour is used only on a terminal anyway)\n"
-             ".TP\n.B VIGY_NO_UNLOAD\nwhen 1, plugins are never unloaded (for sanitizers)\n";
+             ".TP\n.B NO_COLOR\nwhen set and not empty, no colour (colour is used only on a terminal anyway)\n";
         m << ".SH FILES\n"
              ".TP\n.I <prefix>/lib/vigy/plugins/\nthe built-in plugins, found relative to the binary\n"
              ".TP\n.I <prefix>/lib/vigy/app\\-plugins/\napplication plugins shipped as examples; load them with "

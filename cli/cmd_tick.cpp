@@ -22,7 +22,7 @@ void print_human(const host::run& r, const style& st) {
     std::cout << (ok ? st.green("\u2713") : st.red("\u2717")) << " tick " << st.bold(r.vigy_name) << ": "
               << st.result(host::run_result_name(r.result)) << " in " << human_duration_us(r.duration_us) << " (run "
               << r.id << ")\n";
-    // what the program printed comes before why it failed (contract 8)
+    // what the program printed comes before why it failed
     if (!r.output.empty() && r.output != "nil" && r.output != "()")
         std::cout << "  output: " << one_line(r.output, 200) << "\n";
     if (!r.error.empty()) std::cout << "  " << st.red("error: ") << printable(run_error_text(r)) << "\n";

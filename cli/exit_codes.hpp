@@ -1,5 +1,5 @@
 /// cli/exit_codes.hpp — the `vigy` exit statuses: the one place canonical codes map
-/// to them (contract 1).
+/// to them (api/src/problem.cpp is the one place they map to HTTP statuses).
 ///
 ///   0  ok
 ///   1  error (invalid argument, failed precondition, permission denied, internal, ...)

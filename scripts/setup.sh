@@ -3,7 +3,8 @@
 # Idempotent and fast on a second run (dpkg check, ccache, incremental build).
 #   scripts/setup.sh [BUILD_DIR] [extra cmake args...]
 # BUILD_DIR defaults to build/ (Release). VIGY_BUILD_TARGET=product builds only the
-# binary and the plugins (no tests); the default builds everything.
+# binary and the plugins (no tests); VIGY_BUILD_TARGET="a b" builds targets a and b;
+# the default builds everything.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build}"
@@ -35,4 +36,6 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 else
   cmake -S "$root" -B "$build" "$@" >/dev/null
 fi
-cmake --build "$build" -j"$jobs" ${VIGY_BUILD_TARGET:+--target "$VIGY_BUILD_TARGET"}
+targets=()
+[ -z "${VIGY_BUILD_TARGET:-}" ] || read -r -a targets <<<"$VIGY_BUILD_TARGET"
+cmake --build "$build" -j"$jobs" ${targets[@]:+--target "${targets[@]}"}

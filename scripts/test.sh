@@ -5,7 +5,9 @@
 #   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (build-asan/, Debug), except tests labelled no-sanitize (they test installed
 #      or packaged binaries, which are built without sanitizers)
-#   3. the libFuzzer targets for a bounded time each (build-fuzz/, clang)
+#   3. the runtime, store and lisp tests under ThreadSanitizer (build-tsan/, Debug;
+#      scripts/tsan.sh)
+#   4. the libFuzzer targets for a bounded time each (build-fuzz/, clang)
 # Usage: scripts/test.sh [--no-sanitize]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +32,9 @@ if [ "${1:-}" != "--no-sanitize" ]; then
   "$root/scripts/setup.sh" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DVIGY_SANITIZE=ON
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs" -LE no-sanitize
+
+  step "ThreadSanitizer suite (runtime, store, lisp)"
+  "$root/scripts/tsan.sh" "$root/build-tsan"
 
   step "fuzzing (30 s per target)"
   "$root/scripts/fuzz.sh" 30

@@ -509,25 +509,42 @@ void tick_context::append_metrics_json(std::string& out) const {
 void tick_context::append_events_json(std::string& out) const {
     render_into(out, [&](json_writer& w) { write_events(w, events_); });
 }
+namespace {
+/// {key: value} of the keys set this tick (dirty and still present).
+void write_kv_writes(json_writer& w, const kv_map& kv, const std::set<std::string, std::less<>>& dirty) {
+    std::string scratch;
+    w.StartObject();
+    for (const std::string& k : dirty) {
+        auto it = kv.find(k);
+        if (it == kv.end()) continue;
+        put_key(w, k);
+        put_value(w, it->second, scratch);
+    }
+    w.EndObject();
+}
+/// [key] of the keys deleted this tick.
+void write_kv_deletes(json_writer& w, const std::set<std::string, std::less<>>& deleted) {
+    w.StartArray();
+    for (const std::string& k : deleted) put_string(w, k);
+    w.EndArray();
+}
+/// {"set": {key: value}, "deleted": [key]}.
+void write_kv_changes(json_writer& w, const kv_map& kv, const std::set<std::string, std::less<>>& dirty,
+                      const std::set<std::string, std::less<>>& deleted) {
+    w.StartObject();
+    put_key(w, "set");
+    write_kv_writes(w, kv, dirty);
+    put_key(w, "deleted");
+    write_kv_deletes(w, deleted);
+    w.EndObject();
+}
+}  // namespace
+
 void tick_context::append_kv_writes_json(std::string& out) const {
-    render_into(out, [&](json_writer& w) {
-        std::string scratch;
-        w.StartObject();
-        for (const std::string& k : dirty_) {
-            auto it = kv_.find(k);
-            if (it == kv_.end()) continue;
-            put_key(w, k);
-            put_value(w, it->second, scratch);
-        }
-        w.EndObject();
-    });
+    render_into(out, [&](json_writer& w) { write_kv_writes(w, kv_, dirty_); });
 }
 void tick_context::append_kv_deletes_json(std::string& out) const {
-    render_into(out, [&](json_writer& w) {
-        w.StartArray();
-        for (const std::string& k : deleted_) put_string(w, k);
-        w.EndArray();
-    });
+    render_into(out, [&](json_writer& w) { write_kv_deletes(w, deleted_); });
 }
 
 std::string tick_context::actions_json() const {
@@ -555,12 +572,7 @@ std::string tick_context::events_json() const {
     return out;
 }
 std::string tick_context::kv_changes_json() const {
-    std::string out = "{\"set\":";
-    append_kv_writes_json(out);
-    out += ",\"deleted\":";
-    append_kv_deletes_json(out);
-    out += '}';
-    return out;
+    return render([&](json_writer& w) { write_kv_changes(w, kv_, dirty_, deleted_); });
 }
 
 std::string tick_context::to_json() const {
@@ -600,8 +612,7 @@ std::string tick_context::to_json() const {
         put_key(w, "output");
         put_string(w, output_);
         put_key(w, "kv_changes");
-        const std::string ch = kv_changes_json();
-        w.RawValue(ch.data(), ch.size(), rapidjson::kObjectType);
+        write_kv_changes(w, kv_, dirty_, deleted_);
         w.EndObject();
     });
 }

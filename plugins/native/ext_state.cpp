@@ -1,10 +1,10 @@
 // ext_state.cpp — the State extension (plugin vigy.state): structured state
 // the tick declares — desired and observed values and Kubernetes-style
-// conditions (latest per name wins; last_transition moves only when the status
+// conditions (latest per type wins; last_transition moves only when the status
 // changes, as in Kubernetes).
 //   (vigy-desired key value)  -> nil; desired[key] = value (later writes win)
 //   (vigy-observed key value) -> nil; observed[key] = value
-//   (vigy-condition name status [reason [message]]) -> nil
+//   (vigy-condition type status [reason [message]]) -> nil
 //       status: "true" | "false" | "unknown" (string, symbol or keyword, any
 //       case) or #t / #f; nil reason/message mean absent.
 #include "ext_common.hpp"
@@ -36,11 +36,11 @@ int32_t condition_status(const call_args& args) {
 }
 
 vigy_value condition(const call_args& args, tick_ref t) {
-    std::string_view name = key_arg(args, 0, "name");
+    std::string_view type = key_arg(args, 0, "type");
     int32_t status = condition_status(args);
     vigy_str reason = args.optional_string(2, "reason");
     vigy_str message = args.optional_string(3, "message");
-    host_call(args, [&] { t.set_condition(name, status, reason, message); });
+    host_call(args, [&] { t.set_condition(type, status, reason, message); });
     return vigy_nil();
 }
 
@@ -48,7 +48,7 @@ constexpr vigy_intrinsic table[] = {
     sdk::intrinsic<desired>("vigy-desired", 2, 2, "(vigy-desired key value) -> nil; declares desired[key]"),
     sdk::intrinsic<observed>("vigy-observed", 2, 2, "(vigy-observed key value) -> nil; records observed[key]"),
     sdk::intrinsic<condition>("vigy-condition", 2, 4,
-                              "(vigy-condition name status [reason [message]]) -> nil; status true|false|unknown"),
+                              "(vigy-condition type status [reason [message]]) -> nil; status true|false|unknown"),
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// store/src/sqlite.hpp — the one seam for SQLite specifics (contract 11): native
+// store/src/sqlite.hpp — the one seam for SQLite specifics: native
 // connections and prepared statements (the writer's hot path, migrations), the
 // connection settings (PRAGMAs) for native and SOCI sessions, and the mapping of SQLite
 // result codes to vigy's canonical codes. Everything else in store/ speaks SOCI with

@@ -8,7 +8,7 @@
 
 using namespace vigy::api;
 
-TEST_CASE("every canonical code maps to its HTTP status (contract 1)", "[api][problem]") {
+TEST_CASE("every canonical code maps to its HTTP status", "[api][problem]") {
     struct row {
         vigy_status code;
         status_hint hint;

@@ -110,9 +110,9 @@ TEST_CASE("vigy-condition takes 2-4 args nil reason/message validates status", "
           "vigy-condition: argument 4 (message) must be a string, got int");
     CHECK(h().call(t, "vigy-condition", {str("Ready")}).error == "arity");
     CHECK(h().call(t, "vigy-condition", {num(1), str("true")}).error ==
-          "vigy-condition: argument 1 (name) must be a string, got int");
+          "vigy-condition: argument 1 (type) must be a string, got int");
     CHECK(h().call(t, "vigy-condition", {str(""), str("true")}).error ==
-          "vigy-condition: argument 1 (name) must not be empty");
+          "vigy-condition: argument 1 (type) must not be empty");
 }
 
 // ---- kv ------------------------------------------------------------------------------------

@@ -8,6 +8,17 @@
 
 namespace lisp_test {
 
+/// The default limits, with a wall clock that holds in sanitizer builds on a loaded
+/// machine (instrumented Debug code runs 10-20x slower; these tests are about results,
+/// not time, and tests of the wall-clock limit set their own).
+inline tatara::limits test_limits() {
+    tatara::limits lim;
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    lim.wall_clock_ms = 300'000;
+#endif
+    return lim;
+}
+
 struct outcome {
     bool ok = false;
     std::string text;     ///< output followed by the printed last value (when ok)
@@ -16,7 +27,7 @@ struct outcome {
     std::string formatted;
 };
 
-inline outcome run(const std::string& src, const tatara::limits& lim = {}) {
+inline outcome run(const std::string& src, const tatara::limits& lim = test_limits()) {
     tatara::text_result r = tatara::run_source(src, "prog.tatara", lim);
     outcome o;
     o.ok = r.ok;

@@ -1,10 +1,9 @@
-// Conformance: runs every case of shared/conformance/lisp-cases.json (the reference
+// Conformance: runs every case of tests/lisp/conformance/lisp-cases.json (the reference
 // implementation's observed behaviour plus this project's deviations) through a fresh
 // evaluation with the full stdlib, one DYNAMIC_SECTION per case id.
 //
-// The file is located at run time: $VIGY_CONFORMANCE_FILE if set, else
-// <project source>/../shared/conformance/lisp-cases.json (shared/ sits beside the
-// project root on a fresh clone), else the path the build baked in.
+// The file is $VIGY_CONFORMANCE_FILE if set, else the repository's copy (the path the
+// build bakes in). A missing or empty file fails the test.
 #include <catch2/catch.hpp>
 
 #include <rapidjson/document.h>
@@ -32,12 +31,7 @@ struct conformance_case {
 std::vector<std::string> candidate_paths() {
     std::vector<std::string> paths;
     if (const char* env = std::getenv("VIGY_CONFORMANCE_FILE"); env && *env) paths.emplace_back(env);
-#ifdef VIGY_SOURCE_DIR
-    paths.emplace_back(std::string(VIGY_SOURCE_DIR) + "/../shared/conformance/lisp-cases.json");
-#endif
-#ifdef VIGY_CONFORMANCE_FILE
     paths.emplace_back(VIGY_CONFORMANCE_FILE);
-#endif
     return paths;
 }
 

@@ -12,6 +12,17 @@
 
 namespace lisp_lib_test {
 
+/// The default limits, with a wall clock that holds in sanitizer builds on a loaded
+/// machine (instrumented Debug code runs 10-20x slower; these tests are about results,
+/// not time, and tests of the wall-clock limit set their own).
+inline tatara::limits test_limits() {
+    tatara::limits lim;
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    lim.wall_clock_ms = 300'000;
+#endif
+    return lim;
+}
+
 /// A program and what it must produce: stdout + printed last value.
 struct out_case {
     const char* program;
@@ -31,7 +42,7 @@ inline std::string describe(const tatara::text_result& r) {
 
 /// Runs src and returns output + printed value; fails the test if evaluation fails.
 inline std::string run_ok(const std::string& src) {
-    tatara::text_result r = tatara::run_source(src, "<test>");
+    tatara::text_result r = tatara::run_source(src, "<test>", test_limits());
     INFO("program: " << src);
     INFO(describe(r));
     REQUIRE(r.ok);
@@ -40,7 +51,7 @@ inline std::string run_ok(const std::string& src) {
 
 /// Runs src, requires it to fail, and returns the error kind (catch tag).
 inline std::string run_err(const std::string& src) {
-    tatara::text_result r = tatara::run_source(src, "<test>");
+    tatara::text_result r = tatara::run_source(src, "<test>", test_limits());
     INFO("program: " << src);
     INFO(describe(r));
     REQUIRE_FALSE(r.ok);
@@ -49,7 +60,7 @@ inline std::string run_err(const std::string& src) {
 
 inline void check_outputs(const std::vector<out_case>& cases) {
     for (const auto& c : cases) {
-        tatara::text_result r = tatara::run_source(c.program, "<test>");
+        tatara::text_result r = tatara::run_source(c.program, "<test>", test_limits());
         INFO("program: " << c.program);
         INFO(describe(r));
         CHECK(r.ok);
@@ -59,7 +70,7 @@ inline void check_outputs(const std::vector<out_case>& cases) {
 
 inline void check_errors(const std::vector<err_case>& cases) {
     for (const auto& c : cases) {
-        tatara::text_result r = tatara::run_source(c.program, "<test>");
+        tatara::text_result r = tatara::run_source(c.program, "<test>", test_limits());
         INFO("program: " << c.program);
         INFO(describe(r));
         CHECK_FALSE(r.ok);

@@ -80,7 +80,7 @@ TEST_CASE("the returns its value or throws a :type-mismatch error object", "[lis
 
 TEST_CASE("deeply nested specs and values raise stack-overflow instead of crashing", "[lisp][types][deep]") {
     // An 8 MiB evaluation stack keeps this quick (and within what ASan handles).
-    tatara::limits lim;
+    tatara::limits lim = test_limits();
     lim.native_stack_bytes = 8u << 20;
     tatara::text_result r = tatara::run_source(
         "(define spec (foldl (lambda (acc x) (list :list-of acc)) :int (range 200000)))"

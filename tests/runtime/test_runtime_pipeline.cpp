@@ -235,7 +235,12 @@ TEST_CASE("evaluate writes the final kv of many keys in linear time", "[runtime]
     const auto ev = vigy::host::evaluate(reg, fx_spec("many", 1000), o);
     const auto took = std::chrono::steady_clock::now() - t0;
     INFO("100k kv keys took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-    CHECK(took < 5s);  // quadratic took minutes
+    // Quadratic took minutes. Sanitizer builds (Debug, instrumented) run it ~10x slower.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    CHECK(took < 60s);
+#else
+    CHECK(took < 5s);
+#endif
     CHECK(ev.ticks.at(0).result.result == run_result::ok);
     CHECK(ev.kv_json.find("\"k99999\":99999") != std::string::npos);
 }

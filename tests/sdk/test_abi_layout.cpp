@@ -1,5 +1,5 @@
 // Static assertions on every struct that crosses the ABI: sizes and offsets
-// are part of the contract (DESIGN.md rule 2), and so are the published ABI
+// are part of the contract (a plugin built against ABI 1.0 keeps working), and so are the published ABI
 // 1.0 sizes (VIGY_*_SIZE_1_0) a reader compares struct_size against. A
 // failing build here means an ABI break: bump VIGY_ABI_MAJOR or append fields
 // instead (and leave every *_SIZE_1_0 where it is).

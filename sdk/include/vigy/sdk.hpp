@@ -290,10 +290,10 @@ public:
         error_buffer eb;
         check(t_->api->set_observed(t_, str(key), &v, eb.get()), eb);
     }
-    void set_condition(std::string_view name, int32_t status, vigy_str reason = absent(),
+    void set_condition(std::string_view type, int32_t status, vigy_str reason = absent(),
                        vigy_str message = absent()) const {
         error_buffer eb;
-        check(t_->api->set_condition(t_, str(name), status, reason, message, eb.get()), eb);
+        check(t_->api->set_condition(t_, str(type), status, reason, message, eb.get()), eb);
     }
     void log(int32_t level, std::string_view msg) const {
         error_buffer eb;

@@ -119,10 +119,11 @@ struct vigy_tick_api {
     vigy_status (*set_desired)(vigy_tick* t, vigy_str key, const vigy_value* value, vigy_error* err);
     vigy_status (*set_observed)(vigy_tick* t, vigy_str key, const vigy_value* value, vigy_error* err);
 
-    /* Set condition `name` (latest per name wins). `status` is a
-     * VIGY_CONDITION_* value; reason/message ptr NULL = absent. The host keeps
-     * last_transition stable unless the status changes (Kubernetes semantics). */
-    vigy_status (*set_condition)(vigy_tick* t, vigy_str name, int32_t status, vigy_str reason, vigy_str message,
+    /* Set the condition of type `type` (latest per type wins), as in Kubernetes:
+     * `status` is a VIGY_CONDITION_* value, written "True", "False" or "Unknown";
+     * reason/message ptr NULL = absent. The host keeps last_transition stable
+     * unless the status changes. */
+    vigy_status (*set_condition)(vigy_tick* t, vigy_str type, int32_t status, vigy_str reason, vigy_str message,
                                  vigy_error* err);
 
     /* Append a log line of the vigy (persisted with the run). level: VIGY_LOG_*. */

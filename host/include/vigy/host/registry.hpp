@@ -21,8 +21,8 @@
 ///
 /// Lifetime: a loaded plugin is never unloaded. The destructor calls every
 /// plugin's shutdown() (reverse load order) and keeps the shared objects
-/// mapped until the process exits (DESIGN rule: pinned for the process
-/// lifetime), so a pointer that escaped a plugin (a thread_local destructor,
+/// mapped until the process exits (pinned for the process lifetime, as
+/// vigy/plugin.h promises plugins), so a pointer that escaped a plugin (a thread_local destructor,
 /// an intrinsic a language runtime still holds) never dangles, and sanitizers
 /// can symbolize plugin frames at exit. Destroy every reconciler
 /// (reconciler.hpp) before the registry.

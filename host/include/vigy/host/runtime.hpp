@@ -311,7 +311,9 @@ public:
     /// HOME is set (never a database in the current directory by accident).
     static std::filesystem::path default_db_path();
 
-    /// The default capability grants (contract 6): the six standard extensions.
+    /// The default capability grants: the six standard extensions (vigy.actions,
+    /// vigy.state, vigy.kv, vigy.convergence, vigy.scheduling, vigy.diagnostics); a
+    /// vigy's `allow` list adds to them.
     static const std::vector<std::string>& default_grants();
 
     /// Stops serving if needed (as stop()), flushes the writer, closes the store.

@@ -17,7 +17,8 @@
 /// the vigy's runs; nothing is written to kv for them). `tick_context::begin`
 /// keeps the original vigy's bookkeeping for tools that want it: it reads
 /// `__sys::tick_count` / `__sys::prev_tick_ms` from the kv and writes both back as
-/// dirty (reference/vigy.md §3.5).
+/// dirty (tick_count incremented, prev_tick_ms = this tick's start), so a program
+/// that reads them sees the count and the previous start it saw there before.
 ///
 /// Conditions follow Kubernetes: a condition has a `type` and a status "True",
 /// "False" or "Unknown"; the latest per type wins within a tick, and
@@ -68,7 +69,8 @@ class capability_set;
 /// The vigy's persistent kv: key -> value (sorted by key).
 using kv_map = std::map<std::string, value, std::less<>>;
 
-/// One recorded reconcile action (reference/vigy.md §1.6).
+/// One recorded reconcile action: a kind, an optional payload, and the result and
+/// message of carrying it out (actions are recorded, not executed, by the host).
 struct action_record {
     std::string kind;                    ///< noop|defer|pull|push|create|update|delete|apply|restart|custom
     std::optional<value> payload;        ///< absent = omitted from JSON
@@ -153,7 +155,7 @@ public:
     /// Builds the context for a tick starting at `now_ms` from the loaded kv the way
     /// the original vigy does: tick_count/previous_tick_ms from tick_clock_from_kv(kv),
     /// then `__sys::tick_count = tick_count` and `__sys::prev_tick_ms = now_ms` written
-    /// into the kv as dirty (reference/vigy.md §3.5 step 5).
+    /// into the kv as dirty (the last step of setting up a tick).
     static tick_context begin(kv_map kv, int64_t now_ms, std::string vigy_name = {}, std::string vigy_id = {},
                               std::vector<condition_record> previous_conditions = {});
 

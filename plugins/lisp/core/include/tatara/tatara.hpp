@@ -22,7 +22,9 @@
 
 namespace tatara {
 
-/// Per-evaluation limits. 0 means "unlimited" for fuel, memory_bytes and wall_clock_ms.
+/// Per-evaluation limits. 0 means "unlimited" for fuel, memory_bytes and wall_clock_ms
+/// (the reference's meaning). vigy's own limits (vigy_limits, the CLI, a vigy's config)
+/// use 0 for "the default"; the lisp plugin resolves them before they get here.
 struct limits {
     uint64_t fuel = 100'000'000;       ///< evaluation steps (procedure calls)
     uint32_t max_depth = 10'000;       ///< nested non-tail calls; beyond -> :stack-overflow
