@@ -509,6 +509,7 @@ runtime_stats runtime::stats() const {
     st.ticks_ok = pl.ticks_ok.load();
     st.ticks_failed = pl.ticks_failed.load();
     st.ticks_forced = pl.ticks_forced.load();
+    st.forced_waiting = static_cast<size_t>(std::max<int64_t>(0, pl.forced_waiting.load()));
     st.runs_committed = pl.runs_committed.load();
     st.runs_rejected = pl.runs_rejected.load();
     st.stale_commits = pl.stale_commits.load();

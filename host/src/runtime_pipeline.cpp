@@ -337,6 +337,7 @@ void slot::remove() {
         armed_ = false;
         ++timer_token_;
         failed.swap(forced_);
+        p_.forced_waiting.fetch_sub(static_cast<int64_t>(failed.size()));
         if (spec_) {
             name = spec_->name;
             logger()->info("vigy {} unscheduled (deleted)", name);
@@ -352,6 +353,7 @@ void slot::fail_queued(vigy_status code, const std::string& why) {
     {
         std::lock_guard lk(m_);
         failed.swap(forced_);
+        p_.forced_waiting.fetch_sub(static_cast<int64_t>(failed.size()));
     }
     const status_error e(code, why);
     for (auto& j : failed) {
@@ -379,12 +381,14 @@ void slot::force(forced_job job) {
         refused = removed_;
         if (!removed_) {
             forced_.push_back(std::move(job));
+            p_.forced_waiting.fetch_add(1);
             if (!busy_) {
                 busy_ = true;
                 self_ = shared_from_this();
                 p_.busy_changed(+1);
                 job_ = std::move(forced_.front());
                 forced_.erase(forced_.begin());
+                p_.forced_waiting.fetch_sub(1);
                 trigger_ = run_trigger::forced;
                 work_ = work::forced;
                 tick_trigger_.reset();
@@ -497,6 +501,7 @@ bool slot::next() {
     if (!forced_.empty()) {
         job_ = std::move(forced_.front());
         forced_.erase(forced_.begin());
+        p_.forced_waiting.fetch_sub(1);
         trigger_ = run_trigger::forced;
         work_ = work::forced;
         tick_trigger_.reset();

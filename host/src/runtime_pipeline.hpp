@@ -262,6 +262,7 @@ public:
     std::atomic<int64_t> scheduled_{0};
     std::atomic<uint64_t> ticks_ok{0}, ticks_failed{0}, ticks_forced{0}, runs_committed{0}, runs_rejected{0},
         stale_commits{0}, skipped_slots{0}, ticks_paused{0}, triggers_coalesced{0};
+    std::atomic<int64_t> forced_waiting{0};  ///< forced ticks queued behind a busy slot
     lateness_ring lateness;
     [[nodiscard]] tick_executor& executor() { return *executor_; }
     /// The executor's counters ({} before the first start).

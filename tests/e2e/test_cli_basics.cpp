@@ -27,7 +27,8 @@ TEST_CASE("every command has --help that exits 0 and names its arguments", "[e2e
     const std::vector<std::pair<std::string, std::string>> cmds{
         {"register", "--every"}, {"list", "--selector"}, {"inspect", "NAME"},   {"tick", "NAME"},
         {"tail", "--since"},     {"enable", "NAME"},     {"disable", "NAME"},   {"delete", "--keep-history"},
-        {"serve", "--threads"}};
+        {"serve", "--threads"},  {"mcp", "--read-only"},  {"trigger", "--payload"}, {"reset", "NAME"},
+        {"db", "check"}};
     for (const auto& [cmd, needle] : cmds) {
         const result r = fx.run({cmd, "--help"});
         INFO(cmd << ": " << show(r));

@@ -356,9 +356,7 @@ TEST_CASE("a forced tick queued before the lease was lost does not run", "[runti
     fx::gate().wait_waiting(1);  // a scheduled tick is in flight under token t1
     // a forced tick queues behind it on the same slot
     auto forced = std::async(std::launch::async, [&] { return code_of([&] { rt->tick_now("fenced", 5000); }); });
-    // Nothing observable says the job is queued yet: give the thread a moment (the message
-    // check below fails if it was not queued on the slot).
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(rt_test::eventually([&] { return rt->stats().forced_waiting == 1; }));
     REQUIRE(forced.wait_for(0ms) != std::future_status::ready);
     {
         vigy::store::store other(raw_options(db.path));
@@ -372,6 +370,7 @@ TEST_CASE("a forced tick queued before the lease was lost does not run", "[runti
     INFO(msg);
     CHECK(code == VIGY_UNAVAILABLE);
     CHECK((msg.find("did not run") != std::string::npos || msg.find("lost the lease") != std::string::npos));
+    CHECK(rt->stats().forced_waiting == 0);
     CHECK(rt->stats().stale_commits == 1);  // only the tick in flight reached the writer
     CHECK(rt->stats().ticks_forced == 0);
     CHECK(rt->recent_runs("fenced").empty());

@@ -4,6 +4,7 @@
 // in a loop; the slice elapses only when the test advances the clock, so demotion,
 // parking and the round robin of the long lane happen exactly when the test says.
 #include "../../host/src/runtime_executor.hpp"
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,17 +19,9 @@ namespace detail = vigy::host::detail;
 using namespace std::chrono_literals;
 using vigy::host::manual_clock;
 
-namespace {
+using rt_test::eventually;
 
-/// Waits (bounded) for a condition another thread makes true.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+namespace {
 
 /// A long job: calls the preemption point until released, counting its iterations.
 struct spinner final : detail::job {

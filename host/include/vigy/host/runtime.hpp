@@ -168,6 +168,7 @@ struct runtime_stats {
     uint64_t ticks_ok = 0;         ///< committed ok runs
     uint64_t ticks_failed = 0;     ///< committed failed runs
     uint64_t ticks_forced = 0;     ///< of which forced (tick_now, tick requests)
+    size_t forced_waiting = 0;     ///< forced ticks queued now behind a tick of the same vigy
     uint64_t runs_committed = 0;
     uint64_t runs_rejected = 0;    ///< runs the store refused (deleted vigy, locked database, stale token)
     uint64_t stale_commits = 0;    ///< of which refused for a stale fencing token
