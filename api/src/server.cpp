@@ -845,6 +845,10 @@ private:
             self->writing_ = false;
             if (self->phase_ != phase::streaming) return;
             self->disarm(phase::streaming);
+            if (self->last_chunk_after_write_) {  // ended gracefully while this write was out
+                if (ec) return self->hard_close();
+                return self->write_last_chunk();
+            }
             if (ec) return self->end_stream(close_reason::client, false);
             self->last_write_ = clock_type::now();
             if (finished) return self->end_stream(close_reason::producer, true);
@@ -873,10 +877,21 @@ private:
         bm_timer_.cancel();
         life_timer_.cancel();
         detail::event_stream_access::fire_on_close(*stream_);
+        if (graceful && writing_ && !head_) {
+            // a chunk is being written: end with the last chunk once it is out (a stop
+            // or a max_duration then still looks like a clean end to the client)
+            last_chunk_after_write_ = true;
+            return;
+        }
         if (!graceful || writing_ || head_) {
             if (head_ && graceful) return linger_close();
             return hard_close();
         }
+        write_last_chunk();
+    }
+
+    /// The graceful end of a stream: the last chunk (chunked) and a lingering close.
+    void write_last_chunk() {
         phase_ = phase::writing;
         arm(st_->opts.write_timeout_ms < 2000 ? st_->opts.write_timeout_ms : 2000, phase::writing);
         auto done = [self = shared_from_this()](error_code ec, std::size_t) {
@@ -970,6 +985,7 @@ private:
     bool stream_ended_ = false;
     bool chunked_ = true;
     bool writing_ = false;
+    bool last_chunk_after_write_ = false;  // end_stream() ran while a chunk was being written
     std::optional<http::response<http::empty_body>> stream_head_;
     std::optional<http::response_serializer<http::empty_body>> serializer_;
     std::string pending_;

@@ -105,6 +105,13 @@ TEST_CASE("vigy eval of a program writing 100k kv keys takes well under a second
     const json& kv = field(*d, "kv");
     CHECK(kv.MemberCount() == 100'000);
     CHECK(num(kv, "key-99999") == 99'999);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    // Debug + sanitizers run this ~20x slower (6.8 s measured); the quadratic version
+    // would take tens of minutes here, so the bound still tells the two apart
+    CHECK(cpu < 30'000);
+    CHECK(took < 60'000);
+#else
     CHECK(cpu < 1000);  // about 0.35 s measured
     CHECK(took < 5000);
+#endif
 }
