@@ -261,16 +261,7 @@ int run_serve(context& ctx, const serve_options& o) {
                 }
                 w.EndArray();
                 w.Key("skipped");
-                w.StartArray();
-                for (const auto& d : reg.skipped()) {
-                    w.StartObject();
-                    w.Key("file");
-                    write_string(w, d.file);
-                    w.Key("reason");
-                    write_string(w, d.reason);
-                    w.EndObject();
-                }
-                w.EndArray();
+                api::write_skipped_plugins(w, reg);
                 w.Key("vigies");
                 w.StartArray();
                 for (const auto& n : ticking) {

@@ -184,6 +184,19 @@ void write_condition(json_writer& w, const host::condition& c) {
     w.EndObject();
 }
 
+void write_skipped_plugins(json_writer& w, const host::registry& reg) {
+    w.StartArray();
+    for (const auto& d : reg.skipped()) {
+        w.StartObject();
+        w.Key("file");
+        write_string(w, d.file);
+        w.Key("reason");
+        write_string(w, d.reason);
+        w.EndObject();
+    }
+    w.EndArray();
+}
+
 void write_event(json_writer& w, const host::event& e) {
     w.StartObject();
     kv_str(w, "type", e.type);

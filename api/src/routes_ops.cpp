@@ -373,16 +373,7 @@ void write_plugins(json_writer& w, const host::registry& reg) {
     }
     w.EndArray();
     w.Key("skipped");
-    w.StartArray();
-    for (const auto& d : reg.skipped()) {
-        w.StartObject();
-        w.Key("file");
-        write_string(w, d.file);
-        w.Key("reason");
-        write_string(w, d.reason);
-        w.EndObject();
-    }
-    w.EndArray();
+    write_skipped_plugins(w, reg);
     w.EndObject();
 }
 

@@ -7,6 +7,7 @@
 #ifndef VIGY_API_RESOURCES_HPP
 #define VIGY_API_RESOURCES_HPP
 
+#include "vigy/host/registry.hpp"
 #include "vigy/host/runtime.hpp"
 
 #include <rapidjson/stringbuffer.h>
@@ -43,6 +44,9 @@ void write_run(json_writer& w, const host::run& r);
 void write_condition(json_writer& w, const host::condition& c);
 /// {"type","reason","message","count","first_seen","last_seen"}
 void write_event(json_writer& w, const host::event& e);
+/// [{"file","reason"}] — the plugin files the registry refused (GET /v1/plugins and
+/// serve's startup event).
+void write_skipped_plugins(json_writer& w, const host::registry& reg);
 /// One tick of an evaluation, as `vigy eval -o json` and POST /v1/eval show it:
 /// {"index","result","status"?,"error"?,"tick":{"start","start_ms","previous_tick_ms",
 ///  "tick_count"},"output","log","trace","metrics"} plus, for an ok tick, "actions",
