@@ -17,8 +17,8 @@ void usage_error(const std::string& message) { throw usage_failure(message); }
 void require_utf8(const std::string& text, const std::string& where) {
     const std::size_t bad = host::invalid_utf8_at(text);
     if (bad == std::string::npos) return;
-    const std::size_t line = 1 + static_cast<std::size_t>(
-                                     std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
     const std::size_t nl = bad == 0 ? std::string::npos : text.rfind('\n', bad - 1);
     const std::size_t col = bad - (nl == std::string::npos ? 0 : nl + 1) + 1;
     vigy::fail(VIGY_INVALID_ARGUMENT, where + ":" + std::to_string(line) + ":" + std::to_string(col) +

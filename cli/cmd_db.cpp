@@ -3,8 +3,8 @@
 #include "cli.hpp"
 #include "json_out.hpp"
 
-#include <CLI/CLI.hpp>
 #include <rapidjson/stringbuffer.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -56,13 +56,13 @@ void add_db(CLI::App& root, context& ctx) {
     db->require_subcommand(1);
     auto o = std::make_shared<db_check_options>();
     auto* check = db->add_subcommand("check", "check the database file for damage (PRAGMA quick_check)");
-    check->footer(std::string(
-        "Reads every page of the database on a read-only connection of its own (no\n"
-        "migration, so a damaged file can be checked while vigy serve runs). --full runs\n"
-        "PRAGMA integrity_check, which also cross-checks every index (slower). vigy serve\n"
-        "runs the quick check when it starts and refuses a damaged database.\n\n"
-        "exit status: 0 when the database is ok, 1 when it is damaged (the problems are\n"
-        "printed) or cannot be read, 3 when it does not exist.") + "\n\n" + global_options_help);
+    check->footer(std::string("Reads every page of the database on a read-only connection of its own (no\n"
+                              "migration, so a damaged file can be checked while vigy serve runs). --full runs\n"
+                              "PRAGMA integrity_check, which also cross-checks every index (slower). vigy serve\n"
+                              "runs the quick check when it starts and refuses a damaged database.\n\n"
+                              "exit status: 0 when the database is ok, 1 when it is damaged (the problems are\n"
+                              "printed) or cannot be read, 3 when it does not exist.") +
+                  "\n\n" + global_options_help);
     check->add_flag("--full", o->full, "PRAGMA integrity_check instead of quick_check");
     set_action(check, ctx, [&ctx, o] { return run_db_check(ctx, *o); });
 }

@@ -18,8 +18,8 @@
 #include "vigy/host/registry.hpp"
 #include "vigy/host/value.hpp"
 
-#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
+#include <CLI/CLI.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -123,7 +123,8 @@ void print_human_tick(std::ostream& out, const host::evaluated_tick& t, int64_t 
     if (r.output != "()" && r.output != "nil") line("output     ", one_line(r.output, 200));
     if (!ok) {
         std::string error = run_error_text(r);  // indent a caret diagnostic under the tick
-        for (size_t p = error.find('\n'); p != std::string::npos; p = error.find('\n', p + 3)) error.insert(p + 1, "  ");
+        for (size_t p = error.find('\n'); p != std::string::npos; p = error.find('\n', p + 3))
+            error.insert(p + 1, "  ");
         out << "  " << st.red("error: ") << printable(error) << "\n";
     }
     rapidjson::Document d;
@@ -153,8 +154,8 @@ void print_human_tick(std::ostream& out, const host::evaluated_tick& t, int64_t 
                 const char* since = str_member(c, "last_transition");
                 std::string s = std::string(type ? type : "?") + "=" + (status ? status : "?");
                 if (reason || message)
-                    s += " (" + std::string(reason ? reason : "") + (message ? (reason ? ": " : "") + std::string(message) : "") +
-                         ")";
+                    s += " (" + std::string(reason ? reason : "") +
+                         (message ? (reason ? ": " : "") + std::string(message) : "") + ")";
                 if (since) s += std::string(" since ") + since;
                 line("condition  ", s);
             }
@@ -175,7 +176,8 @@ void print_human_tick(std::ostream& out, const host::evaluated_tick& t, int64_t 
                 const char* type = str_member(e, "type");
                 const char* reason = str_member(e, "reason");
                 const char* msg = str_member(e, "message");
-                line("event      ", std::string(type ? type : "?") + " " + (reason ? reason : "") + ": " + (msg ? msg : ""));
+                line("event      ",
+                     std::string(type ? type : "?") + " " + (reason ? reason : "") + ": " + (msg ? msg : ""));
             }
         std::string kv = map_text(r.kv_writes_json);
         d.Parse(r.kv_deletes_json.c_str(), r.kv_deletes_json.size());
@@ -281,25 +283,27 @@ void add_eval(CLI::App& root, context& ctx) {
                     "simulate a triggered tick: (vigy-trigger) is {kind manual, source eval, payload JSON}")
         ->type_name("JSON");
     sub->add_option("--start-ms", o->start_ms, "first tick's start, epoch ms (default: now)")->type_name("MS");
-    sub->add_option("--kv", o->kv, "initial kv entry KEY=JSON (repeatable)")->type_name("KEY=JSON")->allow_extra_args(false);
+    sub->add_option("--kv", o->kv, "initial kv entry KEY=JSON (repeatable)")
+        ->type_name("KEY=JSON")
+        ->allow_extra_args(false);
     sub->add_option("--allow", o->allow, "grant the capability (plugin id) ID beyond the defaults (repeatable)")
         ->type_name("ID")
         ->allow_extra_args(false);
     sub->add_option("--kind", o->kind, "reconciler kind (default lisp)")->type_name("KIND");
-    sub->footer(std::string(
-        "Without --ticks the program is evaluated once and its printed last value goes\n"
-        "to stdout; an error goes to stderr (after what the program printed) with\n"
-        "line:column and exit status 1.\n"
-        "With --ticks N each tick is shown: output, actions, desired, observed,\n"
-        "conditions, log, trace, metrics, events and kv changes (-o json: one document\n"
-        "with a \"ticks\" array, the final \"kv\" and \"conditions\"). kv and the tick clock\n"
-        "carry from tick to tick as in the runtime; a failed tick saves nothing and the\n"
-        "exit status is 1. The program may call the standard extensions' intrinsics;\n"
-        "--allow ID grants another plugin's.\n\n"
-        "Examples:\n"
-        "  vigy eval -e '(+ 1 2)'\n"
-        "  vigy eval examples/tear-mirror.tatara --ticks 20 --every 500\n"
-        "  vigy eval prog.tatara --ticks 3 --kv 'count=41' -o json") + "\n\n" + global_options_help);
+    sub->footer(std::string("Without --ticks the program is evaluated once and its printed last value goes\n"
+                            "to stdout; an error goes to stderr (after what the program printed) with\n"
+                            "line:column and exit status 1.\n"
+                            "With --ticks N each tick is shown: output, actions, desired, observed,\n"
+                            "conditions, log, trace, metrics, events and kv changes (-o json: one document\n"
+                            "with a \"ticks\" array, the final \"kv\" and \"conditions\"). kv and the tick clock\n"
+                            "carry from tick to tick as in the runtime; a failed tick saves nothing and the\n"
+                            "exit status is 1. The program may call the standard extensions' intrinsics;\n"
+                            "--allow ID grants another plugin's.\n\n"
+                            "Examples:\n"
+                            "  vigy eval -e '(+ 1 2)'\n"
+                            "  vigy eval examples/tear-mirror.tatara --ticks 20 --every 500\n"
+                            "  vigy eval prog.tatara --ticks 3 --kv 'count=41' -o json") +
+                "\n\n" + global_options_help);
     set_action(sub, ctx, [&ctx, o] { return run_eval(ctx, *o); });
 }
 

@@ -5,8 +5,8 @@
 #include "human.hpp"
 #include "json_out.hpp"
 
-#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -87,7 +87,8 @@ int run_inspect(context& ctx, const inspect_options& o) {
     row("Name", v.name);
     row("ID", v.id);
     row("Kind", v.kind);
-    if (const std::string src = config_string(v.config_json, "source_name"); !src.empty()) row("Source", printable(src));
+    if (const std::string src = config_string(v.config_json, "source_name"); !src.empty())
+        row("Source", printable(src));
     row("Revision", v.revision);
     row("Version", std::to_string(v.resource_version));
     const host::schedule_spec sched = host::schedule_of(v);
@@ -96,11 +97,11 @@ int run_inspect(context& ctx, const inspect_options& o) {
     row("Enabled", yes_no(v.enabled, st));
     row("State", v.state + (v.state_reason.empty() ? std::string() : " (" + printable(v.state_reason) + ")"));
     row("Labels", v.labels.empty() ? st.dim("none") : labels_text(v.labels));
-    row("Limits", "fuel " + limit_text(v.limits.fuel, d.fuel, "") + ", wall " +
-                      limit_text(v.limits.wall_ms, d.wall_ms, "ms") + ", memory " +
-                      (v.limits.memory_bytes ? human_bytes(v.limits.memory_bytes)
-                                             : human_bytes(d.memory_bytes) + " (default)") +
-                      ", depth " + limit_text(v.limits.max_depth, d.max_depth, ""));
+    row("Limits",
+        "fuel " + limit_text(v.limits.fuel, d.fuel, "") + ", wall " + limit_text(v.limits.wall_ms, d.wall_ms, "ms") +
+            ", memory " +
+            (v.limits.memory_bytes ? human_bytes(v.limits.memory_bytes) : human_bytes(d.memory_bytes) + " (default)") +
+            ", depth " + limit_text(v.limits.max_depth, d.max_depth, ""));
     row("Grants", join(grants) + (v.allow.empty() ? " (the defaults)" : ""));
     row("Created", rfc3339_ms(v.created_ms) + " (" + human_age(now - v.created_ms) + " ago)");
     row("Updated", rfc3339_ms(v.updated_ms) + " (" + human_age(now - v.updated_ms) + " ago)");
@@ -112,7 +113,10 @@ int run_inspect(context& ctx, const inspect_options& o) {
         table t({"  TYPE", "STATUS", "REASON", "MESSAGE", "LAST TRANSITION"});
         for (const auto& c : conditions) {
             const std::string& s = c.status;
-            t.add({"  " + one_line(c.type, 60), s == "True" ? st.green(s) : s == "False" ? st.red(s) : st.yellow(s),
+            t.add({"  " + one_line(c.type, 60),
+                   s == "True"    ? st.green(s)
+                   : s == "False" ? st.red(s)
+                                  : st.yellow(s),
                    one_line(c.reason, 60), one_line(c.message, 60), human_age(now - c.last_transition_ms) + " ago"});
         }
         t.print(std::cout, st);
@@ -136,7 +140,8 @@ int run_inspect(context& ctx, const inspect_options& o) {
         table t({"  STARTED", "RESULT", "DURATION", "ACTIONS", "OUTPUT", "ERROR"});
         for (const auto& r : runs)
             t.add({"  " + rfc3339_ms(r.started_ms), st.result(host::run_result_name(r.result)),
-                   human_duration_us(r.duration_us), actions_summary(r.actions_json), one_line(r.output == "()" || r.output == "nil" ? std::string() : r.output, 40),
+                   human_duration_us(r.duration_us), actions_summary(r.actions_json),
+                   one_line(r.output == "()" || r.output == "nil" ? std::string() : r.output, 40),
                    one_line(run_error_text(r), 100)});
         t.print(std::cout, st);
     }

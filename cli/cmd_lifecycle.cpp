@@ -123,7 +123,8 @@ int run_trigger(context& ctx, const std::string& target, const std::string& payl
         const style st{ctx.color};
         if (r)
             std::cout << st.green("\u2713") << " triggered " << st.bold(v.name) << ": "
-                      << st.result(host::run_result_name(r->result)) << " (run " << r->id << ", nobody serves: ran here)"
+                      << st.result(host::run_result_name(r->result)) << " (run " << r->id
+                      << ", nobody serves: ran here)"
                       << (r->error.empty() ? std::string() : "\n  error: " + printable(r->error)) << "\n";
         else
             std::cout << st.green("\u2713") << " triggered " << st.bold(v.name) << " (queued for the scheduler)\n";
@@ -158,14 +159,15 @@ void add_lifecycle(CLI::App& root, context& ctx) {
     auto payload = std::make_shared<std::string>();
     auto wait = std::make_shared<int64_t>(5000);
     auto* tr = root.add_subcommand("trigger", "trigger a vigy now, with an optional JSON payload");
-    tr->footer(std::string("The tick sees (vigy-trigger) = {\"kind\" \"manual\", \"source\" \"cli\", \"payload\" <JSON>}.\n"
-                           "While serve runs, the trigger is queued to it and coalesces: while a tick of\n"
-                           "the vigy runs at most one trigger waits (the newest payload wins). When nobody\n"
-                           "serves, the tick runs here and its run is printed. Only an Enabled vigy is\n"
-                           "triggered under serve (exit 1 otherwise).\n\n"
-                           "examples:\n"
-                           "  vigy trigger deploy --payload '{\"version\": \"1.2.3\"}'") +
-               "\n\n" + global_options_help);
+    tr->footer(
+        std::string("The tick sees (vigy-trigger) = {\"kind\" \"manual\", \"source\" \"cli\", \"payload\" <JSON>}.\n"
+                    "While serve runs, the trigger is queued to it and coalesces: while a tick of\n"
+                    "the vigy runs at most one trigger waits (the newest payload wins). When nobody\n"
+                    "serves, the tick runs here and its run is printed. Only an Enabled vigy is\n"
+                    "triggered under serve (exit 1 otherwise).\n\n"
+                    "examples:\n"
+                    "  vigy trigger deploy --payload '{\"version\": \"1.2.3\"}'") +
+        "\n\n" + global_options_help);
     tr->add_option("NAME", *target, "the vigy's name or id")->required();
     tr->add_option("--payload", *payload, "the trigger's payload (JSON)")->type_name("JSON");
     tr->add_option("--wait-ms", *wait, "when nobody serves: how long to wait for the database (default 5000)")
@@ -174,10 +176,10 @@ void add_lifecycle(CLI::App& root, context& ctx) {
 
     auto keep = std::make_shared<bool>(false);
     auto* del = root.add_subcommand("delete", "delete a vigy and (unless --keep-history) its runs, kv and events");
-    del->footer(std::string(
-        "A running serve stops ticking it within a second; an in-flight tick finishes.\n"
-        "With --keep-history the runs, kv and events stay in the database and come\n"
-        "back if a vigy with the same name is registered again.") + "\n\n" + global_options_help);
+    del->footer(std::string("A running serve stops ticking it within a second; an in-flight tick finishes.\n"
+                            "With --keep-history the runs, kv and events stay in the database and come\n"
+                            "back if a vigy with the same name is registered again.") +
+                "\n\n" + global_options_help);
     del->add_option("NAME", *target, "the vigy's name or id")->required();
     del->add_flag("--keep-history", *keep, "keep its runs, kv and events");
     del->add_option("--resource-version", *version, version_help)->type_name("RV");

@@ -68,12 +68,15 @@ int run_list(context& ctx, const std::string& selector) {
         const auto& v = vigies[i];
         std::string last_run = "-";
         if (last[i])
-            last_run = st.result(host::run_result_name(last[i]->result)) + " " + human_age(now - last[i]->started_ms) + " ago";
+            last_run =
+                st.result(host::run_result_name(last[i]->result)) + " " + human_age(now - last[i]->started_ms) + " ago";
         const host::schedule_spec sched = host::schedule_of(v);
         const std::string every = sched.kind == host::schedule_kind::every ? human_interval(v.interval_ms) : "-";
         std::string state = v.state;
-        if (state == "Degraded") state = st.red(state);
-        else if (state != "Enabled") state = st.yellow(state);
+        if (state == "Degraded")
+            state = st.red(state);
+        else if (state != "Enabled")
+            state = st.yellow(state);
         t.add({st.bold(v.name), v.id, v.kind, every, yes_no(v.enabled, st), state, sched.summary(), last_run,
                labels_text(v.labels)});
     }
@@ -84,15 +87,15 @@ int run_list(context& ctx, const std::string& selector) {
 void add_list(CLI::App& root, context& ctx) {
     auto selector = std::make_shared<std::string>();
     auto* sub = root.add_subcommand("list", "list the registered vigies");
-    sub->footer(std::string(
-        "columns: NAME, ID, KIND, EVERY (interval; - for cron/once/triggered), ENABLED (not\n"
-        "disabled), STATE (Enabled, Disabled, Degraded, Completed), SCHEDULE, LAST RUN\n"
-        "(result and age), LABELS\n"
-        "--selector takes a Kubernetes label selector: comma-separated requirements that\n"
-        "must all hold: k=v (or k==v), k!=v (also matches vigies without k), k in (a,b),\n"
-        "k notin (a,b), k (has the label), !k (has not). examples:\n"
-        "  vigy list --selector team=infra,env=prod\n"
-        "  vigy list -l 'tier in (1,2),!deprecated'") + "\n\n" + global_options_help);
+    sub->footer(std::string("columns: NAME, ID, KIND, EVERY (interval; - for cron/once/triggered), ENABLED (not\n"
+                            "disabled), STATE (Enabled, Disabled, Degraded, Completed), SCHEDULE, LAST RUN\n"
+                            "(result and age), LABELS\n"
+                            "--selector takes a Kubernetes label selector: comma-separated requirements that\n"
+                            "must all hold: k=v (or k==v), k!=v (also matches vigies without k), k in (a,b),\n"
+                            "k notin (a,b), k (has the label), !k (has not). examples:\n"
+                            "  vigy list --selector team=infra,env=prod\n"
+                            "  vigy list -l 'tier in (1,2),!deprecated'") +
+                "\n\n" + global_options_help);
     sub->add_option("-l,--selector", *selector, "only vigies whose labels match the selector")->type_name("SELECTOR");
     set_action(sub, ctx, [&ctx, selector] { return run_list(ctx, *selector); });
 }

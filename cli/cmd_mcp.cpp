@@ -73,21 +73,21 @@ int run_mcp(context& ctx, const mcp_options& o) {
 void add_mcp(CLI::App& root, context& ctx) {
     auto o = std::make_shared<mcp_options>();
     auto* sub = root.add_subcommand("mcp", "serve the Model Context Protocol on stdin/stdout (for AI clients)");
-    sub->footer(std::string(
-        "An MCP server (protocol 2025-11-25, 2025-06-18, 2025-03-26) for AI clients:\n"
-        "JSON-RPC messages, one per line, on stdin; responses on stdout; logs on\n"
-        "stderr only (what programs print is captured in their runs). Tools:\n"
-        "vigy_register, vigy_list, vigy_inspect, vigy_tick, vigy_enable, vigy_disable,\n"
-        "vigy_delete, vigy_eval, vigy_check, vigy_runs, vigy_plugins. With --read-only\n"
-        "only vigy_list, vigy_inspect, vigy_eval, vigy_check, vigy_runs and\n"
-        "vigy_plugins are offered. Ticks run on `vigy serve` when it serves the\n"
-        "database. The same server is POST /mcp on `vigy serve --listen`.\n\n"
-        "A client's configuration (e.g. Claude Desktop's mcpServers):\n"
-        "  {\"vigy\": {\"command\": \"vigy\", \"args\": [\"mcp\", \"--db\", \"/path/vigy.db\"]}}\n"
-        "See docs/mcp.md. Exits 0 at the end of stdin.") +
+    sub->footer(std::string("An MCP server (protocol 2025-11-25, 2025-06-18, 2025-03-26) for AI clients:\n"
+                            "JSON-RPC messages, one per line, on stdin; responses on stdout; logs on\n"
+                            "stderr only (what programs print is captured in their runs). Tools:\n"
+                            "vigy_register, vigy_list, vigy_inspect, vigy_tick, vigy_enable, vigy_disable,\n"
+                            "vigy_delete, vigy_eval, vigy_check, vigy_runs, vigy_plugins. With --read-only\n"
+                            "only vigy_list, vigy_inspect, vigy_eval, vigy_check, vigy_runs and\n"
+                            "vigy_plugins are offered. Ticks run on `vigy serve` when it serves the\n"
+                            "database. The same server is POST /mcp on `vigy serve --listen`.\n\n"
+                            "A client's configuration (e.g. Claude Desktop's mcpServers):\n"
+                            "  {\"vigy\": {\"command\": \"vigy\", \"args\": [\"mcp\", \"--db\", \"/path/vigy.db\"]}}\n"
+                            "See docs/mcp.md. Exits 0 at the end of stdin.") +
                 "\n\n" + global_options_help);
     sub->add_flag("--read-only", o->read_only, "offer only the tools that change nothing");
-    sub->add_option("--tick-wait-ms", o->tick_wait_ms, "vigy_tick: how long to wait for a running serve to take the tick")
+    sub->add_option("--tick-wait-ms", o->tick_wait_ms,
+                    "vigy_tick: how long to wait for a running serve to take the tick")
         ->type_name("MS")
         ->default_val(5000);
     set_action(sub, ctx, [&ctx, o] { return run_mcp(ctx, *o); });

@@ -6,9 +6,9 @@
 #include "vigy/host/plugin_loader.hpp"
 #include "vigy/host/registry.hpp"
 
-#include <CLI/CLI.hpp>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <memory>
@@ -99,8 +99,10 @@ void write_plugin_json(json_writer& w, const host::loaded_plugin& p, bool detail
             w.Key("min_arity");
             w.Int(in.min_arity);
             w.Key("max_arity");
-            if (in.max_arity == VIGY_ARITY_VARIADIC) w.Null();
-            else w.Int(in.max_arity);
+            if (in.max_arity == VIGY_ARITY_VARIADIC)
+                w.Null();
+            else
+                w.Int(in.max_arity);
             w.Key("doc");
             w.String(in.doc);
             w.EndObject();
@@ -140,10 +142,11 @@ int list_plugins(context& ctx) {
     }
     style st{ctx.color};
     table t({"ID", "VERSION", "ABI", "PROVIDES", "FILE"});
-    for (const auto& p : reg.plugins())
-        t.add({p.id, p.version, host::abi_string(p.abi_version), provides(p), p.file});
-    if (t.empty()) std::cout << "no plugins loaded\n";
-    else t.print(std::cout, st);
+    for (const auto& p : reg.plugins()) t.add({p.id, p.version, host::abi_string(p.abi_version), provides(p), p.file});
+    if (t.empty())
+        std::cout << "no plugins loaded\n";
+    else
+        t.print(std::cout, st);
     if (!reg.skipped().empty()) {
         std::cout << "\n" << st.yellow("skipped " + std::to_string(reg.skipped().size()) + ":") << "\n";
         for (const auto& d : reg.skipped()) std::cout << "  " << d.file << ": " << d.reason << "\n";
@@ -182,8 +185,10 @@ int inspect_plugin(context& ctx, const std::string& id) {
         std::cout << "\nextension " << st.bold(x.name) << (x.doc.empty() ? "" : ": " + x.doc) << "\n";
         table t({"INTRINSIC", "ARITY", "DOC"});
         for (const auto& in : x.intrinsics) t.add({in.name, arity(in), in.doc});
-        if (t.empty()) std::cout << "(no intrinsics)\n";
-        else t.print(std::cout, st);
+        if (t.empty())
+            std::cout << "(no intrinsics)\n";
+        else
+            t.print(std::cout, st);
     }
     if (p->kinds.empty() && p->extensions.empty()) std::cout << "\nprovides nothing\n";
     return exit_ok;

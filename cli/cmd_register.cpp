@@ -4,9 +4,9 @@
 #include "human.hpp"
 #include "json_out.hpp"
 
-#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -37,8 +37,7 @@ struct register_options {
 
 std::string read_text_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
-    if (!f) vigy::fail(VIGY_FAILED_PRECONDITION,
-                       "cannot read " + path + ": " + std::strerror(errno));
+    if (!f) vigy::fail(VIGY_FAILED_PRECONDITION, "cannot read " + path + ": " + std::strerror(errno));
     std::stringstream ss;
     ss << f.rdbuf();
     if (f.bad()) vigy::fail(VIGY_FAILED_PRECONDITION, "cannot read " + path);
@@ -88,17 +87,17 @@ host::vigy_spec build_spec(const register_options& o) {
     spec.limits.max_depth = o.max_depth;
 
     if (o.kind == "lisp") {
-        if (o.file.empty() && !o.config_given)
-            usage_error("register needs FILE (the lisp program) or --config JSON");
-        rapidjson::Document cfg = o.config_given ? parse_config(o.config, "--config")
-                                                 : rapidjson::Document(rapidjson::kObjectType);
+        if (o.file.empty() && !o.config_given) usage_error("register needs FILE (the lisp program) or --config JSON");
+        rapidjson::Document cfg =
+            o.config_given ? parse_config(o.config, "--config") : rapidjson::Document(rapidjson::kObjectType);
         if (!o.file.empty()) {
             const std::string program = read_text_file(o.file);
             require_utf8(program, o.file);  // never store text that is not UTF-8 (every face prints it as JSON)
             auto& a = cfg.GetAllocator();
             cfg.RemoveMember("program");
             cfg.RemoveMember("source_name");
-            cfg.AddMember("program", rapidjson::Value(program.c_str(), static_cast<rapidjson::SizeType>(program.size()), a), a);
+            cfg.AddMember("program",
+                          rapidjson::Value(program.c_str(), static_cast<rapidjson::SizeType>(program.size()), a), a);
             cfg.AddMember("source_name", rapidjson::Value(o.file.c_str(), a), a);
         } else if (!cfg.HasMember("program") || !cfg["program"].IsString()) {
             vigy::fail(VIGY_INVALID_ARGUMENT, "--config for kind lisp needs a \"program\" string (or give FILE)");
@@ -165,66 +164,68 @@ int run_register(context& ctx, const register_options& o) {
         const style st{ctx.color};
         std::string line;
         switch (oc) {
-            case register_outcome::created:
-                line = st.green("\u2713") + " created " + st.bold(after.name) + " (id " + after.id + ", revision " +
-                       after.revision + ")";
-                break;
-            case register_outcome::updated:
-                line = st.green("\u2713") + " updated " + st.bold(after.name) +
-                       (new_revision ? " to revision " + after.revision + " (was " + after.previous_revision + ")"
-                                     : " (revision " + after.revision + " unchanged)");
-                break;
-            case register_outcome::unchanged:
-                line = st.dim("\u00b7") + " " + st.bold(after.name) + " unchanged (revision " + after.revision + ")";
-                break;
+        case register_outcome::created:
+            line = st.green("\u2713") + " created " + st.bold(after.name) + " (id " + after.id + ", revision " +
+                   after.revision + ")";
+            break;
+        case register_outcome::updated:
+            line = st.green("\u2713") + " updated " + st.bold(after.name) +
+                   (new_revision ? " to revision " + after.revision + " (was " + after.previous_revision + ")"
+                                 : " (revision " + after.revision + " unchanged)");
+            break;
+        case register_outcome::unchanged:
+            line = st.dim("\u00b7") + " " + st.bold(after.name) + " unchanged (revision " + after.revision + ")";
+            break;
         }
         std::cout << line << "\n";
         const host::lifecycle_state state = host::state_of(after);
         const host::schedule_spec sched = host::schedule_of(after);
         if (state == host::lifecycle_state::enabled) {
-            if (sched.kind == host::schedule_kind::every && sched.summary() == "every " + human_interval(after.interval_ms))
+            if (sched.kind == host::schedule_kind::every &&
+                sched.summary() == "every " + human_interval(after.interval_ms))
                 std::cout << "  ticking every " << human_interval(after.interval_ms) << " (when `vigy serve` runs)\n";
             else
                 std::cout << "  schedule: " << sched.summary() << " (when `vigy serve` runs)\n";
         } else {
-            std::cout << "  " << st.yellow(state == host::lifecycle_state::disabled ? std::string("registered disabled")
-                                                                                    : "state " + after.state)
+            std::cout << "  "
+                      << st.yellow(state == host::lifecycle_state::disabled ? std::string("registered disabled")
+                                                                            : "state " + after.state)
                       << "\n";
         }
     }
     if (compile_error)
-        std::cerr << "warning: " << after.name << " does not build, its runs will fail until fixed: "
-                  << *compile_error << "\n";
+        std::cerr << "warning: " << after.name << " does not build, its runs will fail until fixed: " << *compile_error
+                  << "\n";
     return exit_ok;
 }
 
 void add_register(CLI::App& root, context& ctx) {
     auto o = std::make_shared<register_options>();
     auto* sub = root.add_subcommand("register", "register a vigy, or update the one with the same name");
-    sub->footer(std::string(
-        "FILE is the lisp program (kind lisp, the default); it is stored as the config\n"
-        "{\"program\": <text>, \"source_name\": FILE}. With another --kind, --config gives\n"
-        "the JSON config (or FILE is read as that JSON).\n\n"
-        "Registering an existing name updates it: a changed program or config is a new\n"
-        "revision (the id, kv and run history are kept); prints created, updated (to\n"
-        "revision X) or unchanged. Without --disabled an existing vigy keeps its\n"
-        "enabled state. Limits of 0 use the runtime's defaults.\n\n"
-        "Names are DNS subdomains (lowercase letters, digits, '-', '.'); label keys and\n"
-        "values follow Kubernetes (values: up to 63 of [A-Za-z0-9._-]). A vigy may call the\n"
-        "intrinsics of the standard extensions; --allow ID grants another plugin's\n"
-        "(e.g. --allow io.pleme.mado). --resource-version RV updates only if the vigy is\n"
-        "still at that version (exit 4 and nothing written otherwise).\n\n"
-        "Schedules (docs/schedules.md): --every (fixed rate, the default 1s), --cron EXPR\n"
-        "[--tz ZONE], --once [--at TIME], --on TRIGGER (also with --every/--cron); --jitter,\n"
-        "--catch-up; supervision --max-failures N --within DURATION [--cool-down DURATION]:\n"
-        "a vigy failing N times in the window becomes Degraded (vigy enable / vigy reset).\n"
-        "Invalid schedules exit 1 and store nothing.\n\n"
-        "examples:\n"
-        "  vigy register examples/hello-vigy.tatara --name hello --every 500\n"
-        "  vigy register report.tatara --name report --cron '30 2 * * *' --tz Europe/Berlin\n"
-        "  vigy register on-change.tatara --name follow --on event:db/Changed\n"
-        "  vigy register ctl.tatara --name ctl --label team=infra --fuel 50000000\n"
-        "  vigy register --name idle --kind noop --config '{}'") + "\n\n" + global_options_help);
+    sub->footer(std::string("FILE is the lisp program (kind lisp, the default); it is stored as the config\n"
+                            "{\"program\": <text>, \"source_name\": FILE}. With another --kind, --config gives\n"
+                            "the JSON config (or FILE is read as that JSON).\n\n"
+                            "Registering an existing name updates it: a changed program or config is a new\n"
+                            "revision (the id, kv and run history are kept); prints created, updated (to\n"
+                            "revision X) or unchanged. Without --disabled an existing vigy keeps its\n"
+                            "enabled state. Limits of 0 use the runtime's defaults.\n\n"
+                            "Names are DNS subdomains (lowercase letters, digits, '-', '.'); label keys and\n"
+                            "values follow Kubernetes (values: up to 63 of [A-Za-z0-9._-]). A vigy may call the\n"
+                            "intrinsics of the standard extensions; --allow ID grants another plugin's\n"
+                            "(e.g. --allow io.pleme.mado). --resource-version RV updates only if the vigy is\n"
+                            "still at that version (exit 4 and nothing written otherwise).\n\n"
+                            "Schedules (docs/schedules.md): --every (fixed rate, the default 1s), --cron EXPR\n"
+                            "[--tz ZONE], --once [--at TIME], --on TRIGGER (also with --every/--cron); --jitter,\n"
+                            "--catch-up; supervision --max-failures N --within DURATION [--cool-down DURATION]:\n"
+                            "a vigy failing N times in the window becomes Degraded (vigy enable / vigy reset).\n"
+                            "Invalid schedules exit 1 and store nothing.\n\n"
+                            "examples:\n"
+                            "  vigy register examples/hello-vigy.tatara --name hello --every 500\n"
+                            "  vigy register report.tatara --name report --cron '30 2 * * *' --tz Europe/Berlin\n"
+                            "  vigy register on-change.tatara --name follow --on event:db/Changed\n"
+                            "  vigy register ctl.tatara --name ctl --label team=infra --fuel 50000000\n"
+                            "  vigy register --name idle --kind noop --config '{}'") +
+                "\n\n" + global_options_help);
     sub->add_option("FILE", o->file, "the program file (kind lisp) or the JSON config (other kinds)");
     sub->add_option("--name", o->name, "the vigy's name (its identity)")->required()->type_name("NAME");
     auto starts_with_digit = CLI::Validator(
@@ -249,14 +250,17 @@ void add_register(CLI::App& root, context& ctx) {
         ->type_name("PCT%|DURATION");
     sub->add_option("--catch-up", sf.catch_up, "one catch-up tick on serve start for a slot missed within WINDOW")
         ->type_name("WINDOW");
-    sub->add_option("--max-failures", sf.max_failures, "Degraded after N failures within --within (0 = never; default 5)")
+    sub->add_option("--max-failures", sf.max_failures,
+                    "Degraded after N failures within --within (0 = never; default 5)")
         ->type_name("N");
     sub->add_option("--within", sf.within, "the window of --max-failures (default 1m)")->type_name("DURATION");
     sub->add_option("--cool-down", sf.cool_down, "a Degraded vigy is Enabled again after DURATION (default: never)")
         ->type_name("DURATION");
     sub->add_option("--label", o->labels, "a label key=value (repeatable)")->type_name("K=V")->allow_extra_args(false);
     sub->add_flag("--disabled", o->disabled, "register it disabled (not ticked by serve)");
-    sub->add_option("--kind", o->kind, "reconciler kind (lisp, chain, noop, ...)")->type_name("KIND")->default_val("lisp");
+    sub->add_option("--kind", o->kind, "reconciler kind (lisp, chain, noop, ...)")
+        ->type_name("KIND")
+        ->default_val("lisp");
     auto* cfg = sub->add_option("--config", o->config, "reconciler config as a JSON object")->type_name("JSON");
     sub->add_option("--fuel", o->fuel, "evaluation steps per tick (0 = default)")->type_name("N");
     sub->add_option("--wall-ms", o->wall_ms, "wall-clock ms per tick (0 = default)")->type_name("MS");

@@ -82,8 +82,7 @@ int run_next(context& ctx, const schedule_next_options& o) {
         if (!text.empty()) text += ' ';
         text += part;
     }
-    if (text.empty())
-        usage_error("a schedule is required, e.g. vigy schedule next '*/5 * * * *'");
+    if (text.empty()) usage_error("a schedule is required, e.g. vigy schedule next '*/5 * * * *'");
     const int64_t now = now_ms();
     int64_t from = now;
     if (!o.from.empty()) {

@@ -13,8 +13,8 @@
 #include "vigy/host/sd_notify.hpp"
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <unistd.h>
 
@@ -41,7 +41,7 @@ struct serve_options {
     std::vector<std::string> allow_hosts;   ///< --allow-host
     std::vector<std::string> cors_origins;  ///< --cors-origin
     bool no_db_check = false;
-    bool no_dashboard = false;              ///< --no-dashboard
+    bool no_dashboard = false;  ///< --no-dashboard
 };
 
 /// The HTTP API of a serving runtime: the routes mounted over it, the server bound to
@@ -148,7 +148,8 @@ int run_serve(context& ctx, const serve_options& o) {
     opts.keep_runs = o.keep_runs;
     if (!o.lease_ttl.empty()) {
         const auto ttl = parse_duration_ms(o.lease_ttl);
-        if (!ttl || *ttl < 100) usage_error("--lease-ttl must be a duration of at least 100ms, got \"" + o.lease_ttl + "\"");
+        if (!ttl || *ttl < 100)
+            usage_error("--lease-ttl must be a duration of at least 100ms, got \"" + o.lease_ttl + "\"");
         opts.lease_ttl_ms = *ttl;
         opts.lease_renew_ms = std::max<int64_t>(*ttl / 5, 10);
     }
@@ -199,9 +200,11 @@ int run_serve(context& ctx, const serve_options& o) {
     check.ok = true;
     if (!o.no_db_check) check = store::check_database(db, false);
     if (!check.ok)
-        vigy::fail(VIGY_FAILED_PRECONDITION, "database " + db + " failed quick_check: " + check.problems.front() +
-                                                 (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)" : std::string()) +
-                                                 "; not serving it (vigy db check --full lists every problem)");
+        vigy::fail(VIGY_FAILED_PRECONDITION,
+                   "database " + db + " failed quick_check: " + check.problems.front() +
+                       (check.problems.size() > 1 ? " (and " + std::to_string(check.problems.size() - 1) + " more)"
+                                                  : std::string()) +
+                       "; not serving it (vigy db check --full lists every problem)");
 
     rt->start();
 
@@ -306,8 +309,9 @@ int run_serve(context& ctx, const serve_options& o) {
                     write_string(w, l.url);
                 }));
             else
-                out.put("API on " + st.bold(l.url) +
-                        (o.no_dashboard || l.url.rfind("http", 0) != 0 ? std::string() : "  (dashboard: " + l.url + "/)"));
+                out.put(
+                    "API on " + st.bold(l.url) +
+                    (o.no_dashboard || l.url.rfind("http", 0) != 0 ? std::string() : "  (dashboard: " + l.url + "/)"));
         }
         face->run(2);
     } else if (!json) {
@@ -385,25 +389,24 @@ int run_serve(context& ctx, const serve_options& o) {
 void add_serve(CLI::App& root, context& ctx) {
     auto o = std::make_shared<serve_options>();
     auto* sub = root.add_subcommand("serve", "tick every enabled vigy until ctrl-c (the scheduler of the database)");
-    sub->footer(std::string(
-        "Loads the plugins (built-in directory, each --plugin-dir, $VIGY_PLUGIN_PATH),\n"
-        "prints them and the vigies it ticks, then one line per committed run (as\n"
-        "`vigy tail`; with -o json one JSON object per line, each with an \"event\").\n"
-        "Registrations, edits, enable/disable/delete and `vigy tick` from other\n"
-        "processes take effect within a second. Only one serve per database: a second\n"
-        "one exits 1 naming the pid that serves. Every run is committed under the\n"
-        "scheduler lease's fencing token: a serve that was paused past its lease\n"
-        "(--lease-ttl, default 5s) cannot commit anything once another took over.\n"
-        "SIGINT/SIGTERM: in-flight ticks finish, every run is flushed, exit 0.\n\n"
-        "The HTTP API (REST /v1, watch streams, /metrics, /readyz, /livez, OpenAPI at\n"
-        "/openapi.json) and the web dashboard at / are served on --listen (default\n"
-        "127.0.0.1:38821; unix:/path for a socket; none for no API). A non-loopback\n"
-        "address needs --token-file. A bind failure exits 1 naming the address.\n"
-        "With -o json each listener is printed as {\"event\":\"listening\",\"url\"}, then\n"
-        "{\"event\":\"ready\"}. See docs/api.md and docs/dashboard.md.\n\n"
-        "For tests and operators: --lease-ttl 1s makes a takeover after a crash or a\n"
-        "pause fast; VIGY_TEST_CLOCK_OFFSET_MS=N runs serve with its wall clock N ms\n"
-        "off (the lease never trusts wall clocks on one host).") +
+    sub->footer(std::string("Loads the plugins (built-in directory, each --plugin-dir, $VIGY_PLUGIN_PATH),\n"
+                            "prints them and the vigies it ticks, then one line per committed run (as\n"
+                            "`vigy tail`; with -o json one JSON object per line, each with an \"event\").\n"
+                            "Registrations, edits, enable/disable/delete and `vigy tick` from other\n"
+                            "processes take effect within a second. Only one serve per database: a second\n"
+                            "one exits 1 naming the pid that serves. Every run is committed under the\n"
+                            "scheduler lease's fencing token: a serve that was paused past its lease\n"
+                            "(--lease-ttl, default 5s) cannot commit anything once another took over.\n"
+                            "SIGINT/SIGTERM: in-flight ticks finish, every run is flushed, exit 0.\n\n"
+                            "The HTTP API (REST /v1, watch streams, /metrics, /readyz, /livez, OpenAPI at\n"
+                            "/openapi.json) and the web dashboard at / are served on --listen (default\n"
+                            "127.0.0.1:38821; unix:/path for a socket; none for no API). A non-loopback\n"
+                            "address needs --token-file. A bind failure exits 1 naming the address.\n"
+                            "With -o json each listener is printed as {\"event\":\"listening\",\"url\"}, then\n"
+                            "{\"event\":\"ready\"}. See docs/api.md and docs/dashboard.md.\n\n"
+                            "For tests and operators: --lease-ttl 1s makes a takeover after a crash or a\n"
+                            "pause fast; VIGY_TEST_CLOCK_OFFSET_MS=N runs serve with its wall clock N ms\n"
+                            "off (the lease never trusts wall clocks on one host).") +
                 "\n\n" + global_options_help);
     sub->add_option("--threads", o->threads, "threads running ticks (0 = max(4, 2 x cores))")
         ->type_name("N")

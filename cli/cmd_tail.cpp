@@ -57,8 +57,8 @@ int run_tail(context& ctx, const tail_options& o) {
     };
     for (const auto& r : history) print(r);
     std::cout.flush();
-    std::cerr << st.dim("tailing committed runs of " + (o.id.empty() ? std::string("every vigy") : o.id) + " in " +
-                        db + " (ctrl-c to stop)")
+    std::cerr << st.dim("tailing committed runs of " + (o.id.empty() ? std::string("every vigy") : o.id) + " in " + db +
+                        " (ctrl-c to stop)")
               << std::endl;
 
     bool warned = false;
@@ -87,12 +87,12 @@ int run_tail(context& ctx, const tail_options& o) {
 void add_tail(CLI::App& root, context& ctx) {
     auto o = std::make_shared<tail_options>();
     auto* sub = root.add_subcommand("tail", "follow committed runs (of every process), newest at the bottom");
-    sub->footer(std::string(
-        "One line per run: start time, vigy, result, duration, actions, error. With\n"
-        "-o json each line is one run as a JSON object. --since first prints the runs\n"
-        "started since then (a duration back from now such as 30s, 5m, 2h, 1d, or an\n"
-        "RFC 3339 time such as 2026-05-21T12:00:00Z). Stops on ctrl-c / SIGTERM (exit 0).\n\n"
-        "examples:\n  vigy tail\n  vigy tail --id hello --since 10m -o json") + "\n\n" + global_options_help);
+    sub->footer(std::string("One line per run: start time, vigy, result, duration, actions, error. With\n"
+                            "-o json each line is one run as a JSON object. --since first prints the runs\n"
+                            "started since then (a duration back from now such as 30s, 5m, 2h, 1d, or an\n"
+                            "RFC 3339 time such as 2026-05-21T12:00:00Z). Stops on ctrl-c / SIGTERM (exit 0).\n\n"
+                            "examples:\n  vigy tail\n  vigy tail --id hello --since 10m -o json") +
+                "\n\n" + global_options_help);
     sub->add_option("--id", o->id, "only this vigy (name or id)")->type_name("NAME");
     sub->add_option("--since", o->since, "print history from this time first (duration or RFC 3339)")
         ->type_name("WHEN")

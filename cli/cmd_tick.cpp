@@ -4,8 +4,8 @@
 #include "human.hpp"
 #include "json_out.hpp"
 
-#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 
@@ -54,16 +54,16 @@ int run_tick(context& ctx, const tick_options& o) {
 void add_tick(CLI::App& root, context& ctx) {
     auto o = std::make_shared<tick_options>();
     auto* sub = root.add_subcommand("tick", "run one tick of a vigy now and print the run");
-    sub->footer(std::string(
-        "The tick is committed like a scheduled one (run, kv, conditions, events) and\n"
-        "works on disabled vigies too. If `vigy serve` is running on the database, the\n"
-        "tick runs there (never concurrently with a scheduled tick of the same vigy);\n"
-        "otherwise it runs in this process. A failed tick shows what the program\n"
-        "printed before its error.\n\n"
-        "exit status: 0 when the tick ran, even if the program failed (like kubectl:\n"
-        "the command succeeded; the run's result says \"failed\" and carries the error);\n"
-        "3 for an unknown vigy; 4 when serve did not take the tick within --wait-ms or\n"
-        "the tick did not finish in time, or the database is locked.") + "\n\n" + global_options_help);
+    sub->footer(std::string("The tick is committed like a scheduled one (run, kv, conditions, events) and\n"
+                            "works on disabled vigies too. If `vigy serve` is running on the database, the\n"
+                            "tick runs there (never concurrently with a scheduled tick of the same vigy);\n"
+                            "otherwise it runs in this process. A failed tick shows what the program\n"
+                            "printed before its error.\n\n"
+                            "exit status: 0 when the tick ran, even if the program failed (like kubectl:\n"
+                            "the command succeeded; the run's result says \"failed\" and carries the error);\n"
+                            "3 for an unknown vigy; 4 when serve did not take the tick within --wait-ms or\n"
+                            "the tick did not finish in time, or the database is locked.") +
+                "\n\n" + global_options_help);
     sub->add_option("NAME", o->target, "the vigy's name or id")->required();
     sub->add_option("--wait-ms", o->wait_ms, "how long to wait for a running serve to take the tick")
         ->type_name("MS")

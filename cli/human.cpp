@@ -40,12 +40,18 @@ std::optional<int64_t> parse_duration_ms(std::string_view s) {
         while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
         const std::string_view unit = s.substr(ustart, i - ustart);
         int64_t mul;
-        if (unit == "ms") mul = 1;
-        else if (unit == "s") mul = 1000;
-        else if (unit == "m") mul = 60'000;
-        else if (unit == "h") mul = 3'600'000;
-        else if (unit == "d") mul = 86'400'000;
-        else return std::nullopt;
+        if (unit == "ms")
+            mul = 1;
+        else if (unit == "s")
+            mul = 1000;
+        else if (unit == "m")
+            mul = 60'000;
+        else if (unit == "h")
+            mul = 3'600'000;
+        else if (unit == "d")
+            mul = 86'400'000;
+        else
+            return std::nullopt;
         if (n > (INT64_MAX / 2) / mul) return std::nullopt;
         total += n * mul;
     }
@@ -137,7 +143,8 @@ std::string object_summary(std::string_view json_text) {
         rapidjson::StringBuffer b;
         rapidjson::Writer<rapidjson::StringBuffer> w(b);
         m.value.Accept(w);
-        out += std::string(m.name.GetString(), m.name.GetStringLength()) + "=" + std::string(b.GetString(), b.GetSize());
+        out +=
+            std::string(m.name.GetString(), m.name.GetStringLength()) + "=" + std::string(b.GetString(), b.GetSize());
     }
     return out;
 }
@@ -147,7 +154,7 @@ std::string run_error_text(const host::run& r) {
     switch (r.status) {
     case VIGY_RESOURCE_EXHAUSTED:  // a limit
     case VIGY_DEADLINE_EXCEEDED:
-    case VIGY_PERMISSION_DENIED:   // a capability not granted
+    case VIGY_PERMISSION_DENIED:                                                             // a capability not granted
     case VIGY_UNAVAILABLE: return std::string(vigy_status_name(r.status)) + ": " + r.error;  // try again
     default: return r.error;
     }

@@ -7,10 +7,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <cctype>
 #include <cstdlib>
 #include <iostream>
-#include <unistd.h>
 
 namespace {
 

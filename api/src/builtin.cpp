@@ -81,7 +81,8 @@ void add_builtin_routes(router& r, builtin_sources sources) {
     route_options live;
     live.on_event_loop = true;
     live.public_route = true;
-    r.get("/livez", [](request&) { return response::json(200, R"({"status":"ok"})"); }, live);
+    r.get(
+        "/livez", [](request&) { return response::json(200, R"({"status":"ok"})"); }, live);
 
     r.get("/readyz", [health = sources.health](request& req) {
         const auto results = health->run();

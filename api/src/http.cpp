@@ -27,8 +27,9 @@ void header_map::set(std::string name, std::string value) {
 }
 
 void header_map::erase(std::string_view name) {
-    fields_.erase(std::remove_if(fields_.begin(), fields_.end(), [&](const field& f) { return iequals(f.first, name); }),
-                  fields_.end());
+    fields_.erase(
+        std::remove_if(fields_.begin(), fields_.end(), [&](const field& f) { return iequals(f.first, name); }),
+        fields_.end());
 }
 
 std::optional<std::string_view> header_map::get(std::string_view name) const {
@@ -52,8 +53,7 @@ std::vector<std::string_view> query_params::all(std::string_view key) const {
 
 const std::string& request::param(std::string_view name) const {
     const auto it = params.find(name);
-    if (it == params.end())
-        throw std::out_of_range("route " + route + " has no parameter {" + std::string(name) + "}");
+    if (it == params.end()) throw std::out_of_range("route " + route + " has no parameter {" + std::string(name) + "}");
     return it->second;
 }
 

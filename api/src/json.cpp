@@ -105,8 +105,8 @@ void apply_patch(rapidjson::Value& target, const rapidjson::Value& patch, rapidj
 
 rapidjson::Document parse_json(std::string_view text) {
     std::size_t first = 0;
-    while (first < text.size() && (text[first] == ' ' || text[first] == '\t' || text[first] == '\n' ||
-                                   text[first] == '\r'))
+    while (first < text.size() &&
+           (text[first] == ' ' || text[first] == '\t' || text[first] == '\n' || text[first] == '\r'))
         ++first;
     if (first == text.size()) throw http_error(VIGY_INVALID_ARGUMENT, "empty JSON body: expected a JSON value");
     if (const std::size_t at = too_deep_at(text, max_json_depth); at != std::string_view::npos)
@@ -131,9 +131,9 @@ rapidjson::Document parse_json_body(const request& r) {
         if (const auto semi = type.find(';'); semi != std::string_view::npos) type = type.substr(0, semi);
         while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
         while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-        const bool json = iequals(type, "application/json") ||
-                          (type.size() > 5 && iequals(type.substr(type.size() - 5), "+json") &&
-                           iequals(type.substr(0, 12), "application/"));
+        const bool json =
+            iequals(type, "application/json") || (type.size() > 5 && iequals(type.substr(type.size() - 5), "+json") &&
+                                                  iequals(type.substr(0, 12), "application/"));
         if (!json)
             throw http_error(VIGY_INVALID_ARGUMENT,
                              "Content-Type " + std::string(type) + " is not JSON: send application/json",

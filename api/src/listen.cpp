@@ -18,7 +18,8 @@ listen_address parse_listen_address(std::string_view text) {
         a.type = listen_address::kind::unix_socket;
         const std::string_view path = text.substr(5);
         if (path.empty())
-            throw std::invalid_argument("invalid listen address " + quote(text) + ": give a socket path, e.g. unix:/run/vigy/api.sock");
+            throw std::invalid_argument("invalid listen address " + quote(text) +
+                                        ": give a socket path, e.g. unix:/run/vigy/api.sock");
         if (path.find('\0') != std::string_view::npos)
             throw std::invalid_argument("invalid listen address " + quote(text) + ": NUL in the socket path");
         if (path.size() > 107)
@@ -31,7 +32,8 @@ listen_address parse_listen_address(std::string_view text) {
     if (!text.empty() && text.front() == '[') {
         const std::size_t close = text.find(']');
         if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
-            throw std::invalid_argument("invalid listen address " + quote(text) + ": expected [IPv6]:PORT, e.g. [::1]:38821");
+            throw std::invalid_argument("invalid listen address " + quote(text) +
+                                        ": expected [IPv6]:PORT, e.g. [::1]:38821");
         host = text.substr(1, close - 1);
         port = text.substr(close + 2);
     } else {
@@ -46,9 +48,9 @@ listen_address parse_listen_address(std::string_view text) {
                                         ": put an IPv6 address in brackets, e.g. [::1]:38821");
     }
     if (host.empty())
-        throw std::invalid_argument("invalid listen address " + quote(text) + ": give a host, e.g. 127.0.0.1:" +
-                                    std::string(port) + " (loopback) or 0.0.0.0:" + std::string(port) +
-                                    " (every interface)");
+        throw std::invalid_argument("invalid listen address " + quote(text) +
+                                    ": give a host, e.g. 127.0.0.1:" + std::string(port) +
+                                    " (loopback) or 0.0.0.0:" + std::string(port) + " (every interface)");
     unsigned p = 0;
     if (port.empty() || port.size() > 5)
         throw std::invalid_argument("invalid listen address " + quote(text) + ": port must be 0..65535");
@@ -57,11 +59,14 @@ listen_address parse_listen_address(std::string_view text) {
             throw std::invalid_argument("invalid listen address " + quote(text) + ": port must be 0..65535");
         p = p * 10 + static_cast<unsigned>(c - '0');
     }
-    if (p > 65535) throw std::invalid_argument("invalid listen address " + quote(text) + ": port " + std::to_string(p) + " is above 65535");
+    if (p > 65535)
+        throw std::invalid_argument("invalid listen address " + quote(text) + ": port " + std::to_string(p) +
+                                    " is above 65535");
     for (char c : host)
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
               c == ':' || c == '_' || c == '%'))
-            throw std::invalid_argument("invalid listen address " + quote(text) + ": invalid character in host " + quote(host));
+            throw std::invalid_argument("invalid listen address " + quote(text) + ": invalid character in host " +
+                                        quote(host));
     a.type = listen_address::kind::tcp;
     a.host = std::string(host);
     a.port = p;
@@ -80,10 +85,12 @@ std::vector<listen_address> parse_listen_addresses(const std::vector<std::string
         out.push_back(parse_listen_address(v));
     }
     if (none && !out.empty())
-        throw std::invalid_argument("--listen none means no API listener: it cannot be combined with " + out.front().text);
+        throw std::invalid_argument("--listen none means no API listener: it cannot be combined with " +
+                                    out.front().text);
     for (std::size_t i = 0; i < out.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
-            if (out[i].text == out[j].text) throw std::invalid_argument("listen address " + quote(out[i].text) + " given twice");
+            if (out[i].text == out[j].text)
+                throw std::invalid_argument("listen address " + quote(out[i].text) + " given twice");
     return out;
 }
 

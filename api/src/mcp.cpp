@@ -181,7 +181,8 @@ std::string dispatcher::handle_one(const rapidjson::Value& m) {
         if (i.IsString() || i.IsNumber()) id = &i;
     }
     if (!m.IsObject() || !m.HasMember("jsonrpc") || !m["jsonrpc"].IsString() || str(m["jsonrpc"]) != "2.0")
-        return error_response(id, invalid_request, "not a JSON-RPC 2.0 message: an object with \"jsonrpc\": \"2.0\" is required");
+        return error_response(id, invalid_request,
+                              "not a JSON-RPC 2.0 message: an object with \"jsonrpc\": \"2.0\" is required");
     if (!m.HasMember("method")) {
         // a response to a request of ours (we send none) or garbage
         if (m.HasMember("result") || m.HasMember("error")) return {};
@@ -193,7 +194,8 @@ std::string dispatcher::handle_one(const rapidjson::Value& m) {
     if (is_request && !id) return error_response(nullptr, invalid_request, "\"id\" must be a string or a number");
     const rapidjson::Value* params = m.HasMember("params") ? &m["params"] : nullptr;
     if (params && !params->IsObject())
-        return is_request ? error_response(id, invalid_params, "\"params\" of " + method + " must be an object") : std::string();
+        return is_request ? error_response(id, invalid_params, "\"params\" of " + method + " must be an object")
+                          : std::string();
 
     if (!is_request) {  // notifications: nothing is answered, ever
         if (method == "notifications/initialized") {
@@ -208,8 +210,9 @@ std::string dispatcher::handle_one(const rapidjson::Value& m) {
     try {
         if (method == "initialize") {
             if (!params || !params->HasMember("protocolVersion") || !(*params)["protocolVersion"].IsString())
-                return error_response(id, invalid_params, "initialize needs params.protocolVersion (a string, e.g. \"" +
-                                                              std::string(protocol_versions.front()) + "\")");
+                return error_response(id, invalid_params,
+                                      "initialize needs params.protocolVersion (a string, e.g. \"" +
+                                          std::string(protocol_versions.front()) + "\")");
             const std::string_view v = negotiate(str((*params)["protocolVersion"]));
             {
                 std::lock_guard lock(mu_);
@@ -238,13 +241,14 @@ std::string dispatcher::handle_one(const rapidjson::Value& m) {
             write_string(w, o_.server_version);
             w.EndObject();
             w.Key("instructions");
-            w.String(o_.read_only
-                         ? "vigy runs reconciler programs (tatara-lisp) on schedules. This server is read-only: list and "
-                           "inspect vigies, read their runs, list plugins and intrinsics (vigy_plugins), and try programs "
-                           "in memory with vigy_check and vigy_eval."
-                         : "vigy runs reconciler programs (tatara-lisp) on schedules. Before registering a program, learn "
-                           "the intrinsics with vigy_plugins, check it with vigy_check and dry-run it with vigy_eval; then "
-                           "vigy_register, vigy_tick and vigy_runs to watch it work.");
+            w.String(
+                o_.read_only
+                    ? "vigy runs reconciler programs (tatara-lisp) on schedules. This server is read-only: list and "
+                      "inspect vigies, read their runs, list plugins and intrinsics (vigy_plugins), and try programs "
+                      "in memory with vigy_check and vigy_eval."
+                    : "vigy runs reconciler programs (tatara-lisp) on schedules. Before registering a program, learn "
+                      "the intrinsics with vigy_plugins, check it with vigy_check and dry-run it with vigy_eval; then "
+                      "vigy_register, vigy_tick and vigy_runs to watch it work.");
             w.EndObject();
             return result_response(id, text(buf));
         }
@@ -265,18 +269,23 @@ std::string dispatcher::handle_one(const rapidjson::Value& m) {
         }
         if (method == "tools/call") {
             if (!params || !params->HasMember("name") || !(*params)["name"].IsString())
-                return error_response(id, invalid_params, "tools/call needs params.name (a string: one of " + known_tools(o_) + ")");
+                return error_response(id, invalid_params,
+                                      "tools/call needs params.name (a string: one of " + known_tools(o_) + ")");
             const std::string name = str((*params)["name"]);
             const tool* t = detail::find_tool(name);
-            if (!t) return error_response(id, invalid_params, "unknown tool \"" + name + "\" (known: " + known_tools(o_) + ")");
+            if (!t)
+                return error_response(id, invalid_params,
+                                      "unknown tool \"" + name + "\" (known: " + known_tools(o_) + ")");
             if (o_.read_only && !t->read_only)
-                return error_response(id, invalid_params, "tool \"" + name + "\" changes the database and this server is read-only " +
-                                                              "(vigy mcp --read-only); available: " + known_tools(o_));
+                return error_response(id, invalid_params,
+                                      "tool \"" + name + "\" changes the database and this server is read-only " +
+                                          "(vigy mcp --read-only); available: " + known_tools(o_));
             static const rapidjson::Value empty(rapidjson::kObjectType);
             const rapidjson::Value* args = &empty;
             if (params->HasMember("arguments")) {
                 args = &(*params)["arguments"];
-                if (!args->IsObject()) return error_response(id, invalid_params, "params.arguments of tools/call must be an object");
+                if (!args->IsObject())
+                    return error_response(id, invalid_params, "params.arguments of tools/call must be an object");
             }
             try {
                 return result_response(id, tool_result(detail::call_tool(rt_, o_, *t, *args)));
@@ -286,8 +295,9 @@ std::string dispatcher::handle_one(const rapidjson::Value& m) {
                 return result_response(id, tool_failure(std::string(code_name(e.code())) + ": " + e.what()));
             }
         }
-        return error_response(id, method_not_found, "method \"" + method + "\" not found (this server offers initialize, ping, " +
-                                                        "tools/list, tools/call)");
+        return error_response(
+            id, method_not_found,
+            "method \"" + method + "\" not found (this server offers initialize, ping, " + "tools/list, tools/call)");
     } catch (const detail::bad_params& e) {
         return error_response(id, invalid_params, e.what());
     } catch (const std::exception& e) {

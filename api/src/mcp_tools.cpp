@@ -61,111 +61,124 @@ const std::string grants_property =
 
 std::string object_schema(const std::string& properties, const std::string& required = "") {
     return R"({"type":"object","properties":{)" + properties + "}" +
-           (required.empty() ? std::string() : R"(,"required":[)" + required + "]") + R"(,"additionalProperties":false})";
+           (required.empty() ? std::string() : R"(,"required":[)" + required + "]") +
+           R"(,"additionalProperties":false})";
 }
 
 std::vector<tool> make_catalog() {
     std::vector<tool> c;
-    c.push_back({"vigy_register", "Register or update a vigy",
-                 "Registers a vigy (a reconciler program ticked on a schedule) or updates the one with the same name; "
-                 "registering the same name and program again changes nothing (outcome \"unchanged\"). The program is "
-                 "built first: one that does not build is refused with its line:col and nothing is stored (try it with "
-                 "vigy_check or vigy_eval). A new vigy is enabled unless enabled is false; an update keeps the enabled "
-                 "state unless enabled is given.",
-                 object_schema(R"("name":{"type":"string","description":"a DNS subdomain name: lowercase letters, digits, '-' and '.'"},)" +
-                                   program_properties +
-                                   R"(,"tick_interval_ms":{"type":"integer","minimum":100,"default":1000,"description":"how often it ticks"},)"
-                                   R"("enabled":{"type":"boolean","default":true},)"
-                                   R"("labels":{"type":"object","additionalProperties":{"type":"string"},"description":"Kubernetes-style labels"},)" +
-                                   grants_property + "," + limits_property,
-                               R"("name")"),
-                 R"({"type":"object","required":["outcome","vigy"],"properties":{"outcome":{"type":"string","enum":["created","updated","unchanged"]},)"
-                 R"("vigy":)" + vigy_schema + R"(,"previous_revision":{"type":"string"}}})",
-                 false, true, true});
-    c.push_back({"vigy_list", "List vigies",
-                 "Lists the registered vigies by name, optionally filtered by a Kubernetes label selector "
-                 "(app=web, tier!=db, env in (a,b), !legacy) and paged with limit + continue.",
-                 object_schema(R"("label_selector":{"type":"string","description":"a Kubernetes label selector; empty = all"},)"
-                               R"("limit":{"type":"integer","minimum":1,"maximum":500,"default":500},)"
-                               R"("continue":{"type":"string","description":"the continue token of the previous page"})"),
-                 R"({"type":"object","required":["items","resource_version"],"properties":{"items":{"type":"array","items":)" + vigy_schema +
-                     R"(},"resource_version":{"type":"string"},"continue":{"type":"string","description":"pass to get the next page"}}})",
-                 true, false, true});
+    c.push_back(
+        {"vigy_register", "Register or update a vigy",
+         "Registers a vigy (a reconciler program ticked on a schedule) or updates the one with the same name; "
+         "registering the same name and program again changes nothing (outcome \"unchanged\"). The program is "
+         "built first: one that does not build is refused with its line:col and nothing is stored (try it with "
+         "vigy_check or vigy_eval). A new vigy is enabled unless enabled is false; an update keeps the enabled "
+         "state unless enabled is given.",
+         object_schema(
+             R"("name":{"type":"string","description":"a DNS subdomain name: lowercase letters, digits, '-' and '.'"},)" +
+                 program_properties +
+                 R"(,"tick_interval_ms":{"type":"integer","minimum":100,"default":1000,"description":"how often it ticks"},)"
+                 R"("enabled":{"type":"boolean","default":true},)"
+                 R"("labels":{"type":"object","additionalProperties":{"type":"string"},"description":"Kubernetes-style labels"},)" +
+                 grants_property + "," + limits_property,
+             R"("name")"),
+         R"({"type":"object","required":["outcome","vigy"],"properties":{"outcome":{"type":"string","enum":["created","updated","unchanged"]},)"
+         R"("vigy":)" +
+             vigy_schema + R"(,"previous_revision":{"type":"string"}}})",
+         false, true, true});
+    c.push_back(
+        {"vigy_list", "List vigies",
+         "Lists the registered vigies by name, optionally filtered by a Kubernetes label selector "
+         "(app=web, tier!=db, env in (a,b), !legacy) and paged with limit + continue.",
+         object_schema(R"("label_selector":{"type":"string","description":"a Kubernetes label selector; empty = all"},)"
+                       R"("limit":{"type":"integer","minimum":1,"maximum":500,"default":500},)"
+                       R"("continue":{"type":"string","description":"the continue token of the previous page"})"),
+         R"({"type":"object","required":["items","resource_version"],"properties":{"items":{"type":"array","items":)" +
+             vigy_schema +
+             R"(},"resource_version":{"type":"string"},"continue":{"type":"string","description":"pass to get the next page"}}})",
+         true, false, true});
     c.push_back({"vigy_inspect", "Inspect a vigy",
                  "A vigy with its 5 most recent runs (newest first) and its current conditions.",
                  object_schema(id_property, R"("id")"),
-                 R"({"type":"object","required":["vigy","recent_runs","conditions"],"properties":{"vigy":)" + vigy_schema +
-                     R"(,"recent_runs":{"type":"array","items":)" + run_schema + R"(},"conditions":{"type":"array","items":)" +
-                     condition_schema + "}}}",
+                 R"({"type":"object","required":["vigy","recent_runs","conditions"],"properties":{"vigy":)" +
+                     vigy_schema + R"(,"recent_runs":{"type":"array","items":)" + run_schema +
+                     R"(},"conditions":{"type":"array","items":)" + condition_schema + "}}}",
                  true, false, true});
-    c.push_back({"vigy_tick", "Tick a vigy now",
-                 "Runs one tick of the vigy now (enabled or not), on the process that serves the database when one does, "
-                 "and returns the committed run: result ok or failed with its error, and everything the program printed "
-                 "(output), logged, traced and planned (actions).",
-                 object_schema(id_property +
-                                   R"(,"wait_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"how long to wait for the serving process to take the tick, 5000 by default"})",
-                               R"("id")"),
-                 run_schema, false, false, false});
+    c.push_back(
+        {"vigy_tick", "Tick a vigy now",
+         "Runs one tick of the vigy now (enabled or not), on the process that serves the database when one does, "
+         "and returns the committed run: result ok or failed with its error, and everything the program printed "
+         "(output), logged, traced and planned (actions).",
+         object_schema(
+             id_property +
+                 R"(,"wait_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"how long to wait for the serving process to take the tick, 5000 by default"})",
+             R"("id")"),
+         run_schema, false, false, false});
     c.push_back({"vigy_enable", "Enable a vigy", "Enables a vigy: it ticks on its schedule again. Returns the vigy.",
                  object_schema(id_property, R"("id")"), vigy_schema, false, false, true});
     c.push_back({"vigy_disable", "Disable a vigy",
                  "Disables a vigy: it stays registered with its history and kv but does not tick. Returns the vigy.",
                  object_schema(id_property, R"("id")"), vigy_schema, false, false, true});
-    c.push_back({"vigy_delete", "Delete a vigy",
-                 "Deletes a vigy. By default its recorded runs, kv and events are kept for audit (they come back if the "
-                 "name is registered again); keep_history false deletes them too.",
-                 object_schema(id_property + R"(,"keep_history":{"type":"boolean","default":true})", R"("id")"),
-                 R"({"type":"object","required":["deleted","id","name","kept_history"],"properties":{"deleted":{"type":"boolean"},)"
-                 R"("id":{"type":"string"},"name":{"type":"string"},"kept_history":{"type":"boolean"}}})",
-                 false, true, true});
-    c.push_back({"vigy_eval", "Dry-run a program",
-                 "Evaluates a program for N simulated ticks in memory (nothing is registered or stored; time is simulated, "
-                 "no sleeping) and returns every tick's buffers: output, log, trace, metrics, actions, desired, observed, "
-                 "conditions, events, kv changes, and the kv and conditions after the last good tick. The safest way to "
-                 "try a program before vigy_register. Runs under the runtime's per-tick limits unless limits are given.",
-                 object_schema(program_properties +
-                               R"(,"ticks":{"type":"integer","minimum":1,"maximum":1000,"default":1},)"
-                               R"("every_ms":{"type":"integer","minimum":100,"default":1000,"description":"simulated time between ticks"},)"
-                               R"("kv":{"type":"object","description":"the initial kv store: key -> any JSON value"},)" +
-                               grants_property + "," + limits_property),
-                 R"({"type":"object","required":["ticks","kv","conditions"],"properties":{"ticks":{"type":"array","items":)"
-                 R"({"type":"object","required":["index","result","tick","output"],"properties":{"index":{"type":"integer"},)"
-                 R"("result":{"type":"string","enum":["ok","failed"]},"status":{"type":"string"},"error":{"type":"string"},)"
-                 R"("tick":{"type":"object"},"output":{"type":"string"},"log":{"type":"array"},"trace":{"type":"object"},)"
-                 R"("metrics":{"type":"object"},"actions":{"type":"array"},"desired":{"type":"object"},"observed":{"type":"object"},)"
-                 R"("conditions":{"type":"array"},"events":{"type":"array"},"kv_changes":{"type":"object"}}}},)"
-                 R"("kv":{"type":"object"},"conditions":{"type":"array"}}})",
-                 true, false, true});
-    c.push_back({"vigy_check", "Check a program builds",
-                 "Builds a program without running it: valid true, or valid false with the diagnostic and its line and "
-                 "column.",
-                 object_schema(program_properties),
-                 R"({"type":"object","required":["valid"],"properties":{"valid":{"type":"boolean"},"error":{"type":"string"},)"
-                 R"("line":{"type":"integer","minimum":1},"column":{"type":"integer","minimum":1}}})",
-                 true, false, true});
-    c.push_back({"vigy_runs", "Read a vigy's runs",
-                 "A vigy's committed runs with seq greater than after_seq, oldest first, at most limit. Pass next_after_seq "
-                 "back as after_seq to read on; more is true when the page is full.",
-                 object_schema(id_property +
-                                   R"(,"after_seq":{"type":"integer","minimum":0,"default":0},)"
-                                   R"("limit":{"type":"integer","minimum":1,"maximum":500,"default":100})",
-                               R"("id")"),
-                 R"({"type":"object","required":["items","next_after_seq","more"],"properties":{"items":{"type":"array","items":)" +
-                     run_schema + R"(},"next_after_seq":{"type":"integer"},"more":{"type":"boolean"}}})",
-                 true, false, true});
-    c.push_back({"vigy_plugins", "List plugins, kinds and intrinsics",
-                 "Every loaded plugin with its reconciler kinds and its extensions' intrinsics (name, arity, doc), and "
-                 "the plugin files that were skipped and why: what a program may call.",
-                 object_schema(""),
-                 R"({"type":"object","required":["items","skipped"],"properties":{"items":{"type":"array","items":{"type":"object",)"
-                 R"("required":["id","version","kinds","extensions"],"properties":{"id":{"type":"string"},"version":{"type":"string"},)"
-                 R"("file":{"type":"string"},"abi_version":{"type":"string"},"kinds":{"type":"array","items":{"type":"object",)"
-                 R"("required":["kind"],"properties":{"kind":{"type":"string"},"plugin":{"type":"string"},"doc":{"type":"string"}}}},)"
-                 R"("extensions":{"type":"array","items":{"type":"object","required":["name","intrinsics"],"properties":{)"
-                 R"("name":{"type":"string"},"intrinsics":{"type":"array","items":{"type":"object","required":["name","arity"],)"
-                 R"("properties":{"name":{"type":"string"},"arity":{"type":"string"},"doc":{"type":"string"}}}}}}}}}},)"
-                 R"("skipped":{"type":"array","items":{"type":"object","properties":{"file":{"type":"string"},"reason":{"type":"string"}}}}}})",
-                 true, false, true});
+    c.push_back(
+        {"vigy_delete", "Delete a vigy",
+         "Deletes a vigy. By default its recorded runs, kv and events are kept for audit (they come back if the "
+         "name is registered again); keep_history false deletes them too.",
+         object_schema(id_property + R"(,"keep_history":{"type":"boolean","default":true})", R"("id")"),
+         R"({"type":"object","required":["deleted","id","name","kept_history"],"properties":{"deleted":{"type":"boolean"},)"
+         R"("id":{"type":"string"},"name":{"type":"string"},"kept_history":{"type":"boolean"}}})",
+         false, true, true});
+    c.push_back(
+        {"vigy_eval", "Dry-run a program",
+         "Evaluates a program for N simulated ticks in memory (nothing is registered or stored; time is simulated, "
+         "no sleeping) and returns every tick's buffers: output, log, trace, metrics, actions, desired, observed, "
+         "conditions, events, kv changes, and the kv and conditions after the last good tick. The safest way to "
+         "try a program before vigy_register. Runs under the runtime's per-tick limits unless limits are given.",
+         object_schema(
+             program_properties +
+             R"(,"ticks":{"type":"integer","minimum":1,"maximum":1000,"default":1},)"
+             R"("every_ms":{"type":"integer","minimum":100,"default":1000,"description":"simulated time between ticks"},)"
+             R"("kv":{"type":"object","description":"the initial kv store: key -> any JSON value"},)" +
+             grants_property + "," + limits_property),
+         R"({"type":"object","required":["ticks","kv","conditions"],"properties":{"ticks":{"type":"array","items":)"
+         R"({"type":"object","required":["index","result","tick","output"],"properties":{"index":{"type":"integer"},)"
+         R"("result":{"type":"string","enum":["ok","failed"]},"status":{"type":"string"},"error":{"type":"string"},)"
+         R"("tick":{"type":"object"},"output":{"type":"string"},"log":{"type":"array"},"trace":{"type":"object"},)"
+         R"("metrics":{"type":"object"},"actions":{"type":"array"},"desired":{"type":"object"},"observed":{"type":"object"},)"
+         R"("conditions":{"type":"array"},"events":{"type":"array"},"kv_changes":{"type":"object"}}}},)"
+         R"("kv":{"type":"object"},"conditions":{"type":"array"}}})",
+         true, false, true});
+    c.push_back(
+        {"vigy_check", "Check a program builds",
+         "Builds a program without running it: valid true, or valid false with the diagnostic and its line and "
+         "column.",
+         object_schema(program_properties),
+         R"({"type":"object","required":["valid"],"properties":{"valid":{"type":"boolean"},"error":{"type":"string"},)"
+         R"("line":{"type":"integer","minimum":1},"column":{"type":"integer","minimum":1}}})",
+         true, false, true});
+    c.push_back(
+        {"vigy_runs", "Read a vigy's runs",
+         "A vigy's committed runs with seq greater than after_seq, oldest first, at most limit. Pass next_after_seq "
+         "back as after_seq to read on; more is true when the page is full.",
+         object_schema(id_property + R"(,"after_seq":{"type":"integer","minimum":0,"default":0},)"
+                                     R"("limit":{"type":"integer","minimum":1,"maximum":500,"default":100})",
+                       R"("id")"),
+         R"({"type":"object","required":["items","next_after_seq","more"],"properties":{"items":{"type":"array","items":)" +
+             run_schema + R"(},"next_after_seq":{"type":"integer"},"more":{"type":"boolean"}}})",
+         true, false, true});
+    c.push_back(
+        {"vigy_plugins", "List plugins, kinds and intrinsics",
+         "Every loaded plugin with its reconciler kinds and its extensions' intrinsics (name, arity, doc), and "
+         "the plugin files that were skipped and why: what a program may call.",
+         object_schema(""),
+         R"({"type":"object","required":["items","skipped"],"properties":{"items":{"type":"array","items":{"type":"object",)"
+         R"("required":["id","version","kinds","extensions"],"properties":{"id":{"type":"string"},"version":{"type":"string"},)"
+         R"("file":{"type":"string"},"abi_version":{"type":"string"},"kinds":{"type":"array","items":{"type":"object",)"
+         R"("required":["kind"],"properties":{"kind":{"type":"string"},"plugin":{"type":"string"},"doc":{"type":"string"}}}},)"
+         R"("extensions":{"type":"array","items":{"type":"object","required":["name","intrinsics"],"properties":{)"
+         R"("name":{"type":"string"},"intrinsics":{"type":"array","items":{"type":"object","required":["name","arity"],)"
+         R"("properties":{"name":{"type":"string"},"arity":{"type":"string"},"doc":{"type":"string"}}}}}}}}}},)"
+         R"("skipped":{"type":"array","items":{"type":"object","properties":{"file":{"type":"string"},"reason":{"type":"string"}}}}}})",
+         true, false, true});
     return c;
 }
 
@@ -221,7 +234,9 @@ public:
     }
 
 private:
-    void bad(const std::string& name, const std::string& what) { errs_.push_back("/" + json_pointer_token(name) + ": " + what); }
+    void bad(const std::string& name, const std::string& what) {
+        errs_.push_back("/" + json_pointer_token(name) + ": " + what);
+    }
     const tool& t_;
     const rapidjson::Value& a_;
     std::vector<std::string> errs_;
@@ -235,8 +250,8 @@ private:
         msg += p.detail;
     } else {
         for (std::size_t i = 0; i < p.errors.size(); ++i)
-            msg += (i ? "; " : "") + (p.errors[i].pointer.empty() ? std::string("arguments") : p.errors[i].pointer) + ": " +
-                   p.errors[i].detail;
+            msg += (i ? "; " : "") + (p.errors[i].pointer.empty() ? std::string("arguments") : p.errors[i].pointer) +
+                   ": " + p.errors[i].detail;
     }
     throw detail::tool_error(msg);
 }
@@ -285,13 +300,14 @@ std::optional<std::pair<int64_t, int64_t>> line_col(const std::string& msg) {
 // ---- the tools ------------------------------------------------------------------------
 
 std::string t_register(host::runtime& rt, const tool& t, const rapidjson::Value& a) {
-    static const std::set<std::string, std::less<>> allowed = {"name",   "program", "kind",   "config", "tick_interval_ms",
-                                                                "enabled", "labels",  "grants", "limits"};
+    static const std::set<std::string, std::less<>> allowed = {
+        "name", "program", "kind", "config", "tick_interval_ms", "enabled", "labels", "grants", "limits"};
     for (const auto& m : a.GetObject())
         if (!allowed.count(str(m.name)))
-            throw detail::tool_error("invalid arguments of vigy_register: /" + json_pointer_token(str(m.name)) +
-                                     ": unknown argument (expected name, program, kind, config, tick_interval_ms, enabled, "
-                                     "labels, grants, limits)");
+            throw detail::tool_error(
+                "invalid arguments of vigy_register: /" + json_pointer_token(str(m.name)) +
+                ": unknown argument (expected name, program, kind, config, tick_interval_ms, enabled, "
+                "labels, grants, limits)");
     api::detail::apply_body body;
     try {
         body = api::detail::parse_apply(a, "", rt.kinds());
@@ -299,8 +315,9 @@ std::string t_register(host::runtime& rt, const tool& t, const rapidjson::Value&
         rethrow_validation(t, e);
     }
     if (auto msg = rt.check(body.spec))
-        throw detail::tool_error("the program of \"" + body.spec.name + "\" does not build: " + *msg +
-                                 "; nothing was registered (vigy_check and vigy_eval try a program without registering it)");
+        throw detail::tool_error(
+            "the program of \"" + body.spec.name + "\" does not build: " + *msg +
+            "; nothing was registered (vigy_check and vigy_eval try a program without registering it)");
     const auto rr = rt.register_or_update(body.spec);
     rapidjson::StringBuffer buf;
     json_writer w(buf);

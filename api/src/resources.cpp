@@ -18,13 +18,13 @@ void write_raw_json(json_writer& w, std::string_view text, std::string_view fall
     if (t.empty()) t = fallback;
     rapidjson::Type type = rapidjson::kObjectType;
     switch (t.front()) {
-        case '[': type = rapidjson::kArrayType; break;
-        case '"': type = rapidjson::kStringType; break;
-        case 'n': type = rapidjson::kNullType; break;
-        case 't': type = rapidjson::kTrueType; break;
-        case 'f': type = rapidjson::kFalseType; break;
-        case '{': type = rapidjson::kObjectType; break;
-        default: type = rapidjson::kNumberType; break;
+    case '[': type = rapidjson::kArrayType; break;
+    case '"': type = rapidjson::kStringType; break;
+    case 'n': type = rapidjson::kNullType; break;
+    case 't': type = rapidjson::kTrueType; break;
+    case 'f': type = rapidjson::kFalseType; break;
+    case '{': type = rapidjson::kObjectType; break;
+    default: type = rapidjson::kNumberType; break;
     }
     w.RawValue(t.data(), t.size(), type);
 }

@@ -107,9 +107,8 @@ query_params parse_query(std::string_view raw) {
             const std::string_view v = eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
             std::string key, value;
             if (!percent_decode(k, key, true) || !percent_decode(v, value, true))
-                throw http_error(VIGY_INVALID_ARGUMENT,
-                                 "invalid query parameter " + show(piece) +
-                                     ": bad percent-encoding or an encoded NUL byte");
+                throw http_error(VIGY_INVALID_ARGUMENT, "invalid query parameter " + show(piece) +
+                                                            ": bad percent-encoding or an encoded NUL byte");
             q.add(std::move(key), std::move(value));
         }
         if (amp == raw.size()) break;
@@ -132,8 +131,7 @@ router& router::add(std::string method, std::string pattern, handler h, route_op
     e.options = options;
     std::set<std::string, std::less<>> names;
     for (const std::string_view seg : split_path(pattern)) {
-        if (seg.empty())
-            throw std::invalid_argument("route pattern " + show(pattern) + " has an empty segment");
+        if (seg.empty()) throw std::invalid_argument("route pattern " + show(pattern) + " has an empty segment");
         if (seg.front() == '{') {
             if (seg.back() != '}' || !valid_param_name(seg.substr(1, seg.size() - 2)))
                 throw std::invalid_argument("route pattern " + show(pattern) + ": malformed parameter segment " +
@@ -159,12 +157,8 @@ router& router::add(std::string method, std::string pattern, handler h, route_op
 router& router::get(std::string p, handler h, route_options o) { return add("GET", std::move(p), std::move(h), o); }
 router& router::post(std::string p, handler h, route_options o) { return add("POST", std::move(p), std::move(h), o); }
 router& router::put(std::string p, handler h, route_options o) { return add("PUT", std::move(p), std::move(h), o); }
-router& router::patch(std::string p, handler h, route_options o) {
-    return add("PATCH", std::move(p), std::move(h), o);
-}
-router& router::del(std::string p, handler h, route_options o) {
-    return add("DELETE", std::move(p), std::move(h), o);
-}
+router& router::patch(std::string p, handler h, route_options o) { return add("PATCH", std::move(p), std::move(h), o); }
+router& router::del(std::string p, handler h, route_options o) { return add("DELETE", std::move(p), std::move(h), o); }
 
 router::match router::find(std::string_view method, std::string_view raw_path) const {
     match m;
@@ -177,8 +171,8 @@ router::match router::find(std::string_view method, std::string_view raw_path) c
     for (std::size_t i = 0; i < raw_segments.size(); ++i) {
         if (!percent_decode(raw_segments[i], decoded[i], false)) {
             m.result = match::outcome::bad_path;
-            m.detail = "invalid path segment " + show(raw_segments[i]) +
-                       ": bad percent-encoding or an encoded NUL byte";
+            m.detail =
+                "invalid path segment " + show(raw_segments[i]) + ": bad percent-encoding or an encoded NUL byte";
             return m;
         }
     }
@@ -208,8 +202,8 @@ router::match router::find(std::string_view method, std::string_view raw_path) c
         matching.push_back(&e);
         const auto mask = mask_of(e);
         // lexicographic: true (literal) > false (param)
-        if (!best_any || std::lexicographical_compare(best_any_mask.begin(), best_any_mask.end(), mask.begin(),
-                                                      mask.end())) {
+        if (!best_any ||
+            std::lexicographical_compare(best_any_mask.begin(), best_any_mask.end(), mask.begin(), mask.end())) {
             best_any = &e;
             best_any_mask = mask;
         }

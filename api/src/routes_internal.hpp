@@ -41,8 +41,8 @@ private:
 /// One open watch of runs.
 struct run_watch {
     std::shared_ptr<event_stream> stream;
-    std::string vigy_id;           ///< "" = every vigy
-    int64_t cursor = 0;            ///< the last seq examined for this stream
+    std::string vigy_id;                         ///< "" = every vigy
+    int64_t cursor = 0;                          ///< the last seq examined for this stream
     std::shared_ptr<std::atomic<int64_t>> mark;  ///< cursor for the bookmark hook
 };
 
@@ -50,8 +50,8 @@ struct run_watch {
 struct vigy_watch {
     std::shared_ptr<event_stream> stream;
     std::optional<host::label_selector> selector;
-    int64_t rv = 0;                ///< the change_seq examined for this stream
-    std::set<std::string> matched; ///< ids the client knows as matching
+    int64_t rv = 0;                 ///< the change_seq examined for this stream
+    std::set<std::string> matched;  ///< ids the client knows as matching
     std::shared_ptr<std::atomic<int64_t>> mark;
 };
 
@@ -162,7 +162,7 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
 
 /// A parsed EvalRequest body (POST /v1/eval, the MCP tools vigy_eval and vigy_check).
 struct eval_body {
-    host::vigy_spec spec;          ///< name "eval"
+    host::vigy_spec spec;  ///< name "eval"
     host::evaluate_options options;
 };
 

@@ -20,7 +20,9 @@ namespace vigy::api::detail {
 namespace {
 
 std::vector<double> lateness_buckets() { return {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
-std::vector<double> tick_buckets() { return {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}; }
+std::vector<double> tick_buckets() {
+    return {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+}
 
 }  // namespace
 
@@ -35,23 +37,26 @@ service::service(host::runtime& r, mount_options o)
     opts.metrics = metrics_;
     opts.health = health_;
     auto& m = *metrics_;
-    ticks_ = &m.counter("vigy_ticks_total", "Committed ticks by vigy, result (ok, failed) and trigger (schedule, forced)",
-                        {"vigy", "result", "trigger"});
+    ticks_ =
+        &m.counter("vigy_ticks_total", "Committed ticks by vigy, result (ok, failed) and trigger (schedule, forced)",
+                   {"vigy", "result", "trigger"});
     duration_ = &m.histogram("vigy_tick_duration_seconds", "How long a tick's reconciler ran", {}, tick_buckets());
     lateness_ = &m.histogram("vigy_tick_lateness_seconds", "How late a scheduled tick started after its due time", {},
                              lateness_buckets());
-    last_success_ = &m.gauge("vigy_last_success_timestamp_seconds", "When the vigy's last successful tick ended (Unix time)",
-                             {"vigy"});
-    actions_ = &m.counter("vigy_reconcile_actions_total", "Actions returned by successful ticks, by vigy and action kind",
-                          {"vigy", "kind"});
-    program_metric_ = &m.gauge("vigy_program_metric", "The last value a program recorded with vigy-metric", {"vigy", "name"});
+    last_success_ = &m.gauge("vigy_last_success_timestamp_seconds",
+                             "When the vigy's last successful tick ended (Unix time)", {"vigy"});
+    actions_ = &m.counter("vigy_reconcile_actions_total",
+                          "Actions returned by successful ticks, by vigy and action kind", {"vigy", "kind"});
+    program_metric_ =
+        &m.gauge("vigy_program_metric", "The last value a program recorded with vigy-metric", {"vigy", "name"});
 
     m.add_collector([this](exposition_writer& w) {
         const auto st = rt.stats();
         w.family("vigy_build_info", "The vigy build serving this API", "gauge");
-        w.sample("vigy_build_info", {{"version", opts.version}, {"abi", std::to_string(VIGY_ABI_MAJOR) + "." +
-                                                                            std::to_string(VIGY_ABI_MINOR)}},
-                 1);
+        w.sample(
+            "vigy_build_info",
+            {{"version", opts.version}, {"abi", std::to_string(VIGY_ABI_MAJOR) + "." + std::to_string(VIGY_ABI_MINOR)}},
+            1);
         std::size_t on = 0, off = 0;
         try {
             for (const auto& v : rt.list()) (v.enabled ? on : off)++;
@@ -66,14 +71,15 @@ service::service(host::runtime& r, mount_options o)
         w.sample("vigy_scheduler_lease_held", {}, st.lease_held ? 1 : 0);
         w.family("vigy_skipped_slots_total", "Schedule slots skipped because a tick overran its interval", "counter");
         w.sample("vigy_skipped_slots_total", {}, static_cast<double>(st.skipped_slots));
-        w.family("vigy_ticks_paused_total", "Scheduled ticks not started because the lease was not surely held", "counter");
+        w.family("vigy_ticks_paused_total", "Scheduled ticks not started because the lease was not surely held",
+                 "counter");
         w.sample("vigy_ticks_paused_total", {}, static_cast<double>(st.ticks_paused));
         w.family("vigy_store_transactions_total", "Store write transactions (group commits)", "counter");
         w.sample("vigy_store_transactions_total", {}, static_cast<double>(st.commits));
         w.family("vigy_store_runs_committed_total", "Runs committed to the store by this process", "counter");
         w.sample("vigy_store_runs_committed_total", {}, static_cast<double>(st.runs_committed));
-        w.family("vigy_store_commit_failures_total", "Runs the store refused (deleted vigy, locked database, stale lease token)",
-                 "counter");
+        w.family("vigy_store_commit_failures_total",
+                 "Runs the store refused (deleted vigy, locked database, stale lease token)", "counter");
         w.sample("vigy_store_commit_failures_total", {}, static_cast<double>(st.runs_rejected));
         w.family("vigy_store_stale_commits_total", "Runs refused for a stale fencing token", "counter");
         w.sample("vigy_store_stale_commits_total", {}, static_cast<double>(st.stale_commits));
@@ -85,7 +91,8 @@ service::service(host::runtime& r, mount_options o)
 
     health_->add("store", [this]() -> std::optional<std::string> {
         auto fut = std::async(std::launch::async, [this] { return rt.resource_version(); });
-        if (fut.wait_for(std::chrono::seconds(1)) != std::future_status::ready) return std::string("the database did not answer within 1 s");
+        if (fut.wait_for(std::chrono::seconds(1)) != std::future_status::ready)
+            return std::string("the database did not answer within 1 s");
         try {
             (void)fut.get();
         } catch (const std::exception& e) {
@@ -96,13 +103,15 @@ service::service(host::runtime& r, mount_options o)
     health_->add("lease", [this]() -> std::optional<std::string> {
         if (!rt.serving()) return std::nullopt;  // an embedding app that does not schedule needs no lease
         if (rt.stats().lease_held) return std::nullopt;
-        if (auto h = rt.scheduler()) return "the scheduler lease is held by pid " + std::to_string(h->pid) + " on " + h->hostname;
+        if (auto h = rt.scheduler())
+            return "the scheduler lease is held by pid " + std::to_string(h->pid) + " on " + h->hostname;
         return std::string("the scheduler lease is not held");
     });
     health_->add("writer", [this]() -> std::optional<std::string> {
         const auto q = rt.stats().writer_queued;
         if (q * 10 >= opts.writer_queue_capacity * 9)
-            return "the writer queue holds " + std::to_string(q) + " commits (90 % of " + std::to_string(opts.writer_queue_capacity) + ")";
+            return "the writer queue holds " + std::to_string(q) + " commits (90 % of " +
+                   std::to_string(opts.writer_queue_capacity) + ")";
         return std::nullopt;
     });
     health_->add("kinds", [this]() -> std::optional<std::string> {
@@ -154,7 +163,8 @@ void service::observe_run(const host::run& r) {
         if (!d.HasParseError() && d.IsArray())
             for (const auto& a : d.GetArray())
                 if (a.IsObject() && a.HasMember("kind") && a["kind"].IsString())
-                    actions_->with({r.vigy_name, std::string(a["kind"].GetString(), a["kind"].GetStringLength())}).inc();
+                    actions_->with({r.vigy_name, std::string(a["kind"].GetString(), a["kind"].GetStringLength())})
+                        .inc();
     }
     if (r.metrics_json.size() > 2) {
         d.Parse(r.metrics_json.data(), r.metrics_json.size());
@@ -196,10 +206,12 @@ void write_kind(json_writer& w, const host::reconciler_kind_info& k, const std::
 eval_body parse_eval(const rapidjson::Value& doc, const std::vector<std::string>& kinds) {
     std::vector<field_error> errs;
     if (!doc.IsObject()) throw http_error::validation("the body must be a JSON object", {{"", "must be an object"}});
-    static const std::set<std::string, std::less<>> known = {"program", "kind", "config", "ticks", "every_ms", "kv", "grants", "limits"};
+    static const std::set<std::string, std::less<>> known = {"program",  "kind", "config", "ticks",
+                                                             "every_ms", "kv",   "grants", "limits"};
     for (const auto& m : doc.GetObject())
         if (!known.count(str(m.name)))
-            errs.push_back({"/" + json_pointer_token(str(m.name)), "unknown member (expected program, kind, config, ticks, every_ms, kv, grants, limits)"});
+            errs.push_back({"/" + json_pointer_token(str(m.name)),
+                            "unknown member (expected program, kind, config, ticks, every_ms, kv, grants, limits)"});
     host::vigy_spec spec;
     spec.name = "eval";
     if (doc.HasMember("kind")) {
@@ -211,7 +223,8 @@ eval_body parse_eval(const rapidjson::Value& doc, const std::vector<std::string>
     if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
         std::string list;
         for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
-        errs.push_back({"/kind", "unknown reconciler kind \"" + spec.kind + "\" (known: " + (list.empty() ? "none" : list) + ")"});
+        errs.push_back(
+            {"/kind", "unknown reconciler kind \"" + spec.kind + "\" (known: " + (list.empty() ? "none" : list) + ")"});
     }
     if (doc.HasMember("program") && doc.HasMember("config")) {
         errs.push_back({"/program", "give program or config, not both"});
@@ -274,8 +287,11 @@ eval_body parse_eval(const rapidjson::Value& doc, const std::vector<std::string>
         } else {
             for (const auto& m : l.GetObject()) {
                 const std::string k = str(m.name);
-                uint64_t* f = k == "fuel" ? &spec.limits.fuel : k == "wall_ms" ? &spec.limits.wall_ms
-                            : k == "memory_bytes" ? &spec.limits.memory_bytes : k == "max_depth" ? &spec.limits.max_depth : nullptr;
+                uint64_t* f = k == "fuel"           ? &spec.limits.fuel
+                              : k == "wall_ms"      ? &spec.limits.wall_ms
+                              : k == "memory_bytes" ? &spec.limits.memory_bytes
+                              : k == "max_depth"    ? &spec.limits.max_depth
+                                                    : nullptr;
                 if (!f)
                     errs.push_back({"/limits/" + json_pointer_token(k), "unknown limit"});
                 else if (!m.value.IsUint64())
@@ -286,7 +302,8 @@ eval_body parse_eval(const rapidjson::Value& doc, const std::vector<std::string>
         }
     }
     if (!errs.empty()) {
-        const std::string detail = errs.size() == 1 ? errs[0].pointer + ": " + errs[0].detail : std::to_string(errs.size()) + " invalid fields";
+        const std::string detail = errs.size() == 1 ? errs[0].pointer + ": " + errs[0].detail
+                                                    : std::to_string(errs.size()) + " invalid fields";
         throw http_error::validation(detail, std::move(errs));
     }
     return {std::move(spec), std::move(eo)};
@@ -407,12 +424,16 @@ void mount_ops(router& r, service& s) {
     if (s.opts.dashboard) {
         route_options pub;
         pub.public_route = true;  // the files hold no data; a browser cannot send the token for a page load
-        r.get("/", [](request& req) { return asset_response(req, *dashboard_asset("/")); }, pub);
-        r.get("/{asset}", [](request& req) {
-            const dashboard_file* f = dashboard_asset(req.path);
-            if (!f) throw http_error(VIGY_NOT_FOUND, "no route for \"" + req.path + "\"");
-            return asset_response(req, *f);
-        }, pub);
+        r.get(
+            "/", [](request& req) { return asset_response(req, *dashboard_asset("/")); }, pub);
+        r.get(
+            "/{asset}",
+            [](request& req) {
+                const dashboard_file* f = dashboard_asset(req.path);
+                if (!f) throw http_error(VIGY_NOT_FOUND, "no route for \"" + req.path + "\"");
+                return asset_response(req, *f);
+            },
+            pub);
     }
 }
 

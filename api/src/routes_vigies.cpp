@@ -39,9 +39,11 @@ std::optional<int64_t> query_int(const request& req, std::string_view name, int6
     char* end = nullptr;
     errno = 0;
     const long long n = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || errno == ERANGE || n < min || n > max || !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-'))
-        throw http_error(VIGY_INVALID_ARGUMENT, "invalid " + std::string(name) + " \"" + s + "\": expected an integer from " +
-                                                    std::to_string(min) + " to " + std::to_string(max));
+    if (s.empty() || *end != '\0' || errno == ERANGE || n < min || n > max ||
+        !(std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-'))
+        throw http_error(VIGY_INVALID_ARGUMENT, "invalid " + std::string(name) + " \"" + s +
+                                                    "\": expected an integer from " + std::to_string(min) + " to " +
+                                                    std::to_string(max));
     return n;
 }
 
@@ -50,7 +52,8 @@ bool query_flag(const request& req, std::string_view name) {
     if (!v) return false;
     if (*v == "" || *v == "true" || *v == "1") return true;
     if (*v == "false" || *v == "0") return false;
-    throw http_error(VIGY_INVALID_ARGUMENT, "invalid " + std::string(name) + " \"" + std::string(*v) + "\": expected true or false");
+    throw http_error(VIGY_INVALID_ARGUMENT,
+                     "invalid " + std::string(name) + " \"" + std::string(*v) + "\": expected true or false");
 }
 
 std::optional<int64_t> if_match(const request& req) {
@@ -63,7 +66,8 @@ std::optional<int64_t> if_match(const request& req) {
     if (v.substr(0, 2) == "W/") v.remove_prefix(2);
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) || v.size() > 18)
-        throw http_error(VIGY_INVALID_ARGUMENT, "invalid If-Match \"" + std::string(*h) + "\": expected the ETag of a vigy (\"<resource_version>\")");
+        throw http_error(VIGY_INVALID_ARGUMENT, "invalid If-Match \"" + std::string(*h) +
+                                                    "\": expected the ETag of a vigy (\"<resource_version>\")");
     return std::strtoll(std::string(v).c_str(), nullptr, 10);
 }
 
@@ -109,15 +113,21 @@ std::string str(const rapidjson::Value& v) { return {v.GetString(), v.GetStringL
 
 apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, const std::vector<std::string>& kinds) {
     std::vector<field_error> errs;
-    auto err = [&](std::string pointer, std::string detail) { errs.push_back({std::move(pointer), std::move(detail)}); };
+    auto err = [&](std::string pointer, std::string detail) {
+        errs.push_back({std::move(pointer), std::move(detail)});
+    };
     apply_body out;
-    if (!doc.IsObject()) throw http_error::validation("the body must be a JSON object (a vigy spec)", {{"", "must be an object"}});
-    static const std::set<std::string, std::less<>> known = {"name",    "program", "kind",   "config", "tick_interval_ms", "schedule",
-                                                              "enabled", "labels",  "grants", "limits", "resource_version"};
+    if (!doc.IsObject())
+        throw http_error::validation("the body must be a JSON object (a vigy spec)", {{"", "must be an object"}});
+    static const std::set<std::string, std::less<>> known = {
+        "name",    "program", "kind",   "config", "tick_interval_ms", "schedule",
+        "enabled", "labels",  "grants", "limits", "resource_version"};
     for (const auto& m : doc.GetObject()) {
         const std::string k = str(m.name);
-        if (!known.count(k)) err("/" + json_pointer_token(k), "unknown member (expected one of name, program, kind, config, "
-                                                              "tick_interval_ms, schedule, enabled, labels, grants, limits)");
+        if (!known.count(k))
+            err("/" + json_pointer_token(k),
+                "unknown member (expected one of name, program, kind, config, "
+                "tick_interval_ms, schedule, enabled, labels, grants, limits)");
     }
     // name
     std::string name(path_name);
@@ -151,7 +161,8 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
             if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
                 std::string list;
                 for (const auto& k : kinds) list += (list.empty() ? "" : ", ") + k;
-                err("/kind", "unknown reconciler kind \"" + kind + "\" (known: " + (list.empty() ? "none" : list) + ")");
+                err("/kind",
+                    "unknown reconciler kind \"" + kind + "\" (known: " + (list.empty() ? "none" : list) + ")");
             }
         }
     }
@@ -200,7 +211,8 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
             err("/schedule", "must be an object {kind, ...}");
         } else if (!s.HasMember("kind") || !s["kind"].IsString()) {
             err("/schedule/kind", "required: a string");
-        } else if (str(s["kind"]) != "every" || s.MemberCount() > 2 || (s.MemberCount() == 2 && !s.HasMember("every_ms"))) {
+        } else if (str(s["kind"]) != "every" || s.MemberCount() > 2 ||
+                   (s.MemberCount() == 2 && !s.HasMember("every_ms"))) {
             // a full schedule (schedule.hpp: cron, once, trigger, jitter, catch-up, supervision)
             try {
                 const host::schedule_spec sc = host::schedule_from_json(to_json(s));
@@ -301,8 +313,8 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
     }
     if (!errs.empty()) {
         std::string detail = errs.size() == 1 ? errs[0].pointer + ": " + errs[0].detail
-                                              : std::to_string(errs.size()) + " invalid fields (first " + errs[0].pointer +
-                                                    ": " + errs[0].detail + ")";
+                                              : std::to_string(errs.size()) + " invalid fields (first " +
+                                                    errs[0].pointer + ": " + errs[0].detail + ")";
         if (errs[0].pointer.empty()) detail = errs[0].detail;
         throw http_error::validation(detail, std::move(errs));
     }
@@ -452,7 +464,8 @@ response list_vigies(service& s, request& req) {
 
 void mount_vigies(router& r, service& s) {
     r.get("/v1/vigies", [&s](request& req) {
-        return guarded(req, false, [&] { return query_flag(req, "watch") ? watch_vigies(s, req) : list_vigies(s, req); });
+        return guarded(req, false,
+                       [&] { return query_flag(req, "watch") ? watch_vigies(s, req) : list_vigies(s, req); });
     });
 
     r.post("/v1/vigies", [&s](request& req) {
@@ -489,14 +502,18 @@ void mount_vigies(router& r, service& s) {
     r.patch("/v1/vigies/{name}", [&s](request& req) {
         return guarded(req, true, [&] {
             const auto patch = parse_json_body(req);
-            if (!patch.IsObject()) throw http_error::validation("a merge patch of a vigy must be a JSON object", {{"", "must be an object"}});
+            if (!patch.IsObject())
+                throw http_error::validation("a merge patch of a vigy must be a JSON object",
+                                             {{"", "must be an object"}});
             std::optional<int64_t> body_rv;
             if (patch.HasMember("resource_version")) {
                 const auto& rv = patch["resource_version"];
                 const std::string t = rv.IsString() ? std::string(rv.GetString(), rv.GetStringLength()) : std::string();
                 if (t.empty() || t.size() > 18 || t.find_first_not_of("0123456789") != std::string::npos)
-                    throw http_error::validation("invalid resource_version",
-                                                 {{"/resource_version", "must be a resource_version as returned by the API (a decimal string)"}});
+                    throw http_error::validation(
+                        "invalid resource_version",
+                        {{"/resource_version",
+                          "must be a resource_version as returned by the API (a decimal string)"}});
                 body_rv = std::strtoll(t.c_str(), nullptr, 10);
             }
             const auto client_rv = precondition(req, body_rv);
@@ -506,8 +523,8 @@ void mount_vigies(router& r, service& s) {
                 const auto cur = s.rt.get(name_param(req));
                 if (client_rv && *client_rv != cur.resource_version)
                     vigy::fail(VIGY_ABORTED, "vigy \"" + cur.name + "\" is at resource_version " +
-                                                 std::to_string(cur.resource_version) + ", not " + std::to_string(*client_rv) +
-                                                 ": read it again and reapply the change");
+                                                 std::to_string(cur.resource_version) + ", not " +
+                                                 std::to_string(*client_rv) + ": read it again and reapply the change");
                 rapidjson::Document target = apply_form(cur);
                 rapidjson::Document merged = merge_patch(target, patch);
                 if (merged.IsObject() && merged.HasMember("resource_version")) merged.RemoveMember("resource_version");
@@ -521,7 +538,8 @@ void mount_vigies(router& r, service& s) {
                     if (cfg.HasMember("program")) cfg.RemoveMember("program");
                     cfg.AddMember("program", prog, merged.GetAllocator());
                     if (!cfg.HasMember("source_name"))
-                        cfg.AddMember("source_name", rapidjson::Value(cur.name.c_str(), merged.GetAllocator()), merged.GetAllocator());
+                        cfg.AddMember("source_name", rapidjson::Value(cur.name.c_str(), merged.GetAllocator()),
+                                      merged.GetAllocator());
                 }
                 const auto body = parse_apply(merged, cur.name, s.rt.kinds());
                 try {
@@ -574,7 +592,8 @@ void mount_vigies(router& r, service& s) {
             std::string payload;
             if (!req.body.empty()) {
                 const rapidjson::Document d = parse_json(req.body);
-                if (!d.IsObject()) throw http_error(VIGY_INVALID_ARGUMENT, "the body must be an object {\"payload\": ...}");
+                if (!d.IsObject())
+                    throw http_error(VIGY_INVALID_ARGUMENT, "the body must be an object {\"payload\": ...}");
                 for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it)
                     if (std::string_view(it->name.GetString(), it->name.GetStringLength()) != "payload")
                         throw http_error(VIGY_INVALID_ARGUMENT,
@@ -612,7 +631,8 @@ void mount_vigies(router& r, service& s) {
             std::string cont;
             if (order == "desc") {
                 if (req.query.has("after_seq") || req.query.has("continue"))
-                    throw http_error(VIGY_INVALID_ARGUMENT, "order=desc lists the newest runs: after_seq and continue page order=asc");
+                    throw http_error(VIGY_INVALID_ARGUMENT,
+                                     "order=desc lists the newest runs: after_seq and continue page order=asc");
                 runs = s.rt.recent_runs(v.id, static_cast<size_t>(limit));
             } else {
                 int64_t after = query_int(req, "after_seq", 0, INT64_MAX).value_or(0);

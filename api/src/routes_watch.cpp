@@ -20,7 +20,8 @@ sse_event run_event(const host::run& r) { return {std::to_string(r.seq), "run", 
 
 /// True when the stream's queue has room for a page of backfill.
 bool has_room(const event_stream& s) {
-    return s.queued_events() < s.settings().max_queued_events / 2 && s.queued_bytes() < s.settings().max_queued_bytes / 2;
+    return s.queued_events() < s.settings().max_queued_events / 2 &&
+           s.queued_bytes() < s.settings().max_queued_bytes / 2;
 }
 
 }  // namespace
@@ -129,7 +130,8 @@ std::size_t watch_hub::size() const {
 void watch_hub::loop() {
     std::unique_lock lock(mu_);
     while (!stop_) {
-        cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(o_.poll_ms, 1)), [this] { return stop_ || woken_; });
+        cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(o_.poll_ms, 1)),
+                     [this] { return stop_ || woken_; });
         if (stop_) break;
         woken_ = false;
         try {
@@ -182,9 +184,11 @@ bool watch_hub::send_change(vigy_watch& w, const host::vigy_change& c) {
 
 void watch_hub::step() {
     // drop closed streams
-    runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const run_watch& w) { return w.stream->closed(); }), runs_.end());
-    vigies_.erase(std::remove_if(vigies_.begin(), vigies_.end(), [](const vigy_watch& w) { return w.stream->closed(); }),
-                  vigies_.end());
+    runs_.erase(std::remove_if(runs_.begin(), runs_.end(), [](const run_watch& w) { return w.stream->closed(); }),
+                runs_.end());
+    vigies_.erase(
+        std::remove_if(vigies_.begin(), vigies_.end(), [](const vigy_watch& w) { return w.stream->closed(); }),
+        vigies_.end());
 
     // ---- runs: the next page after the hub's cursor, then every stream ----
     const int64_t before = run_cursor_;
@@ -288,10 +292,11 @@ response watch_vigies(service& s, request& req) {
     if (cursor) {
         const auto probe = s.rt.changes_since(*cursor);
         if (probe.gone)
-            throw http_error(VIGY_FAILED_PRECONDITION,
-                             "resource_version " + std::to_string(*cursor) +
-                                 " is older than the change history kept: list again, then watch from its metadata.resource_version",
-                             status_hint::cursor_expired);
+            throw http_error(
+                VIGY_FAILED_PRECONDITION,
+                "resource_version " + std::to_string(*cursor) +
+                    " is older than the change history kept: list again, then watch from its metadata.resource_version",
+                status_hint::cursor_expired);
         w.rv = *cursor;
     } else {
         w.rv = s.rt.resource_version();
@@ -329,7 +334,8 @@ void mount_watch(router& r, service& s) {
                 if (oldest > 0 && *cursor < oldest - 1)
                     throw http_error(VIGY_FAILED_PRECONDITION,
                                      "cursor " + std::to_string(*cursor) + " is older than the oldest kept run (seq " +
-                                         std::to_string(oldest) + "): list the runs again, then watch from the newest seq",
+                                         std::to_string(oldest) +
+                                         "): list the runs again, then watch from the newest seq",
                                      status_hint::cursor_expired);
                 w.cursor = *cursor;
             } else {

@@ -98,7 +98,8 @@ std::string load_token_file(const std::filesystem::path& file) {
     if (st.st_uid != ::geteuid())
         throw std::runtime_error("token file " + name + " is owned by uid " + std::to_string(st.st_uid) +
                                  ", not by this user (uid " + std::to_string(::geteuid()) + ")");
-    if (st.st_size > 4096) throw std::runtime_error("token file " + name + " is larger than 4096 bytes: is it a token?");
+    if (st.st_size > 4096)
+        throw std::runtime_error("token file " + name + " is larger than 4096 bytes: is it a token?");
     std::string text(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t got = 0;
     while (got < text.size()) {

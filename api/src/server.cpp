@@ -125,8 +125,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         m_connections = &metrics->gauge("vigy_http_connections", "Open HTTP connections").get();
         m_streams = &metrics->gauge("vigy_http_event_streams", "Open Server-Sent Events streams").get();
         m_rejected = &metrics->counter("vigy_http_rejected_total",
-                                       "Connections or requests refused by a limit or a security rule",
-                                       {"reason"});
+                                       "Connections or requests refused by a limit or a security rule", {"reason"});
         m_streams_closed =
             &metrics->counter("vigy_http_event_streams_closed_total", "Event streams ended, by reason", {"reason"});
     }
@@ -236,11 +235,10 @@ public:
         net::post(sock_.get_executor(), [self = shared_from_this()] {
             self->arm(self->st_->opts.write_timeout_ms < 2000 ? self->st_->opts.write_timeout_ms : 2000,
                       phase::writing);
-            net::async_write(self->sock_, net::buffer(*self->canned_),
-                             [self](error_code ec, std::size_t) {
-                                 if (ec) return self->hard_close();
-                                 self->linger_close();
-                             });
+            net::async_write(self->sock_, net::buffer(*self->canned_), [self](error_code ec, std::size_t) {
+                if (ec) return self->hard_close();
+                self->linger_close();
+            });
         });
     }
 
@@ -420,8 +418,9 @@ private:
                 return refuse(make_problem(VIGY_NOT_FOUND, "no route for " + show(path)));
             response res = response::empty(204);
             res.headers.set("Access-Control-Allow-Methods", join(m.allow));
-            res.headers.set("Access-Control-Allow-Headers",
-                            "Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID, MCP-Protocol-Version");
+            res.headers.set(
+                "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID, MCP-Protocol-Version");
             res.headers.set("Access-Control-Max-Age", "600");
             return send_response(std::move(res));
         }
@@ -431,8 +430,7 @@ private:
         if (!authorized(is_public)) return;
 
         switch (m.result) {
-        case router::match::outcome::bad_path:
-            return refuse(make_problem(VIGY_INVALID_ARGUMENT, m.detail));
+        case router::match::outcome::bad_path: return refuse(make_problem(VIGY_INVALID_ARGUMENT, m.detail));
         case router::match::outcome::not_found:
             return refuse(make_problem(VIGY_NOT_FOUND, "no route for " + show(path)));
         case router::match::outcome::method_not_allowed:
@@ -480,8 +478,8 @@ private:
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - request_start_).count();
         arm(st_->opts.request_timeout_ms - elapsed, phase::body);
         http::async_read(sock_, buf_, *parser_,
-                         [self = shared_from_this(), m = std::move(m), query = std::move(query)](
-                             error_code ec, std::size_t) mutable {
+                         [self = shared_from_this(), m = std::move(m), query = std::move(query)](error_code ec,
+                                                                                                 std::size_t) mutable {
                              if (self->phase_ == phase::closed) return;
                              if (ec) return self->on_read_error(ec, false);
                              self->dispatch(std::move(m), std::move(query));
@@ -496,17 +494,16 @@ private:
         close_after_ = true;
         if (ec == http::error::header_limit) {
             st_->rejected("header-too-large");
-            return send_problem(make_problem(VIGY_RESOURCE_EXHAUSTED,
-                                             "request header exceeds " + std::to_string(st_->opts.max_header_bytes) +
-                                                 " bytes",
-                                             status_hint::headers_too_large));
+            return send_problem(
+                make_problem(VIGY_RESOURCE_EXHAUSTED,
+                             "request header exceeds " + std::to_string(st_->opts.max_header_bytes) + " bytes",
+                             status_hint::headers_too_large));
         }
         if (ec == http::error::body_limit) {
             st_->rejected("body-too-large");
-            return send_problem(make_problem(VIGY_RESOURCE_EXHAUSTED,
-                                             "request body exceeds " + std::to_string(st_->opts.max_body_bytes) +
-                                                 " bytes",
-                                             status_hint::body_too_large));
+            return send_problem(make_problem(
+                VIGY_RESOURCE_EXHAUSTED, "request body exceeds " + std::to_string(st_->opts.max_body_bytes) + " bytes",
+                status_hint::body_too_large));
         }
         if (ec == http::error::partial_message) return hard_close();  // the client went away mid-request
         st_->rejected("malformed");
@@ -683,7 +680,8 @@ private:
             send_problem(std::move(p));
         };
         if (st_->stopping.load())
-            return refuse_stream(close_reason::server_stopped, make_problem(VIGY_UNAVAILABLE, "the server is stopping"));
+            return refuse_stream(close_reason::server_stopped,
+                                 make_problem(VIGY_UNAVAILABLE, "the server is stopping"));
         const std::size_t open = st_->n_streams.fetch_add(1);
         if (open >= st_->opts.max_event_streams) {
             st_->n_streams.fetch_sub(1);
@@ -820,8 +818,8 @@ private:
         if (writing_) {
             // dropped while a write is stuck (the client stopped reading): do not
             // wait for the write timeout, close now (cancels the write)
-            if (const auto why = detail::event_stream_access::dropped(*stream_); why && *why != close_reason::max_duration &&
-                                                                                 *why != close_reason::server_stopped)
+            if (const auto why = detail::event_stream_access::dropped(*stream_);
+                why && *why != close_reason::max_duration && *why != close_reason::server_stopped)
                 end_stream(*why, false);
             return;
         }
@@ -1013,9 +1011,9 @@ void server::impl::admit(gsocket sock, bool is_unix, std::string peer) {
             sock.close(ec);
             return;
         }
-        problem p = make_problem(VIGY_UNAVAILABLE, "too many connections: " + std::to_string(open) +
-                                                       " open, the limit is " + std::to_string(opts.max_connections) +
-                                                       " (retry later)");
+        problem p =
+            make_problem(VIGY_UNAVAILABLE, "too many connections: " + std::to_string(open) + " open, the limit is " +
+                                               std::to_string(opts.max_connections) + " (retry later)");
         const std::string body = problem_json(p);
         auto canned = std::make_shared<const std::string>(
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
@@ -1076,8 +1074,8 @@ void server::impl::accept_unix(const std::shared_ptr<unix_proto::acceptor>& a) {
 void server::impl::bind_tcp(const listen_address& a) {
     const std::string what = "cannot listen on " + a.text + ": ";
     error_code ec;
-    net::ip::address addr = a.host == "localhost" ? net::ip::make_address("127.0.0.1")
-                                                  : net::ip::make_address(a.host, ec);
+    net::ip::address addr =
+        a.host == "localhost" ? net::ip::make_address("127.0.0.1") : net::ip::make_address(a.host, ec);
     if (ec) {
         tcp::resolver resolver(io);
         const auto results = resolver.resolve(a.host, std::to_string(a.port), ec);
@@ -1132,8 +1130,7 @@ void server::impl::bind_unix(const listen_address& a) {
     // then rename it into place: nobody else can connect in between.
     const std::filesystem::path parent = a.path.has_parent_path() ? a.path.parent_path() : ".";
     std::string tmpl = (parent / ".vigy-XXXXXX").string();
-    if (tmpl.size() + 2 > 107)
-        throw server_error(what + "the socket's directory path is too long (at most 92 bytes)");
+    if (tmpl.size() + 2 > 107) throw server_error(what + "the socket's directory path is too long (at most 92 bytes)");
     if (!::mkdtemp(tmpl.data())) throw server_error(what + std::strerror(errno));
     const std::string tmp_sock = tmpl + "/s";
     auto cleanup_tmp = [&] {

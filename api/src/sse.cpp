@@ -82,8 +82,8 @@ int64_t parse_cursor(std::string_view text, std::string_view what) {
         std::string shown(text.substr(0, 64));
         for (char& c : shown)
             if (static_cast<unsigned char>(c) < 0x20) c = '?';
-        throw http_error(VIGY_INVALID_ARGUMENT, "invalid " + std::string(what) + " \"" + shown +
-                                                    "\": expected a non-negative integer");
+        throw http_error(VIGY_INVALID_ARGUMENT,
+                         "invalid " + std::string(what) + " \"" + shown + "\": expected a non-negative integer");
     }
     return v;
 }
@@ -170,8 +170,7 @@ close_reason event_stream::reason() const {
 bool event_stream::wait_for_space(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     space_cv_.wait_for(lock, timeout, [&] {
-        return closed_ ||
-               (queue_.size() <= options_.max_queued_events / 2 && bytes_ <= options_.max_queued_bytes / 2);
+        return closed_ || (queue_.size() <= options_.max_queued_events / 2 && bytes_ <= options_.max_queued_bytes / 2);
     });
     return !closed_ && queue_.size() <= options_.max_queued_events / 2 && bytes_ <= options_.max_queued_bytes / 2;
 }

@@ -18,8 +18,8 @@ struct event_stream_access {
 
     /// What the connection should write next.
     struct batch {
-        std::string data;      ///< frames to write (may be empty)
-        bool finished = false; ///< closed and nothing left: end the response
+        std::string data;       ///< frames to write (may be empty)
+        bool finished = false;  ///< closed and nothing left: end the response
         close_reason reason = close_reason::producer;
     };
     /// Takes queued frames (at least one if any, then up to max_bytes in total).

@@ -58,27 +58,30 @@ inline std::vector<std::int64_t> make_vigies(const std::string& path, long vigie
 
 /// Inserts `rows` compact run rows (+ `kv` upserts each) round-robin over `keys`,
 /// `batch` rows per BEGIN IMMEDIATE ... COMMIT.
-inline ceiling_result plain_sqlite(const std::string& path, const std::vector<std::int64_t>& keys, long rows, long batch,
-                                   long kv = 0) {
+inline ceiling_result plain_sqlite(const std::string& path, const std::vector<std::int64_t>& keys, long rows,
+                                   long batch, long kv = 0) {
     sqlite3* db = nullptr;
     check(sqlite3_open(path.c_str(), &db), db, "open");
-    const std::string pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
-                                "PRAGMA cache_size=-" +
-                                std::to_string(vigy::store::writer_options{}.cache_kib);
+    const std::string pragmas =
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
+        "PRAGMA cache_size=-" +
+        std::to_string(vigy::store::writer_options{}.cache_kib);
     check(sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, nullptr), db, "pragmas");
     sqlite3_stmt* ins = nullptr;
-    check(sqlite3_prepare_v3(db,
-                             "INSERT INTO runs(vid, run_id, revision, started_ms, ended_ms, duration_us, lateness_us, "
-                             "result, run_trigger, tick_count, status, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, "
-                             "0, NULL, ?)",
-                             -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr),
+    check(sqlite3_prepare_v3(
+              db,
+              "INSERT INTO runs(vid, run_id, revision, started_ms, ended_ms, duration_us, lateness_us, "
+              "result, run_trigger, tick_count, status, error, body) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, "
+              "0, NULL, ?)",
+              -1, SQLITE_PREPARE_PERSISTENT, &ins, nullptr),
           db, "prepare runs");
     sqlite3_stmt* kvs = nullptr;
-    check(sqlite3_prepare_v3(db,
-                             "INSERT INTO kv(vid, key, value_json, updated_ms) VALUES (?, ?, ?, ?) ON CONFLICT(vid, key) "
-                             "DO UPDATE SET value_json = excluded.value_json, updated_ms = excluded.updated_ms",
-                             -1, SQLITE_PREPARE_PERSISTENT, &kvs, nullptr),
-          db, "prepare kv");
+    check(
+        sqlite3_prepare_v3(db,
+                           "INSERT INTO kv(vid, key, value_json, updated_ms) VALUES (?, ?, ?, ?) ON CONFLICT(vid, key) "
+                           "DO UPDATE SET value_json = excluded.value_json, updated_ms = excluded.updated_ms",
+                           -1, SQLITE_PREPARE_PERSISTENT, &kvs, nullptr),
+        db, "prepare kv");
     std::string id;
     std::array<unsigned char, 16> blob{};
     const auto t0 = std::chrono::steady_clock::now();

@@ -38,12 +38,10 @@ const vigy_intrinsic intrinsics[] = {
 };
 const vigy_host_extension pack = {sizeof(vigy_host_extension), 0, "bench", "bench", 1, intrinsics};
 const vigy_host_extension_list packs = {sizeof(vigy_host_extension_list), 0, 1, &pack};
-const void* get_extension(const char* id) {
-    return std::string_view(id) == VIGY_HOST_EXTENSION_ID ? &packs : nullptr;
-}
+const void* get_extension(const char* id) { return std::string_view(id) == VIGY_HOST_EXTENSION_ID ? &packs : nullptr; }
 const vigy_plugin_descriptor descriptor = {
-    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "bench.ext", "1", "bench",
-    nullptr, nullptr, &get_extension};
+    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "bench.ext", "1", "bench", nullptr, nullptr,
+    &get_extension};
 
 struct captured {
     vigy_intrinsic in{};

@@ -83,7 +83,8 @@ std::map<std::string, double> cpu_by_thread() {
 }
 
 const char* const hello_program =
-    "(vigy-log \"info\" (string-append \"hello from tick \" (string (vigy-tick-count)) \" at \" (string (vigy-tick)) \" ms\"))\n"
+    "(vigy-log \"info\" (string-append \"hello from tick \" (string (vigy-tick-count)) \" at \" (string (vigy-tick)) "
+    "\" ms\"))\n"
     "(vigy-noop)";
 
 /// {"program": text, "source_name": name} through RapidJSON.
@@ -141,7 +142,8 @@ memory_result measure_idle_memory(const fs::path& db, long n, const std::string&
     malloc_trim(0);
     const double heap0 = heap_bytes(), rss0 = rss_kib();
     rt->start();
-    while (rt->stats().runs_committed < static_cast<uint64_t>(n)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (rt->stats().runs_committed < static_cast<uint64_t>(n))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // completions settle
     malloc_trim(0);
     const double heap1 = heap_bytes(), rss1 = rss_kib();
@@ -190,10 +192,11 @@ int main(int argc, char** argv) {
     fs::create_directories(opt.dir);
     const std::string hello_config = lisp_config(hello_program, "hello.tatara");
 
-    std::printf("| N | kind | requested/s | persisted/s | lateness p50 / p99 ms | CPU us/tick | writer us/run | "
-                "plain SQLite us/row | W / S | CPU cores | RSS MiB | skipped | paused | heap B/idle vigy (noop / %s) | "
-                "RSS B/idle vigy (noop / %s) |\n",
-                opt.kind.c_str(), opt.kind.c_str());
+    std::printf(
+        "| N | kind | requested/s | persisted/s | lateness p50 / p99 ms | CPU us/tick | writer us/run | "
+        "plain SQLite us/row | W / S | CPU cores | RSS MiB | skipped | paused | heap B/idle vigy (noop / %s) | "
+        "RSS B/idle vigy (noop / %s) |\n",
+        opt.kind.c_str(), opt.kind.c_str());
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (long n : opt.vigies) {
         const fs::path db = opt.dir / ("runtime-" + std::to_string(n) + ".db");
@@ -261,7 +264,8 @@ int main(int argc, char** argv) {
         const double persisted = runs / secs;
         const double cpu_us = cpu * 1e6 / runs;
         const double writer_us = writer_cpu * 1e6 / runs;
-        if (s1.ticks_failed) std::fprintf(stderr, "  %llu failed ticks\n", static_cast<unsigned long long>(s1.ticks_failed));
+        if (s1.ticks_failed)
+            std::fprintf(stderr, "  %llu failed ticks\n", static_cast<unsigned long long>(s1.ticks_failed));
         if (s1.runs_rejected)
             std::fprintf(stderr, "  %llu rejected runs\n", static_cast<unsigned long long>(s1.runs_rejected));
         rt.reset();
@@ -272,16 +276,18 @@ int main(int argc, char** argv) {
         const auto keys = vigy_bench::make_vigies(plain.string(), n);
         const vigy_bench::ceiling_result pr = vigy_bench::plain_sqlite(plain.string(), keys, rows, 1000);
 
-        std::printf("| %ld | %s | %.0f | %.0f | %.2f / %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %llu | %llu | "
-                    "%.0f / %.0f | %.0f / %.0f |\n",
-                    n, kind.c_str(), requested, persisted, s1.lateness_p50_ms, s1.lateness_p99_ms, cpu_us, writer_us,
-                    pr.cpu_us_per_row, writer_us / pr.cpu_us_per_row, cpu / secs, rss_mib,
-                    static_cast<unsigned long long>(s1.skipped_slots - s0.skipped_slots),
-                    static_cast<unsigned long long>(s1.ticks_paused - s0.ticks_paused), mem_noop.heap_per_vigy,
-                    mem_kind.heap_per_vigy, mem_noop.rss_per_vigy, mem_kind.rss_per_vigy);
-        std::printf("RESULT n=%ld requested_per_s=%.0f persisted_per_s=%.0f lateness_p99_ms=%.2f cpu_us_per_tick=%.2f "
-                    "writer_us_per_run=%.2f raw_sqlite_us_per_row=%.2f rss_mib=%.0f\n",
-                    n, requested, persisted, s1.lateness_p99_ms, cpu_us, writer_us, pr.cpu_us_per_row, rss_mib);
+        std::printf(
+            "| %ld | %s | %.0f | %.0f | %.2f / %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %llu | %llu | "
+            "%.0f / %.0f | %.0f / %.0f |\n",
+            n, kind.c_str(), requested, persisted, s1.lateness_p50_ms, s1.lateness_p99_ms, cpu_us, writer_us,
+            pr.cpu_us_per_row, writer_us / pr.cpu_us_per_row, cpu / secs, rss_mib,
+            static_cast<unsigned long long>(s1.skipped_slots - s0.skipped_slots),
+            static_cast<unsigned long long>(s1.ticks_paused - s0.ticks_paused), mem_noop.heap_per_vigy,
+            mem_kind.heap_per_vigy, mem_noop.rss_per_vigy, mem_kind.rss_per_vigy);
+        std::printf(
+            "RESULT n=%ld requested_per_s=%.0f persisted_per_s=%.0f lateness_p99_ms=%.2f cpu_us_per_tick=%.2f "
+            "writer_us_per_run=%.2f raw_sqlite_us_per_row=%.2f rss_mib=%.0f\n",
+            n, requested, persisted, s1.lateness_p99_ms, cpu_us, writer_us, pr.cpu_us_per_row, rss_mib);
         std::fflush(stdout);
         std::error_code ec;
         for (const auto& p : {db, plain})

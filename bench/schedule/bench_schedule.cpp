@@ -20,9 +20,9 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 const char* expressions[] = {
-    "*/5 * * * *",       "0 * * * *",        "30 2 * * *",         "0 9 * * mon-fri",  "*/15 9-17 * * 1-5",
-    "0 0 1 * *",         "0 0 13 * fri",     "0 0 29 2 *",         "*/10 * * * * *",   "0 30 4 1,15 * *",
-    "@daily",            "5,35 */2 * jan-jun,dec sat,sun",
+    "*/5 * * * *",       "0 * * * *",       "30 2 * * *",   "0 9 * * mon-fri",
+    "*/15 9-17 * * 1-5", "0 0 1 * *",       "0 0 13 * fri", "0 0 29 2 *",
+    "*/10 * * * * *",    "0 30 4 1,15 * *", "@daily",       "5,35 */2 * jan-jun,dec sat,sun",
 };
 const char* zones[] = {"UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney"};
 
@@ -37,9 +37,12 @@ int main(int argc, char** argv) {
     int rounds = 10;
     bool croniter = false;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--vigies") && i + 1 < argc) vigies = std::strtoull(argv[++i], nullptr, 10);
-        else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--croniter")) croniter = true;
+        if (!std::strcmp(argv[i], "--vigies") && i + 1 < argc)
+            vigies = std::strtoull(argv[++i], nullptr, 10);
+        else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+            rounds = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--croniter"))
+            croniter = true;
         else {
             std::fprintf(stderr, "usage: %s [--vigies N] [--rounds R] [--croniter]\n", argv[0]);
             return 2;
@@ -72,7 +75,8 @@ int main(int argc, char** argv) {
         // anchor: one zone lookup per vigy and round
         t0 = clock_type::now();
         for (int r = 0; r < rounds; ++r)
-            for (std::size_t i = 0; i < vigies; ++i) sink += static_cast<uint64_t>(tz.segment_at(at[i] / 1000 + r).offset_s);
+            for (std::size_t i = 0; i < vigies; ++i)
+                sink += static_cast<uint64_t>(tz.segment_at(at[i] / 1000 + r).offset_s);
         const double seg_ns = ns_since(t0, vigies * static_cast<std::size_t>(rounds));
         std::printf("  %-18s parse %7.0f ns   next %7.0f ns   (anchor: one zone lookup %5.0f ns)   [%llu]\n", zone,
                     parse_ns, next_ns, seg_ns, static_cast<unsigned long long>(sink % 10));
@@ -89,15 +93,16 @@ int main(int argc, char** argv) {
             at[i] = *every.next_slot(at[i], start + static_cast<int64_t>(i));
             sink += static_cast<uint64_t>(at[i]);
         }
-    std::printf("  anchor: --every next_slot %5.1f ns   [%llu]\n", ns_since(t0, vigies * static_cast<std::size_t>(rounds)),
-                static_cast<unsigned long long>(sink % 10));
+    std::printf("  anchor: --every next_slot %5.1f ns   [%llu]\n",
+                ns_since(t0, vigies * static_cast<std::size_t>(rounds)), static_cast<unsigned long long>(sink % 10));
 
     if (croniter) {
         // croniter over the same expressions (UTC), 2,000 get_next calls in one process.
         std::string script = "import time\nfrom croniter import croniter\nimport datetime\nex=[";
         for (const char* e : expressions) {
             std::string x = e;  // croniter wants a seconds field last
-            if (std::count(x.begin(), x.end(), ' ') == 5) x = x.substr(x.find(' ') + 1) + " " + x.substr(0, x.find(' '));
+            if (std::count(x.begin(), x.end(), ' ') == 5)
+                x = x.substr(x.find(' ') + 1) + " " + x.substr(0, x.find(' '));
             script += "'" + x + "',";
         }
         script +=
@@ -106,7 +111,8 @@ int main(int argc, char** argv) {
             "print('  anchor: croniter 1.3.5 get_next %.0f ns' % ((time.perf_counter()-t0)/n*1e9))\n";
         const std::string cmd = "/usr/bin/python3 -c \"" + script + "\"";
         std::fflush(stdout);
-        if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "croniter anchor failed (apt-get install python3-croniter)\n");
+        if (std::system(cmd.c_str()) != 0)
+            std::fprintf(stderr, "croniter anchor failed (apt-get install python3-croniter)\n");
     }
     return 0;
 }

@@ -82,14 +82,21 @@ int main(int argc, char** argv) {
     config cfg;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--runs") cfg.runs = arg_long(i, argc, argv);
-        else if (a == "--batch") cfg.batch = arg_long(i, argc, argv);
-        else if (a == "--vigies") cfg.vigies = arg_long(i, argc, argv);
-        else if (a == "--kv") cfg.kv = arg_long(i, argc, argv);
-        else if (a == "--dir" && i + 1 < argc) cfg.dir = argv[++i];
-        else if (a == "--only" && i + 1 < argc) cfg.only = argv[++i];
+        if (a == "--runs")
+            cfg.runs = arg_long(i, argc, argv);
+        else if (a == "--batch")
+            cfg.batch = arg_long(i, argc, argv);
+        else if (a == "--vigies")
+            cfg.vigies = arg_long(i, argc, argv);
+        else if (a == "--kv")
+            cfg.kv = arg_long(i, argc, argv);
+        else if (a == "--dir" && i + 1 < argc)
+            cfg.dir = argv[++i];
+        else if (a == "--only" && i + 1 < argc)
+            cfg.only = argv[++i];
         else {
-            fmt::print(stderr, "usage: {} [--runs N] [--batch B] [--vigies V] [--kv K] [--dir D] [--only plain|writer]\n",
+            fmt::print(stderr,
+                       "usage: {} [--runs N] [--batch B] [--vigies V] [--kv K] [--dir D] [--only plain|writer]\n",
                        argv[0]);
             return 2;
         }
@@ -108,17 +115,22 @@ int main(int argc, char** argv) {
         for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p + suffix);
 
     vigy_bench::ceiling_result plain;
-    if (cfg.only != "writer") plain = vigy_bench::plain_sqlite(plain_db, vigy_bench::make_vigies(plain_db, cfg.vigies), cfg.runs, cfg.batch, cfg.kv);
+    if (cfg.only != "writer")
+        plain = vigy_bench::plain_sqlite(plain_db, vigy_bench::make_vigies(plain_db, cfg.vigies), cfg.runs, cfg.batch,
+                                         cfg.kv);
     st::writer_stats ws;
     if (cfg.only != "plain") ws = bench_writer(cfg, writer_db, vigy_bench::make_vigies(writer_db, cfg.vigies));
 
     fmt::print("runs={} vigies={} kv_per_run={} batch={}\n", cfg.runs, cfg.vigies, cfg.kv, cfg.batch);
     fmt::print("{:<38} {:>14} {:>14}\n", "path", "rows/s (wall)", "CPU us/row");
-    if (cfg.only != "writer") fmt::print("{:<38} {:>14.0f} {:>14.2f}\n", "plain sqlite3 (compact rows, batched)", plain.rows_per_s, plain.cpu_us_per_row);
+    if (cfg.only != "writer")
+        fmt::print("{:<38} {:>14.0f} {:>14.2f}\n", "plain sqlite3 (compact rows, batched)", plain.rows_per_s,
+                   plain.cpu_us_per_row);
     if (cfg.only != "plain" && ws.committed > 0)
-        fmt::print("{:<38} {:>14.0f} {:>14.2f}   ({} transactions; writer thread in transactions)\n", "vigy store writer",
-                   static_cast<double>(ws.committed) * 1e6 / static_cast<double>(std::max<std::uint64_t>(1, ws.busy_us)),
-                   static_cast<double>(ws.cpu_us) / static_cast<double>(ws.committed), ws.transactions);
+        fmt::print(
+            "{:<38} {:>14.0f} {:>14.2f}   ({} transactions; writer thread in transactions)\n", "vigy store writer",
+            static_cast<double>(ws.committed) * 1e6 / static_cast<double>(std::max<std::uint64_t>(1, ws.busy_us)),
+            static_cast<double>(ws.cpu_us) / static_cast<double>(ws.committed), ws.transactions);
     if (cfg.dir.empty()) fs::remove_all(dir);
     return 0;
 }

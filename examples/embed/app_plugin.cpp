@@ -75,7 +75,9 @@ const vigy_reconciler_kind kinds[] = {
     {sizeof(vigy_reconciler_kind), 0, "app.autoscaler", "one worker per 10 queued items (config: {})"},
 };
 const vigy_reconciler_factory factory = {
-    sizeof(vigy_reconciler_factory), 1, kinds,
+    sizeof(vigy_reconciler_factory),
+    1,
+    kinds,
     &vigy::sdk::reconciler_adapter<autoscaler>::create,
     &vigy::sdk::reconciler_adapter<autoscaler>::tick,
     &vigy::sdk::reconciler_adapter<autoscaler>::destroy,
@@ -89,8 +91,15 @@ const void* get_extension(const char* id) {
 }
 
 const vigy_plugin_descriptor descriptor = {
-    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "com.example.app", "0.1.0",
-    "the embedding example's own intrinsics and autoscaler kind", &vigy::sdk::remember_host, nullptr,
+    VIGY_PLUGIN_MAGIC,
+    sizeof(vigy_plugin_descriptor),
+    VIGY_ABI_VERSION,
+    0,
+    "com.example.app",
+    "0.1.0",
+    "the embedding example's own intrinsics and autoscaler kind",
+    &vigy::sdk::remember_host,
+    nullptr,
     &get_extension,
 };
 

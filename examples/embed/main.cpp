@@ -109,9 +109,8 @@ int main(int argc, char** argv) {
                   << db.string() << "\n";
 
         auto sub = rt->subscribe([](const vigy::host::run& r) {
-            std::cout << "tick " << r.tick_count << " " << vigy::host::run_result_name(r.result) << " "
-                      << r.duration_us << " us  workers=" << app::app_state().workers.load()
-                      << "  actions=" << r.actions_json;
+            std::cout << "tick " << r.tick_count << " " << vigy::host::run_result_name(r.result) << " " << r.duration_us
+                      << " us  workers=" << app::app_state().workers.load() << "  actions=" << r.actions_json;
             if (!r.error.empty()) std::cout << "  error: " << r.error;
             std::cout << std::endl;
         });

@@ -12,14 +12,12 @@ bool is_default_capability(std::string_view id) noexcept {
 }
 
 std::optional<std::string> invalid_capability_id(std::string_view id) {
-    auto invalid = [&](const char* why) {
-        return "invalid capability id \"" + std::string(id) + "\": " + why;
-    };
+    auto invalid = [&](const char* why) { return "invalid capability id \"" + std::string(id) + "\": " + why; };
     if (id.empty()) return invalid("must not be empty");
     if (id.size() > 253) return invalid("longer than 253 bytes");
     for (char c : id) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
         if (!ok) return invalid("only letters, digits, '.', '_' and '-' are allowed");
     }
     auto edge = [](char c) { return c == '.' || c == '-'; };
@@ -38,8 +36,9 @@ std::string not_granted_message(std::string_view intrinsic, std::string_view cap
 capability_set::capability_set(std::vector<std::string> extra) {
     for (const std::string& id : extra)
         if (auto why = invalid_capability_id(id)) throw vigy::sdk::status_error(VIGY_INVALID_ARGUMENT, *why);
-    extra.erase(std::remove_if(extra.begin(), extra.end(), [](const std::string& id) { return is_default_capability(id); }),
-                extra.end());
+    extra.erase(
+        std::remove_if(extra.begin(), extra.end(), [](const std::string& id) { return is_default_capability(id); }),
+        extra.end());
     std::sort(extra.begin(), extra.end());
     extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
     extra_ = std::move(extra);

@@ -36,8 +36,7 @@ std::shared_ptr<clock> clock::system(int64_t wall_offset_ms) {
     return std::make_shared<system_clock_impl>(wall_offset_ms);
 }
 
-manual_clock::manual_clock(int64_t start_wall_ms)
-    : now_(time_point(std::chrono::hours(1))), wall_ms_(start_wall_ms) {}
+manual_clock::manual_clock(int64_t start_wall_ms) : now_(time_point(std::chrono::hours(1))), wall_ms_(start_wall_ms) {}
 
 clock::time_point manual_clock::now() const {
     std::lock_guard lk(m_);
@@ -60,7 +59,8 @@ void manual_clock::wait_until(std::unique_lock<std::mutex>& lock, std::condition
     }
     cv.wait(lock);
     std::lock_guard lk(m_);
-    auto it = std::find_if(waiters_.begin(), waiters_.end(), [&](const waiter& w) { return w.cv == &cv && w.m == lock.mutex(); });
+    auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                           [&](const waiter& w) { return w.cv == &cv && w.m == lock.mutex(); });
     if (it != waiters_.end()) waiters_.erase(it);
 }
 

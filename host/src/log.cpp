@@ -6,9 +6,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <mutex>
-#include <unistd.h>
 
 namespace vigy::host {
 
@@ -27,10 +27,14 @@ std::shared_ptr<spdlog::logger> logger() {
 
 void set_verbosity(int verbosity) {
     spdlog::level::level_enum level = spdlog::level::warn;
-    if (verbosity < 0) level = spdlog::level::err;
-    else if (verbosity == 1) level = spdlog::level::info;
-    else if (verbosity == 2) level = spdlog::level::debug;
-    else if (verbosity >= 3) level = spdlog::level::trace;
+    if (verbosity < 0)
+        level = spdlog::level::err;
+    else if (verbosity == 1)
+        level = spdlog::level::info;
+    else if (verbosity == 2)
+        level = spdlog::level::debug;
+    else if (verbosity >= 3)
+        level = spdlog::level::trace;
     logger()->set_level(level);
 }
 

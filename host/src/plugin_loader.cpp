@@ -102,8 +102,7 @@ std::string untrusted(const struct stat& st, uid_t euid) {
 std::string untrusted_directories(fs::path dir, uid_t euid) {
     for (;;) {
         struct stat st {};
-        if (::stat(dir.c_str(), &st) != 0)
-            return "cannot stat directory " + dir.string() + ": " + std::strerror(errno);
+        if (::stat(dir.c_str(), &st) != 0) return "cannot stat directory " + dir.string() + ": " + std::strerror(errno);
         std::string why = untrusted(st, euid);
         if (!why.empty()) return "directory " + dir.string() + " is " + why;
         if (!dir.has_relative_path()) return "";  // reached the root

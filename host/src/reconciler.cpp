@@ -62,7 +62,8 @@ void reconciler::create(const registry& reg, std::string_view kind, std::string_
     vigy_value cfg = parsed.to_vigy(a.c());
 
     vigy_limits lim{};
-    if (limits) std::memcpy(&lim, limits, std::min<size_t>(sizeof lim, limits->struct_size ? limits->struct_size : sizeof lim));
+    if (limits)
+        std::memcpy(&lim, limits, std::min<size_t>(sizeof lim, limits->struct_size ? limits->struct_size : sizeof lim));
     lim.struct_size = sizeof lim;
 
     vigy_reconciler_spec spec{};
@@ -86,7 +87,7 @@ void reconciler::create(const registry& reg, std::string_view kind, std::string_
     if (s != VIGY_OK) {
         if (inst) f->destroy(inst);
         throw status_error(s, ec.message().empty() ? std::string(kind) + ": create failed (" + vigy_status_name(s) + ")"
-                                                 : ec.message());
+                                                   : ec.message());
     }
     if (!inst) throw status_error(VIGY_INTERNAL, std::string(kind) + ": create returned ok but no instance");
     factory_ = f;

@@ -86,11 +86,15 @@ const vigy_host_api* registry::host_api() const noexcept { return own_api_.get()
 void registry::load_search_path(const std::vector<fs::path>& extra) {
     std::error_code ec;
     fs::path builtin = builtin_plugin_dir();
-    if (!builtin.empty() && fs::is_directory(builtin, ec)) load_directory(builtin);
-    else logger()->debug("no built-in plugin directory ({})", builtin.string());
+    if (!builtin.empty() && fs::is_directory(builtin, ec))
+        load_directory(builtin);
+    else
+        logger()->debug("no built-in plugin directory ({})", builtin.string());
     for (const fs::path& p : extra) {
-        if (fs::is_regular_file(p, ec)) load_file(p);
-        else load_directory(p);
+        if (fs::is_regular_file(p, ec))
+            load_file(p);
+        else
+            load_directory(p);
     }
     for (const fs::path& p : env_plugin_path()) {
         if (p.is_relative()) {

@@ -69,8 +69,8 @@ struct registry::offer {
     std::vector<vigy_intrinsic> intrinsic_copies;   // what they hold (this host's layout), likewise
 };
 
-bool registry::admit(std::shared_ptr<void> library, const vigy_plugin_descriptor* descriptor,
-                     const std::string& file, bool in_process) {
+bool registry::admit(std::shared_ptr<void> library, const vigy_plugin_descriptor* descriptor, const std::string& file,
+                     bool in_process) {
     auto entry = std::make_unique<plugin_entry>();
     entry->library = std::move(library);
 
@@ -108,8 +108,8 @@ bool registry::admit(std::shared_ptr<void> library, const vigy_plugin_descriptor
     }
 
     // 5. commit
-    logger()->info("loaded plugin {} {} (abi {}) from {}", o->info.id, o->info.version,
-                   abi_string(o->info.abi_version), file);
+    logger()->info("loaded plugin {} {} (abi {}) from {}", o->info.id, o->info.version, abi_string(o->info.abi_version),
+                   file);
     commit(std::move(entry), std::move(*o));
     return true;
 }
@@ -222,8 +222,8 @@ std::optional<std::string> registry::find_duplicate(const offer& o) const {
             auto it = by_name.find(name);
             if (it == by_name.end()) continue;
             const loaded_plugin& owner = infos_[it->second];
-            return std::string("duplicate ") + what + " \"" + name + "\" (already provided by " + owner.id +
-                   " from " + owner.file + ")";
+            return std::string("duplicate ") + what + " \"" + name + "\" (already provided by " + owner.id + " from " +
+                   owner.file + ")";
         }
         return std::nullopt;
     };

@@ -44,8 +44,8 @@ void registry::install_slots(vigy_host_api& api, host_slot* slot) {
             std::string_view name = spec->name.len ? std::string_view(spec->name.ptr, spec->name.len) : "";
             std::unique_ptr<reconciler> r;
             if (spec->config_json.len)
-                r = std::make_unique<reconciler>(reg, kind, std::string_view(spec->config_json.ptr, spec->config_json.len),
-                                                 spec->limits, name);
+                r = std::make_unique<reconciler>(
+                    reg, kind, std::string_view(spec->config_json.ptr, spec->config_json.len), spec->limits, name);
             else
                 r = std::make_unique<reconciler>(reconciler::from_value(reg, kind, spec->config, spec->limits, name));
             *out = reinterpret_cast<vigy_child*>(r.release());

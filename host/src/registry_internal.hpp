@@ -39,7 +39,7 @@ struct registry::guarded_intrinsic {
     vigy_intrinsic_fn fn = nullptr;  // the plugin's
     void* data = nullptr;            // the plugin's
     const registry* owner = nullptr;
-    size_t capability = 0;           // entries_ index of the providing plugin
+    size_t capability = 0;  // entries_ index of the providing plugin
     std::string name;
     std::string capability_id;
 };

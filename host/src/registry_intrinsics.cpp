@@ -30,7 +30,8 @@ vigy_status registry::install_intrinsics(const vigy_registrar& registrar, vigy_e
             try {
                 s = registrar.add_intrinsic(registrar.ctx, in, err);
             } catch (...) {
-                vigy::sdk::set_error(err, std::string("install_intrinsics: the registrar threw while adding ") + in->name);
+                vigy::sdk::set_error(err,
+                                     std::string("install_intrinsics: the registrar threw while adding ") + in->name);
                 return VIGY_INTERNAL;
             }
             if (s != VIGY_OK) return s;

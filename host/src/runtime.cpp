@@ -380,7 +380,9 @@ vigy_changes runtime::changes_since(int64_t resource_version) const {
     return guard([&] { return impl_->db->changes_since(resource_version); });
 }
 
-std::vector<std::string> runtime::effective_grants(const vigy_info& v) const { return detail::effective_grants(v.allow); }
+std::vector<std::string> runtime::effective_grants(const vigy_info& v) const {
+    return detail::effective_grants(v.allow);
+}
 
 // ---- reads -----------------------------------------------------------------------------
 
@@ -388,7 +390,8 @@ std::vector<run> runtime::recent_runs(std::string_view name_or_id, size_t limit)
     return guard([&] { return impl_->db->recent_runs(impl_->vigy(name_or_id).id, limit); });
 }
 
-std::vector<run> runtime::runs_after(int64_t after_seq, size_t limit, std::optional<std::string_view> name_or_id) const {
+std::vector<run> runtime::runs_after(int64_t after_seq, size_t limit,
+                                     std::optional<std::string_view> name_or_id) const {
     return guard([&] {
         const std::string id = name_or_id ? impl_->vigy(*name_or_id).id : std::string();
         return impl_->db->runs_after(after_seq, id, limit);
@@ -473,9 +476,7 @@ void runtime::stop() {
         if (!p.coord->serving()) return;
         p.coord->stop_serving();
     }
-    {
-        std::lock_guard sk(p.serve_m);
-    }
+    { std::lock_guard sk(p.serve_m); }
     p.serve_cv.notify_all();
 }
 
@@ -531,7 +532,9 @@ runtime_stats runtime::stats() const {
     auto v = pl.lateness.snapshot();
     if (!v.empty()) {
         std::sort(v.begin(), v.end());
-        auto at = [&](double q) { return static_cast<double>(v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))]); };
+        auto at = [&](double q) {
+            return static_cast<double>(v[std::min(v.size() - 1, static_cast<size_t>(q * v.size()))]);
+        };
         st.lateness_p50_ms = at(0.50);
         st.lateness_p99_ms = at(0.99);
         st.lateness_max_ms = v.back();

@@ -103,7 +103,8 @@ void coordinator::start_serving() {
         if (steady::now() >= deadline) {
             if (h)
                 vigy::fail(VIGY_FAILED_PRECONDITION, "another scheduler is serving " + db_path_ + " (pid " +
-                                                         std::to_string(h->pid) + " on " + h->host + "); stop it first");
+                                                         std::to_string(h->pid) + " on " + h->host +
+                                                         "); stop it first");
             vigy::fail(VIGY_UNAVAILABLE, "could not take the scheduler lease of " + db_path_);
         }
         std::this_thread::sleep_for(milliseconds(50));
@@ -117,8 +118,8 @@ void coordinator::start_serving() {
         const std::size_t n = all.size();
         for (std::size_t i = 0; i < n; ++i) {
             const int64_t window = std::min<int64_t>(all[i].interval_ms, 1000);
-            pipeline_.upsert(all[i], milliseconds(n > 1 ? window * static_cast<int64_t>(i) / static_cast<int64_t>(n) : 0),
-                             true);
+            pipeline_.upsert(
+                all[i], milliseconds(n > 1 ? window * static_cast<int64_t>(i) / static_cast<int64_t>(n) : 0), true);
         }
         std::lock_guard lk(m_);
         applied_rv_ = rv;
@@ -140,8 +141,8 @@ void coordinator::start_serving() {
 
 void coordinator::stop_serving() {
     if (!serving_.load()) return;
-    draining_ = true;              // the control loop only renews the lease now
-    pipeline_.stop();              // in-flight and queued forced ticks finish under the lease
+    draining_ = true;  // the control loop only renews the lease now
+    pipeline_.stop();  // in-flight and queued forced ticks finish under the lease
     {
         std::lock_guard lk(m_);
         control_stop_ = true;
@@ -319,8 +320,10 @@ std::optional<run> coordinator::trigger(const vigy_info& rec, const value& t, in
     // 1. This process serves: on the vigy's slot (coalesced there).
     if (serving_.load() && !draining_.load() && lease_.valid_now()) {
         if (state_of(rec) != lifecycle_state::enabled)
-            vigy::fail(VIGY_FAILED_PRECONDITION, "vigy " + rec.name + " is " + rec.state + ": only an Enabled vigy is "
-                                                 "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
+            vigy::fail(VIGY_FAILED_PRECONDITION,
+                       "vigy " + rec.name + " is " + rec.state +
+                           ": only an Enabled vigy is "
+                           "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
         pipeline_.trigger(rec, t, std::nullopt, 0);
         return std::nullopt;
     }
@@ -329,8 +332,10 @@ std::optional<run> coordinator::trigger(const vigy_info& rec, const value& t, in
     if (live && starts_with(h->owner, serve_prefix) && h->owner != owner_) {
         // 2. Another process serves: through its request queue; it coalesces.
         if (state_of(rec) != lifecycle_state::enabled)
-            vigy::fail(VIGY_FAILED_PRECONDITION, "vigy " + rec.name + " is " + rec.state + ": only an Enabled vigy is "
-                                                 "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
+            vigy::fail(VIGY_FAILED_PRECONDITION,
+                       "vigy " + rec.name + " is " + rec.state +
+                           ": only an Enabled vigy is "
+                           "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
         db_.enqueue_tick_request(rec.id, std::string(tick_prefix) + host_ + ":" + std::to_string(pid_), t.to_json());
         return std::nullopt;
     }
@@ -373,7 +378,8 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* tr
         }
         if (!live || !starts_with(h->owner, tick_prefix)) {
             // 3. Nobody serves: here, under a short lease (serialises with other ticks).
-            const std::string owner = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token();
+            const std::string owner =
+                std::string(tick_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token();
             std::optional<int64_t> token;
             if (h && !live)
                 token = db_.take_over_lease(h->owner, request(owner, budget + 5000));
@@ -397,9 +403,10 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* tr
         }
         if (steady::now() >= deadline) {
             const auto now_holder = db_.lease_row();
-            vigy::fail(VIGY_UNAVAILABLE, "the database is being ticked by another process" +
-                                             (now_holder ? " (pid " + std::to_string(now_holder->pid) + ")" : std::string()) +
-                                             "; try again");
+            vigy::fail(VIGY_UNAVAILABLE,
+                       "the database is being ticked by another process" +
+                           (now_holder ? " (pid " + std::to_string(now_holder->pid) + ")" : std::string()) +
+                           "; try again");
         }
         std::this_thread::sleep_for(milliseconds(20));
     }
@@ -418,7 +425,9 @@ run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& ho
         if (!st) vigy::fail(VIGY_INTERNAL, "tick request " + std::to_string(id) + " vanished");
         if (st->state == "done") {
             auto r = db_.get_run(st->run_id);
-            if (!r) vigy::fail(VIGY_INTERNAL, "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
+            if (!r)
+                vigy::fail(VIGY_INTERNAL,
+                           "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
             return std::move(*r);
         }
         if (st->state == "failed")

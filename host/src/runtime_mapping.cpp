@@ -53,7 +53,8 @@ vigy_spec normalized_spec(const vigy_spec& spec, const registry& reg) {
     vigy_spec s = spec;
     if (s.config_json.empty()) s.config_json = "{}";
     try {
-        if (!value::from_json(s.config_json).is_map()) vigy::fail(VIGY_INVALID_ARGUMENT, "config must be a JSON object");
+        if (!value::from_json(s.config_json).is_map())
+            vigy::fail(VIGY_INVALID_ARGUMENT, "config must be a JSON object");
     } catch (const json_error& e) {
         vigy::fail(VIGY_INVALID_ARGUMENT, std::string("config is not valid json: ") + e.what());
     }
@@ -85,7 +86,8 @@ std::shared_ptr<const slot_spec> spec_interner::make(const vigy_info& rec) {
             weak = s->config;
         }
         if (configs_.size() > 1024)  // drop the entries whose texts are gone
-            for (auto it = configs_.begin(); it != configs_.end();) it = it->second.expired() ? configs_.erase(it) : std::next(it);
+            for (auto it = configs_.begin(); it != configs_.end();)
+                it = it->second.expired() ? configs_.erase(it) : std::next(it);
     }
     return s;
 }

@@ -4,8 +4,8 @@
 // process facts coordination needs (host name, boot id, boot clock).
 #pragma once
 
-#include "vigy/host/registry.hpp"
 #include "vigy/host/capabilities.hpp"
+#include "vigy/host/registry.hpp"
 #include "vigy/host/runtime.hpp"
 #include "vigy/host/schedule.hpp"
 
@@ -40,11 +40,11 @@ struct slot_spec {
     std::string revision;
     std::shared_ptr<const std::string> config;
     int64_t interval_ms = 1000;
-    bool enabled = true;                 ///< state == Enabled (serve ticks it)
+    bool enabled = true;  ///< state == Enabled (serve ticks it)
     lifecycle_state state = lifecycle_state::enabled;
-    int64_t state_ms = 0;                ///< when it entered `state` (a reset bumps it)
+    int64_t state_ms = 0;  ///< when it entered `state` (a reset bumps it)
     int64_t created_ms = 0;
-    std::string schedule_json;           ///< as stored
+    std::string schedule_json;                      ///< as stored
     std::shared_ptr<const schedule_spec> schedule;  ///< parsed (never null)
     tick_limits limits;
     /// The vigy's grants when it has extra ones (nullptr = the defaults only).

@@ -188,9 +188,7 @@ void slot::arm_locked(time_point when) {
     p_.timers().arm(shared_from_this(), ++timer_token_, when);
 }
 
-time_point slot::at_wall(int64_t wall_ms) const {
-    return p_.clk->now() + milliseconds(wall_ms - p_.clk->wall_ms());
-}
+time_point slot::at_wall(int64_t wall_ms) const { return p_.clk->now() + milliseconds(wall_ms - p_.clk->wall_ms()); }
 
 void slot::arm_first_locked(milliseconds delay, bool serve_start) {
     const schedule_spec& sc = *spec_->schedule;
@@ -268,7 +266,7 @@ void slot::arm_next_locked(bool good, time_point ended) {
         }
         return;
     }
-    case schedule_kind::once:     // Completed after its run (complete() records it)
+    case schedule_kind::once:  // Completed after its run (complete() records it)
     case schedule_kind::trigger: return;
     }
 }
@@ -519,7 +517,7 @@ bool slot::next() {
     } else {
         busy_ = false;
         if (removed_) state_ = {}, cache_epoch_ = 0, rc_ = {};  // a deleted vigy's cache goes at once
-        self_.reset();   // the caller's own reference keeps the slot alive until it returns
+        self_.reset();  // the caller's own reference keeps the slot alive until it returns
         p_.busy_changed(-1);
         return false;
     }
@@ -575,9 +573,9 @@ slot::started slot::start() {
                     arm_next_locked(true, p_.clk->now());
             }
         } else if (job_.done || job_.request_id) {
-            answer(store::commit_result{false, false, 0, VIGY_UNAVAILABLE,
-                                        "this scheduler no longer surely holds the lease; the tick of " + spec.name +
-                                            " did not run"});
+            answer(store::commit_result{
+                false, false, 0, VIGY_UNAVAILABLE,
+                "this scheduler no longer surely holds the lease; the tick of " + spec.name + " did not run"});
         } else if (work_ == work::triggered) {
             for (int64_t id : tick_requests_) {
                 try {
@@ -591,8 +589,8 @@ slot::started slot::start() {
     }
     int64_t lateness_us = 0;
     if (scheduled) {
-        lateness_us = std::max<int64_t>(
-            0, std::chrono::duration_cast<std::chrono::microseconds>(p_.clk->now() - due_).count());
+        lateness_us =
+            std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(p_.clk->now() - due_).count());
         p_.lateness.add(static_cast<double>(lateness_us) / 1000.0);
     }
     commit.vigy_key = spec.key;
@@ -623,8 +621,10 @@ slot::started slot::start() {
             state_.clock.previous_tick_ms = commit.run.started_ms;
             if (watched)
                 for (const auto& c : state_.conditions) {
-                    auto it = std::find_if(before.begin(), before.end(), [&](const auto& b) { return b.first == c.type; });
-                    if (it == before.end() || it->second != c.status) changed_conditions_.emplace_back(c.type, c.status);
+                    auto it =
+                        std::find_if(before.begin(), before.end(), [&](const auto& b) { return b.first == c.type; });
+                    if (it == before.end() || it->second != c.status)
+                        changed_conditions_.emplace_back(c.type, c.status);
                 }
         }
     } catch (const std::exception& e) {
@@ -745,12 +745,15 @@ void slot::complete() {
     if (r.ok && (once_done || degrade_)) {
         try {
             const auto rec =
-                once_done ? p_.db.set_state(spec.id, store::state_completed,
-                                            std::string("ran once: ") + (tick_ok_ ? "ok" : "failed: " + commit.run.error),
-                                            {store::state_enabled})
-                          : p_.db.set_state(spec.id, store::state_degraded, degrade_message_, {store::state_enabled});
-            if (degrade_) logger()->warn("vigy {} degraded: {}", spec.name, degrade_message_);
-            else logger()->info("vigy {} completed", spec.name);
+                once_done
+                    ? p_.db.set_state(spec.id, store::state_completed,
+                                      std::string("ran once: ") + (tick_ok_ ? "ok" : "failed: " + commit.run.error),
+                                      {store::state_enabled})
+                    : p_.db.set_state(spec.id, store::state_degraded, degrade_message_, {store::state_enabled});
+            if (degrade_)
+                logger()->warn("vigy {} degraded: {}", spec.name, degrade_message_);
+            else
+                logger()->info("vigy {} completed", spec.name);
             p_.upsert(rec);  // unschedules it here at once (the change feed would, a poll later)
         } catch (const std::exception& e) {
             logger()->error("vigy {}: recording its lifecycle state failed: {}", spec.name, e.what());
@@ -1005,7 +1008,8 @@ std::vector<std::string> pipeline::scheduled_names() {
     return names;
 }
 
-void pipeline::on_committed(std::span<store::tick_commit* const> commits, std::span<const store::commit_result> results) {
+void pipeline::on_committed(std::span<store::tick_commit* const> commits,
+                            std::span<const store::commit_result> results) {
     completed_.clear();
     const bool publish = bus.wanted();
     for (std::size_t i = 0; i < commits.size(); ++i) {
@@ -1048,8 +1052,7 @@ run tick_locally(store::store& db, const registry& reg, const host::clock& clk, 
         execute_tick({*spec, none, empty, none_conditions, {}, run_trigger::forced, 0, clk}, commit, nullptr, nullptr);
     }
     const store::commit_result cr = db.commit_now(commit);
-    if (!cr.ok)
-        vigy::fail(cr.code == VIGY_OK ? VIGY_INTERNAL : cr.code, "could not persist the run: " + cr.error);
+    if (!cr.ok) vigy::fail(cr.code == VIGY_OK ? VIGY_INTERNAL : cr.code, "could not persist the run: " + cr.error);
     commit.run.seq = cr.seq;
     if (bus.wanted()) bus.publish(std::make_shared<const host::run>(commit.run));
     return std::move(commit.run);

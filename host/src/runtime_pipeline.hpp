@@ -70,14 +70,14 @@ struct reconciler_cache {
 struct tick_input {
     const slot_spec& spec;
     const reconciler_cache& rc;
-    const kv_map& kv;                               ///< read in place
+    const kv_map& kv;  ///< read in place
     const std::vector<condition_record>& conditions;
-    store::tick_clock clock;                        ///< successful ticks so far, the last one's start
+    store::tick_clock clock;  ///< successful ticks so far, the last one's start
     run_trigger trigger = run_trigger::schedule;
     int64_t lateness_us = 0;
     const host::clock& clk;
-    const value* why = nullptr;    ///< the (vigy-trigger) map of a triggered tick, nullptr otherwise
-    std::string_view why_kind;     ///< run_record::trigger_kind ("" | event | condition | manual | catch-up)
+    const value* why = nullptr;  ///< the (vigy-trigger) map of a triggered tick, nullptr otherwise
+    std::string_view why_kind;   ///< run_record::trigger_kind ("" | event | condition | manual | catch-up)
 };
 
 /// Runs one tick and fills `commit` in place (run, buffers, kv, conditions, events).
@@ -182,12 +182,12 @@ private:
     uint64_t timer_token_ = 0;
     int failures_ = 0;
     std::vector<forced_job> forced_;
-    std::optional<value> pending_trigger_;     // at most one waits (coalesced)
-    std::vector<int64_t> pending_requests_;    // tick requests it answers
+    std::optional<value> pending_trigger_;   // at most one waits (coalesced)
+    std::vector<int64_t> pending_requests_;  // tick requests it answers
     int64_t pending_request_token_ = 0;
-    failure_window window_;                    // supervision (restart intensity)
-    int64_t slot_wall_ = 0;                    // the wall time of the armed slot (cron/once)
-    bool catch_up_armed_ = false;              // the armed timer is a catch-up tick
+    failure_window window_;        // supervision (restart intensity)
+    int64_t slot_wall_ = 0;        // the wall time of the armed slot (cron/once)
+    bool catch_up_armed_ = false;  // the armed timer is a catch-up tick
     // ---- owned by whoever made the slot busy ----
     std::shared_ptr<slot> self_;  // keeps the slot alive while it is queued or running
     phase phase_ = phase::tick;

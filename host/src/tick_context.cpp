@@ -19,12 +19,12 @@ namespace vigy::host {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> action_kinds = {"noop",   "defer",  "pull",   "push",    "create",
-                                                           "update", "delete", "apply",  "restart", "custom"};
+constexpr std::array<std::string_view, 10> action_kinds = {"noop",   "defer",  "pull",  "push",    "create",
+                                                           "update", "delete", "apply", "restart", "custom"};
 constexpr std::array<std::string_view, 3> action_results = {"ok", "failed", "skipped"};
 constexpr std::array<std::string_view, 5> log_levels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 3> condition_statuses = {"False", "True", "Unknown"};  // VIGY_CONDITION_*
-constexpr std::array<std::string_view, 2> event_types = {"Normal", "Warning"};               // VIGY_EVENT_*
+constexpr std::array<std::string_view, 2> event_types = {"Normal", "Warning"};                // VIGY_EVENT_*
 
 /// Values nested deeper than this are refused at the slots (a plugin cannot make the
 /// host recurse without bound).
@@ -251,8 +251,7 @@ std::size_t invalid_utf8_at(std::string_view s) noexcept {
             if ((p[i + k] & 0xc0) != 0x80) return i;
             cp = cp << 6 | (p[i + k] & 0x3f);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
             return i;
         i += len;
     }
@@ -317,8 +316,10 @@ void tick_context::set_trigger(std::optional<value> trigger) {
         trigger_arena_.reset();
         return;
     }
-    if (trigger_arena_) trigger_arena_->reset();
-    else trigger_arena_ = std::make_unique<arena>();
+    if (trigger_arena_)
+        trigger_arena_->reset();
+    else
+        trigger_arena_ = std::make_unique<arena>();
     trigger_c_ = trigger_->to_vigy(trigger_arena_->c());
 }
 
@@ -327,11 +328,11 @@ void tick_context::set_trigger(std::optional<value> trigger) {
 void tick_context::emit_action(action_record a) {
     require_utf8(a.kind, "action kind");
     if (!is_valid_action_kind(a.kind))
-        throw std::invalid_argument("unknown action kind " + quoted(a.kind) + " (valid kinds: " +
-                                    std::string(valid_action_kinds) + ")");
+        throw std::invalid_argument("unknown action kind " + quoted(a.kind) +
+                                    " (valid kinds: " + std::string(valid_action_kinds) + ")");
     if (a.result && !one_of(action_results, *a.result))
-        throw std::invalid_argument("unknown action result " + quoted(*a.result) + " (valid results: " +
-                                    std::string(valid_action_results) + ")");
+        throw std::invalid_argument("unknown action result " + quoted(*a.result) +
+                                    " (valid results: " + std::string(valid_action_results) + ")");
     if (a.message) require_utf8(*a.message, "action message");
     actions_.push_back(std::move(a));
 }
@@ -747,8 +748,7 @@ struct tick_slots {
             self(t).event(event_types[static_cast<size_t>(type)], view(reason), view(message));
         });
     }
-    static vigy_status kv_get(vigy_tick* t, vigy_str key, const vigy_arena* arena, vigy_value* out,
-                              vigy_error* err) {
+    static vigy_status kv_get(vigy_tick* t, vigy_str key, const vigy_arena* arena, vigy_value* out, vigy_error* err) {
         const value* v = self(t).kv_get(view(key));
         if (!v) return VIGY_NOT_FOUND;
         return fence(err, [&] {

@@ -38,7 +38,8 @@ unsigned days_in_month(int64_t y, unsigned m) noexcept {
 void put(std::string& out, int64_t v, int width) {
     char buf[24];
     int n = 0;
-    for (uint64_t u = static_cast<uint64_t>(v < 0 ? -v : v); n < width || u != 0; u /= 10) buf[n++] = static_cast<char>('0' + u % 10);
+    for (uint64_t u = static_cast<uint64_t>(v < 0 ? -v : v); n < width || u != 0; u /= 10)
+        buf[n++] = static_cast<char>('0' + u % 10);
     if (v < 0) out += '-';
     while (n > 0) out += buf[--n];
 }
@@ -91,11 +92,12 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) noexcept {
     };
     int year, mon, day, hour, min, sec;
     if (s.size() < 20 || !digits(0, 4, year) || s[4] != '-' || !digits(5, 2, mon) || s[7] != '-' ||
-        !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, hour) ||
-        s[13] != ':' || !digits(14, 2, min) || s[16] != ':' || !digits(17, 2, sec))
+        !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, hour) || s[13] != ':' ||
+        !digits(14, 2, min) || s[16] != ':' || !digits(17, 2, sec))
         return std::nullopt;
-    if (mon < 1 || mon > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(mon)) ||
-        hour > 23 || min > 59 || sec > 60)
+    if (mon < 1 || mon > 12 || day < 1 ||
+        static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(mon)) || hour > 23 || min > 59 ||
+        sec > 60)
         return std::nullopt;
     size_t pos = 19;
     int64_t ms = 0;

@@ -126,8 +126,7 @@ tmux_result run_tmux(const char* who, const std::vector<std::string>& args) {
     pid_t pid = -1;
     int rc = ::posix_spawnp(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        fail(VIGY_UNAVAILABLE, std::string(who) + ": cannot run tmux (" + bin + "): " + std::strerror(rc));
+    if (rc != 0) fail(VIGY_UNAVAILABLE, std::string(who) + ": cannot run tmux (" + bin + "): " + std::strerror(rc));
     out_w.close();
     err_w.close();
 
@@ -193,8 +192,8 @@ bool no_server(const tmux_result& r) {
 std::string session_arg(const call_args& args, size_t i) {
     std::string_view name = args.string(i, "name");
     if (name.empty())
-        fail(VIGY_INVALID_ARGUMENT, std::string(args.name()) + ": argument " + std::to_string(i + 1) +
-                                        " (name) must not be empty");
+        fail(VIGY_INVALID_ARGUMENT,
+             std::string(args.name()) + ": argument " + std::to_string(i + 1) + " (name) must not be empty");
     if (name.find_first_of(":.") != std::string_view::npos)
         fail(VIGY_INVALID_ARGUMENT, std::string(args.name()) + ": argument " + std::to_string(i + 1) +
                                         " (name) must not contain ':' or '.', got \"" + std::string(name) + "\"");
@@ -210,8 +209,9 @@ bool session_exists(const char* who, const std::string& name) {
 
 /// A shell-quoted word (for the human-readable attach command).
 std::string shell_quote(const std::string& s) {
-    bool plain = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                                   "_-=/.,+@%") == std::string::npos;
+    bool plain = !s.empty() && s.find_first_not_of(
+                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                   "_-=/.,+@%") == std::string::npos;
     if (plain) return s;
     std::string out = "'";
     for (char c : s) {
@@ -328,8 +328,12 @@ constexpr vigy_intrinsic intrinsics[] = {
     vigy::sdk::intrinsic<kill_session>("mado-tear-kill", 1, 1, "(mado-tear-kill name) -> #t; kills the tmux session"),
 };
 
-constexpr vigy_host_extension pack{sizeof(vigy_host_extension), 0, "mado", "mado tear sessions over tmux",
-                                   sizeof(intrinsics) / sizeof(intrinsics[0]), intrinsics};
+constexpr vigy_host_extension pack{sizeof(vigy_host_extension),
+                                   0,
+                                   "mado",
+                                   "mado tear sessions over tmux",
+                                   sizeof(intrinsics) / sizeof(intrinsics[0]),
+                                   intrinsics};
 constexpr vigy_host_extension_list packs{sizeof(vigy_host_extension_list), 0, 1, &pack};
 
 const void* get_extension(const char* id) noexcept {

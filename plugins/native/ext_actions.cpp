@@ -40,7 +40,9 @@ vigy_value emit(const call_args& args, tick_ref t) {
     std::string_view kind = args.string(0, "kind");
     bool valid = false;
     for (std::string_view k : kinds) valid = valid || k == kind;
-    if (!valid) bad_argument(args, 0, "kind", "must be one of " + std::string(kinds_list) + ", got \"" + std::string(kind) + "\"");
+    if (!valid)
+        bad_argument(args, 0, "kind",
+                     "must be one of " + std::string(kinds_list) + ", got \"" + std::string(kind) + "\"");
     const vigy_value* payload = args.has(1) ? &args[1] : nullptr;
     host_call(args, [&] { t.emit_action(kind, payload); });
     return vigy_nil();
@@ -59,8 +61,10 @@ constexpr vigy_intrinsic table[] = {
     sdk::intrinsic<defer>("vigy-defer", 1, 1, "(vigy-defer reason) -> nil; records a defer action, result skipped"),
     sdk::intrinsic<payload_verb<k_pull>>("vigy-pull", 0, 1, "(vigy-pull [payload]) -> nil; records a pull action"),
     sdk::intrinsic<payload_verb<k_push>>("vigy-push", 0, 1, "(vigy-push [payload]) -> nil; records a push action"),
-    sdk::intrinsic<payload_verb<k_create>>("vigy-create", 0, 1, "(vigy-create [payload]) -> nil; records a create action"),
-    sdk::intrinsic<payload_verb<k_update>>("vigy-update", 0, 1, "(vigy-update [payload]) -> nil; records an update action"),
+    sdk::intrinsic<payload_verb<k_create>>("vigy-create", 0, 1,
+                                           "(vigy-create [payload]) -> nil; records a create action"),
+    sdk::intrinsic<payload_verb<k_update>>("vigy-update", 0, 1,
+                                           "(vigy-update [payload]) -> nil; records an update action"),
     sdk::intrinsic<payload_verb<k_delete>>("vigy-delete-action", 0, 1,
                                            "(vigy-delete-action [payload]) -> nil; records a delete action"),
     sdk::intrinsic<payload_verb<k_apply>>("vigy-apply", 0, 1, "(vigy-apply [payload]) -> nil; records an apply action"),

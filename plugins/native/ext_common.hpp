@@ -56,25 +56,25 @@ inline const void* find_capability(const char* id, const char* want, const void*
 
 /// Defines a plugin `ID` exposing one extension pack `PACK` made of the
 /// constexpr vigy_intrinsic array `TABLE`, and its vigy_plugin_entry.
-#define VIGY_EXTENSION_PLUGIN(ID, DESCRIPTION, PACK, PACK_DOC, TABLE)                                            \
-    namespace {                                                                                                    \
-    constexpr vigy_host_extension ext_pack_{sizeof(vigy_host_extension), 0, PACK, PACK_DOC,                       \
-                                            sizeof(TABLE) / sizeof((TABLE)[0]), TABLE};                            \
-    constexpr vigy_host_extension_list ext_list_{sizeof(vigy_host_extension_list), 0, 1, &ext_pack_};            \
-    const void* ext_get_extension_(const char* id) noexcept {                                                      \
-        return ::vigy::ext::find_capability(id, VIGY_HOST_EXTENSION_ID, &ext_list_);                               \
-    }                                                                                                              \
-    constexpr vigy_plugin_descriptor ext_descriptor_{VIGY_PLUGIN_MAGIC,                                            \
-                                                     sizeof(vigy_plugin_descriptor),                               \
-                                                     VIGY_ABI_VERSION,                                             \
-                                                     0,                                                            \
-                                                     ID,                                                           \
-                                                     "0.1.0",                                                      \
-                                                     DESCRIPTION,                                                  \
-                                                     &::vigy::sdk::remember_host,                                  \
-                                                     nullptr,                                                      \
-                                                     &ext_get_extension_};                                         \
-    }                                                                                                              \
+#define VIGY_EXTENSION_PLUGIN(ID, DESCRIPTION, PACK, PACK_DOC, TABLE)                                 \
+    namespace {                                                                                       \
+    constexpr vigy_host_extension ext_pack_{sizeof(vigy_host_extension),        0,    PACK, PACK_DOC, \
+                                            sizeof(TABLE) / sizeof((TABLE)[0]), TABLE};               \
+    constexpr vigy_host_extension_list ext_list_{sizeof(vigy_host_extension_list), 0, 1, &ext_pack_}; \
+    const void* ext_get_extension_(const char* id) noexcept {                                         \
+        return ::vigy::ext::find_capability(id, VIGY_HOST_EXTENSION_ID, &ext_list_);                  \
+    }                                                                                                 \
+    constexpr vigy_plugin_descriptor ext_descriptor_{VIGY_PLUGIN_MAGIC,                               \
+                                                     sizeof(vigy_plugin_descriptor),                  \
+                                                     VIGY_ABI_VERSION,                                \
+                                                     0,                                               \
+                                                     ID,                                              \
+                                                     "0.1.0",                                         \
+                                                     DESCRIPTION,                                     \
+                                                     &::vigy::sdk::remember_host,                     \
+                                                     nullptr,                                         \
+                                                     &ext_get_extension_};                            \
+    }                                                                                                 \
     VIGY_DEFINE_PLUGIN(ext_descriptor_)
 
 #endif  // VIGY_PLUGINS_NATIVE_EXT_COMMON_HPP

@@ -23,8 +23,9 @@ vigy_value log(const call_args& args, tick_ref t) {
     else if (level == "error")
         l = VIGY_LOG_ERROR;
     else
-        bad_argument(args, 0, "level",
-                     "must be one of trace, debug, info, warn, error, got \"" + std::string(args.string(0, "level")) + "\"");
+        bad_argument(
+            args, 0, "level",
+            "must be one of trace, debug, info, warn, error, got \"" + std::string(args.string(0, "level")) + "\"");
     std::string_view message = args.string(1, "message");
     host_call(args, [&] { t.log(l, message); });
     return vigy_nil();
@@ -52,7 +53,8 @@ vigy_value event(const call_args& args, tick_ref t) {
         if (s == "warning")
             type = VIGY_EVENT_WARNING;
         else if (s != "normal")
-            bad_argument(args, 2, "type", "must be normal or warning, got \"" + std::string(args.string(2, "type")) + "\"");
+            bad_argument(args, 2, "type",
+                         "must be normal or warning, got \"" + std::string(args.string(2, "type")) + "\"");
     }
     host_call(args, [&] { t.event(type, reason, message); });
     return vigy_nil();

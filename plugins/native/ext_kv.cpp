@@ -41,8 +41,8 @@ vigy_value incr(const call_args& args, tick_ref t) {
     }
     int64_t next;
     if (__builtin_add_overflow(base, delta, &next))
-        sdk::fail(VIGY_OUT_OF_RANGE, std::string(args.name()) + ": integer overflow incrementing key \"" +
-                                         std::string(key) + "\"");
+        sdk::fail(VIGY_OUT_OF_RANGE,
+                  std::string(args.name()) + ": integer overflow incrementing key \"" + std::string(key) + "\"");
     vigy_value v = vigy_int(next);
     host_call(args, [&] { t.kv_set(key, v); });
     return v;

@@ -59,8 +59,9 @@ constexpr vigy_intrinsic table[] = {
     sdk::intrinsic<rate_limited>("vigy-rate-limited?", 2, 2,
                                  "(vigy-rate-limited? key window-ms) -> #t while closed, else opens it and returns #f"),
     sdk::intrinsic<backoff_ms>("vigy-backoff-ms", 1, 1, "(vigy-backoff-ms attempt) -> min(1000*2^attempt, 30000)"),
-    sdk::intrinsic<trigger>("vigy-trigger", 0, 0,
-                            "(vigy-trigger) -> {kind source payload} of a triggered tick; nil when scheduled or forced"),
+    sdk::intrinsic<trigger>(
+        "vigy-trigger", 0, 0,
+        "(vigy-trigger) -> {kind source payload} of a triggered tick; nil when scheduled or forced"),
 };
 
 }  // namespace

@@ -18,9 +18,12 @@ vigy_status create(const vigy_reconciler_spec* spec, vigy_reconciler** out, vigy
     return sdk::fence(err, [&] {
         std::string_view kind = sdk::view(spec->kind);
         std::unique_ptr<instance> inst;
-        if (kind == "noop") inst = make_noop(*spec);
-        else if (kind == "chain") inst = make_chain(*spec);
-        else sdk::fail(VIGY_INVALID_ARGUMENT, "vigy.native does not provide kind \"" + std::string(kind) + "\"");
+        if (kind == "noop")
+            inst = make_noop(*spec);
+        else if (kind == "chain")
+            inst = make_chain(*spec);
+        else
+            sdk::fail(VIGY_INVALID_ARGUMENT, "vigy.native does not provide kind \"" + std::string(kind) + "\"");
         *out = reinterpret_cast<vigy_reconciler*>(inst.release());
     });
 }
@@ -41,16 +44,8 @@ const void* get_extension(const char* id) noexcept {
 }
 
 const vigy_plugin_descriptor descriptor = {
-    VIGY_PLUGIN_MAGIC,
-    sizeof(vigy_plugin_descriptor),
-    VIGY_ABI_VERSION,
-    0,
-    "vigy.native",
-    "0.1.0",
-    "native reconcilers: noop and chain",
-    &sdk::remember_host,
-    nullptr,
-    &get_extension,
+    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor),       VIGY_ABI_VERSION,    0,       "vigy.native",
+    "0.1.0",           "native reconcilers: noop and chain", &sdk::remember_host, nullptr, &get_extension,
 };
 
 }  // namespace

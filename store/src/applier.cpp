@@ -137,9 +137,10 @@ commit_result applier::apply(tick_commit& c, bool careful) {
     if (c.fence && (!batch_token_ || *batch_token_ != *c.fence)) {
         out.stale = true;
         out.code = VIGY_ABORTED;
-        out.error = fmt::format("run of vigy {} not recorded: its scheduler no longer holds the lease (token {}, the "
-                                "lease now has {})",
-                                r.vigy_id, *c.fence, batch_token_ ? std::to_string(*batch_token_) : "none");
+        out.error = fmt::format(
+            "run of vigy {} not recorded: its scheduler no longer holds the lease (token {}, the "
+            "lease now has {})",
+            r.vigy_id, *c.fence, batch_token_ ? std::to_string(*batch_token_) : "none");
         return out;
     }
     // Existence first: a rejected commit then has written nothing, savepoint or not.
@@ -149,7 +150,7 @@ commit_result applier::apply(tick_commit& c, bool careful) {
         exists_.reset();
         if (!alive) {
             out.code = VIGY_NOT_FOUND;
-                out.error = fmt::format("vigy {} not found (deleted?); its run was not recorded", r.vigy_id);
+            out.error = fmt::format("vigy {} not found (deleted?); its run was not recorded", r.vigy_id);
             return out;
         }
         known_.insert(c.vigy_key);
@@ -202,11 +203,12 @@ std::int64_t prune_step(sqlite::connection& c, const retention_policy& policy, s
     if (policy.keep_changes_age.count() > 0) {
         // Compaction of the change feed: older cursors are "gone" from here on.
         const std::int64_t cutoff = now - policy.keep_changes_age.count();
-        c.exec(fmt::format("UPDATE store_meta SET value = max(value, (SELECT coalesce(max(seq), 0) FROM vigy_changes "
-                           "WHERE at_ms < {0})) WHERE key = 'changes_floor'; DELETE FROM vigy_changes WHERE at_ms < {0}",
-                           cutoff)
-                   .c_str(),
-               "compacting the change feed");
+        c.exec(
+            fmt::format("UPDATE store_meta SET value = max(value, (SELECT coalesce(max(seq), 0) FROM vigy_changes "
+                        "WHERE at_ms < {0})) WHERE key = 'changes_floor'; DELETE FROM vigy_changes WHERE at_ms < {0}",
+                        cutoff)
+                .c_str(),
+            "compacting the change feed");
     }
     if (policy.max_age.count() > 0) {
         // Age is judged in commit (seq) order: look only at the oldest `budget` rows, so the
@@ -240,7 +242,8 @@ std::int64_t prune_step(sqlite::connection& c, const retention_policy& policy, s
                        "pruning events");
             if (policy.keep_runs > 0) {
                 std::int64_t t = 0;
-                if (threshold.bind(1, vid).bind(2, policy.keep_runs).step("finding runs to prune")) t = threshold.int64(0);
+                if (threshold.bind(1, vid).bind(2, policy.keep_runs).step("finding runs to prune"))
+                    t = threshold.int64(0);
                 threshold.reset();
                 if (t > 0) {
                     const std::string old = fmt::format(

@@ -175,13 +175,16 @@ std::string upgrade_conditions_json(std::string_view text) {
         if (!c.IsObject()) continue;
         // {"type", then the other members in their order}, "name" renamed to "type"
         rapidjson::Value out(rapidjson::kObjectType);
-        if (c.HasMember("type")) out.AddMember("type", rapidjson::Value(c["type"], a), a);
-        else if (c.HasMember("name")) out.AddMember("type", rapidjson::Value(c["name"], a), a);
+        if (c.HasMember("type"))
+            out.AddMember("type", rapidjson::Value(c["type"], a), a);
+        else if (c.HasMember("name"))
+            out.AddMember("type", rapidjson::Value(c["name"], a), a);
         for (auto& m : c.GetObject()) {
             const std::string_view k(m.name.GetString(), m.name.GetStringLength());
             if (k == "type" || k == "name") continue;
             rapidjson::Value v(m.value, a);
-            if (k == "status" && v.IsString()) v.SetString(rapidjson::StringRef(condition_status({v.GetString(), v.GetStringLength()})));
+            if (k == "status" && v.IsString())
+                v.SetString(rapidjson::StringRef(condition_status({v.GetString(), v.GetStringLength()})));
             out.AddMember(rapidjson::Value(m.name, a), v, a);
         }
         c = out;

@@ -25,8 +25,7 @@ std::string dns_subdomain_problem(std::string_view s) {
     if (s.empty()) return "must not be empty";
     if (s.size() > 253) return fmt::format("must be at most 253 characters, got {}", s.size());
     for (char c : s)
-        if (!lower_alnum(c) && c != '-' && c != '.')
-            return "only lowercase letters, digits, '-' and '.' are allowed";
+        if (!lower_alnum(c) && c != '-' && c != '.') return "only lowercase letters, digits, '-' and '.' are allowed";
     if (!lower_alnum(s.front()) || !lower_alnum(s.back())) return "must start and end with a lowercase letter or digit";
     return {};
 }
@@ -86,7 +85,9 @@ bool label_selector::matches(const label_map& labels) const {
     for (const selector_requirement& r : requirements) {
         auto it = labels.find(r.key);
         const bool has = it != labels.end();
-        const auto in_set = [&] { return has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end(); };
+        const auto in_set = [&] {
+            return has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
+        };
         bool ok = false;
         switch (r.operation) {
         case op::exists: ok = has; break;

@@ -34,22 +34,23 @@ std::optional<std::string> corruption;  // guarded by corruption_m
 
 /// A warning when `p` exists and others may read or write it (a directory: write).
 void warn_mode(const fs::path& p, bool directory, std::vector<std::string>& out) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return;
     const unsigned mode = st.st_mode & 07777;
     if (directory) {
         // A world-writable directory lets others replace the database (a sticky one such as /tmp does not).
         if ((mode & S_IWOTH) && !(mode & S_ISVTX))
-            out.push_back(fmt::format("directory {} of the database is writable by others (mode {:04o}): they can "
-                                      "replace the database; chmod o-w {}",
-                                      p.string(), mode, p.string()));
+            out.push_back(
+                fmt::format("directory {} of the database is writable by others (mode {:04o}): they can "
+                            "replace the database; chmod o-w {}",
+                            p.string(), mode, p.string()));
         return;
     }
     if (mode & (S_IROTH | S_IWOTH))
-        out.push_back(fmt::format("database file {} is {} by others (mode {:04o}); chmod 600 {}", p.string(),
-                                  (mode & S_IWOTH) ? ((mode & S_IROTH) ? "readable and writable" : "writable")
-                                                   : "readable",
-                                  mode, p.string()));
+        out.push_back(
+            fmt::format("database file {} is {} by others (mode {:04o}); chmod 600 {}", p.string(),
+                        (mode & S_IWOTH) ? ((mode & S_IROTH) ? "readable and writable" : "writable") : "readable", mode,
+                        p.string()));
 }
 
 }  // namespace
@@ -61,7 +62,7 @@ std::vector<std::string> prepare_database_files(const std::string& path) {
     // Missing directories, innermost last.
     std::vector<fs::path> missing;
     for (fs::path d = parent; !d.empty(); d = d.parent_path()) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(d.c_str(), &st) == 0) {
             if (!S_ISDIR(st.st_mode))
                 vigy::fail(VIGY_FAILED_PRECONDITION, fmt::format("cannot create directory {} for database {}: {} is "
@@ -91,8 +92,7 @@ std::vector<std::string> prepare_database_files(const std::string& path) {
         if (rc != 0) fail_errno(err, fmt::format("cannot set mode 0600 on database {}", path));
         return warnings;
     }
-    if (errno != EEXIST && errno != ELOOP)
-        fail_errno(errno, fmt::format("cannot create database {}", path));
+    if (errno != EEXIST && errno != ELOOP) fail_errno(errno, fmt::format("cannot create database {}", path));
     for (const char* suffix : {"", "-wal", "-shm"}) warn_mode(fs::path(path + suffix), false, warnings);
     return warnings;
 }
@@ -124,7 +124,8 @@ check_report check_database(const std::string& path, bool full) {
     const std::string err = sqlite3_errmsg(db);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    r.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    r.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
         r.problems.push_back(err);  // the check itself could not read a page
     } else if (primary != SQLITE_DONE && primary != SQLITE_OK) {

@@ -473,7 +473,8 @@ void migration_3(connection& c) {
         fmt::format("INSERT INTO sqlite_sequence(name, seq) SELECT 'events', {0} WHERE {0} > 0 AND NOT EXISTS "
                     "(SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
                     old_events_seq),
-        fmt::format("UPDATE sqlite_sequence SET seq = {0} WHERE name = 'tick_requests' AND seq < {0}", old_requests_seq),
+        fmt::format("UPDATE sqlite_sequence SET seq = {0} WHERE name = 'tick_requests' AND seq < {0}",
+                    old_requests_seq),
         fmt::format("INSERT INTO sqlite_sequence(name, seq) SELECT 'tick_requests', {0} WHERE {0} > 0 AND NOT EXISTS "
                     "(SELECT 1 FROM sqlite_sequence WHERE name = 'tick_requests')",
                     old_requests_seq),

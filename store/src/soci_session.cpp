@@ -20,7 +20,8 @@ void rethrow(const std::string& path, std::string_view what) {
     } catch (const std::exception& e) {
         const std::string msg = e.what();
         // SOCI reports some failures (e.g. at prepare) without a result code.
-        if (msg.find("database is locked") != std::string::npos || msg.find("database table is locked") != std::string::npos)
+        if (msg.find("database is locked") != std::string::npos ||
+            msg.find("database table is locked") != std::string::npos)
             fail(5 /* SQLITE_BUSY */, msg, path, what);
         vigy::fail(VIGY_INTERNAL, fmt::format("database {}: {} while {}", path, msg, what));
     }

@@ -28,9 +28,10 @@ void fail(int rc, std::string_view msg, const std::string& path, std::string_vie
                                      path, what));
     if ((rc & 0xff) == SQLITE_CORRUPT) {
         // A damaged page: say so plainly and remember it, so a server stops serving.
-        const std::string m = fmt::format("database {} is corrupt ({} while {}): stop using it, check it with `vigy db "
-                                          "check --full` and restore it from a backup",
-                                          path, msg, what);
+        const std::string m = fmt::format(
+            "database {} is corrupt ({} while {}): stop using it, check it with `vigy db "
+            "check --full` and restore it from a backup",
+            path, msg, what);
         note_corruption(m);
         vigy::fail(code, m);
     }
@@ -49,8 +50,8 @@ void configure_library() noexcept {
 
 connection::connection(const std::string& path, int busy_timeout_ms) : path_(path) {
     configure_library();
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
         sqlite3_close(db_);
@@ -79,16 +80,16 @@ void connection::exec(const char* sql, std::string_view what) {
     if (rc != SQLITE_OK) {
         std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        fail(rc, msg, path_, what.empty() ? fmt::format("executing \"{}\"", std::string_view(sql).substr(0, 60)) : std::string(what));
+        fail(rc, msg, path_,
+             what.empty() ? fmt::format("executing \"{}\"", std::string_view(sql).substr(0, 60)) : std::string(what));
     }
 }
 
 statement connection::prepare(std::string_view sql) {
     sqlite3_stmt* st = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
-                                      nullptr);
-    if (rc != SQLITE_OK)
-        fail(rc, sqlite3_errmsg(db_), path_, fmt::format("preparing \"{}\"", sql.substr(0, 60)));
+    const int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) fail(rc, sqlite3_errmsg(db_), path_, fmt::format("preparing \"{}\"", sql.substr(0, 60)));
     return statement(st, this);
 }
 

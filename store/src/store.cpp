@@ -112,12 +112,12 @@ void validate_spec(const vigy_spec& spec) {
     rapidjson::Document d;
     d.Parse<rapidjson::kParseValidateEncodingFlag>(spec.config_json.c_str(), spec.config_json.size());
     if (d.HasParseError() && d.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding)
-        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("vigy \"{}\": config is not valid UTF-8 near byte {}; nothing was "
-                                                      "written",
-                                                      spec.name, d.GetErrorOffset()));
-    if (d.HasParseError())
         vigy::fail(VIGY_INVALID_ARGUMENT,
-                   fmt::format("config is not valid json at offset {}", d.GetErrorOffset()));
+                   fmt::format("vigy \"{}\": config is not valid UTF-8 near byte {}; nothing was "
+                               "written",
+                               spec.name, d.GetErrorOffset()));
+    if (d.HasParseError())
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("config is not valid json at offset {}", d.GetErrorOffset()));
     if (!d.IsObject()) vigy::fail(VIGY_INVALID_ARGUMENT, "config must be a JSON object");
     validate_labels(spec.labels);
     if (spec.schedule_json.size() > 65536)
@@ -327,7 +327,9 @@ std::string encode_continue(const std::string& name) {
 }
 
 std::string decode_continue(std::string_view token) {
-    auto bad = [&] { vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid continue token {:?}", token.substr(0, 80))); };
+    auto bad = [&] {
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid continue token {:?}", token.substr(0, 80)));
+    };
     if (token.substr(0, 3) != continue_prefix || token.size() % 2 != 1) bad();
     std::string out;
     for (std::size_t i = 3; i + 1 < token.size(); i += 2) {
@@ -432,8 +434,8 @@ struct store::impl {
     /// A live vigy by exact name, then by id.
     static std::optional<vigy_record> find(soci::session& sql, std::string_view name_or_id) {
         const std::string key(name_or_id);
-        auto rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE name = :n AND deleted = 0",
-                                                        soci::use(key));
+        auto rows = select_rows<vigy_cols, vigy_record>(
+            sql, std::string(vigy_columns) + "WHERE name = :n AND deleted = 0", soci::use(key));
         if (rows.empty() && looks_like_id(key))
             rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE id = :i AND deleted = 0",
                                                        soci::use(key));
@@ -443,7 +445,8 @@ struct store::impl {
 
     /// Any row (live or kept history) by key.
     static std::optional<vigy_record> by_key(soci::session& sql, long long vid) {
-        auto rows = select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE vid = :v", soci::use(vid));
+        auto rows =
+            select_rows<vigy_cols, vigy_record>(sql, std::string(vigy_columns) + "WHERE vid = :v", soci::use(vid));
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     }
@@ -529,11 +532,11 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
         auto rows = select_rows<vigy_row_cols, vigy_row>(sql, std::string(vigy_columns) + "WHERE name = :n",
                                                          soci::use(spec.name));
         if (rows.empty())
-            rows = select_rows<vigy_row_cols, vigy_row>(sql, std::string(vigy_columns) + "WHERE id = :i", soci::use(id));
+            rows =
+                select_rows<vigy_row_cols, vigy_row>(sql, std::string(vigy_columns) + "WHERE id = :i", soci::use(id));
         if (!rows.empty() && !rows.front().deleted && rows.front().v.name != spec.name)
-            vigy::fail(VIGY_ALREADY_EXISTS,
-                       fmt::format("vigy id {} for name \"{}\" collides with vigy \"{}\"", id, spec.name,
-                                   rows.front().v.name));
+            vigy::fail(VIGY_ALREADY_EXISTS, fmt::format("vigy id {} for name \"{}\" collides with vigy \"{}\"", id,
+                                                        spec.name, rows.front().v.name));
         const bool live = !rows.empty() && !rows.front().deleted;
         if (expected && !live)
             vigy::fail(VIGY_NOT_FOUND, fmt::format("vigy \"{}\" not found (expected at resource version {}); nothing "
@@ -549,8 +552,10 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
             check_expected(old, expected);
             vid = old.key;
             res.previous_revision = old.revision;
-            res.revision_changed = old.revision != revision || old.kind != spec.kind || old.config_json != spec.config_json;
-            const bool schedule_changed = old.schedule_json != spec.schedule_json || old.interval_ms != spec.interval_ms;
+            res.revision_changed =
+                old.revision != revision || old.kind != spec.kind || old.config_json != spec.config_json;
+            const bool schedule_changed =
+                old.schedule_json != spec.schedule_json || old.interval_ms != spec.interval_ms;
             // The lifecycle after a re-registration (vigy/host/supervision.hpp: reregister).
             std::string state = old.state;
             if (spec.enabled)
@@ -688,7 +693,7 @@ vigy_record store::set_enabled(std::string_view name_or_id, bool enabled, std::o
         auto v = impl::find(sql, name_or_id);
         if (!v) not_found(name_or_id);
         check_expected(*v, expected);
-        const std::string state = !enabled                        ? std::string(state_disabled)
+        const std::string state = !enabled                      ? std::string(state_disabled)
                                   : v->state == state_completed ? std::string(state_completed)
                                                                 : std::string(state_enabled);
         if (v->state != state) {
@@ -710,7 +715,8 @@ vigy_record store::set_state(std::string_view name_or_id, std::string_view state
     const std::string st(state), why(reason);
     if (st != state_enabled && st != state_disabled && st != state_degraded && st != state_completed)
         vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("unknown lifecycle state {:?} (known: Enabled, Disabled, "
-                                                      "Degraded, Completed)", st));
+                                                      "Degraded, Completed)",
+                                                      st));
     const std::string what = fmt::format("setting vigy {:?} {}", name_or_id, st);
     return impl_->write(what, [&](soci::session& sql) {
         soci_tx tx(sql, "BEGIN IMMEDIATE");
@@ -724,8 +730,7 @@ vigy_record store::set_state(std::string_view name_or_id, std::string_view state
         const long long rv = impl::record_change(sql, vid, v->id, v->name, change_type::modified);
         sql << "UPDATE vigies SET enabled = :e, updated_ms = :u, resource_version = :rv, state = :st, "
                "state_reason = :sr, state_ms = :sm WHERE vid = :v",
-            soci::use(en), soci::use(now), soci::use(rv), soci::use(st), soci::use(why), soci::use(now),
-            soci::use(vid);
+            soci::use(en), soci::use(now), soci::use(rv), soci::use(st), soci::use(why), soci::use(now), soci::use(vid);
         if (cond) upsert_condition(sql, vid, *cond, now);
         v = impl::by_key(sql, vid);
         tx.commit();
@@ -760,16 +765,18 @@ vigy_record store::delete_vigy(std::string_view name_or_id, bool keep_history, s
 }
 
 std::optional<std::pair<std::string, std::string>> store::get_revision(std::string_view vigy_id,
-                                                                      std::string_view revision) {
-    return impl_->read("reading a revision", [&](soci::session& sql) -> std::optional<std::pair<std::string, std::string>> {
-        std::string kind, config;
-        const std::string v(vigy_id), r(revision);
-        sql << "SELECT kind, config_json FROM vigy_revisions WHERE vid = (SELECT vid FROM vigies WHERE id = :v) AND "
-               "revision = :r",
-            soci::into(kind), soci::into(config), soci::use(v), soci::use(r);
-        if (!sql.got_data()) return std::nullopt;
-        return std::make_pair(kind, config);
-    });
+                                                                       std::string_view revision) {
+    return impl_->read("reading a revision",
+                       [&](soci::session& sql) -> std::optional<std::pair<std::string, std::string>> {
+                           std::string kind, config;
+                           const std::string v(vigy_id), r(revision);
+                           sql << "SELECT kind, config_json FROM vigy_revisions WHERE vid = (SELECT vid FROM vigies "
+                                  "WHERE id = :v) AND "
+                                  "revision = :r",
+                               soci::into(kind), soci::into(config), soci::use(v), soci::use(r);
+                           if (!sql.got_data()) return std::nullopt;
+                           return std::make_pair(kind, config);
+                       });
 }
 
 std::int64_t store::change_seq() {
@@ -802,10 +809,10 @@ vigy_changes store::changes_since(std::int64_t since) {
             long long s = 0, vid = 0, type = 0;
             std::string id, name;
             long long after = since;
-            soci::statement st = (sql.prepare << "SELECT seq, vid, id, name, type FROM vigy_changes WHERE seq > :s "
-                                                 "ORDER BY seq",
-                                  soci::into(s), soci::into(vid), soci::into(id), soci::into(name), soci::into(type),
-                                  soci::use(after));
+            soci::statement st =
+                (sql.prepare << "SELECT seq, vid, id, name, type FROM vigy_changes WHERE seq > :s "
+                                "ORDER BY seq",
+                 soci::into(s), soci::into(vid), soci::into(id), soci::into(name), soci::into(type), soci::use(after));
             st.execute();
             while (st.fetch()) {
                 auto [it, fresh] = by_vid.try_emplace(vid);
@@ -829,7 +836,7 @@ vigy_changes store::changes_since(std::int64_t since) {
                 c.vigy.resource_version = e.last_seq;
             } else {
                 c.type = static_cast<change_type>(e.first_type) == change_type::added ? change_type::added
-                                                                                       : change_type::modified;
+                                                                                      : change_type::modified;
                 c.vigy = std::move(*row);
             }
             ch.changes.push_back(std::move(c));
@@ -876,7 +883,9 @@ std::vector<run_record> store::recent_runs(std::string_view vigy_id, std::size_t
         const std::string v(vigy_id);
         long long n = static_cast<long long>(limit);
         return select_rows<run_cols, run_record>(
-            sql, std::string(run_columns) + "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) ORDER BY r.seq DESC LIMIT :n",
+            sql,
+            std::string(run_columns) +
+                "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) ORDER BY r.seq DESC LIMIT :n",
             soci::use(v), soci::use(n));
     });
 }
@@ -887,8 +896,9 @@ std::vector<run_record> store::runs_after(std::int64_t after_seq, std::string_vi
         long long after = after_seq;
         long long n = static_cast<long long>(limit);
         if (v.empty())
-            return select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE r.seq > :s ORDER BY r.seq LIMIT :n",
-                                                     soci::use(after), soci::use(n));
+            return select_rows<run_cols, run_record>(
+                sql, std::string(run_columns) + "WHERE r.seq > :s ORDER BY r.seq LIMIT :n", soci::use(after),
+                soci::use(n));
         return select_rows<run_cols, run_record>(
             sql,
             std::string(run_columns) +
@@ -909,7 +919,8 @@ std::int64_t store::seq_before_started(std::int64_t since_ms) {
         while (lo < hi) {
             const long long mid = lo + (hi - lo) / 2;
             long long started = 0;
-            sql << "SELECT started_ms FROM runs WHERE seq > :m ORDER BY seq LIMIT 1", soci::into(started), soci::use(mid);
+            sql << "SELECT started_ms FROM runs WHERE seq > :m ORDER BY seq LIMIT 1", soci::into(started),
+                soci::use(mid);
             if (!sql.got_data() || started >= early)
                 hi = mid;
             else
@@ -924,7 +935,8 @@ std::optional<run_record> store::get_run(std::string_view run_id) {
     if (!codec::parse_uuid(run_id, u))
         vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid run id {:?}: expected a UUID", run_id.substr(0, 80)));
     return impl_->read("reading a run", [&](soci::session& sql) -> std::optional<run_record> {
-        auto rows = select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE r.run_id = " + blob_literal(u));
+        auto rows =
+            select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE r.run_id = " + blob_literal(u));
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     });
@@ -1157,8 +1169,7 @@ std::optional<std::int64_t> store::take_over_lease(std::string_view dead_owner, 
 bool store::renew_lease(const lease_request& r, std::int64_t token) {
     check_request(r);
     return impl_->write("renewing the scheduler lease", [&](soci::session& sql) {
-        long long now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms,
-                  t = token;
+        long long now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms, t = token;
         // Still ours with our token (even if it expired, nobody took it meanwhile): extend.
         soci::statement st = (sql.prepare << "UPDATE scheduler_lease SET heartbeat_ms = :n, expires_ms = :e, "
                                              "expires_boot_ms = :eb, boot_id = :b WHERE id = 1 AND owner = :o AND "
@@ -1274,9 +1285,10 @@ void store::complete_tick_request(std::int64_t request_id, std::string_view run_
         vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("run id {:?} is not a UUID", run_id));
     impl_->write("completing a tick request", [&](soci::session& sql) {
         long long id = request_id, now = now_unix_ms();
-        sql << fmt::format("UPDATE tick_requests SET state = 'done', done_ms = :n, run_id = {} WHERE id = :i AND "
-                           "state = 'claimed'",
-                           blob_literal(u)),
+        sql << fmt::format(
+            "UPDATE tick_requests SET state = 'done', done_ms = :n, run_id = {} WHERE id = :i AND "
+            "state = 'claimed'",
+            blob_literal(u)),
             soci::use(now), soci::use(id);
         return 0;
     });
@@ -1288,11 +1300,11 @@ void store::fail_tick_request(std::int64_t request_id, vigy_status code, std::st
         long long id = request_id, c = code, t = claimed_token;
         const long long now = now_unix_ms();
         const std::string e(err);
-        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error_code = :c, "
-                                             "error = :e WHERE id = :i AND (state = 'pending' AND :t1 = 0 OR "
-                                             "state = 'claimed' AND (:t2 = 0 OR claimed_token = :t3))",
-                              soci::use(now), soci::use(c), soci::use(e), soci::use(id), soci::use(t), soci::use(t),
-                              soci::use(t));
+        soci::statement st =
+            (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error_code = :c, "
+                            "error = :e WHERE id = :i AND (state = 'pending' AND :t1 = 0 OR "
+                            "state = 'claimed' AND (:t2 = 0 OR claimed_token = :t3))",
+             soci::use(now), soci::use(c), soci::use(e), soci::use(id), soci::use(t), soci::use(t), soci::use(t));
         st.execute(true);
         return 0;
     });

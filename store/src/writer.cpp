@@ -217,7 +217,8 @@ private:
             commits_.clear();
             for (std::size_t i = start; i < end; ++i) commits_.push_back(batch[i].commit);
             try {
-                batch[start].sink->on_committed(commits_, std::span<const commit_result>(results_).subspan(start, end - start));
+                batch[start].sink->on_committed(commits_,
+                                                std::span<const commit_result>(results_).subspan(start, end - start));
             } catch (...) {
                 // documented: sinks must not throw; keep the writer alive regardless
             }
@@ -248,7 +249,8 @@ private:
             if (ckpt_stop_) break;
             lock.unlock();
             int wal_frames = 0, done = 0;
-            const int rc = sqlite3_wal_checkpoint_v2(ckpt_conn_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &done);
+            const int rc =
+                sqlite3_wal_checkpoint_v2(ckpt_conn_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &done);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
                 log(log_level::warning,
                     fmt::format("checkpoint of {} failed: {}", ckpt_conn_.path(), sqlite3_errmsg(ckpt_conn_.get())));

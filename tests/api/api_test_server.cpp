@@ -36,11 +36,11 @@
 
 #include <utility>  // before Asio (Boost 1.74)
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <atomic>
 #include <charconv>
@@ -239,7 +239,8 @@ void add_test_routes(router& r, test_state& st, counter_hub& hub, metrics_regist
         }
         o.retry_ms = 200;
         if (auto v = req.query.get("retry_ms")) o.retry_ms = parse_cursor(*v, "retry_ms");
-        const int64_t close_after = req.query.get("close_after") ? parse_cursor(*req.query.get("close_after"), "close_after") : 0;
+        const int64_t close_after =
+            req.query.get("close_after") ? parse_cursor(*req.query.get("close_after"), "close_after") : 0;
         auto stream = event_stream::create(o);
         hub.attach(stream, cursor, close_after);
         return response::events(stream);
@@ -269,9 +270,8 @@ void add_test_routes(router& r, test_state& st, counter_hub& hub, metrics_regist
                 errors.push_back({"/n", "must be an integer >= 0"});
         }
         if (!errors.empty())
-            throw http_error::validation(std::to_string(errors.size()) + " invalid field" +
-                                             (errors.size() == 1 ? "" : "s"),
-                                         std::move(errors));
+            throw http_error::validation(
+                std::to_string(errors.size()) + " invalid field" + (errors.size() == 1 ? "" : "s"), std::move(errors));
         return response::json(200, R"({"valid":true})");
     });
     r.get("/test/doc", [&st](request&) {

@@ -115,7 +115,8 @@ inline std::optional<std::string> read_some(int fd, std::chrono::milliseconds ti
 inline bool wait_closed(int fd, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         auto got = read_some(fd, left > 0ms ? left : 1ms);
         if (!got) return true;
     }
@@ -145,8 +146,10 @@ inline http_response read_response(int fd, std::string& pending, std::chrono::mi
     bool eof = false;
     auto fill = [&]() {
         if (eof) return false;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left <= 0ms) throw std::runtime_error("timed out reading a response; got so far: " + pending.substr(0, 300));
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms)
+            throw std::runtime_error("timed out reading a response; got so far: " + pending.substr(0, 300));
         auto got = read_some(fd, left);
         if (!got) {
             eof = true;
@@ -157,7 +160,8 @@ inline http_response read_response(int fd, std::string& pending, std::chrono::mi
     };
     std::size_t end;
     while ((end = pending.find("\r\n\r\n")) == std::string::npos)
-        if (!fill()) throw std::runtime_error("connection closed before a response header; got: " + pending.substr(0, 300));
+        if (!fill())
+            throw std::runtime_error("connection closed before a response header; got: " + pending.substr(0, 300));
     http_response r;
     const std::string head_text = pending.substr(0, end);
     pending.erase(0, end + 4);
@@ -170,7 +174,8 @@ inline http_response read_response(int fd, std::string& pending, std::chrono::mi
     while (line_end != std::string::npos) {
         const std::size_t start = line_end + 2;
         line_end = head_text.find("\r\n", start);
-        const std::string line = head_text.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+        const std::string line =
+            head_text.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
         const auto colon = line.find(':');
         if (colon == std::string::npos) continue;
         std::string name = line.substr(0, colon);
@@ -212,8 +217,8 @@ inline http_response read_response(int fd, std::string& pending, std::chrono::mi
 
 /// One request on a fresh connection: `extra` header lines end in "\r\n" each.
 inline http_response http_call(unsigned port, const std::string& method, const std::string& target,
-                             const std::string& extra = "", const std::string& body = "",
-                             std::chrono::milliseconds timeout = 5000ms) {
+                               const std::string& extra = "", const std::string& body = "",
+                               std::chrono::milliseconds timeout = 5000ms) {
     auto s = connect_tcp(port);
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra;
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")

@@ -103,8 +103,8 @@ TEST_CASE("a body with a non-JSON content type is 415", "[api][json]") {
         r.headers.set("Content-Type", ok);
         CHECK(parse_json_body(r).IsObject());
     }
-    for (const char* bad : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                            "text/json+json"}) {
+    for (const char* bad :
+         {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/json+json"}) {
         INFO(bad);
         r.headers.set("Content-Type", bad);
         try {

@@ -45,7 +45,8 @@ TEST_CASE("label values and help text are escaped", "[api][metrics]") {
         .set(1.5);
     const std::string text = reg.expose();
     CHECK(text.find("# HELP vigy_program_metric Values programs emit \\\\ with\\nnewline\n") != std::string::npos);
-    CHECK(text.find("vigy_program_metric{vigy=\"a \\\"quoted\\\" \\\\ name\\nx\",name=\"m\"} 1.5\n") != std::string::npos);
+    CHECK(text.find("vigy_program_metric{vigy=\"a \\\"quoted\\\" \\\\ name\\nx\",name=\"m\"} 1.5\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("values format as integers decimals and infinities", "[api][metrics]") {
@@ -67,7 +68,8 @@ TEST_CASE("histogram labels come before le and count equals the +Inf bucket", "[
     h.with({"/livez"}).observe(1.0);
     const std::string text = reg.expose();
     CHECK(text.find("vigy_http_request_duration_seconds_bucket{route=\"/livez\",le=\"0.5\"} 1\n") != std::string::npos);
-    CHECK(text.find("vigy_http_request_duration_seconds_bucket{route=\"/livez\",le=\"+Inf\"} 2\n") != std::string::npos);
+    CHECK(text.find("vigy_http_request_duration_seconds_bucket{route=\"/livez\",le=\"+Inf\"} 2\n") !=
+          std::string::npos);
     CHECK(text.find("vigy_http_request_duration_seconds_count{route=\"/livez\"} 2\n") != std::string::npos);
     CHECK(h.with({"/livez"}).count() == 2);
 }

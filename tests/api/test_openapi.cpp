@@ -3,8 +3,8 @@
 #include "vigy/api/builtin.hpp"
 #include "vigy/api/openapi.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <functional>
 #include <set>
@@ -40,15 +40,33 @@ TEST_CASE("the document describes every route of the HTTP API issue", "[api][ope
         have.insert(o.method + " " + o.path);
         CHECK_FALSE(o.operation_id.empty());
     }
-    const char* required[] = {
-        "GET /v1/vigies", "POST /v1/vigies", "GET /v1/vigies/{name}", "PUT /v1/vigies/{name}",
-        "PATCH /v1/vigies/{name}", "DELETE /v1/vigies/{name}", "GET /v1/vigies/{name}/runs",
-        "GET /v1/vigies/{name}/kv", "GET /v1/vigies/{name}/conditions", "GET /v1/vigies/{name}/events",
-        "GET /v1/vigies/{name}/state", "GET /v1/runs/{run_id}", "POST /v1/vigies/{name}/tick",
-        "POST /v1/vigies/{name}/trigger",
-        "POST /v1/vigies/{name}/enable", "POST /v1/vigies/{name}/disable", "POST /v1/eval", "GET /v1/plugins",
-        "GET /v1/kinds", "GET /v1/watch/runs", "POST /mcp", "GET /livez", "GET /readyz", "GET /metrics",
-        "GET /openapi.json", "GET /", "GET /{asset}"};
+    const char* required[] = {"GET /v1/vigies",
+                              "POST /v1/vigies",
+                              "GET /v1/vigies/{name}",
+                              "PUT /v1/vigies/{name}",
+                              "PATCH /v1/vigies/{name}",
+                              "DELETE /v1/vigies/{name}",
+                              "GET /v1/vigies/{name}/runs",
+                              "GET /v1/vigies/{name}/kv",
+                              "GET /v1/vigies/{name}/conditions",
+                              "GET /v1/vigies/{name}/events",
+                              "GET /v1/vigies/{name}/state",
+                              "GET /v1/runs/{run_id}",
+                              "POST /v1/vigies/{name}/tick",
+                              "POST /v1/vigies/{name}/trigger",
+                              "POST /v1/vigies/{name}/enable",
+                              "POST /v1/vigies/{name}/disable",
+                              "POST /v1/eval",
+                              "GET /v1/plugins",
+                              "GET /v1/kinds",
+                              "GET /v1/watch/runs",
+                              "POST /mcp",
+                              "GET /livez",
+                              "GET /readyz",
+                              "GET /metrics",
+                              "GET /openapi.json",
+                              "GET /",
+                              "GET /{asset}"};
     for (const char* r : required) {
         INFO(r);
         CHECK(have.count(r) == 1);
@@ -79,7 +97,8 @@ TEST_CASE("compare_routes reports both directions", "[api][openapi]") {
     r.get("/a", ok);
     r.post("/a", ok);
     r.get("/b/{id}", ok);
-    const std::vector<openapi_operation> doc = {{"GET", "/a", "getA"}, {"GET", "/b/{name}", "getB"}, {"DELETE", "/c", "delC"}};
+    const std::vector<openapi_operation> doc = {
+        {"GET", "/a", "getA"}, {"GET", "/b/{name}", "getB"}, {"DELETE", "/c", "delC"}};
     const auto cmp = compare_routes(r.routes(), doc);
     CHECK_FALSE(cmp.agree());
     CHECK(cmp.undocumented == std::vector<std::string>{"GET /b/{id}", "POST /a"});

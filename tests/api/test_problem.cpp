@@ -1,8 +1,8 @@
 // tests/api/test_problem.cpp — the canonical code -> HTTP status table and RFC 9457 bodies.
 #include "vigy/api/problem.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 
@@ -74,7 +74,8 @@ TEST_CASE("a problem renders as RFC 9457 JSON with code title status detail inst
 }
 
 TEST_CASE("a validation error is 422 with field pointers", "[api][problem]") {
-    const auto e = http_error::validation("2 invalid fields", {{"/tick_interval_ms", "must be >= 100"}, {"/labels/a b", "invalid key"}});
+    const auto e = http_error::validation("2 invalid fields",
+                                          {{"/tick_interval_ms", "must be >= 100"}, {"/labels/a b", "invalid key"}});
     CHECK(e.get().status == 422);
     CHECK(e.get().code == VIGY_INVALID_ARGUMENT);
     CHECK(std::string(e.what()) == "2 invalid fields");

@@ -114,7 +114,8 @@ TEST_CASE("a malformed query is a 400 naming the piece", "[api][router]") {
         FAIL("no error");
     } catch (const http_error& e) {
         CHECK(e.get().status == 400);
-        CHECK(std::string(e.what()) == "invalid query parameter \"b=%zz\": bad percent-encoding or an encoded NUL byte");
+        CHECK(std::string(e.what()) ==
+              "invalid query parameter \"b=%zz\": bad percent-encoding or an encoded NUL byte");
     }
     CHECK_THROWS_AS(parse_query("a=%00"), http_error);
 }

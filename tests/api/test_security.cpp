@@ -50,8 +50,10 @@ TEST_CASE("a token file readable only by its owner gives its token", "[api][secu
 TEST_CASE("a token file others can read is refused naming the file and its mode", "[api][security]") {
     temp_file f(good, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
     const std::string p = f.path.string();
-    CHECK_THROWS_WITH(load_token_file(f.path), "token file " + p + " has mode 0644: it must be readable only by its "
-                                                                  "owner (chmod 600 " + p + ")");
+    CHECK_THROWS_WITH(load_token_file(f.path), "token file " + p +
+                                                   " has mode 0644: it must be readable only by its "
+                                                   "owner (chmod 600 " +
+                                                   p + ")");
     temp_file g(good, fs::perms::owner_read | fs::perms::group_write);
     CHECK_THROWS_WITH(load_token_file(g.path), Catch::Contains("has mode 0420"));
 }
@@ -106,15 +108,15 @@ TEST_CASE("bearer tokens are checked with their scheme and exact value", "[api][
 TEST_CASE("Host must be an IP a localhost name or an allowed name", "[api][security]") {
     access_policy p;
     p.allowed_hosts = {"vigy.internal"};
-    for (const char* ok : {"127.0.0.1", "127.0.0.1:38821", "[::1]:38821", "[::1]", "192.168.1.5:80", "10.0.0.1",
-                           "localhost", "LOCALHOST:38821", "localhost.", "dash.localhost:3000", "vigy.internal",
-                           "Vigy.Internal:8443"}) {
+    for (const char* ok :
+         {"127.0.0.1", "127.0.0.1:38821", "[::1]:38821", "[::1]", "192.168.1.5:80", "10.0.0.1", "localhost",
+          "LOCALHOST:38821", "localhost.", "dash.localhost:3000", "vigy.internal", "Vigy.Internal:8443"}) {
         INFO(ok);
         CHECK(host_allowed(p, ok));
     }
-    for (const char* bad : {"evil.example", "evil.example:38821", "localhost.evil.example", "127.0.0.1.nip.io",
-                            "vigy.internal.evil", "", ":80", "[::1", "[zz]:1", "a b", "host:99999", "host:x",
-                            "user@localhost"}) {
+    for (const char* bad :
+         {"evil.example", "evil.example:38821", "localhost.evil.example", "127.0.0.1.nip.io", "vigy.internal.evil", "",
+          ":80", "[::1", "[zz]:1", "a b", "host:99999", "host:x", "user@localhost"}) {
         INFO(bad);
         CHECK_FALSE(host_allowed(p, bad));
     }

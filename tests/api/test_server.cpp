@@ -10,10 +10,10 @@
 
 #include <utility>  // before Asio (Boost 1.74)
 
+#include <rapidjson/document.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
-#include <rapidjson/document.h>
 
 #include <sys/stat.h>
 
@@ -162,8 +162,10 @@ void check_problem(const http_response& r, int status, const std::string& code) 
 std::string read_until(int fd, std::string& pending, const std::string& needle, std::chrono::milliseconds t = 5000ms) {
     const auto deadline = std::chrono::steady_clock::now() + t;
     while (pending.find(needle) == std::string::npos) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left <= 0ms) throw std::runtime_error("timed out waiting for " + needle + "; got: " + pending.substr(0, 400));
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms)
+            throw std::runtime_error("timed out waiting for " + needle + "; got: " + pending.substr(0, 400));
         auto got = read_some(fd, left);
         if (!got) throw std::runtime_error("closed while waiting for " + needle + "; got: " + pending.substr(0, 400));
         pending += *got;
@@ -201,9 +203,10 @@ TEST_CASE("keep-alive serves several requests on one connection including pipeli
     std::string pending;
     REQUIRE(send_all(c.get(), "GET /items/1 HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     CHECK(read_response(c.get(), pending).body == "1");
-    REQUIRE(send_all(c.get(), "GET /items/2 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /items/3 HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                              "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                              "Content-Length: 7\r\n\r\n{\"a\":1}"));
+    REQUIRE(send_all(c.get(),
+                     "GET /items/2 HTTP/1.1\r\nHost: localhost\r\n\r\nGET /items/3 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                     "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 7\r\n\r\n{\"a\":1}"));
     CHECK(read_response(c.get(), pending).body == "2");
     CHECK(read_response(c.get(), pending).body == "3");
     const auto echo = read_response(c.get(), pending);
@@ -216,7 +219,8 @@ TEST_CASE("HEAD has the GET headers without a body and OPTIONS lists the methods
     running_server s;
     auto c = connect_tcp(s.port);
     std::string pending;
-    REQUIRE(send_all(c.get(), "HEAD /ok HTTP/1.1\r\nHost: localhost\r\n\r\nGET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    REQUIRE(
+        send_all(c.get(), "HEAD /ok HTTP/1.1\r\nHost: localhost\r\n\r\nGET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     const auto head = read_response(c.get(), pending, 5000ms, true);
     CHECK(head.status == 200);
     CHECK(head.header("content-length") == "2");
@@ -279,8 +283,9 @@ TEST_CASE("a body over the limit is 413 whether announced or chunked", "[api][se
     running_server s;
     {
         auto c = connect_tcp(s.port);
-        REQUIRE(send_all(c.get(), "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                                  "Content-Length: 2097152\r\n\r\n"));
+        REQUIRE(send_all(c.get(),
+                         "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 2097152\r\n\r\n"));
         std::string pending;
         const auto r = read_response(c.get(), pending);
         check_problem(r, 413, "resource-exhausted");
@@ -289,8 +294,9 @@ TEST_CASE("a body over the limit is 413 whether announced or chunked", "[api][se
     }
     {
         auto c = connect_tcp(s.port);
-        REQUIRE(send_all(c.get(), "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                                  "Transfer-Encoding: chunked\r\n\r\n"));
+        REQUIRE(send_all(c.get(),
+                         "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n"));
         const std::string chunk = "10000\r\n" + std::string(0x10000, ' ') + "\r\n";
         std::string pending;
         for (int i = 0; i < 20 && pending.find("\r\n\r\n") == std::string::npos; ++i) {
@@ -305,12 +311,14 @@ TEST_CASE("a body over the limit is 413 whether announced or chunked", "[api][se
     CHECK(http_call(s.port, "POST", "/echo", "Content-Type: application/json\r\n", big).status == 200);
 }
 
-TEST_CASE("Expect 100-continue is answered when the request is acceptable and refused early when not", "[api][server]") {
+TEST_CASE("Expect 100-continue is answered when the request is acceptable and refused early when not",
+          "[api][server]") {
     running_server s;
     auto c = connect_tcp(s.port);
     std::string pending;
-    REQUIRE(send_all(c.get(), "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                              "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+    REQUIRE(send_all(c.get(),
+                     "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
     read_until(c.get(), pending, "HTTP/1.1 100 Continue\r\n\r\n");
     pending.clear();
     REQUIRE(send_all(c.get(), "{}"));
@@ -318,8 +326,9 @@ TEST_CASE("Expect 100-continue is answered when the request is acceptable and re
 
     auto d = connect_tcp(s.port);
     pending.clear();
-    REQUIRE(send_all(d.get(), "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000000\r\n"
-                              "Expect: 100-continue\r\n\r\n"));
+    REQUIRE(send_all(d.get(),
+                     "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000000\r\n"
+                     "Expect: 100-continue\r\n\r\n"));
     const auto r = read_response(d.get(), pending);
     CHECK(r.status == 413);
     check_problem(http_call(s.port, "POST", "/echo", "Expect: teapot\r\n", "{}"), 417, "invalid-argument");
@@ -336,10 +345,11 @@ TEST_CASE("headers over 16 KiB are 431", "[api][server]") {
 
 TEST_CASE("malformed HTTP is 400 and closes only that connection", "[api][server]") {
     running_server s;
-    for (const char* bad : {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /ok HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
-                            "GET /ok HTTP/1.1\r\nHost: x\r\nContent-Length: -4\r\n\r\n",
-                            "GET /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-                            "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    for (const char* bad :
+         {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", "GET /ok HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+          "GET /ok HTTP/1.1\r\nHost: x\r\nContent-Length: -4\r\n\r\n",
+          "GET /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+          "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
         INFO(bad);
         auto c = connect_tcp(s.port);
         REQUIRE(send_all(c.get(), bad));
@@ -369,7 +379,8 @@ TEST_CASE("random garbage over raw sockets never crashes the server", "[api][ser
     std::mt19937 rng(20261201);
     const std::string seeds[] = {
         "GET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"a\":[1]}",
+        "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+        "9\r\n\r\n{\"a\":[1]}",
         "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{}\n\r\n0\r\n\r\n",
         "GET /stream HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: 5\r\n\r\n",
         "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n",
@@ -478,7 +489,8 @@ TEST_CASE("connections over the cap are answered 503 and the cap frees up", "[ap
     const auto r = read_response(c.get(), pending);
     check_problem(r, 503, "unavailable");
     CHECK(r.header("retry-after") == "1");
-    CHECK(std::string(parse(r.body)["detail"].GetString()) == "too many connections: 2 open, the limit is 2 (retry later)");
+    CHECK(std::string(parse(r.body)["detail"].GetString()) ==
+          "too many connections: 2 open, the limit is 2 (retry later)");
     a.reset();
     REQUIRE(s.eventually([&] { return s.srv->stats().connections == 1; }));
     CHECK(http_call(s.port, "GET", "/ok").status == 200);
@@ -532,8 +544,9 @@ TEST_CASE("a non-loopback address without a token refuses to start", "[api][serv
         server_options o;
         o.listen = {parse_listen_address("0.0.0.0:0")};
         server srv(io, router{}, o);
-        CHECK_THROWS_WITH(srv.start(), "refusing to listen on 0.0.0.0:0 without a bearer token: a non-loopback address "
-                                       "needs a token file (vigy serve --token-file FILE, a file readable only by its owner)");
+        CHECK_THROWS_WITH(srv.start(),
+                          "refusing to listen on 0.0.0.0:0 without a bearer token: a non-loopback address "
+                          "needs a token file (vigy serve --token-file FILE, a file readable only by its owner)");
     }
     {
         server_options o;
@@ -615,14 +628,16 @@ TEST_CASE("CORS headers and preflights only for configured origins", "[api][serv
         std::string pending;
         return read_response(c.get(), pending);
     };
-    auto r = raw("OPTIONS /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n"
-                 "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\n");
+    auto r =
+        raw("OPTIONS /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n"
+            "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\n");
     CHECK(r.status == 204);  // no token needed for a preflight
     CHECK(r.header("access-control-allow-origin") == "http://localhost:3000");
     CHECK(r.header("access-control-allow-methods") == "OPTIONS, POST");
     CHECK(r.header("access-control-allow-headers").find("Authorization") != std::string::npos);
     CHECK(r.header("vary") == "Origin");
-    r = raw("GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\nAuthorization: Bearer " + token + "\r\n");
+    r = raw("GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost:3000\r\nAuthorization: Bearer " + token +
+            "\r\n");
     CHECK(r.status == 200);
     CHECK(r.header("access-control-allow-origin") == "http://localhost:3000");
     CHECK(r.header("access-control-expose-headers").find("ETag") != std::string::npos);
@@ -658,8 +673,8 @@ TEST_CASE("a unix socket listener is 0600 replaces a stale socket and is removed
         CHECK((st.st_mode & 0777) == 0600);
         auto c = connect_unix(sock.string());
         // no Host check on a Unix socket (browsers cannot reach it); the token still applies
-        REQUIRE(send_all(c.get(), "GET /ok HTTP/1.1\r\nHost: whatever.example\r\nAuthorization: Bearer " + token +
-                                      "\r\n\r\n"));
+        REQUIRE(send_all(c.get(),
+                         "GET /ok HTTP/1.1\r\nHost: whatever.example\r\nAuthorization: Bearer " + token + "\r\n\r\n"));
         std::string pending;
         CHECK(read_response(c.get(), pending).body == "ok");
         REQUIRE(send_all(c.get(), "GET /ok HTTP/1.1\r\nHost: whatever.example\r\n\r\n"));
@@ -669,7 +684,8 @@ TEST_CASE("a unix socket listener is 0600 replaces a stale socket and is removed
         again.listen = o.listen;
         boost::asio::io_context io2;
         server second(io2, router{}, again);
-        CHECK_THROWS_WITH(second.start(), "cannot listen on unix:" + sock.string() + ": another server is listening on it");
+        CHECK_THROWS_WITH(second.start(),
+                          "cannot listen on unix:" + sock.string() + ": another server is listening on it");
         CHECK(fs::is_socket(sock));
     }
     CHECK_FALSE(fs::exists(sock));
@@ -678,7 +694,8 @@ TEST_CASE("a unix socket listener is 0600 replaces a stale socket and is removed
     server_options o;
     o.listen = {parse_listen_address("unix:" + (dir / "file").string())};
     server srv(io, router{}, o);
-    CHECK_THROWS_WITH(srv.start(), "cannot listen on unix:" + (dir / "file").string() + ": the path exists and is not a socket");
+    CHECK_THROWS_WITH(srv.start(),
+                      "cannot listen on unix:" + (dir / "file").string() + ": the path exists and is not a socket");
     CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temporary left behind
     fs::remove_all(dir);
 }
@@ -690,7 +707,8 @@ TEST_CASE("handlers run on the worker pool so a slow one never stalls the loop",
     std::vector<std::future<int>> slow;
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 4; ++i)
-        slow.push_back(std::async(std::launch::async, [&] { return http_call(s.port, "GET", "/slow?ms=1500").status; }));
+        slow.push_back(
+            std::async(std::launch::async, [&] { return http_call(s.port, "GET", "/slow?ms=1500").status; }));
     REQUIRE(s.eventually([&] { return s.srv->stats().connections >= 4; }));
     // every worker is busy: /livez (on the loop) still answers at once
     const auto t0 = std::chrono::steady_clock::now();
@@ -710,10 +728,13 @@ TEST_CASE("requests are counted per route pattern in the server metrics", "[api]
     // a response is counted once its last byte is written, a moment after the client has it
     REQUIRE(s.eventually([&] { return s.srv->stats().requests >= 4; }));
     const auto text = s.srv->metrics()->expose();
-    CHECK(text.find("vigy_http_requests_total{method=\"GET\",route=\"/items/{id}\",code=\"200\"} 2\n") != std::string::npos);
-    CHECK(text.find("vigy_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"404\"} 1\n") != std::string::npos);
+    CHECK(text.find("vigy_http_requests_total{method=\"GET\",route=\"/items/{id}\",code=\"200\"} 2\n") !=
+          std::string::npos);
+    CHECK(text.find("vigy_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"404\"} 1\n") !=
+          std::string::npos);
     CHECK(text.find("vigy_http_requests_total{method=\"POST\",route=\"/echo\",code=\"400\"} 1\n") != std::string::npos);
-    CHECK(text.find("vigy_http_request_duration_seconds_count{method=\"GET\",route=\"/items/{id}\"} 2\n") != std::string::npos);
+    CHECK(text.find("vigy_http_request_duration_seconds_count{method=\"GET\",route=\"/items/{id}\"} 2\n") !=
+          std::string::npos);
     CHECK(text.find("# TYPE vigy_http_connections gauge\n") != std::string::npos);
 }
 
@@ -804,7 +825,9 @@ TEST_CASE("a producer that closes ends the response cleanly after its events", "
     };
     const auto r = http_call(s.port, "GET", "/stream");
     CHECK(r.status == 200);
-    CHECK(r.body == "retry: 2000\n\nid: 1\nevent: tick\ndata: 1\n\nid: 2\nevent: tick\ndata: 2\n\nid: 3\nevent: tick\ndata: 3\n\n");
+    CHECK(
+        r.body ==
+        "retry: 2000\n\nid: 1\nevent: tick\ndata: 1\n\nid: 2\nevent: tick\ndata: 2\n\nid: 3\nevent: tick\ndata: 3\n\n");
     CHECK(s.probe.wait_closed() == close_reason::producer);
 }
 

@@ -2,8 +2,8 @@
 // derived from the bytes, and the bytes themselves equal to the committed bundle.
 #include "vigy/api/dashboard.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <iterator>

@@ -44,14 +44,12 @@ std::string temp_dir::write(const std::string& name, const std::string& text) co
 }
 
 int64_t mono_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
 int64_t now_wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -128,8 +126,7 @@ process::process(std::vector<std::string> argv, const spawn_options& opts) {
         posix_spawn_file_actions_adddup2(&fa, 1, 2);
         posix_spawn_file_actions_addclose(&fa, master);
     } else {
-        if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
-            throw std::runtime_error("pipe failed");
+        if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
         // a roomy pipe, so a chatty child (serve) never blocks while a test is busy elsewhere
         fcntl(out_pipe[0], F_SETPIPE_SZ, 1 << 20);
         fcntl(err_pipe[0], F_SETPIPE_SZ, 1 << 20);
@@ -143,8 +140,7 @@ process::process(std::vector<std::string> argv, const spawn_options& opts) {
     }
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setpgroup(&attr, 0);
     sigset_t none, all;
     sigemptyset(&none);
@@ -178,9 +174,12 @@ process::~process() {
 }
 
 void process::reap(int status) {
-    if (WIFEXITED(status)) status_ = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) status_ = 128 + WTERMSIG(status);
-    else status_ = -1;
+    if (WIFEXITED(status))
+        status_ = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        status_ = 128 + WTERMSIG(status);
+    else
+        status_ = -1;
 }
 
 bool process::running() {
@@ -239,8 +238,7 @@ bool process::wait_for(const std::function<bool(const std::string&)>& pred, int 
 }
 
 bool process::wait_for_text(const std::string& needle, int timeout_ms) {
-    return wait_for([&](const std::string& s) { return s.find(needle) != std::string::npos; },
-                    timeout_ms);
+    return wait_for([&](const std::string& s) { return s.find(needle) != std::string::npos; }, timeout_ms);
 }
 
 bool process::wait_for_err_text(const std::string& needle, int timeout_ms) {
@@ -268,8 +266,10 @@ std::optional<int> process::wait(int timeout_ms) {
         }
         const int64_t left = deadline - mono_ms();
         if (left <= 0) return std::nullopt;
-        if (out_fd_ >= 0 || err_fd_ >= 0) pump(static_cast<int>(std::min<int64_t>(left, 20)));
-        else sleep_ms(std::min<int64_t>(left, 10));
+        if (out_fd_ >= 0 || err_fd_ >= 0)
+            pump(static_cast<int>(std::min<int64_t>(left, 20)));
+        else
+            sleep_ms(std::min<int64_t>(left, 10));
     }
 }
 

@@ -94,18 +94,16 @@ private:
 
 /// A finished command.
 struct result {
-    int code = -1;           ///< exit status; 128+signal if killed; -1 on timeout
+    int code = -1;  ///< exit status; 128+signal if killed; -1 on timeout
     bool timed_out = false;
     std::string out;
     std::string err;
 };
 
 /// Runs `vigy args…` to completion (killing it after `timeout_ms`).
-result vigy(const std::vector<std::string>& args, const spawn_options& opts = {},
-            int timeout_ms = 10'000);
+result vigy(const std::vector<std::string>& args, const spawn_options& opts = {}, int timeout_ms = 10'000);
 /// Starts `vigy args…` in the background.
-std::unique_ptr<process> start_vigy(const std::vector<std::string>& args,
-                                    const spawn_options& opts = {});
+std::unique_ptr<process> start_vigy(const std::vector<std::string>& args, const spawn_options& opts = {});
 
 /// Monotonic ms.
 int64_t mono_ms();

@@ -1,8 +1,8 @@
 // tests/e2e/support.cpp — fixture, JSON and SQLite helpers for the e2e tests.
 #include "support.hpp"
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <ctime>
@@ -26,8 +26,7 @@ std::vector<json_doc> parse_json_lines(const std::string& text) {
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         auto d = std::make_unique<rapidjson::Document>();
         d->Parse(line.c_str(), line.size());
-        if (d->HasParseError() || !d->IsObject())
-            throw std::runtime_error("line is not a JSON object: " + line);
+        if (d->HasParseError() || !d->IsObject()) throw std::runtime_error("line is not a JSON object: " + line);
         out.push_back(std::move(d));
     }
     return out;
@@ -59,8 +58,8 @@ int64_t rfc3339_ms(const std::string& s) {
     std::tm tm{};
     int ms = 0;
     if (s.size() < 20) return -1;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                    &tm.tm_sec) != 6)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -81,35 +80,31 @@ fixture::fixture() {
     opts.env = {"VIGY_DB=" + db, "NO_COLOR", "CLICOLOR_FORCE"};
 }
 
-result fixture::run(const std::vector<std::string>& args, int timeout_ms) const {
-    return vigy(args, opts, timeout_ms);
-}
+result fixture::run(const std::vector<std::string>& args, int timeout_ms) const { return vigy(args, opts, timeout_ms); }
 
 json_doc fixture::run_json(const std::vector<std::string>& args, int timeout_ms) const {
     const result r = run(args, timeout_ms);
-    INFO("vigy " << [&] {
-        std::string s;
-        for (const auto& a : args) s += a + " ";
-        return s;
-    }() << "\nstdout: " << r.out << "\nstderr: " << r.err);
+    INFO("vigy " <<
+         [&] {
+             std::string s;
+             for (const auto& a : args) s += a + " ";
+             return s;
+         }()
+                 << "\nstdout: " << r.out << "\nstderr: " << r.err);
     REQUIRE(r.code == 0);
     auto d = parse_json(r.out);
     REQUIRE(d != nullptr);
     return d;
 }
 
-std::unique_ptr<process> fixture::start(const std::vector<std::string>& args) const {
-    return start_vigy(args, opts);
-}
+std::unique_ptr<process> fixture::start(const std::vector<std::string>& args) const { return start_vigy(args, opts); }
 
-std::string fixture::program(const std::string& name, const std::string& text) const {
-    return dir.write(name, text);
-}
+std::string fixture::program(const std::string& name, const std::string& text) const { return dir.write(name, text); }
 
 void fixture::register_program(const std::string& name, const std::string& text, int64_t every_ms,
                                const std::vector<std::string>& extra) const {
     std::vector<std::string> args{"register", program(name + ".tatara", text), "--name", name,
-                                  "--every", std::to_string(every_ms)};
+                                  "--every",  std::to_string(every_ms)};
     args.insert(args.end(), extra.begin(), extra.end());
     const result r = run(args);
     INFO("register " << name << "\nstdout: " << r.out << "\nstderr: " << r.err);

@@ -69,8 +69,7 @@ namespace programs {
 /// One info log line and one noop action per tick (like examples/hello-vigy.tatara).
 inline const char* hello = "(vigy-log 'info \"hello from vigy\")\n(vigy-noop)\n";
 /// kv counter "n": pushes n after the increment and pulls the tick count.
-inline const char* counter =
-    "(vigy-incr \"n\")\n(vigy-push (vigy-get \"n\" 0))\n(vigy-pull (vigy-tick-count))\n";
+inline const char* counter = "(vigy-incr \"n\")\n(vigy-push (vigy-get \"n\" 0))\n(vigy-pull (vigy-tick-count))\n";
 /// Never terminates.
 inline const char* runaway = "(define (loop) (loop))\n(loop)\n";
 }  // namespace programs

@@ -4,8 +4,8 @@
 // `list`), and selectors reject empty terms and handle != and notin.
 #include "support.hpp"
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,7 +14,9 @@ using namespace e2e;
 
 namespace {
 
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 std::vector<std::string> names_of(const fixture& fx, const std::string& selector) {
@@ -49,7 +51,8 @@ TEST_CASE("a program that is not UTF-8 is refused with its line and column by re
     CHECK(contains(r.err, "UTF-8"));
 }
 
-TEST_CASE("label values with control characters or commas are refused and never printed", "[e2e][needs-lisp][boundaries]") {
+TEST_CASE("label values with control characters or commas are refused and never printed",
+          "[e2e][needs-lisp][boundaries]") {
     fixture fx;
     const std::string file = fx.program("p.tatara", programs::hello);
     for (const std::string& bad : {std::string("team=\x1b[2J"), std::string("team=a,b"), std::string("team=a\nb"),
@@ -96,10 +99,12 @@ TEST_CASE("vigy serve refuses mado-tear-create to a vigy without the grant: the 
     REQUIRE(r.code == 0);
     auto serve = start_serve(fx, {"--plugin-dir", plugins});
     REQUIRE(serve->out().find("io.pleme.mado") != std::string::npos);  // the plugin is loaded
-    REQUIRE(eventually([&] {
-        serve->pump(0);
-        return runs_oldest_first(*fx.inspect("pwn", 10)).size() >= 3;
-    }, 10'000));
+    REQUIRE(eventually(
+        [&] {
+            serve->pump(0);
+            return runs_oldest_first(*fx.inspect("pwn", 10)).size() >= 3;
+        },
+        10'000));
     stop_serve(*serve);
     for (const auto& run : runs_oldest_first(*fx.inspect("pwn", 10))) {
         CHECK(str(*run, "result") == "failed");
@@ -109,7 +114,8 @@ TEST_CASE("vigy serve refuses mado-tear-create to a vigy without the grant: the 
     CHECK_FALSE(std::filesystem::exists(marker));
 }
 
-TEST_CASE("inspect -o json stays valid UTF-8 JSON over text stored before validation", "[e2e][needs-lisp][boundaries]") {
+TEST_CASE("inspect -o json stays valid UTF-8 JSON over text stored before validation",
+          "[e2e][needs-lisp][boundaries]") {
     fixture fx;
     fx.register_program("f", "(car 5)\n", 1000, {"--disabled"});
     REQUIRE(fx.run({"tick", "f"}).code == 0);

@@ -3,8 +3,8 @@
 // codes (0 ok, 1 error, 2 usage), error messages, colour rules.
 #include "support.hpp"
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -16,7 +16,9 @@ using namespace e2e;
 
 namespace {
 
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
@@ -25,9 +27,9 @@ bool contains(const std::string& hay, const std::string& needle) { return hay.fi
 TEST_CASE("every command has --help that exits 0 and names its arguments", "[e2e]") {
     fixture fx;
     const std::vector<std::pair<std::string, std::string>> cmds{
-        {"register", "--every"}, {"list", "--selector"}, {"inspect", "NAME"},   {"tick", "NAME"},
-        {"tail", "--since"},     {"enable", "NAME"},     {"disable", "NAME"},   {"delete", "--keep-history"},
-        {"serve", "--threads"},  {"mcp", "--read-only"},  {"trigger", "--payload"}, {"reset", "NAME"},
+        {"register", "--every"}, {"list", "--selector"}, {"inspect", "NAME"},      {"tick", "NAME"},
+        {"tail", "--since"},     {"enable", "NAME"},     {"disable", "NAME"},      {"delete", "--keep-history"},
+        {"serve", "--threads"},  {"mcp", "--read-only"}, {"trigger", "--payload"}, {"reset", "NAME"},
         {"db", "check"}};
     for (const auto& [cmd, needle] : cmds) {
         const result r = fx.run({cmd, "--help"});
@@ -57,7 +59,8 @@ TEST_CASE("usage errors exit 2 with a message on stderr", "[e2e]") {
         CHECK(contains(r.err, "--name"));
     }
     SECTION("a non-number interval") {
-        const result r = fx.run({"register", fx.program("p.tatara", programs::hello), "--name", "x", "--every", "soon"});
+        const result r =
+            fx.run({"register", fx.program("p.tatara", programs::hello), "--name", "x", "--every", "soon"});
         INFO(show(r));
         CHECK(r.code == 2);
     }
@@ -150,7 +153,8 @@ TEST_CASE("register creates, updates to a new revision, and reports unchanged", 
     fixture fx;
     const std::string file = fx.program("p.tatara", programs::hello);
 
-    auto created = fx.run_json({"register", file, "--name", "hello", "--every", "250", "--label", "team=core", "-o", "json"});
+    auto created =
+        fx.run_json({"register", file, "--name", "hello", "--every", "250", "--label", "team=core", "-o", "json"});
     CHECK(str(*created, "outcome") == "created");
     const json& v = field(*created, "vigy");
     CHECK(str(v, "name") == "hello");
@@ -162,12 +166,14 @@ TEST_CASE("register creates, updates to a new revision, and reports unchanged", 
     const std::string id = str(v, "id");
     const std::string rev1 = str(v, "revision");
 
-    auto same = fx.run_json({"register", file, "--name", "hello", "--every", "250", "--label", "team=core", "-o", "json"});
+    auto same =
+        fx.run_json({"register", file, "--name", "hello", "--every", "250", "--label", "team=core", "-o", "json"});
     CHECK(str(*same, "outcome") == "unchanged");
     CHECK(str(field(*same, "vigy"), "revision") == rev1);
 
     fx.program("p.tatara", std::string(programs::hello) + "(vigy-noop)\n");
-    auto updated = fx.run_json({"register", file, "--name", "hello", "--every", "250", "--label", "team=core", "-o", "json"});
+    auto updated =
+        fx.run_json({"register", file, "--name", "hello", "--every", "250", "--label", "team=core", "-o", "json"});
     CHECK(str(*updated, "outcome") == "updated");
     CHECK(str(field(*updated, "vigy"), "id") == id);
     CHECK(str(field(*updated, "vigy"), "revision") != rev1);
@@ -338,14 +344,14 @@ TEST_CASE("delete removes history unless --keep-history", "[e2e][needs-lisp]") {
 TEST_CASE("json output (-o json) parses for every command", "[e2e][needs-lisp]") {
     fixture fx;
     const std::string file = fx.program("p.tatara", programs::hello);
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"register", file, "--name", "j", "--every", "100", "-o", "json"},
-             {"list", "-o", "json"},
-             {"tick", "j", "-o", "json"},
-             {"inspect", "j", "-o", "json"},
-             {"disable", "j", "-o", "json"},
-             {"enable", "j", "-o", "json"},
-             {"plugins", "list", "-o", "json"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"register", file, "--name", "j", "--every", "100", "-o", "json"},
+                                               {"list", "-o", "json"},
+                                               {"tick", "j", "-o", "json"},
+                                               {"inspect", "j", "-o", "json"},
+                                               {"disable", "j", "-o", "json"},
+                                               {"enable", "j", "-o", "json"},
+                                               {"plugins", "list", "-o", "json"}}) {
         const result r = fx.run(args);
         INFO(args[0] << ": " << show(r));
         CHECK(r.code == 0);
@@ -451,10 +457,10 @@ TEST_CASE("register with another kind takes --config, or FILE as the JSON config
     CHECK(str(*noop, "outcome") == "created");
     CHECK(str(field(*noop, "vigy"), "kind") == "noop");
 
-    const std::string chain_cfg = fx.dir.write(
-        "chain.json",
-        "{\"children\": [{\"kind\": \"lisp\", \"config\": {\"program\": \"(vigy-pull 1)\"}},"
-        " {\"kind\": \"lisp\", \"config\": {\"program\": \"(vigy-push 2)\"}}]}");
+    const std::string chain_cfg =
+        fx.dir.write("chain.json",
+                     "{\"children\": [{\"kind\": \"lisp\", \"config\": {\"program\": \"(vigy-pull 1)\"}},"
+                     " {\"kind\": \"lisp\", \"config\": {\"program\": \"(vigy-push 2)\"}}]}");
     auto chain = fx.run_json({"register", chain_cfg, "--name", "pair", "--kind", "chain", "--disabled", "-o", "json"});
     CHECK(str(field(*chain, "vigy"), "kind") == "chain");
     CHECK(field(field(*chain, "vigy"), "config").HasMember("children"));

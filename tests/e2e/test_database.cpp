@@ -5,8 +5,8 @@
 // stopping a serve that meets it later.
 #include "support.hpp"
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -20,11 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 unsigned mode_of(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return 0xffff;
     return st.st_mode & 07777;
 }
@@ -53,7 +55,8 @@ int64_t sql_int(const std::string& db_path, const std::string& sql) {
 /// must be checkpointed: no -wal holding a newer copy of that page).
 void corrupt_table_root(const std::string& db_path, const std::string& table) {
     const int64_t page_size = sql_int(db_path, "PRAGMA page_size");
-    const int64_t root = sql_int(db_path, "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = '" + table + "'");
+    const int64_t root =
+        sql_int(db_path, "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = '" + table + "'");
     REQUIRE(root > 1);
     std::fstream f(db_path, std::ios::in | std::ios::out | std::ios::binary);
     REQUIRE(f.good());
@@ -83,7 +86,12 @@ TEST_CASE("the database directory is 0700 and its files 0600 under umask 000, -w
         scoped_umask open_all(0);
         fx.register_program("c", programs::counter, 100);
         auto serve = start_serve(fx);  // keeps -wal and -shm open
-        REQUIRE(eventually([&] { serve->pump(0); return fs::exists(db + "-wal") && fs::exists(db + "-shm"); }, 5000));
+        REQUIRE(eventually(
+            [&] {
+                serve->pump(0);
+                return fs::exists(db + "-wal") && fs::exists(db + "-shm");
+            },
+            5000));
         CHECK(mode_of(fx.dir.file("state")) == 0700);
         CHECK(mode_of(dir) == 0700);
         CHECK(mode_of(db) == 0600);
@@ -145,7 +153,12 @@ TEST_CASE("XDG_DATA_HOME is honoured by every command", "[e2e][needs-lisp][datab
     const std::string prog = fx.program("c.tatara", programs::counter);
     for (const std::vector<std::string>& cmd :
          {std::vector<std::string>{"register", prog, "--name", "c", "--every", "100"},
-          {"tick", "c"}, {"list"}, {"inspect", "c"}, {"disable", "c"}, {"enable", "c"}, {"db", "check"}}) {
+          {"tick", "c"},
+          {"list"},
+          {"inspect", "c"},
+          {"disable", "c"},
+          {"enable", "c"},
+          {"db", "check"}}) {
         const result r = vigy(cmd, o);
         INFO(cmd.front() << ": " << show(r));
         CHECK(r.code == 0);
@@ -208,15 +221,21 @@ TEST_CASE("serve refuses a database with a corrupt page at start", "[e2e][needs-
     CHECK_FALSE(contains(r.out, "serving "));
 }
 
-TEST_CASE("serve stops with a clear message when it meets a corrupt page while serving", "[e2e][needs-lisp][database]") {
+TEST_CASE("serve stops with a clear message when it meets a corrupt page while serving",
+          "[e2e][needs-lisp][database]") {
     fixture fx;
-    fx.register_program("hello", programs::hello, 100);                 // never touches kv after its first tick
+    fx.register_program("hello", programs::hello, 100);                // never touches kv after its first tick
     fx.register_program("c", programs::counter, 100, {"--disabled"});  // its kv is read only when it ticks
     REQUIRE(fx.run({"tick", "c"}).code == 0);
     checkpoint(fx.db);
     auto serve = start_serve(fx);
     const size_t lines0 = serve->out_lines().size();
-    REQUIRE(eventually([&] { serve->pump(0); return serve->out_lines().size() >= lines0 + 3; }, 5000));
+    REQUIRE(eventually(
+        [&] {
+            serve->pump(0);
+            return serve->out_lines().size() >= lines0 + 3;
+        },
+        5000));
     corrupt_table_root(fx.db, "kv");
     const result t = fx.run({"tick", "c"});  // serve loads c's kv from the damaged page
     INFO(show(t));

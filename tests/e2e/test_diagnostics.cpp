@@ -11,7 +11,9 @@ using namespace e2e;
 
 namespace {
 
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 const char* prints_then_fails =
@@ -78,14 +80,16 @@ TEST_CASE("a failed tick keeps its output and log lines in tick and inspect, and
     CHECK(contains(r.out, "printed before"));
 }
 
-TEST_CASE("vigy eval of a program writing 100k kv keys takes well under a second", "[e2e][timing][needs-lisp][diagnostics]") {
+TEST_CASE("vigy eval of a program writing 100k kv keys takes well under a second",
+          "[e2e][timing][needs-lisp][diagnostics]") {
     fixture fx;
-    const std::string prog = fx.program("many.tatara",
-                                        "(define (fill i)\n"
-                                        "  (if (< i 100000)\n"
-                                        "      (begin (vigy-set (string-append \"key-\" (string i)) i) (fill (+ i 1)))\n"
-                                        "      i))\n"
-                                        "(fill 0)\n");
+    const std::string prog =
+        fx.program("many.tatara",
+                   "(define (fill i)\n"
+                   "  (if (< i 100000)\n"
+                   "      (begin (vigy-set (string-append \"key-\" (string i)) i) (fill (+ i 1)))\n"
+                   "      i))\n"
+                   "(fill 0)\n");
     // CPU time of the child (user + system), which a loaded test machine does not inflate;
     // the wall time is bounded too (the quadratic version took over 60 s).
     auto child_cpu_ms = [] {

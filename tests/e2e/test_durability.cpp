@@ -76,13 +76,17 @@ std::unique_ptr<process> restart_serve(const fixture& fx, int64_t& waited_ms) {
 
 }  // namespace
 
-TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays intact",
-          "[e2e][timing][needs-lisp]") {
+TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays intact", "[e2e][timing][needs-lisp]") {
     fixture fx;
     fx.register_program("counter", programs::counter, 100);
 
     auto serve = start_serve(fx);
-    REQUIRE(eventually([&] { serve->pump(0); return read_counter(fx, "counter").ok >= 10; }, 8000));
+    REQUIRE(eventually(
+        [&] {
+            serve->pump(0);
+            return read_counter(fx, "counter").ok >= 10;
+        },
+        8000));
     serve->kill_hard();  // SIGKILL, no chance to flush
     CHECK(integrity_check(fx.db) == "ok");
     const counter_history before = read_counter(fx, "counter");
@@ -91,7 +95,12 @@ TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays in
     int64_t waited = 0;
     auto again = restart_serve(fx, waited);
     INFO("restart after kill -9 took " << waited << " ms to get the scheduler lease");
-    REQUIRE(eventually([&] { again->pump(0); return read_counter(fx, "counter").ok >= before.ok + 10; }, 8000));
+    REQUIRE(eventually(
+        [&] {
+            again->pump(0);
+            return read_counter(fx, "counter").ok >= before.ok + 10;
+        },
+        8000));
     stop_serve(*again);
     CHECK(integrity_check(fx.db) == "ok");
 

@@ -9,7 +9,9 @@
 using namespace e2e;
 
 namespace {
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 /// Ticks `name` (a vigy whose program exhausts a limit) and checks every face of the run.
@@ -49,7 +51,8 @@ TEST_CASE("a plugin's RESOURCE_EXHAUSTED (fuel) reaches the CLI and the run as r
 TEST_CASE("a plugin's RESOURCE_EXHAUSTED (memory) reaches the CLI and the run as resource-exhausted",
           "[e2e][needs-lisp]") {
     fixture fx;
-    fx.register_program("greedy", "(define (grow xs n) (if (= n 0) xs (grow (cons n xs) (- n 1))))\n(grow '() 10000000)\n",
-                        1000, {"--disabled", "--memory", "1000000", "--fuel", "100000000"});
+    fx.register_program("greedy",
+                        "(define (grow xs n) (if (= n 0) xs (grow (cons n xs) (- n 1))))\n(grow '() 10000000)\n", 1000,
+                        {"--disabled", "--memory", "1000000", "--fuel", "100000000"});
     check_exhausted(fx, "greedy", "memory");
 }

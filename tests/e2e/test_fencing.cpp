@@ -112,7 +112,12 @@ TEST_CASE("a serve paused past its lease never commits after another took over (
         const int other = 1 - holder;
         // the holder commits runs
         const size_t lines0 = line_count(h.out());
-        REQUIRE(eventually([&] { pump_all(); return line_count(h.out()) >= lines0 + 3; }, 5000));
+        REQUIRE(eventually(
+            [&] {
+                pump_all();
+                return line_count(h.out()) >= lines0 + 3;
+            },
+            5000));
         const size_t lost_before = count_of(h.err(), "lost the lease");
         sleep_ms(round * 37 % 90);  // pause at a different point of the tick each round (fault injection)
         h.signal(SIGSTOP);
@@ -122,8 +127,12 @@ TEST_CASE("a serve paused past its lease never commits after another took over (
             const size_t regained = count_of(serve[other]->err(), "lease regained");
             // A holder stopped inside a write transaction keeps SQLite's write lock: nobody
             // can take over until it runs again (liveness, not safety). Let it finish and retry.
-            while (!eventually([&] { pump_all(); return count_of(serve[other]->err(), "lease regained") > regained; },
-                               4000)) {
+            while (!eventually(
+                [&] {
+                    pump_all();
+                    return count_of(serve[other]->err(), "lease regained") > regained;
+                },
+                4000)) {
                 ++lock_held_retries;
                 REQUIRE(lock_held_retries < 5);
                 h.signal(SIGCONT);
@@ -133,10 +142,20 @@ TEST_CASE("a serve paused past its lease never commits after another took over (
         }
         // the new holder commits runs while the old one is still stopped
         const size_t other0 = line_count(serve[other]->out());
-        REQUIRE(eventually([&] { pump_all(); return line_count(serve[other]->out()) >= other0 + 3; }, 5000));
+        REQUIRE(eventually(
+            [&] {
+                pump_all();
+                return line_count(serve[other]->out()) >= other0 + 3;
+            },
+            5000));
         h.signal(SIGCONT);
         // the old holder notices it lost the lease (its in-flight commits were rejected as stale)
-        REQUIRE(eventually([&] { pump_all(); return count_of(h.err(), "lost the lease") > lost_before; }, 5000));
+        REQUIRE(eventually(
+            [&] {
+                pump_all();
+                return count_of(h.err(), "lost the lease") > lost_before;
+            },
+            5000));
         holder = other;
     }
     uint64_t stale = 0;
@@ -168,7 +187,12 @@ TEST_CASE("a serve whose wall clock runs 10 s ahead does not take a live serve's
         CHECK(r.err.find("another scheduler is serving") != std::string::npos);
         // the live serve keeps its lease and keeps committing
         const size_t lines0 = line_count(a->out());
-        CHECK(eventually([&] { a->pump(0); return line_count(a->out()) >= lines0 + 2; }, 5000));
+        CHECK(eventually(
+            [&] {
+                a->pump(0);
+                return line_count(a->out()) >= lines0 + 2;
+            },
+            5000));
         CHECK(a->err().find("lost the lease") == std::string::npos);
     }
     stop_serve(*a);

@@ -25,7 +25,9 @@ using namespace e2e;
 
 namespace {
 
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
@@ -35,7 +37,9 @@ int64_t wall_ms() {
 }
 
 /// Runs of a vigy, oldest first.
-std::vector<json_doc> runs_of(const fixture& fx, const std::string& name) { return runs_oldest_first(*fx.inspect(name)); }
+std::vector<json_doc> runs_of(const fixture& fx, const std::string& name) {
+    return runs_oldest_first(*fx.inspect(name));
+}
 
 std::string state_of(const fixture& fx, const std::string& name) {
     auto doc = fx.inspect(name, 1);
@@ -63,8 +67,10 @@ int64_t sql_scalar(const std::string& db_path, const std::string& sql) {
         sqlite3_stmt* st = nullptr;
         if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK) {
             const int rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW) out = sqlite3_column_int64(st, 0);
-            else if (rc == SQLITE_DONE) out = 0;
+            if (rc == SQLITE_ROW)
+                out = sqlite3_column_int64(st, 0);
+            else if (rc == SQLITE_DONE)
+                out = 0;
         }
         if (out < 0) INFO("sql error: " << sqlite3_errmsg(db));
         sqlite3_finalize(st);
@@ -80,13 +86,14 @@ const char* witness_program = "(vigy-noop)\n";
 TEST_CASE("a 6-field cron */1 * * * * * vigy ticks once per second aligned to the second",
           "[e2e][timing][needs-lisp][schedule]") {
     fixture fx;
-    const result reg = fx.run({"register", fx.program("c.tatara", programs::hello), "--name", "sec", "--cron",
-                               "*/1 * * * * *"});
+    const result reg =
+        fx.run({"register", fx.program("c.tatara", programs::hello), "--name", "sec", "--cron", "*/1 * * * * *"});
     INFO(show(reg));
     REQUIRE(reg.code == 0);
     CHECK(contains(reg.out, "cron */1 * * * * *"));
     auto serve = start_serve(fx);
-    const bool enough = wait_serving(*serve, [&] { return field(*fx.inspect("sec", 10), "runs").Size() >= 6; }, 15'000);
+    const bool enough = wait_serving(
+        *serve, [&] { return field(*fx.inspect("sec", 10), "runs").Size() >= 6; }, 15'000);
     stop_serve(*serve);
     REQUIRE(enough);
     const auto runs = runs_of(fx, "sec");
@@ -122,19 +129,20 @@ TEST_CASE("a --once vigy runs exactly once and shows Completed after a restart",
     REQUIRE(reg.code == 0);
     {
         auto serve = start_serve(fx);
-        REQUIRE(wait_serving(*serve, [&] { return state_of(fx, "job") == "Completed"; }, 10'000));
+        REQUIRE(wait_serving(
+            *serve, [&] { return state_of(fx, "job") == "Completed"; }, 10'000));
         // it had time to tick again: the witness ticked 10 more times
         const auto w0 = field(*fx.inspect("witness", 1000), "runs").Size();
-        REQUIRE(wait_serving(*serve, [&] { return field(*fx.inspect("witness", 1000), "runs").Size() >= w0 + 10; },
-                             10'000));
+        REQUIRE(wait_serving(
+            *serve, [&] { return field(*fx.inspect("witness", 1000), "runs").Size() >= w0 + 10; }, 10'000));
         stop_serve(*serve);
     }
     CHECK(runs_of(fx, "job").size() == 1);
     {
         auto serve = start_serve(fx);
         const auto w0 = field(*fx.inspect("witness", 1000), "runs").Size();
-        REQUIRE(wait_serving(*serve, [&] { return field(*fx.inspect("witness", 1000), "runs").Size() >= w0 + 10; },
-                             10'000));
+        REQUIRE(wait_serving(
+            *serve, [&] { return field(*fx.inspect("witness", 1000), "runs").Size() >= w0 + 10; }, 10'000));
         stop_serve(*serve);
     }
     auto doc = fx.inspect("job");
@@ -159,16 +167,18 @@ TEST_CASE("an event trigger fires the dependent vigy once per matching event, pa
                         "(vigy-event \"Changed\" (string-append \"n=\" (string (vigy-tick-count))))\n"
                         "(vigy-event \"Other\" \"ignored\")\n",
                         300);
-    const result reg = fx.run({"register", fx.program("dep.tatara",
-                                                      "(define t (vigy-trigger))\n"
-                                                      "(string-append (get t \"kind\") \" \" (get t \"source\") \" \"\n"
-                                                      "  (get (get t \"payload\") \"reason\") \" \"\n"
-                                                      "  (get (get t \"payload\") \"message\"))\n"),
+    const result reg = fx.run({"register",
+                               fx.program("dep.tatara",
+                                          "(define t (vigy-trigger))\n"
+                                          "(string-append (get t \"kind\") \" \" (get t \"source\") \" \"\n"
+                                          "  (get (get t \"payload\") \"reason\") \" \"\n"
+                                          "  (get (get t \"payload\") \"message\"))\n"),
                                "--name", "dep", "--on", "event:src/Changed"});
     INFO(show(reg));
     REQUIRE(reg.code == 0);
     auto serve = start_serve(fx);
-    REQUIRE(wait_serving(*serve, [&] { return field(*fx.inspect("dep", 100), "runs").Size() >= 5; }, 15'000));
+    REQUIRE(wait_serving(
+        *serve, [&] { return field(*fx.inspect("dep", 100), "runs").Size() >= 5; }, 15'000));
     stop_serve(*serve);
     const auto src_runs = runs_of(fx, "src");
     const auto dep_runs = runs_of(fx, "dep");
@@ -192,10 +202,11 @@ TEST_CASE("an event trigger fires the dependent vigy once per matching event, pa
 TEST_CASE("triggers coalesce: while a tick runs at most one trigger waits", "[e2e][needs-lisp][schedule]") {
     fixture fx;
     // a slow tick (~0.3-1 s of spinning) that prints its payload
-    const std::string slow = "(define (spin n) (if (> n 0) (spin (- n 1)) 0))\n(spin 600000)\n"
-                             "(get (vigy-trigger) \"payload\")\n";
-    const result reg = fx.run({"register", fx.program("slow.tatara", slow), "--name", "slow", "--on", "manual",
-                               "--fuel", "100000000"});
+    const std::string slow =
+        "(define (spin n) (if (> n 0) (spin (- n 1)) 0))\n(spin 600000)\n"
+        "(get (vigy-trigger) \"payload\")\n";
+    const result reg = fx.run(
+        {"register", fx.program("slow.tatara", slow), "--name", "slow", "--on", "manual", "--fuel", "100000000"});
     INFO(show(reg));
     REQUIRE(reg.code == 0);
     auto serve = start_serve(fx);
@@ -208,7 +219,8 @@ TEST_CASE("triggers coalesce: while a tick runs at most one trigger waits", "[e2
         CHECK(*code == 0);
     }
     const std::string done_sql = "SELECT count(*) FROM tick_requests WHERE state = 'done'";
-    REQUIRE(wait_serving(*serve, [&] { return sql_scalar(fx.db, done_sql) == 6; }, 20'000));
+    REQUIRE(wait_serving(
+        *serve, [&] { return sql_scalar(fx.db, done_sql) == 6; }, 20'000));
     stop_serve(*serve);
     const auto runs = runs_of(fx, "slow");
     INFO("runs: " << runs.size());
@@ -222,11 +234,10 @@ TEST_CASE("triggers coalesce: while a tick runs at most one trigger waits", "[e2
     }
 }
 
-TEST_CASE("jitter spreads 1,000 vigies' first ticks over the window",
-          "[e2e][needs-lisp][schedule]") {
+TEST_CASE("jitter spreads 1,000 vigies' first ticks over the window", "[e2e][needs-lisp][schedule]") {
     fixture fx;
-    const result reg = fx.run({"register", "--name", "j0", "--kind", "noop", "--config", "{}", "--every", "10s",
-                               "--jitter", "100%"});
+    const result reg =
+        fx.run({"register", "--name", "j0", "--kind", "noop", "--config", "{}", "--every", "10s", "--jitter", "100%"});
     INFO(show(reg));
     REQUIRE(reg.code == 0);
     // 999 more like it, with their own names and ids (SQL: 999 `vigy register` calls are slow)
@@ -242,16 +253,19 @@ TEST_CASE("jitter spreads 1,000 vigies' first ticks over the window",
     REQUIRE(sql_scalar(fx.db, "SELECT count(*) FROM vigies") == 1000);
     auto serve = start_serve(fx);
     const std::string firsts = "SELECT count(DISTINCT vid) FROM runs";
-    REQUIRE(wait_serving(*serve, [&] { return sql_scalar(fx.db, firsts) == 1000; }, 30'000));
+    REQUIRE(wait_serving(
+        *serve, [&] { return sql_scalar(fx.db, firsts) == 1000; }, 30'000));
     stop_serve(*serve);
     // the first tick of each, relative to the earliest one (serve's start-up time, longer
     // under the sanitizers, does not count), in 10 buckets of 1 s
     const int64_t t0 = sql_scalar(fx.db, "SELECT min(started_ms) FROM runs");
     std::map<int64_t, int> buckets;
     for (int b = 0; b < 10; ++b) {
-        const int64_t n = sql_scalar(fx.db, "SELECT count(*) FROM (SELECT min(started_ms) AS s FROM runs GROUP BY vid) "
-                                            "WHERE s >= " + std::to_string(t0 + b * 1000) + " AND s < " +
-                                                std::to_string(t0 + (b + 1) * 1000));
+        const int64_t n =
+            sql_scalar(fx.db,
+                       "SELECT count(*) FROM (SELECT min(started_ms) AS s FROM runs GROUP BY vid) "
+                       "WHERE s >= " +
+                           std::to_string(t0 + b * 1000) + " AND s < " + std::to_string(t0 + (b + 1) * 1000));
         buckets[b] = static_cast<int>(n);
     }
     std::string hist;
@@ -260,7 +274,7 @@ TEST_CASE("jitter spreads 1,000 vigies' first ticks over the window",
     int total = 0;
     for (auto [b, n] : buckets) {
         total += n;
-        CHECK(n >= 40);   // expected 100 each (uniform); nowhere near all at once
+        CHECK(n >= 40);  // expected 100 each (uniform); nowhere near all at once
         CHECK(n <= 200);
     }
     CHECK(total >= 950);  // (start-up takes a moment: a few land just after the window)
@@ -272,8 +286,8 @@ TEST_CASE("a catch-up tick runs once after a restart within the window, and not 
     const std::string prog = fx.program("c.tatara", "(vigy-noop)\n");
     for (const auto& [name, cron, window] :
          std::vector<std::tuple<std::string, std::string, std::string>>{{"every-second", "* * * * * *", "30s"},
-                                                                         {"within", "*/5 * * * * *", "4s"},
-                                                                         {"outside", "*/5 * * * * *", "1s"}}) {
+                                                                        {"within", "*/5 * * * * *", "4s"},
+                                                                        {"outside", "*/5 * * * * *", "1s"}}) {
         const result r = fx.run({"register", prog, "--name", name, "--cron", cron, "--catch-up", window});
         INFO(show(r));
         REQUIRE(r.code == 0);
@@ -281,7 +295,8 @@ TEST_CASE("a catch-up tick runs once after a restart within the window, and not 
     int64_t s1 = 0;
     {
         auto serve = start_serve(fx);
-        REQUIRE(wait_serving(*serve, [&] { return field(*fx.inspect("outside", 10), "runs").Size() >= 1; }, 10'000));
+        REQUIRE(wait_serving(
+            *serve, [&] { return field(*fx.inspect("outside", 10), "runs").Size() >= 1; }, 10'000));
         stop_serve(*serve);
         s1 = rfc3339_ms(str(*runs_of(fx, "outside").at(0), "started_at")) / 5000 * 5000;
     }
@@ -295,12 +310,13 @@ TEST_CASE("a catch-up tick runs once after a restart within the window, and not 
     const int64_t restarted = wall_ms();
     REQUIRE(restarted < s1 + 9000);
     const int64_t s3 = s1 + 10000;
-    REQUIRE(wait_serving(*serve,
-                         [&] {
-                             const auto r = runs_of(fx, "outside");
-                             return !r.empty() && rfc3339_ms(str(*r.back(), "started_at")) >= s3;
-                         },
-                         15'000));
+    REQUIRE(wait_serving(
+        *serve,
+        [&] {
+            const auto r = runs_of(fx, "outside");
+            return !r.empty() && rfc3339_ms(str(*r.back(), "started_at")) >= s3;
+        },
+        15'000));
     stop_serve(*serve);
     // The catch-up ticks of the restart. (The first serve may give one too: a slot
     // between registration and that start counts as missed, as the spec says.)
@@ -333,7 +349,8 @@ TEST_CASE("a vigy failing N times in the window becomes Degraded, stops ticking,
     fx.register_program("witness", witness_program, 100);
     fx.register_program("bad", "(car 5)\n", 100, {"--max-failures", "3", "--within", "1m"});
     auto serve = start_serve(fx);
-    REQUIRE(wait_serving(*serve, [&] { return state_of(fx, "bad") == "Degraded"; }, 20'000));
+    REQUIRE(wait_serving(
+        *serve, [&] { return state_of(fx, "bad") == "Degraded"; }, 20'000));
     auto doc = fx.inspect("bad");
     CHECK(field(*doc, "runs").Size() == 3);
     bool condition = false;
@@ -351,15 +368,16 @@ TEST_CASE("a vigy failing N times in the window becomes Degraded, stops ticking,
     CHECK(contains(str(field(*doc, "vigy"), "state_reason"), "failed 3 times"));
     // stopped: the backoff would have retried after 4 s; the witness ticks 60 times meanwhile
     const auto w0 = field(*fx.inspect("witness", 1000), "runs").Size();
-    REQUIRE(wait_serving(*serve, [&] { return field(*fx.inspect("witness", 1000), "runs").Size() >= w0 + 60; },
-                         20'000));
+    REQUIRE(wait_serving(
+        *serve, [&] { return field(*fx.inspect("witness", 1000), "runs").Size() >= w0 + 60; }, 20'000));
     CHECK(field(*fx.inspect("bad"), "runs").Size() == 3);
     // vigy enable (while serve runs) resumes it
     const result en = fx.run({"enable", "bad"});
     INFO(show(en));
     CHECK(en.code == 0);
     CHECK(contains(en.out, "was Degraded"));
-    REQUIRE(wait_serving(*serve, [&] { return field(*fx.inspect("bad"), "runs").Size() >= 4; }, 10'000));
+    REQUIRE(wait_serving(
+        *serve, [&] { return field(*fx.inspect("bad"), "runs").Size() >= 4; }, 10'000));
     stop_serve(*serve);
     doc = fx.inspect("bad");
     for (const auto& c : field(*doc, "conditions").GetArray())

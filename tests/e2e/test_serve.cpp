@@ -18,7 +18,9 @@ using namespace e2e;
 
 namespace {
 
-std::string show(const result& r) { return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err; }
+std::string show(const result& r) {
+    return "exit " + std::to_string(r.code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path);
@@ -119,8 +121,8 @@ TEST_CASE("a tick longer than the interval does not pile up ticks", "[e2e][timin
     int64_t took = 0;
     const std::string limits_args = "--fuel";
     for (int attempt = 0; attempt < 6; ++attempt) {
-        const std::string prog = "(define (spin n) (if (> n 0) (spin (- n 1)) 0))\n(spin " + std::to_string(n) +
-                                 ")\n(vigy-noop)\n";
+        const std::string prog =
+            "(define (spin n) (if (> n 0) (spin (- n 1)) 0))\n(spin " + std::to_string(n) + ")\n(vigy-noop)\n";
         fx.register_program("slow", prog, 100, {"--disabled", "--fuel", "2000000000", "--wall-ms", "10000"});
         auto run = fx.run_json({"tick", "slow", "-o", "json"});
         REQUIRE(str(*run, "result") == "ok");
@@ -132,8 +134,8 @@ TEST_CASE("a tick longer than the interval does not pile up ticks", "[e2e][timin
     REQUIRE(took >= 250);
     REQUIRE(fx.run({"delete", "slow"}).code == 0);
 
-    const std::string prog = "(define (spin n) (if (> n 0) (spin (- n 1)) 0))\n(spin " + std::to_string(n) +
-                             ")\n(vigy-noop)\n";
+    const std::string prog =
+        "(define (spin n) (if (> n 0) (spin (- n 1)) 0))\n(spin " + std::to_string(n) + ")\n(vigy-noop)\n";
     fx.register_program("slow", prog, 100, {"--fuel", "2000000000", "--wall-ms", "10000"});
     auto serve = start_serve(fx);
     const int64_t t0 = mono_ms();
@@ -154,8 +156,7 @@ TEST_CASE("a tick longer than the interval does not pile up ticks", "[e2e][timin
     CHECK(static_cast<int64_t>(runs.size()) <= window / took + 2);
 }
 
-TEST_CASE("a runaway program fails its own runs while another vigy keeps its schedule",
-          "[e2e][timing][needs-lisp]") {
+TEST_CASE("a runaway program fails its own runs while another vigy keeps its schedule", "[e2e][timing][needs-lisp]") {
     fixture fx;
     fx.register_program("runaway", programs::runaway, 100, {"--wall-ms", "400"});
     fx.register_program("steady", programs::hello, 100);

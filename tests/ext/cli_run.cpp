@@ -59,4 +59,3 @@ run_result run_vigy(const std::vector<std::string>& args) {
 }
 
 }  // namespace vigy::test
-

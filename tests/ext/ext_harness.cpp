@@ -15,9 +15,15 @@ struct error_capture {
 
 }  // namespace
 
-std::filesystem::path builtin_plugin(const std::string& file) { return std::filesystem::path(VIGY_EXT_PLUGIN_DIR) / file; }
-std::filesystem::path app_plugin(const std::string& file) { return std::filesystem::path(VIGY_EXT_APP_PLUGIN_DIR) / file; }
-std::filesystem::path fixture_plugin(const std::string& file) { return std::filesystem::path(VIGY_EXT_FIXTURE_DIR) / file; }
+std::filesystem::path builtin_plugin(const std::string& file) {
+    return std::filesystem::path(VIGY_EXT_PLUGIN_DIR) / file;
+}
+std::filesystem::path app_plugin(const std::string& file) {
+    return std::filesystem::path(VIGY_EXT_APP_PLUGIN_DIR) / file;
+}
+std::filesystem::path fixture_plugin(const std::string& file) {
+    return std::filesystem::path(VIGY_EXT_FIXTURE_DIR) / file;
+}
 
 harness::~harness() = default;
 harness::harness(harness&&) noexcept = default;
@@ -25,9 +31,9 @@ harness::harness(harness&&) noexcept = default;
 harness::harness(const std::vector<std::filesystem::path>& files) : registry_(std::make_unique<host::registry>()) {
     for (const std::filesystem::path& path : files) {
         if (!registry_->load_file(path))
-            throw std::runtime_error("registry refused " + path.string() + ": " +
-                                     (registry_->skipped().empty() ? "already loaded"
-                                                                   : registry_->skipped().back().message));
+            throw std::runtime_error(
+                "registry refused " + path.string() + ": " +
+                (registry_->skipped().empty() ? "already loaded" : registry_->skipped().back().message));
     }
     for (const host::loaded_plugin& p : registry_->plugins()) {
         plugin_ids_.push_back(p.id);

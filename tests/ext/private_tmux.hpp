@@ -41,7 +41,8 @@ public:
     /// The server's session names, sorted, one per line ("" without a server).
     std::string sessions() const {
         std::string listed;
-        FILE* p = ::popen(("tmux -S '" + socket + "' list-sessions -F '#{session_name}' 2>/dev/null | sort").c_str(), "r");
+        FILE* p =
+            ::popen(("tmux -S '" + socket + "' list-sessions -F '#{session_name}' 2>/dev/null | sort").c_str(), "r");
         if (!p) return listed;
         char buf[256];
         while (std::fgets(buf, sizeof buf, p)) listed += buf;

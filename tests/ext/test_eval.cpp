@@ -103,8 +103,9 @@ TEST_CASE("eval --kv seeds typed kv values", "[ext][eval]") {
 }
 
 TEST_CASE("eval human output shows each tick's buffers and hides __sys keys", "[ext][eval]") {
-    const std::string program = "vigy-noop\nvigy-set \"k\" 1\nvigy-log \"warn\" \"careful\"\nvigy-event \"Beat\" \"m\"\n"
-                                "vigy-desired \"count\" 2\nvigy-metric \"m\" 1.5\n";
+    const std::string program =
+        "vigy-noop\nvigy-set \"k\" 1\nvigy-log \"warn\" \"careful\"\nvigy-event \"Beat\" \"m\"\n"
+        "vigy-desired \"count\" 2\nvigy-metric \"m\" 1.5\n";
     run_result r = fixture_eval({"-e", program, "--ticks", "2"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -196,8 +197,8 @@ TEST_CASE("lisp: a custom extension plugin's intrinsic is refused to a program w
 }
 
 TEST_CASE("lisp: hello-vigy logs and emits one noop per tick", "[ext][eval][lisp]") {
-    run_result r = run_vigy({"eval", examples + "/hello-vigy.tatara", "--ticks", "3", "--start-ms", "5000", "-o",
-                             "json"});
+    run_result r =
+        run_vigy({"eval", examples + "/hello-vigy.tatara", "--ticks", "3", "--start-ms", "5000", "-o", "json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     value doc = parse(r);
@@ -205,8 +206,8 @@ TEST_CASE("lisp: hello-vigy logs and emits one noop per tick", "[ext][eval][lisp
     REQUIRE(ticks.size() == 3);
     for (size_t i = 0; i < ticks.size(); ++i) {
         CHECK(at(ticks[i], "actions").to_json() == R"([{"kind":"noop","result":"ok"}])");
-        std::string expected = "hello from tick " + std::to_string(i + 1) + " at " + std::to_string(5000 + 1000 * i) +
-                               " ms";
+        std::string expected =
+            "hello from tick " + std::to_string(i + 1) + " at " + std::to_string(5000 + 1000 * i) + " ms";
         CHECK(at(ticks[i], "log").to_json() == R"([{"level":"info","message":")" + expected + R"("}])");
     }
 }

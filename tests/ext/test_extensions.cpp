@@ -23,12 +23,14 @@ TEST_CASE("six plugins load with their ids packs and exactly the listed intrinsi
                                                        "vigy.scheduling", "vigy.diagnostics"});
     CHECK(h().pack_names() ==
           std::vector<std::string>{"actions", "state", "kv", "convergence", "scheduling", "diagnostics"});
-    for (const char* n :
-         {"vigy-noop", "vigy-defer", "vigy-pull", "vigy-push", "vigy-create", "vigy-update", "vigy-delete-action",
-          "vigy-apply", "vigy-restart", "vigy-emit", "vigy-desired", "vigy-observed", "vigy-condition", "vigy-get",
-          "vigy-set", "vigy-incr", "vigy-has?", "vigy-del", "vigy-once", "vigy-mark-converged", "vigy-converged?",
-          "vigy-tick", "vigy-tick-count", "vigy-since-last-tick", "vigy-rate-limited?", "vigy-backoff-ms", "vigy-trigger",
-          "vigy-log", "vigy-trace", "vigy-metric", "vigy-event"})
+    for (const char* n : {"vigy-noop",          "vigy-defer",      "vigy-pull",          "vigy-push",
+                          "vigy-create",        "vigy-update",     "vigy-delete-action", "vigy-apply",
+                          "vigy-restart",       "vigy-emit",       "vigy-desired",       "vigy-observed",
+                          "vigy-condition",     "vigy-get",        "vigy-set",           "vigy-incr",
+                          "vigy-has?",          "vigy-del",        "vigy-once",          "vigy-mark-converged",
+                          "vigy-converged?",    "vigy-tick",       "vigy-tick-count",    "vigy-since-last-tick",
+                          "vigy-rate-limited?", "vigy-backoff-ms", "vigy-trigger",       "vigy-log",
+                          "vigy-trace",         "vigy-metric",     "vigy-event"})
         CHECK(h().has(n));
     CHECK(h().intrinsic("vigy-condition").min_arity == 2);
     CHECK(h().intrinsic("vigy-condition").max_arity == 4);
@@ -44,25 +46,27 @@ TEST_CASE("action verbs record typed actions per the reference constructors", "[
     REQUIRE(h().call(t, "vigy-defer", {str("waiting")}).ok());
     value payload = value::map();
     payload.set("n", num(2));
-    for (const char* verb : {"vigy-pull", "vigy-push", "vigy-create", "vigy-update", "vigy-delete-action",
-                             "vigy-apply", "vigy-restart"})
+    for (const char* verb :
+         {"vigy-pull", "vigy-push", "vigy-create", "vigy-update", "vigy-delete-action", "vigy-apply", "vigy-restart"})
         REQUIRE(h().call(t, verb, {payload}).ok());
     REQUIRE(h().call(t, "vigy-pull").ok());  // payload absent
     REQUIRE(h().call(t, "vigy-emit", {str("custom"), num(1)}).ok());
     REQUIRE(h().call(t, "vigy-emit", {value::keyword("apply")}).ok());
-    CHECK(t.actions_json() ==
-          R"([{"kind":"noop","result":"ok"},{"kind":"defer","result":"skipped","message":"waiting"},)"
-          R"({"kind":"pull","payload":{"n":2}},{"kind":"push","payload":{"n":2}},{"kind":"create","payload":{"n":2}},)"
-          R"({"kind":"update","payload":{"n":2}},{"kind":"delete","payload":{"n":2}},{"kind":"apply","payload":{"n":2}},)"
-          R"({"kind":"restart","payload":{"n":2}},{"kind":"pull"},{"kind":"custom","payload":1},{"kind":"apply"}])");
+    CHECK(
+        t.actions_json() ==
+        R"([{"kind":"noop","result":"ok"},{"kind":"defer","result":"skipped","message":"waiting"},)"
+        R"({"kind":"pull","payload":{"n":2}},{"kind":"push","payload":{"n":2}},{"kind":"create","payload":{"n":2}},)"
+        R"({"kind":"update","payload":{"n":2}},{"kind":"delete","payload":{"n":2}},{"kind":"apply","payload":{"n":2}},)"
+        R"({"kind":"restart","payload":{"n":2}},{"kind":"pull"},{"kind":"custom","payload":1},{"kind":"apply"}])");
 }
 
 TEST_CASE("action verbs reject bad arguments naming the intrinsic and argument", "[ext][actions]") {
     tick_context t = make_tick();
     call_result r = h().call(t, "vigy-emit", {str("explode")});
     CHECK(r.status == VIGY_INVALID_ARGUMENT);
-    CHECK(r.error == "vigy-emit: argument 1 (kind) must be one of noop, defer, pull, push, create, update, delete, "
-                     "apply, restart, custom, got \"explode\"");
+    CHECK(r.error ==
+          "vigy-emit: argument 1 (kind) must be one of noop, defer, pull, push, create, update, delete, "
+          "apply, restart, custom, got \"explode\"");
     r = h().call(t, "vigy-emit", {num(3)});
     CHECK(r.error == "vigy-emit: argument 1 (kind) must be a string, got int");
     r = h().call(t, "vigy-defer", {num(3)});
@@ -235,7 +239,8 @@ TEST_CASE("vigy-rate-limited? is #t while the window is closed and reopens after
     // ticks every 500 ms, window 2000 ms: open at 0, closed 500..1500, open at 2000, ...
     std::vector<bool> limited;
     run_ticks(
-        6, [&](tick_context& t, int) {
+        6,
+        [&](tick_context& t, int) {
             limited.push_back(h().call(t, "vigy-rate-limited?", {str("sync"), num(2000)}).result ==
                               value::boolean(true));
         },
@@ -258,7 +263,8 @@ TEST_CASE("vigy-backoff-ms is 1000*2^attempt capped at 30000", "[ext][scheduling
     for (int64_t a : {0, 1, 2, 3, 4, 5, 6, 62, 63, 1000})
         curve.push_back(h().call(t, "vigy-backoff-ms", {num(a)}).result.as_int());
     CHECK(curve == std::vector<int64_t>{1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000, 30000});
-    CHECK(h().call(t, "vigy-backoff-ms", {num(-1)}).error == "vigy-backoff-ms: argument 1 (attempt) must be >= 0, got -1");
+    CHECK(h().call(t, "vigy-backoff-ms", {num(-1)}).error ==
+          "vigy-backoff-ms: argument 1 (attempt) must be >= 0, got -1");
     CHECK(h().call(t, "vigy-backoff-ms", {str("1")}).error ==
           "vigy-backoff-ms: argument 1 (attempt) must be an int, got string");
 }
@@ -286,7 +292,8 @@ TEST_CASE("vigy-trigger is nil for a scheduled tick and the trigger map of a tri
 
 TEST_CASE("vigy-log records level and message and unknown level rejected", "[ext][diagnostics]") {
     tick_context t = make_tick();
-    for (const char* l : {"trace", "debug", "info", "warn", "error"}) REQUIRE(h().call(t, "vigy-log", {str(l), str(l)}).ok());
+    for (const char* l : {"trace", "debug", "info", "warn", "error"})
+        REQUIRE(h().call(t, "vigy-log", {str(l), str(l)}).ok());
     REQUIRE(h().call(t, "vigy-log", {value::keyword("INFO"), str("kw")}).ok());
     REQUIRE(t.log_lines().size() == 6);
     CHECK(t.log_lines()[3].level == "warn");
@@ -308,7 +315,8 @@ TEST_CASE("vigy-trace and vigy-metric record into their maps", "[ext][diagnostic
     CHECK(t.metrics_json() == R"({"ints":3.0,"floats":0.25})");
     CHECK(h().call(t, "vigy-metric", {str("m"), str("1")}).error ==
           "vigy-metric: argument 2 (value) must be a number, got string");
-    CHECK(h().call(t, "vigy-trace", {num(1), num(1)}).error == "vigy-trace: argument 1 (key) must be a string, got int");
+    CHECK(h().call(t, "vigy-trace", {num(1), num(1)}).error ==
+          "vigy-trace: argument 1 (key) must be a string, got int");
     CHECK(h().call(t, "vigy-metric", {value::list({}), num(1)}).error ==
           "vigy-metric: argument 1 (name) must be a string, got list");
     CHECK(h().call(t, "vigy-metric", {str("m")}).error == "arity");

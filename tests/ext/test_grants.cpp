@@ -23,8 +23,8 @@ namespace {
 
 harness& h() {
     static harness instance({builtin_plugin("vigy_ext_kv.so"), builtin_plugin("vigy_ext_scheduling.so"),
-                             fixture_plugin("vigy_test_custom_extension.so"), fixture_plugin("vigy_test_abi_1_0_reader.so"),
-                             app_plugin("mado_tear.so")});
+                             fixture_plugin("vigy_test_custom_extension.so"),
+                             fixture_plugin("vigy_test_abi_1_0_reader.so"), app_plugin("mado_tear.so")});
     return instance;
 }
 
@@ -63,15 +63,17 @@ TEST_CASE("a capability set refuses an id that cannot be a plugin id", "[ext][gr
     CHECK(error_of({"io.pleme.mado", ""}) == "invalid-argument: invalid capability id \"\": must not be empty");
     CHECK(error_of({"io pleme"}) ==
           "invalid-argument: invalid capability id \"io pleme\": only letters, digits, '.', '_' and '-' are allowed");
-    CHECK(error_of({".io"}) == "invalid-argument: invalid capability id \".io\": must not start or end with '.' or '-'");
+    CHECK(error_of({".io"}) ==
+          "invalid-argument: invalid capability id \".io\": must not start or end with '.' or '-'");
     CHECK(error_of({std::string(254, 'a')}) ==
           "invalid-argument: invalid capability id \"" + std::string(254, 'a') + "\": longer than 253 bytes");
     CHECK(error_of({"com.example.custom", "io.pleme.mado-2"}) == "no error");
 }
 
 TEST_CASE("the refusal message names the intrinsic and the capability to grant", "[ext][grants]") {
-    CHECK(not_granted_message("mado-tear-create", "io.pleme.mado") ==
-          "mado-tear-create: capability io.pleme.mado is not granted to this vigy (grant it with --allow io.pleme.mado)");
+    CHECK(
+        not_granted_message("mado-tear-create", "io.pleme.mado") ==
+        "mado-tear-create: capability io.pleme.mado is not granted to this vigy (grant it with --allow io.pleme.mado)");
 }
 
 // ---- enforcement ---------------------------------------------------------------------------
@@ -89,8 +91,9 @@ TEST_CASE("standard intrinsics run for a tick with no grant set", "[ext][grants]
 TEST_CASE("a third-party intrinsic is refused without the grant and runs with it", "[ext][grants]") {
     tick_context refused = make_tick();
     call_result r = h().call(refused, "test-greet", {value::string("vigy")});
-    CHECK(status_and_error(r) == "permission-denied: test-greet: capability com.example.custom is not granted to "
-                                 "this vigy (grant it with --allow com.example.custom)");
+    CHECK(status_and_error(r) ==
+          "permission-denied: test-greet: capability com.example.custom is not granted to "
+          "this vigy (grant it with --allow com.example.custom)");
     CHECK_FALSE(refused.kv_has("greeted"));  // the plugin's function never ran
 
     capability_set other({"io.pleme.mado"});  // a grant, but not this one
@@ -159,8 +162,9 @@ TEST_CASE("mado-tear-create cannot run a shell command from a vigy without io.pl
 
     tick_context refused = make_tick();
     call_result r = h().call(refused, "mado-tear-create", {value::string("x"), value::string(command)});
-    CHECK(status_and_error(r) == "permission-denied: mado-tear-create: capability io.pleme.mado is not granted to "
-                                 "this vigy (grant it with --allow io.pleme.mado)");
+    CHECK(status_and_error(r) ==
+          "permission-denied: mado-tear-create: capability io.pleme.mado is not granted to "
+          "this vigy (grant it with --allow io.pleme.mado)");
     CHECK_FALSE(std::filesystem::exists(pwned));
     CHECK(s.tmux("has-session -t =x") != 0);  // no session either
 

@@ -64,11 +64,13 @@ TEST_CASE("chain accumulates actions buffers and kv across children on one tick"
     CHECK(t.desired_json() == R"({"k":1})");
 }
 
-TEST_CASE("chain of a lisp child and a fixture child shares the tick and definitions stay per child", "[ext][chain][lisp]") {
-    std::string cfg = "{\"children\":[" + lisp_child("(define secret 1) (vigy-create (hash-map \"id\" 7)) (vigy-set \"a\" 1)") +
-                      "," + fixture_child("vigy-get \"a\"\nvigy-noop") + "," +
-                      lisp_child("(vigy-trace \"a\" (vigy-get \"a\")) (vigy-trace \"secret\" (try secret (catch (e) \"unbound\")))") +
-                      "]}";
+TEST_CASE("chain of a lisp child and a fixture child shares the tick and definitions stay per child",
+          "[ext][chain][lisp]") {
+    std::string cfg =
+        "{\"children\":[" + lisp_child("(define secret 1) (vigy-create (hash-map \"id\" 7)) (vigy-set \"a\" 1)") + "," +
+        fixture_child("vigy-get \"a\"\nvigy-noop") + "," +
+        lisp_child("(vigy-trace \"a\" (vigy-get \"a\")) (vigy-trace \"secret\" (try secret (catch (e) \"unbound\")))") +
+        "]}";
     reconciler chain(plugins(), "chain", cfg);
     tick_context t = make_tick();
     tick_result r = chain.tick(t.tick());
@@ -102,7 +104,8 @@ TEST_CASE("a lisp program compiled once ticks many times with kv carried: once f
     CHECK(kv.at("ticks").as_int() == 3);
 }
 
-TEST_CASE("lisp: a custom extension's intrinsic runs for a granted vigy and is refused to others", "[ext][lisp][grants]") {
+TEST_CASE("lisp: a custom extension's intrinsic runs for a granted vigy and is refused to others",
+          "[ext][lisp][grants]") {
     reconciler lisp(plugins(), "lisp", R"j({"program":"(test-greet (string (test-double 21)))"})j");
     capability_set custom({"com.example.custom"});
     tick_context granted = make_tick();
@@ -171,8 +174,9 @@ TEST_CASE("lisp: tmux-sessions converges a private tmux server for a vigy grante
 }
 
 TEST_CASE("lisp: vigy-trigger reads why the tick runs", "[ext][lisp][scheduling]") {
-    reconciler lisp(plugins(), "lisp",
-                    R"j({"program":"(let ((t (vigy-trigger))) (if t (list (get t \"kind\") (get t \"source\")) :scheduled))"})j");
+    reconciler lisp(
+        plugins(), "lisp",
+        R"j({"program":"(let ((t (vigy-trigger))) (if t (list (get t \"kind\") (get t \"source\")) :scheduled))"})j");
     tick_context scheduled = make_tick();
     REQUIRE(lisp.tick(scheduled.tick()).ok());
     CHECK(scheduled.output() == ":scheduled");

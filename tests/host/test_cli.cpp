@@ -2,13 +2,13 @@
 // real binary in a child process.
 #include "paths.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace fs = std::filesystem;
 
@@ -32,8 +32,8 @@ std::string slurp(const fs::path& p) {
 run_result run_vigy(const std::string& args, const fs::path& exe = vigy::test::vigy_exe()) {
     vigy::test::temp_dir dir;
     const fs::path out = dir.path() / "out", err = dir.path() / "err";
-    std::string cmd = "env -u VIGY_PLUGIN_PATH NO_COLOR=1 '" + exe.string() + "' " + args + " >'" +
-                      out.string() + "' 2>'" + err.string() + "'";
+    std::string cmd = "env -u VIGY_PLUGIN_PATH NO_COLOR=1 '" + exe.string() + "' " + args + " >'" + out.string() +
+                      "' 2>'" + err.string() + "'";
     int status = std::system(cmd.c_str());
     run_result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -174,6 +174,7 @@ TEST_CASE("an installed vigy finds its built-in plugins in <exe_dir>/../lib/vigy
     REQUIRE_FALSE(d.HasParseError());
     REQUIRE(d["plugins"].Size() == 1);  // the build tree's plugins are not consulted
     CHECK(std::string(d["plugins"][0]["id"].GetString()) == "test.good");
-    CHECK_THAT(d["plugins"][0]["file"].GetString(), Catch::StartsWith(prefix.path().string() + "/bin/../lib/vigy/plugins/") ||
-                                                        Catch::StartsWith(prefix.path().string() + "/lib/vigy/plugins/"));
+    CHECK_THAT(d["plugins"][0]["file"].GetString(),
+               Catch::StartsWith(prefix.path().string() + "/bin/../lib/vigy/plugins/") ||
+                   Catch::StartsWith(prefix.path().string() + "/lib/vigy/plugins/"));
 }

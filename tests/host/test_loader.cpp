@@ -95,8 +95,9 @@ TEST_CASE("a directory of good and bad plugins loads the good ones and names eve
                Catch::Equals("plugin abi 2.0 is not compatible with host abi 1.1"));
     CHECK_THAT(reason_for(reg, fixture("f_small_struct")),
                Catch::StartsWith("descriptor struct_size 16 is smaller than the abi 1.0 descriptor"));
-    CHECK_THAT(reason_for(reg, fixture("g_dup_id")),
-               Catch::Equals("duplicate plugin id \"test.good\" (already loaded from " + fixture("a_good").string() + ")"));
+    CHECK_THAT(
+        reason_for(reg, fixture("g_dup_id")),
+        Catch::Equals("duplicate plugin id \"test.good\" (already loaded from " + fixture("a_good").string() + ")"));
     CHECK_THAT(reason_for(reg, fixture("h_dup_kind")),
                Catch::Equals("duplicate reconciler kind \"emit\" (already provided by test.good from " +
                              fixture("a_good").string() + ")"));
@@ -111,8 +112,9 @@ TEST_CASE("a directory of good and bad plugins loads the good ones and names eve
     CHECK_THAT(reason_for(reg, fixture("m_no_entry")),
                Catch::Equals("no vigy_plugin_entry symbol (not a vigy plugin)"));
     CHECK_THAT(reason_for(reg, fixture("n_not_a_library")), Catch::StartsWith("not a loadable shared object: "));
-    CHECK_THAT(reason_for(reg, fixture("o_get_extension_throws")),
-               Catch::Equals("get_extension(\"vigy.reconciler-factory/1\") threw an exception: get_extension exploded"));
+    CHECK_THAT(
+        reason_for(reg, fixture("o_get_extension_throws")),
+        Catch::Equals("get_extension(\"vigy.reconciler-factory/1\") threw an exception: get_extension exploded"));
     CHECK_THAT(reason_for(reg, fixture("p_small_factory")),
                Catch::StartsWith("reconciler factory struct_size 8 is smaller than the abi 1.0 size"));
     CHECK_THAT(message_for(reg, fixture("e_abi_major")),
@@ -278,8 +280,8 @@ TEST_CASE("a plugin in a directory owned by another user is refused naming the d
     fs::path theirs = make_dir(dir.path(), "theirs", 0755);
     fs::path so = good_copy(theirs);
     give_away(theirs);
-    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + theirs.string() +
-                             " is owned by uid 4242, not root or uid 0");
+    CHECK(refusal(so) ==
+          "refusing " + so.string() + ": directory " + theirs.string() + " is owned by uid 4242, not root or uid 0");
 }
 
 TEST_CASE("a private directory inside a world-writable non-sticky directory is refused", "[host][trust]") {
@@ -287,11 +289,11 @@ TEST_CASE("a private directory inside a world-writable non-sticky directory is r
     fs::path open = make_dir(dir.path(), "open", 0777);
     fs::path inner = make_dir(open, "inner", 0755);
     fs::path so = good_copy(inner);
-    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + open.string() +
-                             " is writable by others (mode 0777)");
+    CHECK(refusal(so) ==
+          "refusing " + so.string() + ": directory " + open.string() + " is writable by others (mode 0777)");
     fs::permissions(open, fs::perms(0775));
-    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + open.string() +
-                             " is writable by group (mode 0775)");
+    CHECK(refusal(so) ==
+          "refusing " + so.string() + ": directory " + open.string() + " is writable by group (mode 0775)");
     fs::permissions(open, fs::perms(0755));
     CHECK(refusal(so) == "loaded");
 }
@@ -304,8 +306,8 @@ TEST_CASE("a root-owned sticky directory on the path is allowed like /tmp and a 
     fs::path so = good_copy(mine);
     CHECK(refusal(so) == "loaded");
     give_away(shared);  // sticky, but owned by someone else: its owner could replace our entry
-    CHECK(refusal(so) == "refusing " + so.string() + ": directory " + shared.string() +
-                             " is owned by uid 4242, not root or uid 0");
+    CHECK(refusal(so) ==
+          "refusing " + so.string() + ": directory " + shared.string() + " is owned by uid 4242, not root or uid 0");
 }
 
 TEST_CASE("a symlink to another user's plugin is refused naming the file it resolves to", "[host][trust]") {
@@ -335,8 +337,8 @@ TEST_CASE("a symlink in a world-writable directory is refused even when its targ
     fs::path open = make_dir(dir.path(), "open", 0777);
     fs::path link = open / "link.so";
     fs::create_symlink(target, link);
-    CHECK(refusal(link) == "refusing " + link.string() + ": directory " + open.string() +
-                               " is writable by others (mode 0777)");
+    CHECK(refusal(link) ==
+          "refusing " + link.string() + ": directory " + open.string() + " is writable by others (mode 0777)");
 }
 
 TEST_CASE("a trusted symlink loads and the resolved file is what gets opened", "[host][trust]") {

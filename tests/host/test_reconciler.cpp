@@ -11,9 +11,9 @@
 using vigy::host::reconciler;
 using vigy::host::registry;
 using vigy::host::status_error;
+using vigy::test::failure;
 using vigy::test::fake_tick;
 using vigy::test::fixture;
-using vigy::test::failure;
 
 TEST_CASE("a reconciler ticks against the tick it is given", "[host]") {
     registry reg;

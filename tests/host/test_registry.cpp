@@ -8,9 +8,9 @@
 
 #include "vigy/sdk.hpp"
 
-#include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
 
 #include <dlfcn.h>
 #include <fstream>
@@ -42,8 +42,11 @@ const void* inproc_get_extension(const char* id) {
     return std::string_view(id) == VIGY_RECONCILER_FACTORY_ID ? &inproc_factory : nullptr;
 }
 const vigy_plugin_descriptor inproc_descriptor = {
-    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "test.inproc", "1.2.3", "in-process",
-    nullptr,           nullptr,                        &inproc_get_extension,
+    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor),
+    VIGY_ABI_VERSION,  0,
+    "test.inproc",     "1.2.3",
+    "in-process",      nullptr,
+    nullptr,           &inproc_get_extension,
 };
 const vigy_plugin_descriptor* inproc_entry(uint32_t) { return &inproc_descriptor; }
 const vigy_plugin_descriptor* null_entry(uint32_t) { return nullptr; }
@@ -100,8 +103,7 @@ TEST_CASE("add_static from an entry function and its failures", "[host]") {
     CHECK_FALSE(reg.add_static(&null_entry, "builtin:null"));
     CHECK_FALSE(reg.add_static(static_cast<const vigy_plugin_descriptor*>(nullptr), "builtin:none"));
     REQUIRE(reg.skipped().size() == 2);
-    CHECK(reg.skipped()[0].reason ==
-          "the plugin entry returned NULL (the plugin does not support host abi 1.1)");
+    CHECK(reg.skipped()[0].reason == "the plugin entry returned NULL (the plugin does not support host abi 1.1)");
     CHECK(reg.skipped()[1].reason == "no descriptor (NULL)");
 }
 
@@ -218,7 +220,7 @@ TEST_CASE("plugins stay mapped for the process lifetime after the registry is de
         CHECK(mapped(copy));
     }
     CHECK(read_file(log) == "test.last\n");  // shut down...
-    CHECK(mapped(copy));                      // ...but never unloaded
+    CHECK(mapped(copy));                     // ...but never unloaded
     {
         registry again;  // a later registry gets the same mapped library: init runs again
         REQUIRE(again.load_file(copy));

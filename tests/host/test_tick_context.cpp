@@ -142,8 +142,7 @@ TEST_CASE("conditions: latest per name wins last_transition moves only on a stat
     err_sink e;
     REQUIRE(api->set_condition(t.tick(), s("Ready"), VIGY_CONDITION_FALSE, absent, absent, &e.err) == VIGY_OK);
     REQUIRE(api->set_condition(t.tick(), s("Ready"), VIGY_CONDITION_TRUE, s("InSync"), s("msg"), &e.err) == VIGY_OK);
-    REQUIRE(api->set_condition(t.tick(), s("Healthy"), VIGY_CONDITION_FALSE, s("Backoff"), absent, &e.err) ==
-            VIGY_OK);
+    REQUIRE(api->set_condition(t.tick(), s("Healthy"), VIGY_CONDITION_FALSE, s("Backoff"), absent, &e.err) == VIGY_OK);
     CHECK(api->set_condition(t.tick(), s("X"), 7, absent, absent, &e.err) == VIGY_INVALID_ARGUMENT);
     CHECK(e.message.find("unknown condition status 7") == 0);
     REQUIRE(t.conditions().size() == 2);
@@ -203,8 +202,7 @@ TEST_CASE("kv: set/del tracking a key set then deleted ends deleted values keep 
     CHECK(api->kv_get(t.tick(), s("map"), tiny.get(), &out, &e.err) == VIGY_RESOURCE_EXHAUSTED);
 }
 
-TEST_CASE("log trace metrics events desired observed and output buffers and bad levels/types rejected",
-          "[ext][tick]") {
+TEST_CASE("log trace metrics events desired observed and output buffers and bad levels/types rejected", "[ext][tick]") {
     tick_context t = tick_context::begin({}, 1);
     const vigy_tick_api* api = t.tick()->api;
     err_sink e;
@@ -228,7 +226,8 @@ TEST_CASE("log trace metrics events desired observed and output buffers and bad 
     CHECK(t.observed_json() == R"({"count":2})");
     CHECK(t.output() == "42");
     std::string all = t.to_json();
-    CHECK(all.find(R"("tick":{"start":"1970-01-01T00:00:00.001Z","start_ms":1,"previous_tick_ms":null,"tick_count":1})") !=
+    CHECK(all.find(
+              R"("tick":{"start":"1970-01-01T00:00:00.001Z","start_ms":1,"previous_tick_ms":null,"tick_count":1})") !=
           std::string::npos);
     CHECK(all.find(R"("output":"42")") != std::string::npos);
     CHECK(value::from_json(all).is_map());

@@ -121,8 +121,7 @@ TEST_CASE("instances sharing a program tick concurrently on different threads", 
     fake_tick first;
     REQUIRE(all[0].tick(first).status == VIGY_OK);
     const std::string expected = first.output;
-    CHECK(expected ==
-          "(3070 20 {:got (0 1 2), :count 1} (q 144 145) 3 (list x x) 2 7 (z a (b c) \"d\") (r 1) a)");
+    CHECK(expected == "(3070 20 {:got (0 1 2), :count 1} (q 144 145) 3 (list x x) 2 7 (z a (b c) \"d\") (r 1) a)");
 
     std::atomic<int> mismatches{0};
     std::vector<std::thread> threads;

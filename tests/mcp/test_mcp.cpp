@@ -4,11 +4,11 @@
 // outputSchema with RapidJSON's validator), the tools, isError results, --read-only.
 #include "vigy/api/mcp.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/schema.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -162,7 +162,8 @@ TEST_CASE("the catalog: eleven tools, each with schemas that parse and annotatio
 TEST_CASE("lifecycle: initialize negotiates, initialized is a notification, ping answers {}", "[mcp]") {
     session s;
     CHECK(s.d->protocol_version().empty());
-    auto init = s.request("initialize", R"({"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}})");
+    auto init = s.request(
+        "initialize", R"({"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}})");
     CHECK(str(init["result"]["protocolVersion"]) == "2025-06-18");
     CHECK(init["result"]["capabilities"].HasMember("tools"));
     CHECK(str(init["result"]["serverInfo"]["name"]) == "vigy");
@@ -207,7 +208,8 @@ TEST_CASE("JSON-RPC errors: parse, invalid request, unknown method, bad params",
     CHECK(s.d->handle(R"({"jsonrpc":"2.0","method":"notifications/whatever"})").json.empty());
     CHECK(s.d->handle(R"({"jsonrpc":"2.0","id":5,"result":{}})").json.empty());
     // a batch: the answers in order
-    r = s.d->handle(R"([{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"x"}])");
+    r = s.d->handle(
+        R"([{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"x"}])");
     d = parse(r.json);
     REQUIRE(d.IsArray());
     REQUIRE(d.Size() == 2);
@@ -220,10 +222,13 @@ TEST_CASE("tools: register, tick, inspect, runs, enable/disable, delete, eval, c
     auto list = s.request("tools/list");
     CHECK(list["result"]["tools"].Size() == 11);
 
-    auto reg = s.ok("vigy_register", R"({"name":"counter","program":)" + counter + R"(,"tick_interval_ms":60000,"labels":{"app":"x"}})");
+    auto reg = s.ok("vigy_register",
+                    R"({"name":"counter","program":)" + counter + R"(,"tick_interval_ms":60000,"labels":{"app":"x"}})");
     CHECK(str(reg["outcome"]) == "created");
     CHECK(reg["vigy"]["enabled"].IsTrue());
-    CHECK(str(s.ok("vigy_register", R"({"name":"counter","program":)" + counter + R"(,"tick_interval_ms":60000,"labels":{"app":"x"}})")["outcome"]) == "unchanged");
+    CHECK(str(s.ok("vigy_register", R"({"name":"counter","program":)" + counter +
+                                        R"(,"tick_interval_ms":60000,"labels":{"app":"x"}})")["outcome"]) ==
+          "unchanged");
     auto l = s.ok("vigy_list", R"({"label_selector":"app=x"})");
     REQUIRE(l["items"].Size() == 1);
     CHECK(s.ok("vigy_list", R"({"label_selector":"app=y"})")["items"].Size() == 0);
@@ -269,13 +274,15 @@ TEST_CASE("tool failures are isError results an agent can act on", "[mcp][needs-
     CHECK(s.fails("vigy_inspect", R"({"id":"foo"})") == "vigy \"foo\" not found; known: alpha, beta");
     CHECK(s.fails("vigy_tick", R"({"id":"foo"})").find("known: alpha, beta") != std::string::npos);
     CHECK(s.fails("vigy_delete", R"({"id":"foo"})").find("not found") != std::string::npos);
-    const auto inv = s.fails("vigy_register", R"J({"name":"x","program":"(vigy-noop)","tick_interval_ms":5,"labels":{"a":1}})J");
+    const auto inv =
+        s.fails("vigy_register", R"J({"name":"x","program":"(vigy-noop)","tick_interval_ms":5,"labels":{"a":1}})J");
     CHECK(inv.find("invalid arguments of vigy_register: ") == 0);
     CHECK(inv.find("/tick_interval_ms: must be an integer >= 100") != std::string::npos);
     CHECK(inv.find("/labels/a: must be a string") != std::string::npos);
-    CHECK(s.fails("vigy_register", R"J({"name":"x","program":"(vigy-noop)","schedule":{}})J").find("/schedule: unknown argument") !=
-          std::string::npos);
-    CHECK(s.fails("vigy_list", R"({"limit":"ten"})") == "invalid arguments of vigy_list: /limit: must be an integer from 1 to 500");
+    CHECK(s.fails("vigy_register", R"J({"name":"x","program":"(vigy-noop)","schedule":{}})J")
+              .find("/schedule: unknown argument") != std::string::npos);
+    CHECK(s.fails("vigy_list", R"({"limit":"ten"})") ==
+          "invalid arguments of vigy_list: /limit: must be an integer from 1 to 500");
     CHECK(s.fails("vigy_list", R"({"label_selector":"a in (b"})").find("invalid-argument: ") == 0);
     const auto broken = s.fails("vigy_register", R"({"name":"broken","program":"(vigy-noop"})");
     CHECK(broken.find("does not build") != std::string::npos);
@@ -283,13 +290,15 @@ TEST_CASE("tool failures are isError results an agent can act on", "[mcp][needs-
     CHECK_FALSE(s.rt->find("broken"));
     CHECK(s.fails("vigy_eval", R"({"program":"(vigy-noop","ticks":2})").find("the program does not build") == 0);
     CHECK(s.fails("vigy_eval", R"J({"program":"(vigy-noop)","ticks":0})J").find("/ticks") != std::string::npos);
-    CHECK(s.fails("vigy_check", R"J({"program":"(vigy-noop)","ticks":2})J").find("/ticks: unknown argument") != std::string::npos);
+    CHECK(s.fails("vigy_check", R"J({"program":"(vigy-noop)","ticks":2})J").find("/ticks: unknown argument") !=
+          std::string::npos);
     // a tick that fails is a result, not an error: the run says failed
     s.ok("vigy_register", R"J({"name":"failing","program":"(frobnicate 1)"})J");
     auto run = s.ok("vigy_tick", R"({"id":"failing"})");
     CHECK(str(run["result"]) == "failed");
     // the per-tick limits apply to evaluations through MCP
-    auto spin = s.ok("vigy_eval", R"J({"program":"(define (spin n) (spin (+ n 1)))\n(spin 0)","limits":{"fuel":100000}})J");
+    auto spin =
+        s.ok("vigy_eval", R"J({"program":"(define (spin n) (spin (+ n 1)))\n(spin 0)","limits":{"fuel":100000}})J");
     CHECK(str(spin["ticks"][0]["result"]) == "failed");
     CHECK(str(spin["ticks"][0]["error"]).find("fuel exhausted") != std::string::npos);
 }
@@ -306,10 +315,12 @@ TEST_CASE("read_only lists and allows only the read-only tools", "[mcp][needs-li
         names.insert(str(t["name"]));
         CHECK(t["annotations"]["readOnlyHint"].IsTrue());
     }
-    CHECK(names == std::set<std::string>{"vigy_list", "vigy_inspect", "vigy_eval", "vigy_check", "vigy_runs", "vigy_plugins"});
+    CHECK(names ==
+          std::set<std::string>{"vigy_list", "vigy_inspect", "vigy_eval", "vigy_check", "vigy_runs", "vigy_plugins"});
     for (const std::string t : {"vigy_register", "vigy_tick", "vigy_enable", "vigy_disable", "vigy_delete"}) {
         INFO(t);
-        auto d = s.request("tools/call", R"({"name":")" + t + R"J(","arguments":{"id":"kept","name":"kept","program":"(vigy-noop)"}})J");
+        auto d = s.request("tools/call", R"({"name":")" + t +
+                                             R"J(","arguments":{"id":"kept","name":"kept","program":"(vigy-noop)"}})J");
         CHECK(d["error"]["code"].GetInt() == -32602);
         CHECK(str(d["error"]["message"]).find("read-only") != std::string::npos);
     }

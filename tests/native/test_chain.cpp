@@ -12,8 +12,8 @@
 using vigy::host::reconciler;
 using vigy::host::registry;
 using vigy::host::status_error;
-using vigy::test::fake_tick;
 using vigy::test::failure;
+using vigy::test::fake_tick;
 
 namespace {
 

@@ -109,7 +109,9 @@ struct counter {
 const vigy_reconciler_kind kinds[] = {{sizeof(vigy_reconciler_kind), 0, "fx", "runtime test fixture"}};
 
 const vigy_reconciler_factory factory = {
-    sizeof(vigy_reconciler_factory), 1, kinds,
+    sizeof(vigy_reconciler_factory),
+    1,
+    kinds,
     &vigy::sdk::reconciler_adapter<counter>::create,
     &vigy::sdk::reconciler_adapter<counter>::tick,
     &vigy::sdk::reconciler_adapter<counter>::destroy,
@@ -120,8 +122,8 @@ const void* get_extension(const char* id) {
 }
 
 const vigy_plugin_descriptor descriptor = {
-    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "test.fixture", "0.1.0",
-    "runtime test fixture", &vigy::sdk::remember_host, nullptr, &get_extension,
+    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION,          0,       "test.fixture",
+    "0.1.0",           "runtime test fixture",         &vigy::sdk::remember_host, nullptr, &get_extension,
 };
 
 }  // namespace

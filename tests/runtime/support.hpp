@@ -37,7 +37,8 @@ struct temp_db {
     fs::path path;
     temp_db() {
         std::random_device rd;
-        dir = fs::temp_directory_path() / ("vigy-runtime-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+        dir = fs::temp_directory_path() /
+              ("vigy-runtime-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
         fs::create_directories(dir);
         path = dir / "vigy.db";
     }
@@ -99,8 +100,8 @@ struct collector {
     bool wait_for(const std::string& name, size_t n, std::chrono::milliseconds timeout = 10s) {
         std::unique_lock lk(m);
         return cv.wait_for(lk, timeout, [&] {
-            return static_cast<size_t>(std::count_if(runs.begin(), runs.end(),
-                                                     [&](const run& r) { return r.vigy_name == name; })) >= n;
+            return static_cast<size_t>(
+                       std::count_if(runs.begin(), runs.end(), [&](const run& r) { return r.vigy_name == name; })) >= n;
         });
     }
 };

@@ -196,7 +196,8 @@ TEST_CASE("stop finishes in-flight ticks and flushes every run", "[runtime][coor
     CHECK_FALSE(rt->scheduler());
 }
 
-TEST_CASE("a scheduler whose lease was taken over cannot commit and stops ticking", "[runtime][coordination][fencing]") {
+TEST_CASE("a scheduler whose lease was taken over cannot commit and stops ticking",
+          "[runtime][coordination][fencing]") {
     temp_db db;
     auto clock = std::make_shared<manual_clock>();
     auto o = fixture_options(clock);
@@ -236,7 +237,8 @@ TEST_CASE("a scheduler whose lease was taken over cannot commit and stops tickin
     rt->stop();
 }
 
-TEST_CASE("tick_now is unavailable when the serving process does not take the tick in time", "[runtime][coordination]") {
+TEST_CASE("tick_now is unavailable when the serving process does not take the tick in time",
+          "[runtime][coordination]") {
     temp_db db;
     auto rt = open_rt(db.path);
     rt->register_or_update(fx_spec("waiting", 1000));
@@ -259,7 +261,8 @@ TEST_CASE("tick_now is deadline exceeded when the tick taken does not finish in 
     spec.limits.wall_ms = 200;
     rt->register_or_update(spec);
     vigy::store::store held(raw_options(db.path));
-    const auto token = held.acquire_lease({"serve:" + this_host() + ":1:stuck", ::getpid(), this_host(), boot_now(), 60'000});
+    const auto token =
+        held.acquire_lease({"serve:" + this_host() + ":1:stuck", ::getpid(), this_host(), boot_now(), 60'000});
     REQUIRE(token);
     std::atomic<bool> done{false};
     std::thread claimer([&] {  // the "scheduler" takes the request and never finishes it

@@ -5,9 +5,9 @@
 // fails on its own limit while another vigy keeps ticking.
 #include "support.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <catch2/catch.hpp>
 
 #include <regex>
 

@@ -8,8 +8,8 @@
 #include "vigy/host/tick_context.hpp"
 #include "vigy/store/store.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 using namespace rt_test;
 using vigy::host::manual_clock;
@@ -166,8 +166,8 @@ TEST_CASE("strings that are not UTF-8 are refused at the slot and nothing invali
     CHECK(rt->kv("badkey").empty());
     for (const char* name : {"badlog", "badkey", "badout"})
         for (const auto& r : rt->recent_runs(name)) {
-            for (const std::string* b : {&r.actions_json, &r.log_json, &r.trace_json, &r.conditions_json,
-                                         &r.kv_writes_json, &r.metrics_json})
+            for (const std::string* b :
+                 {&r.actions_json, &r.log_json, &r.trace_json, &r.conditions_json, &r.kv_writes_json, &r.metrics_json})
                 CHECK(valid_json(*b));
             CHECK(vigy::host::invalid_utf8_at(r.output) == std::string::npos);
             CHECK(vigy::host::invalid_utf8_at(r.error) == std::string::npos);

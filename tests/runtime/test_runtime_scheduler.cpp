@@ -13,7 +13,8 @@ using namespace rt_test;
 using vigy::host::manual_clock;
 namespace detail = vigy::host::detail;
 
-TEST_CASE("the schedule policy keeps a fixed grid skips missed slots and backs off exponentially", "[runtime][scheduler]") {
+TEST_CASE("the schedule policy keeps a fixed grid skips missed slots and backs off exponentially",
+          "[runtime][scheduler]") {
     const detail::time_point t0{std::chrono::seconds(100)};
     const auto iv = 100ms;
     auto f = detail::next_after_success(t0, t0 + 30ms, iv);
@@ -65,7 +66,8 @@ TEST_CASE("first tick comes right away then fixed rate without drift", "[runtime
     CHECK(ok_runs(*rt, "rate") == 21);
 }
 
-TEST_CASE("a tick slower than its interval skips the missed slots and never overlaps the next", "[runtime][scheduler]") {
+TEST_CASE("a tick slower than its interval skips the missed slots and never overlaps the next",
+          "[runtime][scheduler]") {
     temp_db db;
     auto clock = std::make_shared<manual_clock>();
     auto rt = open_rt(db.path, fixture_options(clock));
@@ -117,7 +119,8 @@ TEST_CASE("failed ticks back off 1 s then 2 s then 4 s and the backoff resets on
     CHECK(runs[2].result == run_result::failed);
     CHECK(runs[3].result == run_result::ok);
     CHECK(runs[4].result == run_result::ok);
-    for (int i = 1; i < 6; ++i) CHECK(runs[static_cast<size_t>(i)].started_ms - runs[static_cast<size_t>(i) - 1].ended_ms == steps[i - 1]);
+    for (int i = 1; i < 6; ++i)
+        CHECK(runs[static_cast<size_t>(i)].started_ms - runs[static_cast<size_t>(i) - 1].ended_ms == steps[i - 1]);
     CHECK(runs[3].tick_count == 1);  // failed ticks do not advance tick_count
     CHECK(runs[0].kv_writes_json == "{}");
     CHECK(kv_count(*rt, "flaky") == 3);

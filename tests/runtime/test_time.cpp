@@ -27,9 +27,9 @@ TEST_CASE("rfc 3339 parses offsets fractions and refuses what is not a date", "[
     CHECK(parse_rfc3339_ms("1969-12-31T23:59:59.999Z") == -1);
     for (const auto& v : {1700000000123LL, 0LL, -86400001LL, 4102444800000LL})
         CHECK(parse_rfc3339_ms(format_rfc3339_ms(v)) == v);
-    for (const char* bad : {"2023-11-14 nope", "2023-11-14T22:13:20.123", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z",
-                            "2026-01-01T24:00:00Z", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00+0100",
-                            "2026-01-01T00:00:00Zjunk", ""})
+    for (const char* bad :
+         {"2023-11-14 nope", "2023-11-14T22:13:20.123", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z",
+          "2026-01-01T24:00:00Z", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00+0100", "2026-01-01T00:00:00Zjunk", ""})
         CHECK_FALSE(parse_rfc3339_ms(bad).has_value());
     CHECK(parse_rfc3339_ms("2024-02-29T00:00:00Z").has_value());
     CHECK_FALSE(parse_rfc3339_ms("2023-02-29T00:00:00Z").has_value());

@@ -4,11 +4,11 @@
 
 #include <rapidjson/document.h>
 
+#include <sys/wait.h>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 namespace vigy::test {
@@ -37,7 +37,8 @@ inline std::vector<std::unique_ptr<rapidjson::Document>> run_oracle(const std::s
             auto d = std::make_unique<rapidjson::Document>();
             d->Parse(out.c_str() + start, end - start);
             if (d->HasParseError() || !d->IsObject())
-                throw std::runtime_error("the oracle printed a line that is not a JSON object: " + out.substr(start, end - start));
+                throw std::runtime_error("the oracle printed a line that is not a JSON object: " +
+                                         out.substr(start, end - start));
             docs.push_back(std::move(d));
         }
         start = end + 1;

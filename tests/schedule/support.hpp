@@ -6,8 +6,8 @@
 #include "vigy/host/cron.hpp"
 #include "vigy/host/tick_context.hpp"  // format_rfc3339_ms
 
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <utility>

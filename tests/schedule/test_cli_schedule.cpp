@@ -2,8 +2,8 @@
 // the real binary, its text and JSON output, and its exit codes.
 #include "proc.hpp"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 using e2e::result;
 

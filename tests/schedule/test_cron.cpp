@@ -156,21 +156,27 @@ TEST_CASE("cron errors name the field and the value", "[schedule][cron]") {
     CHECK(parse_error("0 0 * 13 *") == "invalid-argument: field 4 (month): 13 is out of range 1-12");
     CHECK(parse_error("0 0 * * 8") == "invalid-argument: field 5 (day-of-week): 8 is out of range 0-7");
     CHECK(parse_error("0 0 * foo *") ==
-          "invalid-argument: field 4 (month): unknown month name \"foo\" (use jan feb mar apr may jun jul aug sep oct nov dec)");
+          "invalid-argument: field 4 (month): unknown month name \"foo\" (use jan feb mar apr may jun jul aug sep oct "
+          "nov dec)");
     CHECK(parse_error("0 0 * * monday") ==
           "invalid-argument: field 5 (day-of-week): unknown day name \"monday\" (use sun mon tue wed thu fri sat)");
     CHECK(parse_error("0 abc * * *") == "invalid-argument: field 2 (hour): \"abc\" is not a number");
     CHECK(parse_error("0 0 * * * *  *") ==
-          "invalid-argument: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with a leading second, got 7 in \"0 0 * * * * *\"");
+          "invalid-argument: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with a leading "
+          "second, got 7 in \"0 0 * * * * *\"");
     CHECK(parse_error("* * * *") ==
-          "invalid-argument: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with a leading second, got 4 in \"* * * *\"");
-    CHECK(parse_error("") == "invalid-argument: empty cron expression: expected 5 fields (minute hour day-of-month month day-of-week)");
+          "invalid-argument: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with a leading "
+          "second, got 4 in \"* * * *\"");
+    CHECK(parse_error("") ==
+          "invalid-argument: empty cron expression: expected 5 fields (minute hour day-of-month month day-of-week)");
     CHECK(parse_error("5/10 * * * *") ==
           "invalid-argument: field 1 (minute): a step needs a range or *: \"5/10\" (write 5-59/10)");
     CHECK(parse_error("*/0 * * * *") == "invalid-argument: field 1 (minute): step 0 in \"*/0\" must be at least 1");
-    CHECK(parse_error("*/x * * * *") == "invalid-argument: field 1 (minute): step \"x\" in \"*/x\" is not a positive number");
+    CHECK(parse_error("*/x * * * *") ==
+          "invalid-argument: field 1 (minute): step \"x\" in \"*/x\" is not a positive number");
     CHECK(parse_error("*/90 * * * *") ==
-          "invalid-argument: field 1 (minute): step 90 in \"*/90\" is larger than the range 0-59 it steps through (it would select 0 only)");
+          "invalid-argument: field 1 (minute): step 90 in \"*/90\" is larger than the range 0-59 it steps through (it "
+          "would select 0 only)");
     CHECK(parse_error("0 22-2 * * *") ==
           "invalid-argument: field 2 (hour): range 22-2 is reversed (the start 22 is after the end 2)");
     CHECK(parse_error("1,,2 * * * *") == "invalid-argument: field 1 (minute): empty item in the list \"1,,2\"");
@@ -180,11 +186,14 @@ TEST_CASE("cron errors name the field and the value", "[schedule][cron]") {
     CHECK(parse_error("0 0 30 feb *") ==
           "invalid-argument: field 3 (day-of-month): no day in \"30\" occurs in the months \"feb\", so it never fires");
     CHECK(parse_error("0 0 0 31 apr,jun *") ==
-          "invalid-argument: field 4 (day-of-month): no day in \"31\" occurs in the months \"apr,jun\", so it never fires");
+          "invalid-argument: field 4 (day-of-month): no day in \"31\" occurs in the months \"apr,jun\", so it never "
+          "fires");
     CHECK(parse_error("@reboot") ==
-          "invalid-argument: @reboot is not a schedule: a vigy starts ticking when serve starts (use --once for a program that runs once)");
-    CHECK(parse_error("@often") ==
-          "invalid-argument: unknown macro @often (known: @yearly @annually @monthly @weekly @daily @midnight @hourly)");
+          "invalid-argument: @reboot is not a schedule: a vigy starts ticking when serve starts (use --once for a "
+          "program that runs once)");
+    CHECK(
+        parse_error("@often") ==
+        "invalid-argument: unknown macro @often (known: @yearly @annually @monthly @weekly @daily @midnight @hourly)");
     CHECK(parse_error("@daily 5") == "invalid-argument: unexpected \"5\" after the macro @daily");
     // with the OR rule an impossible day-of-month is fine: the weekday still fires
     CHECK(parse_error("0 0 30 feb mon") == "no error");

@@ -40,8 +40,8 @@ TEST_CASE("cron agrees with croniter on a generated corpus", "[schedule][oracle]
             const auto got = c.next(t);
             ++compared;
             if (!got || *got != e.GetInt64()) {
-                mismatches.push_back("\"" + expr + "\" in " + tz + " after " + when(t) + ": croniter " + when(e.GetInt64()) +
-                                     ", vigy " + when(got));
+                mismatches.push_back("\"" + expr + "\" in " + tz + " after " + when(t) + ": croniter " +
+                                     when(e.GetInt64()) + ", vigy " + when(got));
                 break;
             }
             t = *got;

@@ -23,13 +23,15 @@ TEST_CASE("jitter parses percentages durations and milliseconds", "[schedule][ji
     CHECK(parse_jitter("90s").to_string() == "1m30s");
     CHECK(error_of([] { parse_jitter("150%"); }) == "invalid-argument: --jitter 150%: must be between 1% and 100%");
     CHECK(error_of([] { parse_jitter("0%"); }) == "invalid-argument: --jitter 0%: must be between 1% and 100%");
-    CHECK(error_of([] { parse_jitter("1.5%"); }) == "invalid-argument: --jitter 1.5%: expected a whole percentage such as 10%");
+    CHECK(error_of([] { parse_jitter("1.5%"); }) ==
+          "invalid-argument: --jitter 1.5%: expected a whole percentage such as 10%");
     CHECK(error_of([] { parse_jitter("0"); }) ==
           "invalid-argument: --jitter 0: must be more than 0 (leave --jitter out for none)");
     CHECK(error_of([] { parse_jitter("soon"); }) ==
           "invalid-argument: --jitter soon: expected a percentage (10%), a duration (30s) or milliseconds (500)");
     CHECK(error_of([] { parse_jitter("5x"); }) ==
-          "invalid-argument: invalid duration \"5x\" for --jitter: expected a number and a unit (ms, s, m, h, d) such as 500ms, 10s or 1h30m");
+          "invalid-argument: invalid duration \"5x\" for --jitter: expected a number and a unit (ms, s, m, h, d) such "
+          "as 500ms, 10s or 1h30m");
 }
 
 TEST_CASE("jitter offset is a pure function of the id inside the window", "[schedule][jitter]") {
@@ -66,14 +68,16 @@ TEST_CASE("jitter spreads 1000 vigies evenly over the window", "[schedule][jitte
         const jitter_spec j{10'000, 0};
         for (int i = 0; i < n; ++i) {
             char id[40];
-            if (hex) std::snprintf(id, sizeof id, "%08x%08x", i * 2654435761u, i);
-            else std::snprintf(id, sizeof id, "worker-%d", i);
+            if (hex)
+                std::snprintf(id, sizeof id, "%08x%08x", i * 2654435761u, i);
+            else
+                std::snprintf(id, sizeof id, "worker-%d", i);
             ++load[static_cast<std::size_t>(jitter_offset_ms(id, 0, j) * buckets / 10'000)];
         }
         double chi2 = 0;
         for (const int l : load) chi2 += (l - 50.0) * (l - 50.0) / 50.0;
-        INFO((hex ? "hex ids" : "sequential names") << ": chi-square " << chi2 << ", fullest bucket "
-                                                      << *std::max_element(load.begin(), load.end()));
+        INFO((hex ? "hex ids" : "sequential names")
+             << ": chi-square " << chi2 << ", fullest bucket " << *std::max_element(load.begin(), load.end()));
         CHECK(chi2 < 43.8);
         CHECK(*std::max_element(load.begin(), load.end()) < 80);
         CHECK(*std::min_element(load.begin(), load.end()) > 20);

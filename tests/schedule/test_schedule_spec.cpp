@@ -35,7 +35,8 @@ TEST_CASE("durations parse with units and print in their shortest form", "[sched
     CHECK(format_duration_ms(0) == "0s");
     CHECK(format_duration_ms(-90'000) == "-1m30s");
     const std::string expected =
-        "invalid-argument: invalid duration \"%\" for --within: expected a number and a unit (ms, s, m, h, d) such as 500ms, 10s or 1h30m";
+        "invalid-argument: invalid duration \"%\" for --within: expected a number and a unit (ms, s, m, h, d) such as "
+        "500ms, 10s or 1h30m";
     for (const char* bad : {"", "10", "5x", "m", "1h 30m", "-5s", "1.5h"}) {
         std::string e = expected;
         e.replace(e.find('%'), 1, bad);
@@ -114,43 +115,52 @@ TEST_CASE("schedule flags refuse contradictions and bad values with the flag nam
     f.cron = "* * * * *";
     f.tz = "Mars/Base";
     CHECK(flags_error(f) ==
-          "invalid-argument: unknown time zone \"Mars/Base\": not in the system tz database (/usr/share/zoneinfo); use an IANA name such as Europe/Berlin");
+          "invalid-argument: unknown time zone \"Mars/Base\": not in the system tz database (/usr/share/zoneinfo); use "
+          "an IANA name such as Europe/Berlin");
     f = {};
     f.every = "50";
     CHECK(flags_error(f) == "invalid-argument: invalid tick interval 50 ms (--every): must be >= 100");
     f.every = "fast";
     CHECK(flags_error(f) ==
-          "invalid-argument: invalid duration \"fast\" for --every: expected a number and a unit (ms, s, m, h, d) such as 500ms, 10s or 1h30m");
+          "invalid-argument: invalid duration \"fast\" for --every: expected a number and a unit (ms, s, m, h, d) such "
+          "as 500ms, 10s or 1h30m");
     f = {};
     f.once = true;
     f.at = "2020-01-01T00:00:00Z";
     CHECK(flags_error(f) == "invalid-argument: --at 2020-01-01T00:00:00Z is in the past (now is 2026-11-21T12:00:00Z)");
     f.at = "tomorrow";
     CHECK(flags_error(f) ==
-          "invalid-argument: --at tomorrow: expected an RFC 3339 time such as 2026-12-01T09:00:00Z or +01:00, or +DURATION such as +5m");
+          "invalid-argument: --at tomorrow: expected an RFC 3339 time such as 2026-12-01T09:00:00Z or +01:00, or "
+          "+DURATION such as +5m");
     f.on = {"event:db/Changed"};
     f.at.reset();
     CHECK(flags_error(f) ==
-          "invalid-argument: --on cannot be combined with --once (a one-shot runs once; give --on alone for a triggered vigy)");
+          "invalid-argument: --on cannot be combined with --once (a one-shot runs once; give --on alone for a "
+          "triggered vigy)");
     f = {};
     f.on = {"event:db"};
     CHECK(flags_error(f) == "invalid-argument: --on event:db: expected event:VIGY/Reason");
     f.on = {"webhook:x"};
     CHECK(flags_error(f) ==
-          "invalid-argument: --on webhook:x: unknown trigger kind \"webhook\" (expected event:VIGY/Reason, condition:VIGY/Type or manual)");
+          "invalid-argument: --on webhook:x: unknown trigger kind \"webhook\" (expected event:VIGY/Reason, "
+          "condition:VIGY/Type or manual)");
     f.on = {"event:/Changed"};
-    CHECK(flags_error(f) == "invalid-argument: --on event:/Changed: the vigy name before '/' is empty (expected event:VIGY/Reason)");
+    CHECK(flags_error(f) ==
+          "invalid-argument: --on event:/Changed: the vigy name before '/' is empty (expected event:VIGY/Reason)");
     f.on = {"condition:db/"};
-    CHECK(flags_error(f) == "invalid-argument: --on condition:db/: the condition type after '/' is empty (use * for any)");
+    CHECK(flags_error(f) ==
+          "invalid-argument: --on condition:db/: the condition type after '/' is empty (use * for any)");
     f.on = {"event:db/A/B"};
     CHECK(flags_error(f) == "invalid-argument: --on event:db/A/B: an event reason cannot contain '/'");
     f.on = {"event:my db/Changed"};
     CHECK(flags_error(f) ==
-          "invalid-argument: --on event:my db/Changed: invalid vigy name \"my db\" (at most 253 bytes, no blanks or control characters)");
+          "invalid-argument: --on event:my db/Changed: invalid vigy name \"my db\" (at most 253 bytes, no blanks or "
+          "control characters)");
     f.on = {"event:db/Changed", "event:db/Changed"};
     CHECK(flags_error(f) == "invalid-argument: --on event:db/Changed is given twice");
     f.on = {"nothing"};
-    CHECK(flags_error(f) == "invalid-argument: --on nothing: expected event:VIGY/Reason, condition:VIGY/Type or manual");
+    CHECK(flags_error(f) ==
+          "invalid-argument: --on nothing: expected event:VIGY/Reason, condition:VIGY/Type or manual");
     f = {};
     f.on = {"manual"};
     f.jitter = "10%";
@@ -195,8 +205,9 @@ TEST_CASE("schedule json round-trips every kind and leaves defaults out", "[sche
         CHECK(back == s);
         CHECK(back.to_json() == j);
     }
-    CHECK(parse_schedule_flags(cases[1], now).to_json() ==
-          R"({"kind":"cron","cron":"30 2 * * *","tz":"America/New_York","on":["event:db/Changed"],"max_failures":3,"within_ms":600000,"cool_down_ms":3600000})");
+    CHECK(
+        parse_schedule_flags(cases[1], now).to_json() ==
+        R"({"kind":"cron","cron":"30 2 * * *","tz":"America/New_York","on":["event:db/Changed"],"max_failures":3,"within_ms":600000,"cool_down_ms":3600000})");
     CHECK(parse_schedule_flags(cases[0], now).to_json() ==
           R"({"kind":"every","every_ms":10000,"jitter":"10%","catch_up_ms":3600000})");
     // a stored one-shot whose time has passed still loads
@@ -210,10 +221,13 @@ TEST_CASE("schedule json is read strictly", "[schedule][spec]") {
     CHECK(err(R"({"every_ms":1000})") == "invalid-argument: schedule json: \"kind\" is missing");
     CHECK(err(R"({"kind":"hourly"})") ==
           "invalid-argument: schedule json: unknown kind \"hourly\" (known: every, cron, once, trigger)");
-    CHECK(err(R"({"kind":"every","every_ms":"1s"})") == "invalid-argument: schedule json: \"every_ms\" must be an integer");
-    CHECK(err(R"({"kind":"every","color":"red"})") == "invalid-argument: schedule json: \"color\" is not a schedule member");
+    CHECK(err(R"({"kind":"every","every_ms":"1s"})") ==
+          "invalid-argument: schedule json: \"every_ms\" must be an integer");
+    CHECK(err(R"({"kind":"every","color":"red"})") ==
+          "invalid-argument: schedule json: \"color\" is not a schedule member");
     CHECK(err(R"({"kind":"cron"})") == "invalid-argument: a cron schedule needs an expression (--cron)");
-    CHECK(err(R"({"kind":"cron","cron":"61 * * * *"})") == "invalid-argument: field 1 (minute): 61 is out of range 0-59");
+    CHECK(err(R"({"kind":"cron","cron":"61 * * * *"})") ==
+          "invalid-argument: field 1 (minute): 61 is out of range 0-59");
     CHECK(err(R"({"kind":"trigger"})") == "invalid-argument: a triggered vigy needs at least one --on");
     CHECK(err(R"({"kind":"cron","every_ms":5,"cron":"* * * * *"})") ==
           "invalid-argument: schedule json: \"every_ms\" belongs to kind every only");

@@ -10,8 +10,8 @@ using namespace vigy::host;
 using vigy::test::error_of;
 
 TEST_CASE("lifecycle states round-trip through their names", "[schedule][supervision]") {
-    for (const auto s : {lifecycle_state::enabled, lifecycle_state::disabled, lifecycle_state::degraded,
-                         lifecycle_state::completed}) {
+    for (const auto s :
+         {lifecycle_state::enabled, lifecycle_state::disabled, lifecycle_state::degraded, lifecycle_state::completed}) {
         CHECK(lifecycle_state_from_string(to_string(s)) == s);
     }
     CHECK(std::string(to_string(lifecycle_state::degraded)) == "Degraded");
@@ -86,11 +86,13 @@ TEST_CASE("supervision cool-down ends the degraded state after its time", "[sche
 TEST_CASE("supervision with max failures 0 never degrades and bad specs are refused", "[schedule][supervision]") {
     failure_window never(supervision_spec{0, 1'000, 0});
     for (int i = 0; i < 50; ++i) CHECK_FALSE(never.record(i, false, "x"));
-    CHECK(error_of([] { supervision_spec{-1, 1000, 0}.validate(); }) ==
-          "invalid-argument: --max-failures -1 must be >= 0 (0 = never degrade)");
+    CHECK(error_of([] {
+              supervision_spec{-1, 1000, 0}.validate();
+          }) == "invalid-argument: --max-failures -1 must be >= 0 (0 = never degrade)");
     CHECK(error_of([] { supervision_spec{3, 0, 0}.validate(); }) == "invalid-argument: --within 0ms must be > 0");
-    CHECK(error_of([] { supervision_spec{3, 1000, -5}.validate(); }) ==
-          "invalid-argument: --cool-down -5ms must be >= 0 (0 = none)");
+    CHECK(error_of([] {
+              supervision_spec{3, 1000, -5}.validate();
+          }) == "invalid-argument: --cool-down -5ms must be >= 0 (0 = none)");
     CHECK(supervision_spec{}.max_failures == 5);
     CHECK(supervision_spec{}.within_ms == 60'000);
 }

@@ -26,10 +26,14 @@ TEST_CASE("time zone utc is the default and needs no database", "[schedule][tz]"
 
 TEST_CASE("time zone unknown names are refused with a clear message", "[schedule][tz]") {
     CHECK(error_of([] { (void)time_zone::locate("Mars/Base"); }) ==
-          "invalid-argument: unknown time zone \"Mars/Base\": not in the system tz database (/usr/share/zoneinfo); use an IANA name such as Europe/Berlin");
+          "invalid-argument: unknown time zone \"Mars/Base\": not in the system tz database (/usr/share/zoneinfo); use "
+          "an IANA name such as Europe/Berlin");
     // names are exact: no case folding, no paths
-    CHECK(error_of([] { (void)time_zone::locate("europe/berlin"); }).rfind("invalid-argument: unknown time zone", 0) == 0);
-    CHECK(error_of([] { (void)time_zone::locate("../../etc/passwd"); }).rfind("invalid-argument: unknown time zone", 0) == 0);
+    CHECK(error_of([] { (void)time_zone::locate("europe/berlin"); }).rfind("invalid-argument: unknown time zone", 0) ==
+          0);
+    CHECK(error_of([] {
+              (void)time_zone::locate("../../etc/passwd");
+          }).rfind("invalid-argument: unknown time zone", 0) == 0);
 }
 
 TEST_CASE("time zone offsets and segments follow the tz database", "[schedule][tz]") {

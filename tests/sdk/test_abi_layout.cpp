@@ -39,8 +39,7 @@ static_assert(offsetof(vigy_tick_info, tick_start_ms) == 8 && offsetof(vigy_tick
 // ABI 1.1 appended `trigger`.
 static_assert(offsetof(vigy_tick_info, trigger) == 64 && sizeof(vigy_tick_info) == 72);
 static_assert(offsetof(vigy_action, kind) == 8 && offsetof(vigy_action, payload) == 24 &&
-              offsetof(vigy_action, result) == 32 && offsetof(vigy_action, message) == 48 &&
-              sizeof(vigy_action) == 64);
+              offsetof(vigy_action, result) == 32 && offsetof(vigy_action, message) == 48 && sizeof(vigy_action) == 64);
 static_assert(offsetof(vigy_tick_api, info) == 8 && offsetof(vigy_tick_api, emit_action) == 16 &&
               offsetof(vigy_tick_api, set_desired) == 24 && offsetof(vigy_tick_api, set_observed) == 32 &&
               offsetof(vigy_tick_api, set_condition) == 40 && offsetof(vigy_tick_api, log) == 48 &&
@@ -62,8 +61,8 @@ static_assert(offsetof(vigy_registrar, ctx) == 8 && offsetof(vigy_registrar, add
 static_assert(offsetof(vigy_host_extension, name) == 8 && offsetof(vigy_host_extension, doc) == 16 &&
               offsetof(vigy_host_extension, intrinsic_count) == 24 && offsetof(vigy_host_extension, intrinsics) == 32 &&
               sizeof(vigy_host_extension) == 40);
-static_assert(offsetof(vigy_host_extension_list, count) == 8 &&
-              offsetof(vigy_host_extension_list, extensions) == 16 && sizeof(vigy_host_extension_list) == 24);
+static_assert(offsetof(vigy_host_extension_list, count) == 8 && offsetof(vigy_host_extension_list, extensions) == 16 &&
+              sizeof(vigy_host_extension_list) == 24);
 
 static_assert(offsetof(vigy_limits, fuel) == 8 && offsetof(vigy_limits, wall_ms) == 16 &&
               offsetof(vigy_limits, memory_bytes) == 24 && offsetof(vigy_limits, max_depth) == 32 &&

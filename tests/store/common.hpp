@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -15,7 +16,6 @@
 #include <random>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 namespace vigy_store_test {
 
@@ -79,7 +79,8 @@ vigy_status code_of(F&& f) {
 
 /// Polls `pred` until it holds or `timeout` passes (for states with no notification,
 /// such as another connection's progress). Returns the last value of `pred`.
-inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+inline bool eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     std::mutex m;
     std::condition_variable cv;
     std::unique_lock lk(m);

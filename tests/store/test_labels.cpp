@@ -11,9 +11,11 @@ using op = selector_requirement::op;
 using vigy_store_test::code_of;
 
 TEST_CASE("vigy names are DNS subdomains", "[store][labels]") {
-    for (const char* ok : {"a", "hello", "hello-0", "tear.mirror", "x1", "0abc", "a-b.c-d"}) CHECK_NOTHROW(validate_name(ok));
+    for (const char* ok : {"a", "hello", "hello-0", "tear.mirror", "x1", "0abc", "a-b.c-d"})
+        CHECK_NOTHROW(validate_name(ok));
     CHECK_THROWS_WITH(validate_name(""), "invalid vigy name \"\": must not be empty");
-    CHECK_THROWS_WITH(validate_name("-a"), "invalid vigy name \"-a\": must start and end with a lowercase letter or digit");
+    CHECK_THROWS_WITH(validate_name("-a"),
+                      "invalid vigy name \"-a\": must start and end with a lowercase letter or digit");
     CHECK_THROWS_WITH(validate_name("a_b"),
                       "invalid vigy name \"a_b\": only lowercase letters, digits, '-' and '.' are allowed");
     CHECK_THROWS_WITH(validate_name("a\nb"), Catch::StartsWith("invalid vigy name \"a\\nb\""));
@@ -23,22 +25,28 @@ TEST_CASE("vigy names are DNS subdomains", "[store][labels]") {
 }
 
 TEST_CASE("label keys take an optional DNS prefix and a 63-character name", "[store][labels]") {
-    for (const char* ok : {"team", "app.kubernetes.io/name", "a", "Team_1", "x.y/z-1"}) CHECK_NOTHROW(validate_label_key(ok));
+    for (const char* ok : {"team", "app.kubernetes.io/name", "a", "Team_1", "x.y/z-1"})
+        CHECK_NOTHROW(validate_label_key(ok));
     CHECK_THROWS_WITH(validate_label_key(""), "invalid label key \"\": must not be empty");
     CHECK_THROWS_WITH(validate_label_key("/x"), "invalid label key \"/x\": prefix must not be empty");
-    CHECK_THROWS_WITH(validate_label_key("Pre/x"), Catch::StartsWith("invalid label key \"Pre/x\": prefix only lowercase"));
+    CHECK_THROWS_WITH(validate_label_key("Pre/x"),
+                      Catch::StartsWith("invalid label key \"Pre/x\": prefix only lowercase"));
     CHECK_THROWS_WITH(validate_label_key("p/"), "invalid label key \"p/\": name must not be empty");
-    CHECK_THROWS_WITH(validate_label_key("a b"), Catch::EndsWith("name may contain only letters, digits, '-', '_' and '.'"));
-    CHECK_THROWS_WITH(validate_label_key(std::string(64, 'k')), Catch::EndsWith("name must be at most 63 characters, got 64"));
+    CHECK_THROWS_WITH(validate_label_key("a b"),
+                      Catch::EndsWith("name may contain only letters, digits, '-', '_' and '.'"));
+    CHECK_THROWS_WITH(validate_label_key(std::string(64, 'k')),
+                      Catch::EndsWith("name must be at most 63 characters, got 64"));
     CHECK_THROWS_WITH(validate_label_key("-k"), Catch::EndsWith("name must start and end with a letter or digit"));
 }
 
 TEST_CASE("label values are empty or 63 safe characters and never hold control characters", "[store][labels]") {
     for (const char* ok : {"", "infra", "v1.2_3", "A-b"}) CHECK_NOTHROW(validate_label_value("k", ok));
-    CHECK_THROWS_WITH(validate_label_value("k", "a,b"),
-                      "invalid label value \"a,b\" of key \"k\": a value may contain only letters, digits, '-', '_' and '.'");
+    CHECK_THROWS_WITH(
+        validate_label_value("k", "a,b"),
+        "invalid label value \"a,b\" of key \"k\": a value may contain only letters, digits, '-', '_' and '.'");
     CHECK_THROWS_WITH(validate_label_value("k", "\x1b[2J"), Catch::StartsWith("invalid label value \"\\x1b[2J\""));
-    CHECK_THROWS_WITH(validate_label_value("k", "-x"), Catch::EndsWith("a value must start and end with a letter or digit"));
+    CHECK_THROWS_WITH(validate_label_value("k", "-x"),
+                      Catch::EndsWith("a value must start and end with a letter or digit"));
     CHECK(code_of([] { validate_label_value("k", std::string(64, 'v')); }) == VIGY_INVALID_ARGUMENT);
     CHECK_NOTHROW(validate_labels({{"a", "b"}, {"c", ""}}));
     CHECK_THROWS(validate_labels({{"a", "b c"}}));
@@ -86,10 +94,12 @@ TEST_CASE("selectors match with Kubernetes semantics", "[store][labels][selector
 }
 
 TEST_CASE("malformed selectors are rejected up front with the column", "[store][labels][selector]") {
-    CHECK_THROWS_WITH(parse_selector(",,"), "invalid label selector \",,\": expected a label key, got \",\" at column 1");
+    CHECK_THROWS_WITH(parse_selector(",,"),
+                      "invalid label selector \",,\": expected a label key, got \",\" at column 1");
     CHECK_THROWS_WITH(parse_selector("a=b,,c"), "invalid label selector \"a=b,,c\": empty requirement at column 5");
     CHECK_THROWS_WITH(parse_selector("a=b,"), "invalid label selector \"a=b,\": empty requirement at column 5");
-    CHECK_THROWS_WITH(parse_selector("team in (a"), "invalid label selector \"team in (a\": expected \",\" or \")\" at column 11");
+    CHECK_THROWS_WITH(parse_selector("team in (a"),
+                      "invalid label selector \"team in (a\": expected \",\" or \")\" at column 11");
     CHECK_THROWS_WITH(parse_selector("team in ()"), Catch::Contains("an empty set selects nothing"));
     CHECK_THROWS_WITH(parse_selector("team ~ x"), Catch::Contains("expected an operator (=, ==, !=, in, notin)"));
     CHECK_THROWS_WITH(parse_selector("team=a b"), Catch::Contains("expected \",\" or the end"));

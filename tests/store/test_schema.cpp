@@ -22,7 +22,8 @@ void load_fixture(const std::string& path, const std::string& name) {
 
 int64_t ms_of(const char* rfc3339) {
     raw_db mem(":memory:");
-    return mem.scalar(std::string("SELECT CAST(round((julianday('") + rfc3339 + "') - 2440587.5) * 86400000) AS INTEGER)");
+    return mem.scalar(std::string("SELECT CAST(round((julianday('") + rfc3339 +
+                      "') - 2440587.5) * 86400000) AS INTEGER)");
 }
 
 }  // namespace
@@ -55,8 +56,9 @@ TEST_CASE("the frozen schema 2 database upgrades keeping runs kv conditions even
     const auto max_seq = before.scalar("SELECT max(seq) FROM runs");
     const auto tick_count = before.scalar(
         "SELECT CAST(value_json AS INTEGER) FROM kv WHERE vigy_id = 'efe899c74558f20b' AND key = '__sys::tick_count'");
-    const auto n = before.scalar("SELECT CAST(value_json AS INTEGER) FROM kv WHERE vigy_id = 'efe899c74558f20b' AND "
-                                 "key = 'n'");
+    const auto n = before.scalar(
+        "SELECT CAST(value_json AS INTEGER) FROM kv WHERE vigy_id = 'efe899c74558f20b' AND "
+        "key = 'n'");
     const auto orphan_runs = before.scalar("SELECT count(*) FROM runs WHERE vigy_id = '283bb9deef02e684'");
     REQUIRE(runs_before > 10);
     REQUIRE(tick_count == n);
@@ -88,8 +90,8 @@ TEST_CASE("the frozen schema 2 database upgrades keeping runs kv conditions even
 
     // runs read back whole
     const auto runs = s.recent_runs(counter.id, 1000);
-    CHECK(static_cast<int64_t>(runs.size()) + s.count_runs(s.get_vigy("hello").id) + s.count_runs(s.get_vigy("broken").id) +
-              1 ==
+    CHECK(static_cast<int64_t>(runs.size()) + s.count_runs(s.get_vigy("hello").id) +
+              s.count_runs(s.get_vigy("broken").id) + 1 ==
           runs_before);
     const auto& newest = runs.front();
     CHECK(newest.result == run_result::ok);
@@ -161,7 +163,7 @@ TEST_CASE("the frozen schema 1 database upgrades through 2 to 3 with its data", 
     CHECK(runs[0].id == "0186f1a2-3b4c-7d5e-8f60-718293a4b5c6");
     CHECK(runs[0].duration_us == 7000);  // schema 1 kept ms
     CHECK(runs[0].trigger == run_trigger::schedule);
-    CHECK(runs[0].tick_count == 0);      // unknown before schema 2
+    CHECK(runs[0].tick_count == 0);  // unknown before schema 2
     CHECK(runs[0].output == "1");
     CHECK(runs[0].revision == "1111111111111111");
     CHECK(runs[0].started_ms == ms_of("2026-05-21T12:00:01.000Z"));
@@ -219,15 +221,16 @@ TEST_CASE("a database from a newer vigy is refused with a clear message", "[stor
     { store s(opts(dir.db())); }
     {
         raw_db raw(dir.db());
-        REQUIRE(raw.exec("INSERT INTO schema_version(version, applied_at) VALUES (7, '2030-01-01T00:00:00.000Z')") == SQLITE_OK);
+        REQUIRE(raw.exec("INSERT INTO schema_version(version, applied_at) VALUES (7, '2030-01-01T00:00:00.000Z')") ==
+                SQLITE_OK);
     }
     try {
         store s(opts(dir.db()));
         FAIL("expected a refusal");
     } catch (const vigy::status_error& e) {
         CHECK(e.code() == VIGY_FAILED_PRECONDITION);
-        CHECK(std::string(e.what()) == "database " + dir.db() +
-                                           " has schema version 7, newer than this vigy (supports up to 4); upgrade vigy");
+        CHECK(std::string(e.what()) ==
+              "database " + dir.db() + " has schema version 7, newer than this vigy (supports up to 4); upgrade vigy");
     }
 }
 

@@ -118,9 +118,9 @@ TEST_CASE("writes conditional on a resource version are a compare-and-set that w
     try {
         s.set_enabled("cas", false, 1234);
     } catch (const vigy::status_error& e) {
-        CHECK(std::string(e.what()) ==
-              "vigy \"cas\" was changed (resource version " + std::to_string(v.resource_version) +
-                  ", expected 1234); nothing was written");
+        CHECK(std::string(e.what()) == "vigy \"cas\" was changed (resource version " +
+                                           std::to_string(v.resource_version) +
+                                           ", expected 1234); nothing was written");
     }
     const auto edited = s.register_or_update(edit, v.resource_version);
     CHECK(edited.outcome == register_outcome::updated);
@@ -422,7 +422,8 @@ TEST_CASE("retention prunes by count per vigy and by age and never loses the tic
     // age: every run of `a` is old; they all go, and its tick clock is kept
     raw_db raw(dir.db());
     REQUIRE(raw.exec("UPDATE runs SET started_ms = started_ms - 8 * 86400000, ended_ms = ended_ms - 8 * 86400000 "
-                     "WHERE vid = " + std::to_string(a.key)) == SQLITE_OK);
+                     "WHERE vid = " +
+                     std::to_string(a.key)) == SQLITE_OK);
     retention_policy week;
     week.keep_runs = 0;
     CHECK(s.prune(week) == 5);
@@ -495,13 +496,13 @@ TEST_CASE("the scheduler lease has one live holder and a new token per new holde
     CHECK(row->token == *t1);
     CHECK(row->expires_boot_ms == 1200);
     CHECK(a.renew_lease(req("A", clock_at(500)), *t1));
-    CHECK_FALSE(b.acquire_lease(req("B", clock_at(1400))));  // renewed to 1500
+    CHECK_FALSE(b.acquire_lease(req("B", clock_at(1400))));     // renewed to 1500
     const auto t2 = b.acquire_lease(req("B", clock_at(1501)));  // expired on the shared monotonic clock
     REQUIRE(t2);
     CHECK(*t2 > *t1);
     CHECK_FALSE(a.renew_lease(req("A", clock_at(1502)), *t1));  // taken over
     CHECK_FALSE(a.renew_lease(req("B", clock_at(1502)), *t1));  // right owner, stale token
-    a.release_lease("A", *t1);  // not ours: no-op
+    a.release_lease("A", *t1);                                  // not ours: no-op
     CHECK(a.lease_row()->owner == "B");
     b.release_lease("B", *t2);
     CHECK_FALSE(a.lease_row());

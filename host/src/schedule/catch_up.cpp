@@ -28,8 +28,10 @@ std::optional<int64_t> catch_up_slot(const schedule_spec& spec, int64_t since_ms
     while (no - yes > 1) {
         const int64_t mid = yes + (no - yes) / 2;
         const auto n = spec.cron->next(mid);
-        if (n && *n <= now_ms) yes = mid;
-        else no = mid;
+        if (n && *n <= now_ms)
+            yes = mid;
+        else
+            no = mid;
     }
     return spec.cron->next(yes);
 }

@@ -34,9 +34,8 @@ constexpr std::array<const char*, 12> month_names = {"jan", "feb", "mar", "apr",
 constexpr std::array<const char*, 12> dow_names = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 constexpr field_def fields[] = {
-    {"second", 0, 59, nullptr, 0},       {"minute", 0, 59, nullptr, 0},
-    {"hour", 0, 23, nullptr, 0},         {"day-of-month", 1, 31, nullptr, 0},
-    {"month", 1, 12, &month_names, 12},  {"day-of-week", 0, 7, &dow_names, 7},
+    {"second", 0, 59, nullptr, 0},       {"minute", 0, 59, nullptr, 0},      {"hour", 0, 23, nullptr, 0},
+    {"day-of-month", 1, 31, nullptr, 0}, {"month", 1, 12, &month_names, 12}, {"day-of-week", 0, 7, &dow_names, 7},
 };
 
 /// What one field parsed to: the bits of the values (bit v for value v) and
@@ -63,7 +62,8 @@ std::string name_list(const field_def& f) {
 
 class field_parser {
 public:
-    field_parser(const field_def& def, int position) : def_(def), prefix_("field " + std::to_string(position) + " (" + def.name + "): ") {}
+    field_parser(const field_def& def, int position)
+        : def_(def), prefix_("field " + std::to_string(position) + " (" + def.name + "): ") {}
 
     parsed_field parse(std::string_view text) const {
         parsed_field out;
@@ -71,7 +71,8 @@ public:
         std::size_t start = 0;
         while (true) {
             const std::size_t comma = text.find(',', start);
-            const std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+            const std::string_view item =
+                text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
             if (item.empty()) fail("empty item in the list \"" + std::string(text) + "\"");
             out.bits |= parse_item(item);
             if (comma == std::string_view::npos) break;
@@ -115,8 +116,9 @@ private:
                 fail("a step needs a range or *: \"" + std::string(item) + "\" (write " + std::to_string(lo) + "-" +
                      std::to_string(def_.high) + std::string(rest) + ")");
             const std::string_view digits = rest.substr(1);
-            if (digits.empty() || digits.size() > 4 ||
-                !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+            if (digits.empty() || digits.size() > 4 || !std::all_of(digits.begin(), digits.end(), [](char c) {
+                    return std::isdigit(static_cast<unsigned char>(c));
+                }))
                 fail("step \"" + std::string(digits) + "\" in \"" + std::string(item) + "\" is not a positive number");
             step = std::stoi(std::string(digits));
             if (step == 0) fail("step 0 in \"" + std::string(item) + "\" must be at least 1");
@@ -142,15 +144,16 @@ private:
         }
         if (std::all_of(tok.begin(), tok.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
             if (tok.size() > 6 || std::stoi(std::string(tok)) < def_.low || std::stoi(std::string(tok)) > def_.high)
-                fail(std::string(tok) + " is out of range " + std::to_string(def_.low) + "-" + std::to_string(def_.high));
+                fail(std::string(tok) + " is out of range " + std::to_string(def_.low) + "-" +
+                     std::to_string(def_.high));
             return std::stoi(std::string(tok));
         }
         if (def_.names) {
             const std::string l = lower(tok);
             for (int k = 0; k < def_.name_count; ++k)
                 if (l == (*def_.names)[static_cast<std::size_t>(k)]) return def_.low + k;
-            fail("unknown " + std::string(def_.low == 1 ? "month" : "day") + " name \"" + std::string(tok) + "\" (use " +
-                 name_list(def_) + ")");
+            fail("unknown " + std::string(def_.low == 1 ? "month" : "day") + " name \"" + std::string(tok) +
+                 "\" (use " + name_list(def_) + ")");
         }
         fail("\"" + std::string(tok) + "\" is not a number");
     }
@@ -235,7 +238,8 @@ cron_schedule cron_schedule::parse(std::string_view expression, time_zone tz) {
         } else if (m == "@hourly") {
             f[f_hour] = all(f_hour), c.flags_ |= hour_star;
         } else if (m == "@reboot") {
-            bad("@reboot is not a schedule: a vigy starts ticking when serve starts (use --once for a program that runs once)");
+            bad("@reboot is not a schedule: a vigy starts ticking when serve starts (use --once for a program that "
+                "runs once)");
         } else {
             bad("unknown macro " + std::string(parts[0]) +
                 " (known: @yearly @annually @monthly @weekly @daily @midnight @hourly)");
@@ -283,8 +287,9 @@ cron_schedule cron_schedule::parse(std::string_view expression, time_zone tz) {
             if ((c.months_ >> (m - 1)) & 1) possible = (c.dom_ & ((uint32_t{1} << days_in_month(2000, m)) - 1)) != 0;
         if (!possible) {
             const int pos = c.has_seconds() ? 4 : 3;
-            bad("field " + std::to_string(pos) + " (day-of-month): no day in \"" + std::string(parts[static_cast<std::size_t>(pos - 1)]) +
-                "\" occurs in the months \"" + std::string(parts[static_cast<std::size_t>(pos)]) + "\", so it never fires");
+            bad("field " + std::to_string(pos) + " (day-of-month): no day in \"" +
+                std::string(parts[static_cast<std::size_t>(pos - 1)]) + "\" occurs in the months \"" +
+                std::string(parts[static_cast<std::size_t>(pos)]) + "\", so it never fires");
         }
     }
     return c;
@@ -333,8 +338,10 @@ std::optional<int64_t> cron_schedule::next_local(int64_t from_local_s, int64_t l
         if (static_cast<unsigned>(mm) + 1 != m) m = static_cast<unsigned>(mm) + 1, d = 1, h = mi = s = 0;
         const int dd = next_bit(day_mask(y, m), d - 1);
         if (dd < 0) {
-            if (m == 12) ++y, m = 1;
-            else ++m;
+            if (m == 12)
+                ++y, m = 1;
+            else
+                ++m;
             d = 1, h = mi = s = 0;
             if (days_from_civil(y, m, 1) > limit_days) return std::nullopt;
             continue;
@@ -366,7 +373,7 @@ std::optional<int64_t> cron_schedule::next_local(int64_t from_local_s, int64_t l
 }
 
 std::optional<int64_t> cron_schedule::next(int64_t after_ms) const {
-    int64_t t = floor_div(after_ms, 1000) + 1;  // first whole second strictly after
+    int64_t t = floor_div(after_ms, 1000) + 1;                    // first whole second strictly after
     if (t >= end_of_time_local + 2 * 86400) return std::nullopt;  // (beyond any zone's offset)
     t = std::max(t, start_of_time);
     if (tz_.is_utc()) {
@@ -380,8 +387,8 @@ std::optional<int64_t> cron_schedule::next(int64_t after_ms) const {
         const zone_segment seg = tz_.segment_at(t);
         const int64_t off = seg.offset_s;
         int64_t lo = t + off;
-        const int64_t hi = seg.end_s == zone_segment::unbounded_end ? end_of_time_local
-                                                                    : std::min(end_of_time_local, seg.end_s + off);
+        const int64_t hi =
+            seg.end_s == zone_segment::unbounded_end ? end_of_time_local : std::min(end_of_time_local, seg.end_s + off);
         if (!wildcard_time() && seg.begin_s != zone_segment::unbounded_begin) {
             const int32_t prev = tz_.offset_at(seg.begin_s - 1);
             if (prev < off) {

@@ -21,8 +21,9 @@ constexpr unit units[] = {{"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"
 
 int64_t parse_duration_ms(std::string_view text, std::string_view what) {
     auto fail = [&]() {
-        sdk::fail(VIGY_INVALID_ARGUMENT, "invalid duration \"" + std::string(text) + "\" for " + std::string(what) +
-                                             ": expected a number and a unit (ms, s, m, h, d) such as 500ms, 10s or 1h30m");
+        sdk::fail(VIGY_INVALID_ARGUMENT,
+                  "invalid duration \"" + std::string(text) + "\" for " + std::string(what) +
+                      ": expected a number and a unit (ms, s, m, h, d) such as 500ms, 10s or 1h30m");
     };
     if (text.empty()) fail();
     int64_t total = 0;
@@ -44,7 +45,8 @@ int64_t parse_duration_ms(std::string_view text, std::string_view what) {
         // keep far below INT64_MAX so that sums of times and durations cannot overflow
         constexpr int64_t cap = std::numeric_limits<int64_t>::max() / 4;
         if (n > cap / mul || total > cap - n * mul)
-            sdk::fail(VIGY_INVALID_ARGUMENT, "duration \"" + std::string(text) + "\" for " + std::string(what) + " is too long");
+            sdk::fail(VIGY_INVALID_ARGUMENT,
+                      "duration \"" + std::string(text) + "\" for " + std::string(what) + " is too long");
         total += n * mul;
     }
     return total;

@@ -43,10 +43,12 @@ jitter_spec parse_jitter(std::string_view text) {
         j.window_ms = std::stoll(std::string(text));
     } else {
         if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front())))
-            sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": expected a percentage (10%), a duration (30s) or milliseconds (500)");
+            sdk::fail(VIGY_INVALID_ARGUMENT,
+                      shown + ": expected a percentage (10%), a duration (30s) or milliseconds (500)");
         j.window_ms = parse_duration_ms(text, "--jitter");
     }
-    if (j.window_ms == 0) sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": must be more than 0 (leave --jitter out for none)");
+    if (j.window_ms == 0)
+        sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": must be more than 0 (leave --jitter out for none)");
     return j;
 }
 

@@ -20,7 +20,8 @@ namespace {
 [[noreturn]] void bad(const std::string& message) { sdk::fail(VIGY_INVALID_ARGUMENT, message); }
 
 bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
 std::string rfc3339(int64_t ms) {
@@ -47,7 +48,8 @@ int64_t parse_every(std::string_view text) {
         ms = parse_duration_ms(text, "--every");
     }
     if (ms < min_every_ms)
-        bad("invalid tick interval " + std::to_string(ms) + " ms (--every): must be >= " + std::to_string(min_every_ms));
+        bad("invalid tick interval " + std::to_string(ms) +
+            " ms (--every): must be >= " + std::to_string(min_every_ms));
     return ms;
 }
 
@@ -97,7 +99,8 @@ int64_t schedule_spec::period_at(int64_t slot_ms) const {
 void schedule_spec::validate() const {
     const bool timer = kind == schedule_kind::every || kind == schedule_kind::cron;
     if (kind == schedule_kind::every && every_ms < min_every_ms)
-        bad("invalid tick interval " + std::to_string(every_ms) + " ms (--every): must be >= " + std::to_string(min_every_ms));
+        bad("invalid tick interval " + std::to_string(every_ms) +
+            " ms (--every): must be >= " + std::to_string(min_every_ms));
     if (kind == schedule_kind::cron && !cron) bad("a cron schedule needs an expression (--cron)");
     if (kind != schedule_kind::cron && cron) bad("a cron expression belongs to a cron schedule only");
     if (kind != schedule_kind::once && at_ms) bad("--at needs --once");
@@ -109,7 +112,8 @@ void schedule_spec::validate() const {
             if (triggers[i] == triggers[j]) bad("--on " + triggers[i].to_string() + " is given twice");
     if (!jitter.none()) {
         if (!timer) bad("--jitter needs --every or --cron (it spreads timer ticks)");
-        if (jitter.percent < 0 || jitter.percent > 100) bad("--jitter " + jitter.to_string() + ": must be between 1% and 100%");
+        if (jitter.percent < 0 || jitter.percent > 100)
+            bad("--jitter " + jitter.to_string() + ": must be between 1% and 100%");
         if (jitter.window_ms < 0) bad("--jitter must not be negative");
         if (kind == schedule_kind::every && jitter.percent == 0 && jitter.window_ms >= every_ms)
             bad("--jitter " + jitter.to_string() + " must be less than the interval " + format_duration_ms(every_ms) +
@@ -121,8 +125,9 @@ void schedule_spec::validate() const {
 }
 
 bool operator==(const schedule_spec& a, const schedule_spec& b) {
-    const bool cron_eq = a.cron.has_value() == b.cron.has_value() &&
-                         (!a.cron || (a.cron->expression() == b.cron->expression() && a.cron->zone() == b.cron->zone()));
+    const bool cron_eq =
+        a.cron.has_value() == b.cron.has_value() &&
+        (!a.cron || (a.cron->expression() == b.cron->expression() && a.cron->zone() == b.cron->zone()));
     return a.kind == b.kind && a.every_ms == b.every_ms && cron_eq && a.at_ms == b.at_ms && a.triggers == b.triggers &&
            a.jitter == b.jitter && a.catch_up_ms == b.catch_up_ms && a.supervision == b.supervision;
 }
@@ -158,8 +163,10 @@ schedule_spec parse_schedule_flags(const schedule_flags& f, int64_t now_ms) {
             } else {
                 const auto t = parse_rfc3339_ms(at);
                 if (!t)
-                    bad("--at " + at + ": expected an RFC 3339 time such as 2026-12-01T09:00:00Z or +01:00, or +DURATION such as +5m");
-                if (*t < now_ms - 1000) bad("--at " + at + " is in the past (now is " + rfc3339(now_ms / 1000 * 1000) + ")");
+                    bad("--at " + at +
+                        ": expected an RFC 3339 time such as 2026-12-01T09:00:00Z or +01:00, or +DURATION such as +5m");
+                if (*t < now_ms - 1000)
+                    bad("--at " + at + " is in the past (now is " + rfc3339(now_ms / 1000 * 1000) + ")");
                 s.at_ms = *t;
             }
         }
@@ -240,7 +247,9 @@ schedule_spec schedule_from_json(std::string_view json) {
         bad("schedule json is not valid at offset " + std::to_string(d.GetErrorOffset()) + ": " +
             rapidjson::GetParseError_En(d.GetParseError()));
     if (!d.IsObject()) bad("schedule json must be an object");
-    auto member_error = [](const std::string& name, const char* what) { bad("schedule json: \"" + name + "\" " + what); };
+    auto member_error = [](const std::string& name, const char* what) {
+        bad("schedule json: \"" + name + "\" " + what);
+    };
     auto int_of = [&](const rapidjson::Value& v, const std::string& name) {
         if (!v.IsInt64()) member_error(name, "must be an integer");
         return v.GetInt64();
@@ -256,27 +265,43 @@ schedule_spec schedule_from_json(std::string_view json) {
     for (const auto& m : d.GetObject()) {
         const std::string name(m.name.GetString(), m.name.GetStringLength());
         const rapidjson::Value& v = m.value;
-        if (name == "kind") kind = str_of(v, name);
-        else if (name == "every_ms") s.every_ms = int_of(v, name), every_given = true;
-        else if (name == "cron") cron = str_of(v, name);
-        else if (name == "tz") tz = str_of(v, name);
-        else if (name == "at_ms") s.at_ms = int_of(v, name);
+        if (name == "kind")
+            kind = str_of(v, name);
+        else if (name == "every_ms")
+            s.every_ms = int_of(v, name), every_given = true;
+        else if (name == "cron")
+            cron = str_of(v, name);
+        else if (name == "tz")
+            tz = str_of(v, name);
+        else if (name == "at_ms")
+            s.at_ms = int_of(v, name);
         else if (name == "on") {
             if (!v.IsArray()) member_error(name, "must be an array of strings");
             for (const auto& t : v.GetArray()) s.triggers.push_back(parse_trigger(str_of(t, "on[]")));
-        } else if (name == "jitter") s.jitter = parse_jitter(str_of(v, name));
-        else if (name == "catch_up_ms") s.catch_up_ms = int_of(v, name);
-        else if (name == "max_failures") s.supervision.max_failures = int_of(v, name);
-        else if (name == "within_ms") s.supervision.within_ms = int_of(v, name);
-        else if (name == "cool_down_ms") s.supervision.cool_down_ms = int_of(v, name);
-        else member_error(name, "is not a schedule member");
+        } else if (name == "jitter")
+            s.jitter = parse_jitter(str_of(v, name));
+        else if (name == "catch_up_ms")
+            s.catch_up_ms = int_of(v, name);
+        else if (name == "max_failures")
+            s.supervision.max_failures = int_of(v, name);
+        else if (name == "within_ms")
+            s.supervision.within_ms = int_of(v, name);
+        else if (name == "cool_down_ms")
+            s.supervision.cool_down_ms = int_of(v, name);
+        else
+            member_error(name, "is not a schedule member");
     }
     if (!kind) bad("schedule json: \"kind\" is missing");
-    if (*kind == "every") s.kind = schedule_kind::every;
-    else if (*kind == "cron") s.kind = schedule_kind::cron;
-    else if (*kind == "once") s.kind = schedule_kind::once;
-    else if (*kind == "trigger") s.kind = schedule_kind::trigger;
-    else bad("schedule json: unknown kind \"" + *kind + "\" (known: every, cron, once, trigger)");
+    if (*kind == "every")
+        s.kind = schedule_kind::every;
+    else if (*kind == "cron")
+        s.kind = schedule_kind::cron;
+    else if (*kind == "once")
+        s.kind = schedule_kind::once;
+    else if (*kind == "trigger")
+        s.kind = schedule_kind::trigger;
+    else
+        bad("schedule json: unknown kind \"" + *kind + "\" (known: every, cron, once, trigger)");
     if (every_given && s.kind != schedule_kind::every) bad("schedule json: \"every_ms\" belongs to kind every only");
     if (tz && !cron) bad("schedule json: \"tz\" needs \"cron\"");
     if (cron) s.cron = cron_schedule::parse(*cron, tz ? time_zone::locate(*tz) : time_zone::utc());

@@ -11,8 +11,8 @@ namespace vigy::host {
 
 namespace {
 
-constexpr lifecycle_state all_states[] = {lifecycle_state::enabled, lifecycle_state::disabled, lifecycle_state::degraded,
-                                          lifecycle_state::completed};
+constexpr lifecycle_state all_states[] = {lifecycle_state::enabled, lifecycle_state::disabled,
+                                          lifecycle_state::degraded, lifecycle_state::completed};
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -62,10 +62,8 @@ std::optional<lifecycle_state> transition(lifecycle_state s, lifecycle_event e) 
     using ev = lifecycle_event;
     switch (e) {
     case ev::disable: return st::disabled;
-    case ev::enable:
-        return s == st::completed ? st::completed : st::enabled;
-    case ev::reset:
-        return s == st::degraded ? st::enabled : s;
+    case ev::enable: return s == st::completed ? st::completed : st::enabled;
+    case ev::reset: return s == st::degraded ? st::enabled : s;
     case ev::degrade:
         if (s == st::enabled || s == st::degraded) return st::degraded;
         return std::nullopt;
@@ -75,8 +73,7 @@ std::optional<lifecycle_state> transition(lifecycle_state s, lifecycle_event e) 
     case ev::complete:
         if (s == st::enabled || s == st::completed) return st::completed;
         return std::nullopt;
-    case ev::reregister:
-        return s == st::disabled ? st::disabled : st::enabled;
+    case ev::reregister: return s == st::disabled ? st::disabled : st::enabled;
     }
     return std::nullopt;
 }

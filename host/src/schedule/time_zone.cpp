@@ -97,11 +97,12 @@ zone_segment time_zone::segment_at(int64_t epoch_s) const {
         return s;
     }
     const date::sys_seconds t{std::chrono::seconds{epoch_s}};
-    const date::sys_info info = (data_->tail && epoch_s >= data_->tail_begin_s) ? data_->tail->get_info(t)
-                                                                                 : data_->table->get_info(t);
+    const date::sys_info info =
+        (data_->tail && epoch_s >= data_->tail_begin_s) ? data_->tail->get_info(t) : data_->table->get_info(t);
     s.begin_s = seconds_of(info.begin);
     s.end_s = seconds_of(info.end);
-    if (data_->tail && epoch_s >= data_->tail_begin_s && s.begin_s < data_->tail_begin_s) s.begin_s = data_->tail_begin_s;
+    if (data_->tail && epoch_s >= data_->tail_begin_s && s.begin_s < data_->tail_begin_s)
+        s.begin_s = data_->tail_begin_s;
     if (s.begin_s < first_bounded_s) s.begin_s = zone_segment::unbounded_begin;
     if (s.end_s > last_bounded_s) s.end_s = zone_segment::unbounded_end;
     s.offset_s = static_cast<int32_t>(info.offset.count());

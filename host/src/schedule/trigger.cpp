@@ -48,7 +48,8 @@ trigger_spec parse_trigger(std::string_view text) {
         t.kind = trigger_kind::condition;
         what = "condition type";
     } else {
-        sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": unknown trigger kind \"" + std::string(kind) + "\" (" + forms + ")");
+        sdk::fail(VIGY_INVALID_ARGUMENT,
+                  shown + ": unknown trigger kind \"" + std::string(kind) + "\" (" + forms + ")");
     }
     const std::string_view rest = text.substr(colon + 1);
     const std::size_t slash = rest.find('/');
@@ -56,7 +57,8 @@ trigger_spec parse_trigger(std::string_view text) {
     if (slash == std::string_view::npos) sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": expected " + form);
     t.vigy = std::string(rest.substr(0, slash));
     t.detail = std::string(rest.substr(slash + 1));
-    if (t.vigy.empty()) sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": the vigy name before '/' is empty (expected " + form + ")");
+    if (t.vigy.empty())
+        sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": the vigy name before '/' is empty (expected " + form + ")");
     if (t.vigy.size() > 253 || !plain_text(t.vigy))
         sdk::fail(VIGY_INVALID_ARGUMENT, shown + ": invalid vigy name \"" + t.vigy +
                                              "\" (at most 253 bytes, no blanks or control characters)");

@@ -46,12 +46,12 @@ extern "C" {
 typedef struct vigy_call {
     /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
-    uint32_t argc;            /* number of arguments, already checked against the arity */
-    const vigy_value* args;   /* argc borrowed values */
-    vigy_tick* tick;          /* the tick being evaluated; never NULL */
-    const vigy_arena* arena;  /* build the result's strings/lists/maps here */
-    vigy_error* error;        /* describe a failure here; never NULL */
-    void* data;               /* the `data` pointer of the vigy_intrinsic being called */
+    uint32_t argc;           /* number of arguments, already checked against the arity */
+    const vigy_value* args;  /* argc borrowed values */
+    vigy_tick* tick;         /* the tick being evaluated; never NULL */
+    const vigy_arena* arena; /* build the result's strings/lists/maps here */
+    vigy_error* error;       /* describe a failure here; never NULL */
+    void* data;              /* the `data` pointer of the vigy_intrinsic being called */
 } vigy_call;
 
 #define VIGY_CALL_SIZE_1_0 VIGY_FIELD_END(vigy_call, data)
@@ -69,13 +69,13 @@ typedef vigy_status (*vigy_intrinsic_fn)(const vigy_call* call, vigy_value* resu
 typedef struct vigy_intrinsic {
     /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
-    int32_t min_arity;   /* >= 0 */
-    int32_t max_arity;   /* >= min_arity, or VIGY_ARITY_VARIADIC */
+    int32_t min_arity; /* >= 0 */
+    int32_t max_arity; /* >= min_arity, or VIGY_ARITY_VARIADIC */
     uint32_t reserved;
-    const char* name;    /* e.g. "vigy-incr"; NUL-terminated UTF-8 */
-    const char* doc;     /* one line, e.g. "(vigy-incr key [delta]) -> new int value" */
+    const char* name; /* e.g. "vigy-incr"; NUL-terminated UTF-8 */
+    const char* doc;  /* one line, e.g. "(vigy-incr key [delta]) -> new int value" */
     vigy_intrinsic_fn fn;
-    void* data;          /* passed back as vigy_call.data */
+    void* data; /* passed back as vigy_call.data */
 } vigy_intrinsic;
 
 #define VIGY_INTRINSIC_SIZE_1_0 VIGY_FIELD_END(vigy_intrinsic, data)
@@ -102,10 +102,10 @@ typedef struct vigy_host_extension {
     /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
-    const char* name;                  /* unique pack name */
-    const char* doc;                   /* one line */
+    const char* name; /* unique pack name */
+    const char* doc;  /* one line */
     size_t intrinsic_count;
-    const vigy_intrinsic* intrinsics;  /* lives until plugin shutdown */
+    const vigy_intrinsic* intrinsics; /* lives until plugin shutdown */
 } vigy_host_extension;
 
 #define VIGY_HOST_EXTENSION_SIZE_1_0 VIGY_FIELD_END(vigy_host_extension, intrinsics)

@@ -105,8 +105,7 @@ typedef struct vigy_host_api {
      * child_tick: runs the child against the SAME tick (buffers and kv
      * accumulate); same threading rules as vigy_reconciler_factory.tick.
      * child_destroy frees it; every child must be destroyed by its owner. */
-    vigy_status (*child_create)(void* host_data, const vigy_reconciler_spec* spec, vigy_child** out,
-                                vigy_error* err);
+    vigy_status (*child_create)(void* host_data, const vigy_reconciler_spec* spec, vigy_child** out, vigy_error* err);
     vigy_status (*child_tick)(void* host_data, vigy_child* child, vigy_tick* tick, vigy_error* err);
     void (*child_destroy)(void* host_data, vigy_child* child);
 } vigy_host_api;

@@ -47,11 +47,11 @@ typedef struct vigy_reconciler_spec {
     /* ---- ABI 1.0 ---- */
     uint32_t struct_size;
     uint32_t reserved;
-    vigy_str kind;              /* e.g. "lisp" */
-    vigy_str config_json;       /* the config as JSON text (may be empty) */
-    const vigy_value* config;   /* the same config, parsed by the host; never NULL (nil when empty) */
-    const vigy_limits* limits;  /* never NULL */
-    vigy_str name;              /* the vigy's name, or a file name, for messages ("" if none) */
+    vigy_str kind;             /* e.g. "lisp" */
+    vigy_str config_json;      /* the config as JSON text (may be empty) */
+    const vigy_value* config;  /* the same config, parsed by the host; never NULL (nil when empty) */
+    const vigy_limits* limits; /* never NULL */
+    vigy_str name;             /* the vigy's name, or a file name, for messages ("" if none) */
 } vigy_reconciler_spec;
 
 #define VIGY_RECONCILER_SPEC_SIZE_1_0 VIGY_FIELD_END(vigy_reconciler_spec, name)

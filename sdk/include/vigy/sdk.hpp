@@ -30,7 +30,9 @@ namespace vigy::sdk {
 // ---- strings -----------------------------------------------------------------
 
 /// A borrowed view of a vigy_str (no copy).
-inline std::string_view view(vigy_str s) noexcept { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
+inline std::string_view view(vigy_str s) noexcept {
+    return s.len ? std::string_view(s.ptr, s.len) : std::string_view();
+}
 /// A vigy_str borrowing `s` (valid while `s` is).
 inline vigy_str str(std::string_view s) noexcept { return vigy_str{s.data(), s.size()}; }
 /// An absent optional string (ptr NULL).
@@ -161,8 +163,7 @@ public:
         switch (v.type) {
         case VIGY_STRING:
         case VIGY_SYMBOL:
-        case VIGY_KEYWORD:
-            return string(view(v.as.str), v.type);
+        case VIGY_KEYWORD: return string(view(v.as.str), v.type);
         case VIGY_LIST: {
             vigy_value* items;
             vigy_value out = list(v.as.list.len, &items);
@@ -178,8 +179,7 @@ public:
             }
             return out;
         }
-        default:
-            return v;
+        default: return v;
         }
     }
     const vigy_arena* arena() const noexcept { return arena_; }
@@ -355,8 +355,8 @@ vigy_status intrinsic_trampoline(const vigy_call* call, vigy_value* result) noex
 /// vigy_intrinsic by hand with a trampoline of your own).
 template <vigy_value (*Impl)(const call_args&, tick_ref)>
 constexpr vigy_intrinsic intrinsic(const char* name, int32_t min_arity, int32_t max_arity, const char* doc) {
-    return vigy_intrinsic{sizeof(vigy_intrinsic), min_arity,        max_arity, 0, name, doc,
-                          &intrinsic_trampoline<Impl>, const_cast<char*>(name)};
+    return vigy_intrinsic{sizeof(vigy_intrinsic), min_arity, max_arity, 0, name, doc, &intrinsic_trampoline<Impl>,
+                          const_cast<char*>(name)};
 }
 
 /// The host API the plugin got in init(); set by `remember_host`.
@@ -399,9 +399,9 @@ constexpr bool abi_compatible(uint32_t host_abi_version) noexcept {
 
 /// Defines the plugin's one exported symbol returning `desc` (a static
 /// vigy_plugin_descriptor) to hosts with the same ABI major, NULL otherwise.
-#define VIGY_DEFINE_PLUGIN(desc)                                                                        \
+#define VIGY_DEFINE_PLUGIN(desc)                                                                       \
     extern "C" VIGY_PLUGIN_EXPORT const vigy_plugin_descriptor* vigy_plugin_entry(uint32_t host_abi) { \
-        return ::vigy::sdk::abi_compatible(host_abi) ? &(desc) : nullptr;                             \
+        return ::vigy::sdk::abi_compatible(host_abi) ? &(desc) : nullptr;                              \
     }
 
 #endif  // VIGY_SDK_HPP

@@ -73,9 +73,9 @@ struct vigy_value {
     uint32_t type;  /* VIGY_NIL ... VIGY_MAP */
     uint32_t flags; /* reserved: writers set 0, readers ignore it */
     union {
-        int64_t i;  /* VIGY_INT */
-        double d;   /* VIGY_DOUBLE */
-        int32_t b;  /* VIGY_BOOL: 0 or 1 */
+        int64_t i; /* VIGY_INT */
+        double d;  /* VIGY_DOUBLE */
+        int32_t b; /* VIGY_BOOL: 0 or 1 */
         vigy_str str;
         struct {
             const vigy_value* items;

@@ -14,7 +14,9 @@ struct hello {
             h->who = std::string(vigy::sdk::view(w->as.str));
         return h;
     }
-    void tick(vigy::sdk::tick_ref t) { t.emit_action("custom", nullptr, vigy::sdk::absent(), vigy::sdk::str("hello " + who)); }
+    void tick(vigy::sdk::tick_ref t) {
+        t.emit_action("custom", nullptr, vigy::sdk::absent(), vigy::sdk::str("hello " + who));
+    }
 };
 
 vigy_value greet(const vigy::sdk::call_args& args, vigy::sdk::tick_ref) {
@@ -23,8 +25,12 @@ vigy_value greet(const vigy::sdk::call_args& args, vigy::sdk::tick_ref) {
 
 const vigy_reconciler_kind kinds[] = {{sizeof(vigy_reconciler_kind), 0, "hello", "emits \"hello <who>\""}};
 const vigy_reconciler_factory factory = {
-    sizeof(vigy_reconciler_factory),           1, kinds, &vigy::sdk::reconciler_adapter<hello>::create,
-    &vigy::sdk::reconciler_adapter<hello>::tick, &vigy::sdk::reconciler_adapter<hello>::destroy,
+    sizeof(vigy_reconciler_factory),
+    1,
+    kinds,
+    &vigy::sdk::reconciler_adapter<hello>::create,
+    &vigy::sdk::reconciler_adapter<hello>::tick,
+    &vigy::sdk::reconciler_adapter<hello>::destroy,
 };
 const vigy_intrinsic intrinsics[] = {vigy::sdk::intrinsic<greet>("hello-greet", 1, 1, "(hello-greet name) -> string")};
 const vigy_host_extension packs[] = {{sizeof(vigy_host_extension), 0, "hello", "greetings", 1, intrinsics}};
@@ -38,8 +44,16 @@ const void* get_extension(const char* id) {
 }
 
 const vigy_plugin_descriptor descriptor = {
-    VIGY_PLUGIN_MAGIC, sizeof(vigy_plugin_descriptor), VIGY_ABI_VERSION, 0, "com.example.hello", "1.0.0",
-    "an application's own plugin, built out of tree", &vigy::sdk::remember_host, nullptr, &get_extension,
+    VIGY_PLUGIN_MAGIC,
+    sizeof(vigy_plugin_descriptor),
+    VIGY_ABI_VERSION,
+    0,
+    "com.example.hello",
+    "1.0.0",
+    "an application's own plugin, built out of tree",
+    &vigy::sdk::remember_host,
+    nullptr,
+    &get_extension,
 };
 
 }  // namespace

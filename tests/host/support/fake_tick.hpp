@@ -73,7 +73,9 @@ private:
                 return VIGY_OK;
             };
             x.set_desired = [](vigy_tick*, vigy_str, const vigy_value*, vigy_error*) -> vigy_status { return VIGY_OK; };
-            x.set_observed = [](vigy_tick*, vigy_str, const vigy_value*, vigy_error*) -> vigy_status { return VIGY_OK; };
+            x.set_observed = [](vigy_tick*, vigy_str, const vigy_value*, vigy_error*) -> vigy_status {
+                return VIGY_OK;
+            };
             x.set_condition = [](vigy_tick*, vigy_str, int32_t, vigy_str, vigy_str, vigy_error*) -> vigy_status {
                 return VIGY_OK;
             };
@@ -88,7 +90,8 @@ private:
                 return VIGY_NOT_FOUND;
             };
             x.kv_set = [](vigy_tick* t, vigy_str k, const vigy_value* v, vigy_error*) -> vigy_status {
-                self(t).kv[text(k)] = v->type == VIGY_STRING ? text(v->as.str) : std::string("<") + vigy_type_name(v->type) + ">";
+                self(t).kv[text(k)] =
+                    v->type == VIGY_STRING ? text(v->as.str) : std::string("<") + vigy_type_name(v->type) + ">";
                 return VIGY_OK;
             };
             x.kv_has = [](vigy_tick* t, vigy_str k) -> int32_t { return self(t).kv.count(text(k)) ? 1 : 0; };

@@ -28,13 +28,17 @@ scoped_env::scoped_env(const char* name, const char* value) : name_(name) {
     const char* old = std::getenv(name);
     had_old_ = old != nullptr;
     if (old) old_ = old;
-    if (value) ::setenv(name, value, 1);
-    else ::unsetenv(name);
+    if (value)
+        ::setenv(name, value, 1);
+    else
+        ::unsetenv(name);
 }
 
 scoped_env::~scoped_env() {
-    if (had_old_) ::setenv(name_.c_str(), old_.c_str(), 1);
-    else ::unsetenv(name_.c_str());
+    if (had_old_)
+        ::setenv(name_.c_str(), old_.c_str(), 1);
+    else
+        ::unsetenv(name_.c_str());
 }
 
 }  // namespace vigy::test

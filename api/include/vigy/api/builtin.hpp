@@ -19,9 +19,9 @@ namespace vigy::api {
 
 /// What the built-in routes serve (shared with the route closures).
 struct builtin_sources {
-    std::shared_ptr<metrics_registry> metrics;   ///< required
-    std::shared_ptr<const health_checks> health; ///< required (may hold no check: then always ready)
-    std::string_view openapi;                    ///< the document text; default: openapi_document()
+    std::shared_ptr<metrics_registry> metrics;    ///< required
+    std::shared_ptr<const health_checks> health;  ///< required (may hold no check: then always ready)
+    std::string_view openapi;                     ///< the document text; default: openapi_document()
 };
 
 /// Adds the four built-in routes to `r`. Throws std::invalid_argument when a

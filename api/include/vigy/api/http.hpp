@@ -86,9 +86,9 @@ struct request {
     std::map<std::string, std::string, std::less<>> params;
     header_map headers;
     std::string body;
-    std::string route;        ///< the matched route pattern ("/v1/vigies/{name}")
-    std::string peer;         ///< "127.0.0.1:51234", "[::1]:51234" or "unix"
-    unsigned version = 11;    ///< HTTP version: 10 or 11
+    std::string route;      ///< the matched route pattern ("/v1/vigies/{name}")
+    std::string peer;       ///< "127.0.0.1:51234", "[::1]:51234" or "unix"
+    unsigned version = 11;  ///< HTTP version: 10 or 11
 
     /// The decoded value of the route's `{name}` segment. Throws
     /// std::out_of_range when the route has no such parameter (a bug in the handler).

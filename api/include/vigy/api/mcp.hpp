@@ -74,9 +74,9 @@ struct options {
 
 /// One tool of the catalog.
 struct tool {
-    std::string name;         ///< "vigy_register"
-    std::string title;        ///< "Register a vigy"
-    std::string description;  ///< what it does, for the model
+    std::string name;           ///< "vigy_register"
+    std::string title;          ///< "Register a vigy"
+    std::string description;    ///< what it does, for the model
     std::string input_schema;   ///< JSON Schema (an object schema) as JSON text
     std::string output_schema;  ///< JSON Schema of structuredContent as JSON text
     bool read_only = false;     ///< annotations.readOnlyHint

@@ -122,9 +122,9 @@ struct server_options {
 
 /// A bound listener.
 struct listener_info {
-    std::string address;  ///< as configured ("127.0.0.1:0", "unix:/tmp/v.sock")
-    std::string url;      ///< "http://127.0.0.1:41234" (the real port), "http://[::1]:38821", "unix:/tmp/v.sock"
-    bool loopback = true; ///< TCP on a loopback address, or a Unix socket
+    std::string address;   ///< as configured ("127.0.0.1:0", "unix:/tmp/v.sock")
+    std::string url;       ///< "http://127.0.0.1:41234" (the real port), "http://[::1]:38821", "unix:/tmp/v.sock"
+    bool loopback = true;  ///< TCP on a loopback address, or a Unix socket
 };
 
 /// Why start() failed: a bind failure (naming the address), a non-loopback
@@ -137,9 +137,9 @@ public:
 
 /// Counters for tests and status lines.
 struct server_stats {
-    std::size_t connections = 0;     ///< open now
-    std::size_t event_streams = 0;   ///< open now
-    uint64_t requests = 0;           ///< responses written since start
+    std::size_t connections = 0;    ///< open now
+    std::size_t event_streams = 0;  ///< open now
+    uint64_t requests = 0;          ///< responses written since start
     uint64_t rejected_connections = 0;
 };
 

@@ -71,12 +71,12 @@ int64_t parse_cursor(std::string_view text, std::string_view what);
 
 /// Why a stream ended.
 enum class close_reason {
-    producer,       ///< close() was called: the server ends the response cleanly
-    client,         ///< the client disconnected (or a write failed)
-    slow_consumer,  ///< the queue overflowed or a write timed out: dropped
-    max_duration,   ///< the stream reached options::max_duration_ms
-    server_stopped, ///< the server is stopping
-    rejected,       ///< never started: the server's stream cap was reached (429)
+    producer,        ///< close() was called: the server ends the response cleanly
+    client,          ///< the client disconnected (or a write failed)
+    slow_consumer,   ///< the queue overflowed or a write timed out: dropped
+    max_duration,    ///< the stream reached options::max_duration_ms
+    server_stopped,  ///< the server is stopping
+    rejected,        ///< never started: the server's stream cap was reached (429)
 };
 /// "producer" | "client" | "slow-consumer" | "max-duration" | "server-stopped" | "rejected".
 const char* close_reason_name(close_reason r) noexcept;

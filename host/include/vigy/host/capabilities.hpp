@@ -74,9 +74,7 @@ public:
     /// The extra grants, sorted and unique (never a default id).
     const std::vector<std::string>& extra() const noexcept { return extra_; }
 
-    friend bool operator==(const capability_set& a, const capability_set& b) noexcept {
-        return a.extra_ == b.extra_;
-    }
+    friend bool operator==(const capability_set& a, const capability_set& b) noexcept { return a.extra_ == b.extra_; }
     friend bool operator!=(const capability_set& a, const capability_set& b) noexcept { return !(a == b); }
 
 private:

@@ -86,12 +86,12 @@ private:
     /// Days 1..31 of (y, m) that match the day rule, as bits 0..30.
     uint32_t day_mask(int y, unsigned m) const noexcept;
 
-    uint64_t seconds_ = 0;    ///< bit s: second s
-    uint64_t minutes_ = 0;    ///< bit m: minute m
-    uint32_t hours_ = 0;      ///< bit h: hour h
-    uint32_t dom_ = 0;        ///< bit d-1: day of month d
+    uint64_t seconds_ = 0;       ///< bit s: second s
+    uint64_t minutes_ = 0;       ///< bit m: minute m
+    uint32_t hours_ = 0;         ///< bit h: hour h
+    uint32_t dom_ = 0;           ///< bit d-1: day of month d
     uint32_t dow_days_[7] = {};  ///< [weekday of the 1st] -> bits d-1 of the days whose weekday is in the field
-    uint16_t months_ = 0;     ///< bit m-1: month m
+    uint16_t months_ = 0;        ///< bit m-1: month m
     uint8_t flags_ = 0;
     time_zone tz_;
     std::string expr_;

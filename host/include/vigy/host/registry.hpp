@@ -194,10 +194,10 @@ private:
     std::vector<std::unique_ptr<plugin_entry>> entries_;
     std::vector<loaded_plugin> infos_;  // parallel to entries_
     std::vector<plugin_diagnostic> skipped_;
-    std::map<std::string, size_t, std::less<>> kinds_;       // kind -> entries_ index
-    std::map<std::string, size_t, std::less<>> packs_;       // extension pack -> index
-    std::map<std::string, size_t, std::less<>> intrinsics_;  // intrinsic name -> index
-    std::vector<std::string> loaded_files_;                  // canonical paths
+    std::map<std::string, size_t, std::less<>> kinds_;         // kind -> entries_ index
+    std::map<std::string, size_t, std::less<>> packs_;         // extension pack -> index
+    std::map<std::string, size_t, std::less<>> intrinsics_;    // intrinsic name -> index
+    std::vector<std::string> loaded_files_;                    // canonical paths
     std::vector<std::unique_ptr<guarded_intrinsic>> guarded_;  // trampolines of non-default intrinsics
     std::unique_ptr<host_slot> own_slot_;
     std::unique_ptr<vigy_host_api> own_api_;

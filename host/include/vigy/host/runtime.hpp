@@ -164,25 +164,25 @@ struct scheduler_info {
 
 /// Serving statistics since open (for `serve`'s status line, the bench and metrics).
 struct runtime_stats {
-    size_t scheduled = 0;          ///< vigies currently scheduled (enabled, on a timer)
-    uint64_t ticks_ok = 0;         ///< committed ok runs
-    uint64_t ticks_failed = 0;     ///< committed failed runs
-    uint64_t ticks_forced = 0;     ///< of which forced (tick_now, tick requests)
-    size_t forced_waiting = 0;     ///< forced ticks queued now behind a tick of the same vigy
+    size_t scheduled = 0;       ///< vigies currently scheduled (enabled, on a timer)
+    uint64_t ticks_ok = 0;      ///< committed ok runs
+    uint64_t ticks_failed = 0;  ///< committed failed runs
+    uint64_t ticks_forced = 0;  ///< of which forced (tick_now, tick requests)
+    size_t forced_waiting = 0;  ///< forced ticks queued now behind a tick of the same vigy
     uint64_t runs_committed = 0;
-    uint64_t runs_rejected = 0;    ///< runs the store refused (deleted vigy, locked database, stale token)
-    uint64_t stale_commits = 0;    ///< of which refused for a stale fencing token
-    uint64_t commits = 0;          ///< store transactions (group commits)
-    uint64_t skipped_slots = 0;    ///< schedule slots skipped because a tick overran
-    uint64_t ticks_paused = 0;     ///< scheduled ticks not started because the lease was not surely held
-    uint64_t long_ticks = 0;       ///< ticks moved to the long lane (ran past tick_slice_ms) since start
-    uint64_t long_tick_parks = 0;  ///< times a long tick was parked to wait for its turn
+    uint64_t runs_rejected = 0;       ///< runs the store refused (deleted vigy, locked database, stale token)
+    uint64_t stale_commits = 0;       ///< of which refused for a stale fencing token
+    uint64_t commits = 0;             ///< store transactions (group commits)
+    uint64_t skipped_slots = 0;       ///< schedule slots skipped because a tick overran
+    uint64_t ticks_paused = 0;        ///< scheduled ticks not started because the lease was not surely held
+    uint64_t long_ticks = 0;          ///< ticks moved to the long lane (ran past tick_slice_ms) since start
+    uint64_t long_tick_parks = 0;     ///< times a long tick was parked to wait for its turn
     unsigned long_ticks_running = 0;  ///< long ticks holding a turn now (<= max_long_ticks)
     unsigned long_ticks_parked = 0;   ///< long ticks parked now
-    size_t writer_queued = 0;      ///< commits waiting for the writer now
-    bool lease_held = false;       ///< this runtime holds the scheduler lease now
-    int64_t lease_token = 0;       ///< its fencing token (0 when not held)
-    double lateness_p50_ms = 0;    ///< scheduled due -> tick start, over the last window
+    size_t writer_queued = 0;         ///< commits waiting for the writer now
+    bool lease_held = false;          ///< this runtime holds the scheduler lease now
+    int64_t lease_token = 0;          ///< its fencing token (0 when not held)
+    double lateness_p50_ms = 0;       ///< scheduled due -> tick start, over the last window
     double lateness_p99_ms = 0;
     double lateness_max_ms = 0;
 };
@@ -192,7 +192,7 @@ struct runtime_stats {
 /// called once with VIGY_ABI_VERSION and the descriptor added with
 /// registry::add_static (origin "builtin:<name>").
 struct static_plugin {
-    std::string name;           ///< for listings and messages (e.g. "my-app")
+    std::string name;  ///< for listings and messages (e.g. "my-app")
     vigy_plugin_entry_fn entry = nullptr;
 };
 

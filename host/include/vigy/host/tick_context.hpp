@@ -72,9 +72,9 @@ using kv_map = std::map<std::string, value, std::less<>>;
 /// One recorded reconcile action: a kind, an optional payload, and the result and
 /// message of carrying it out (actions are recorded, not executed, by the host).
 struct action_record {
-    std::string kind;                    ///< noop|defer|pull|push|create|update|delete|apply|restart|custom
-    std::optional<value> payload;        ///< absent = omitted from JSON
-    std::optional<std::string> result;   ///< ok|failed|skipped
+    std::string kind;                   ///< noop|defer|pull|push|create|update|delete|apply|restart|custom
+    std::optional<value> payload;       ///< absent = omitted from JSON
+    std::optional<std::string> result;  ///< ok|failed|skipped
     std::optional<std::string> message;
 };
 
@@ -125,9 +125,9 @@ struct tick_params {
     int64_t tick_count = 1;         ///< 1 on the first tick
     std::string vigy_name;          ///< "" outside a registered vigy
     std::string vigy_id;
-    kv_map kv;                                          ///< owned kv (ignored when kv_view is set)
-    const kv_map* kv_view = nullptr;                    ///< borrowed kv: must outlive the context
-    std::vector<condition_record> previous_conditions;  ///< owned (ignored when conditions_view is set)
+    kv_map kv;                                                       ///< owned kv (ignored when kv_view is set)
+    const kv_map* kv_view = nullptr;                                 ///< borrowed kv: must outlive the context
+    std::vector<condition_record> previous_conditions;               ///< owned (ignored when conditions_view is set)
     const std::vector<condition_record>* conditions_view = nullptr;  ///< borrowed previous conditions
     /// The vigy's capability grants (capabilities.hpp); nullptr = the defaults only.
     /// Borrowed: must outlive the context.
@@ -135,7 +135,8 @@ struct tick_params {
 };
 
 /// The valid action kinds / results, as the comma-separated lists error messages show.
-inline constexpr std::string_view valid_action_kinds = "noop, defer, pull, push, create, update, delete, apply, restart, custom";
+inline constexpr std::string_view valid_action_kinds =
+    "noop, defer, pull, push, create, update, delete, apply, restart, custom";
 inline constexpr std::string_view valid_action_results = "ok, failed, skipped";
 
 /// True when `kind` is one of valid_action_kinds.
@@ -307,8 +308,8 @@ private:
     std::vector<event_record> events_;
     std::string output_;
     std::string output_error_;
-    kv_map kv_;                         // owned kv, or this tick's writes over kv_view_
-    const kv_map* kv_view_ = nullptr;   // borrowed kv
+    kv_map kv_;                        // owned kv, or this tick's writes over kv_view_
+    const kv_map* kv_view_ = nullptr;  // borrowed kv
     std::set<std::string, std::less<>> dirty_;
     std::set<std::string, std::less<>> deleted_;
     const capability_set* grants_ = nullptr;

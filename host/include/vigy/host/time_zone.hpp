@@ -31,10 +31,10 @@ namespace vigy::host {
 
 /// A stretch of time [begin_s, end_s) with one UTC offset.
 struct zone_segment {
-    int64_t begin_s = 0;      ///< first second of the stretch (epoch s); zone_segment::unbounded_begin when none
-    int64_t end_s = 0;        ///< first second after it; zone_segment::unbounded_end when none
-    int32_t offset_s = 0;     ///< seconds east of UTC in the stretch
-    std::string abbrev;       ///< "EST", "CEST", "+0530", "UTC"
+    int64_t begin_s = 0;   ///< first second of the stretch (epoch s); zone_segment::unbounded_begin when none
+    int64_t end_s = 0;     ///< first second after it; zone_segment::unbounded_end when none
+    int32_t offset_s = 0;  ///< seconds east of UTC in the stretch
+    std::string abbrev;    ///< "EST", "CEST", "+0530", "UTC"
 
     static constexpr int64_t unbounded_begin = INT64_MIN / 4;
     static constexpr int64_t unbounded_end = INT64_MAX / 4;

@@ -110,20 +110,20 @@ struct limits {
 
 /// What a caller registers. `name` is the identity users type.
 struct vigy_spec {
-    std::string name;                  ///< a DNS subdomain (labels.hpp: validate_name)
-    std::string kind = "lisp";         ///< reconciler kind ("lisp", "chain", "noop", ...), non-empty
-    std::string config_json = "{}";    ///< reconciler config: a JSON object ("" = {})
+    std::string name;                                ///< a DNS subdomain (labels.hpp: validate_name)
+    std::string kind = "lisp";                       ///< reconciler kind ("lisp", "chain", "noop", ...), non-empty
+    std::string config_json = "{}";                  ///< reconciler config: a JSON object ("" = {})
     std::int64_t interval_ms = default_interval_ms;  ///< >= min_interval_ms
     /// The schedule as the host's compact JSON (vigy/host/schedule.hpp
     /// schedule_spec::to_json); "" = fixed rate every interval_ms. The store keeps
     /// the text as given (the host validates it); at most 64 KiB.
     std::string schedule_json;
-    label_map labels;                  ///< replaces the labels wholesale; validated (labels.hpp)
+    label_map labels;  ///< replaces the labels wholesale; validated (labels.hpp)
     /// nullopt: new vigies Enabled, existing keep their state — except that a
     /// Completed or Degraded vigy whose revision or schedule changes is Enabled
     /// again (re-registering re-arms a one-shot). true: Enabled; false: Disabled.
     std::optional<bool> enabled;
-    struct limits limits;              ///< 0 fields = the runtime's defaults
+    struct limits limits;  ///< 0 fields = the runtime's defaults
     /// Extra capability grants beyond the defaults (capability ids: the providing
     /// plugin's id, e.g. "io.pleme.mado"); sorted and deduplicated when stored. Each
     /// 1..253 characters of [A-Za-z0-9._-].
@@ -132,12 +132,12 @@ struct vigy_spec {
 
 /// A registered vigy as stored.
 struct vigy_record {
-    std::int64_t key = 0;       ///< the database's surrogate key (stable while the row exists)
-    std::string id;             ///< vigy_id_for(name), 16 lowercase hex; stable across updates
+    std::int64_t key = 0;  ///< the database's surrogate key (stable while the row exists)
+    std::string id;        ///< vigy_id_for(name), 16 lowercase hex; stable across updates
     std::string name;
     std::string kind;
-    std::string config_json;    ///< a JSON object
-    std::string revision;       ///< revision_for(kind, config_json): changes with edits
+    std::string config_json;  ///< a JSON object
+    std::string revision;     ///< revision_for(kind, config_json): changes with edits
     std::int64_t interval_ms = default_interval_ms;
     std::string schedule_json;  ///< as registered ("" = every interval_ms)
     label_map labels;
@@ -145,8 +145,8 @@ struct vigy_record {
     bool enabled = true;
     std::string state = state_enabled;  ///< Enabled | Disabled | Degraded | Completed
     std::string state_reason;           ///< why it is in that state ("" for Enabled/Disabled by hand)
-    std::int64_t state_ms = 0;          ///< when it entered the state (epoch ms; 0 = since registration before schema 4)
-    struct limits limits;       ///< as registered (0 = the runtime's default)
+    std::int64_t state_ms = 0;       ///< when it entered the state (epoch ms; 0 = since registration before schema 4)
+    struct limits limits;            ///< as registered (0 = the runtime's default)
     std::vector<std::string> allow;  ///< extra grants as registered (sorted)
     std::int64_t created_ms = 0;     ///< kept across updates
     std::int64_t updated_ms = 0;     ///< bumped by every change
@@ -219,11 +219,11 @@ enum class run_trigger : std::uint8_t { schedule = 0, forced = 1 };
 /// back as this same type. Buffers are compact JSON text; a buffer left at its default
 /// costs nothing in the database (only filled buffers are stored, in one column).
 struct run_record {
-    std::string id;              ///< UUIDv7 text; "" on submit = the store assigns one
-    std::int64_t seq = 0;        ///< the commit cursor (strictly increasing per database); 0 = not persisted
+    std::string id;        ///< UUIDv7 text; "" on submit = the store assigns one
+    std::int64_t seq = 0;  ///< the commit cursor (strictly increasing per database); 0 = not persisted
     std::string vigy_id;
-    std::string vigy_name;       ///< filled on read (and by the runtime); not stored with the run
-    std::string revision;        ///< revision of the spec that ran
+    std::string vigy_name;  ///< filled on read (and by the runtime); not stored with the run
+    std::string revision;   ///< revision of the spec that ran
     run_trigger trigger = run_trigger::schedule;
     /// What triggered a run besides its timer: "" (a scheduled or forced tick),
     /// "event" | "condition" | "manual" (a triggered tick) or "catch-up" (the one
@@ -231,9 +231,9 @@ struct run_record {
     std::string trigger_kind;
     /// The tick's (vigy-trigger) map as JSON ({"kind","source","payload"}); "" when none.
     std::string trigger_json;
-    std::int64_t started_ms = 0;     ///< wall clock, epoch ms
-    std::int64_t ended_ms = 0;       ///< wall clock, epoch ms
-    std::int64_t duration_us = 0;    ///< the reconciler's tick time (monotonic clock), µs
+    std::int64_t started_ms = 0;   ///< wall clock, epoch ms
+    std::int64_t ended_ms = 0;     ///< wall clock, epoch ms
+    std::int64_t duration_us = 0;  ///< the reconciler's tick time (monotonic clock), µs
     /// Scheduled ticks: how late the tick started after its due time (monotonic), µs.
     /// 0 for forced ticks.
     std::int64_t lateness_us = 0;
@@ -241,7 +241,7 @@ struct run_record {
     /// failed: the canonical code of the failure (a plugin's RESOURCE_EXHAUSTED stays
     /// that); VIGY_OK otherwise. Runs failed before schema 3 read back VIGY_UNKNOWN.
     vigy_status status = VIGY_OK;
-    std::string error;           ///< failed: the reason ("parse error at 3:7: ...", "fuel exhausted ...")
+    std::string error;  ///< failed: the reason ("parse error at 3:7: ...", "fuel exhausted ...")
     /// The tick_count the program saw: successful ticks before it + 1. Runs recorded
     /// before schema 2 read back 0 (unknown).
     std::int64_t tick_count = 0;
@@ -294,7 +294,7 @@ struct condition {
 /// An event emitted during a tick. `type` is "Normal" | "Warning".
 struct event_update {
     std::string type;
-    std::string reason;   ///< non-empty
+    std::string reason;  ///< non-empty
     std::string message;
 };
 
@@ -322,8 +322,8 @@ struct tick_clock {
 /// result `failed`, kv_upserts and kv_deletes are ignored (a failed run carries no kv);
 /// conditions and events are applied as given.
 struct tick_commit {
-    std::int64_t vigy_key = 0;  ///< vigy_record::key of the vigy that ticked
-    run_record run;             ///< run.vigy_id must be that vigy's id
+    std::int64_t vigy_key = 0;                                    ///< vigy_record::key of the vigy that ticked
+    run_record run;                                               ///< run.vigy_id must be that vigy's id
     std::vector<std::pair<std::string, std::string>> kv_upserts;  ///< key -> JSON text, in order
     std::vector<std::string> kv_deletes;                          ///< applied after upserts
     std::vector<condition_update> conditions;
@@ -337,10 +337,10 @@ struct tick_commit {
 /// Outcome of one tick commit.
 struct commit_result {
     bool ok = false;
-    bool stale = false;                 ///< rejected: the fence token no longer holds the lease
-    std::int64_t seq = 0;               ///< the run's seq when ok
-    vigy_status code = VIGY_OK;         ///< when !ok: NOT_FOUND (vigy deleted), ABORTED (stale), UNAVAILABLE, ...
-    std::string error;                  ///< when !ok
+    bool stale = false;          ///< rejected: the fence token no longer holds the lease
+    std::int64_t seq = 0;        ///< the run's seq when ok
+    vigy_status code = VIGY_OK;  ///< when !ok: NOT_FOUND (vigy deleted), ABORTED (stale), UNAVAILABLE, ...
+    std::string error;           ///< when !ok
 };
 
 // ---------------------------------------------------------------------------------
@@ -348,14 +348,14 @@ struct commit_result {
 
 /// "Now" as a process sees it, for lease decisions (see the file comment).
 struct lease_clock {
-    std::string boot_id;        ///< /proc/sys/kernel/random/boot_id ("" when unknown)
-    std::int64_t boot_ms = 0;   ///< CLOCK_BOOTTIME, ms
-    std::int64_t wall_ms = 0;   ///< CLOCK_REALTIME, epoch ms
+    std::string boot_id;       ///< /proc/sys/kernel/random/boot_id ("" when unknown)
+    std::int64_t boot_ms = 0;  ///< CLOCK_BOOTTIME, ms
+    std::int64_t wall_ms = 0;  ///< CLOCK_REALTIME, epoch ms
 };
 
 /// Who asks for the lease.
 struct lease_request {
-    std::string owner;        ///< opaque, unique per holder ("serve:host:pid:random")
+    std::string owner;  ///< opaque, unique per holder ("serve:host:pid:random")
     std::int64_t pid = 0;
     std::string host;
     lease_clock now;
@@ -365,13 +365,13 @@ struct lease_request {
 /// The scheduler lease row.
 struct lease_info {
     std::string owner;
-    std::int64_t token = 0;          ///< fencing token of this holder
+    std::int64_t token = 0;  ///< fencing token of this holder
     std::int64_t pid = 0;
     std::string host;
     std::string boot_id;
-    std::int64_t acquired_ms = 0;    ///< wall, epoch ms
-    std::int64_t heartbeat_ms = 0;   ///< wall, epoch ms of the last acquire/renew
-    std::int64_t expires_ms = 0;     ///< wall, epoch ms (only for holders on another host)
+    std::int64_t acquired_ms = 0;      ///< wall, epoch ms
+    std::int64_t heartbeat_ms = 0;     ///< wall, epoch ms of the last acquire/renew
+    std::int64_t expires_ms = 0;       ///< wall, epoch ms (only for holders on another host)
     std::int64_t expires_boot_ms = 0;  ///< CLOCK_BOOTTIME of the holder's boot
 };
 
@@ -384,14 +384,14 @@ struct tick_request {
     std::string vigy_id;
     std::int64_t vigy_key = 0;
     std::string requester;
-    std::string state;              ///< "pending" | "claimed" | "done" | "failed"
+    std::string state;  ///< "pending" | "claimed" | "done" | "failed"
     std::int64_t requested_ms = 0;
     std::int64_t claimed_ms = 0;
     std::int64_t claimed_token = 0;  ///< the lease token of the scheduler that claimed it
     std::int64_t done_ms = 0;
-    std::string run_id;             ///< set when done
-    vigy_status code = VIGY_OK;     ///< failed: why, as a canonical code
-    std::string error;              ///< set when failed
+    std::string run_id;          ///< set when done
+    vigy_status code = VIGY_OK;  ///< failed: why, as a canonical code
+    std::string error;           ///< set when failed
     /// A trigger (`vigy trigger NAME --payload JSON`): the tick's (vigy-trigger) map
     /// as JSON; "" for a plain forced tick (`vigy tick`).
     std::string trigger_json;
@@ -421,10 +421,10 @@ struct retention_policy {
 
 /// Writer tuning.
 struct writer_options {
-    std::size_t max_batch = 1024;     ///< max tick commits per BEGIN IMMEDIATE ... COMMIT
-    std::size_t max_queued = 65536;   ///< submit() blocks while this many are queued (backpressure)
-    bool background_prune = true;     ///< prune per `retention` between batches
-    std::int64_t cache_kib = 65536;   ///< SQLite page cache of the writer connection, KiB (64 MiB; used as needed)
+    std::size_t max_batch = 1024;    ///< max tick commits per BEGIN IMMEDIATE ... COMMIT
+    std::size_t max_queued = 65536;  ///< submit() blocks while this many are queued (backpressure)
+    bool background_prune = true;    ///< prune per `retention` between batches
+    std::int64_t cache_kib = 65536;  ///< SQLite page cache of the writer connection, KiB (64 MiB; used as needed)
 };
 
 /// Severity of a store diagnostic.
@@ -437,13 +437,13 @@ using log_fn = std::function<void(log_level, const std::string&)>;
 
 /// How to open a store.
 struct open_options {
-    std::string path;                ///< file path, or ":memory:" (a private temp file deleted on close)
-    int busy_timeout_ms = 5000;      ///< SQLite busy_timeout on every connection
-    std::size_t read_sessions = 2;   ///< size of the read session pool (>= 1)
+    std::string path;               ///< file path, or ":memory:" (a private temp file deleted on close)
+    int busy_timeout_ms = 5000;     ///< SQLite busy_timeout on every connection
+    std::size_t read_sessions = 2;  ///< size of the read session pool (>= 1)
     retention_policy retention;
     writer_options writer;
-    bool start_writer = true;        ///< false: no writer thread (CLI one-shot use)
-    log_fn log;                      ///< diagnostics (see log_fn)
+    bool start_writer = true;  ///< false: no writer thread (CLI one-shot use)
+    log_fn log;                ///< diagnostics (see log_fn)
 };
 
 // ---------------------------------------------------------------------------------
@@ -494,9 +494,9 @@ struct writer_stats {
     std::uint64_t transactions = 0;  ///< BEGIN IMMEDIATE ... COMMIT count
     std::uint64_t busy_retries = 0;  ///< batches retried because the database stayed locked
     std::uint64_t pruned_runs = 0;
-    std::uint64_t busy_us = 0;       ///< wall µs the writer thread spent inside commit transactions
-    std::uint64_t cpu_us = 0;        ///< CPU µs the writer thread spent inside commit transactions
-    std::size_t queued = 0;          ///< waiting now
+    std::uint64_t busy_us = 0;  ///< wall µs the writer thread spent inside commit transactions
+    std::uint64_t cpu_us = 0;   ///< CPU µs the writer thread spent inside commit transactions
+    std::size_t queued = 0;     ///< waiting now
 };
 
 /// Receives completed commits of the writer: called on the writer thread once per
@@ -572,8 +572,8 @@ public:
     // The writes taking `expected_resource_version` are a compare-and-set: when it is
     // given and the vigy's resource_version differs, they throw ABORTED `vigy "x" was
     // changed (resource version 12, expected 9); nothing was written`; when the vigy does
-    // not exist, NOT_FOUND (Kubernetes answers 404 for a precondition on a missing object). Every change bumps change_seq and appends to the change feed in the
-    // same transaction.
+    // not exist, NOT_FOUND (Kubernetes answers 404 for a precondition on a missing object). Every change bumps
+    // change_seq and appends to the change feed in the same transaction.
 
     /// Creates the vigy `spec.name`, or updates it when it exists (id and created_at
     /// kept; a new kind/config yields a new revision). A name deleted with its history
