@@ -125,6 +125,13 @@ void value::set(value key, value v) {
 }
 void value::set(std::string_view key, value v) { set(value::string(std::string(key)), std::move(v)); }
 
+value::value() noexcept = default;
+value::~value() = default;
+value::value(const value& other) = default;
+value::value(value&& other) noexcept = default;
+value& value::operator=(const value& other) = default;
+value& value::operator=(value&& other) noexcept = default;
+
 bool operator==(const value& a, const value& b) noexcept {
     if (a.kind_ != b.kind_) return false;
     switch (a.kind_) {

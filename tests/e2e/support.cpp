@@ -90,7 +90,7 @@ json_doc fixture::run_json(const std::vector<std::string>& args, int timeout_ms)
              for (const auto& a : args) s += a + " ";
              return s;
          }()
-                 << "\nstdout: " << r.out << "\nstderr: " << r.err);
+                 << "\nexit " << r.code << "\nstderr: " << r.err << "\nstdout: " << r.out);
     REQUIRE(r.code == 0);
     auto d = parse_json(r.out);
     REQUIRE(d != nullptr);
@@ -107,7 +107,8 @@ void fixture::register_program(const std::string& name, const std::string& text,
                                   "--every",  std::to_string(every_ms)};
     args.insert(args.end(), extra.begin(), extra.end());
     const result r = run(args);
-    INFO("register " << name << "\nstdout: " << r.out << "\nstderr: " << r.err);
+    // stderr first: a report cut to its first lines still says why
+    INFO("register " << name << " exited " << r.code << "\nstderr: " << r.err << "\nstdout: " << r.out);
     REQUIRE(r.code == 0);
 }
 

@@ -66,7 +66,17 @@ public:
     using map_type = std::vector<map_entry>;  ///< insertion order; keys unique by `set`
 
     /// nil.
-    value() noexcept = default;
+    value() noexcept;
+    // The special members are defined out of line (value.cpp), where map_entry is
+    // complete: C++20's constexpr std::vector members need the element type complete
+    // wherever they are instantiated, and an implicit inline destructor would
+    // instantiate ~vector<map_entry> inside this class (clang rejects that; GCC
+    // happens to defer it).
+    ~value();
+    value(const value& other);
+    value(value&& other) noexcept;
+    value& operator=(const value& other);
+    value& operator=(value&& other) noexcept;
 
     static value nil() { return value(); }
     static value boolean(bool b);
