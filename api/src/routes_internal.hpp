@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -36,6 +37,35 @@ public:
 private:
     std::mutex mu_;
     std::unordered_map<std::string, bool> failed_;  ///< vigy id -> latest run failed
+};
+
+/// GET /v1/vigies/{name}'s rendered responses, valid while the store's change_seq is
+/// unchanged: every change to any vigy, by any process, bumps it in the same
+/// transaction (runs and ticks do not), so a hit is exactly what a fresh read would
+/// render. Each lookup still reads change_seq (one prepared statement step), so
+/// reads stay consistent with writes made by the CLI or another serve. Bounded: bodies
+/// over `max_body` are not kept, and the whole cache is dropped past `max_bytes`.
+class vigy_read_cache {
+public:
+    struct entry {
+        int64_t resource_version = 0;
+        std::string etag;
+        std::string body;
+    };
+    static constexpr std::size_t max_body = 64 * 1024;        ///< bytes
+    static constexpr std::size_t max_bytes = 16 * 1024 * 1024;  ///< bytes, all entries
+
+    /// The entry of `key` (a name or id as requested) rendered at `seq`, or null.
+    /// A `seq` newer than the entries' drops them all.
+    std::shared_ptr<const entry> find(const std::string& key, int64_t seq);
+    /// Keeps `e` for `key`, read at or after `seq` (ignored when the cache moved past `seq`).
+    void put(const std::string& key, int64_t seq, std::shared_ptr<const entry> e);
+
+private:
+    std::mutex mu_;
+    int64_t seq_ = -1;
+    std::size_t bytes_ = 0;
+    std::unordered_map<std::string, std::shared_ptr<const entry>> entries_;
 };
 
 /// One open watch of runs.
@@ -104,6 +134,7 @@ public:
     host::runtime& rt;
     mount_options opts;
     state_cache states;
+    vigy_read_cache reads;
 
     /// The vigy JSON with its effective grants and state.
     std::string vigy_json(const host::vigy_info& v);

@@ -321,6 +321,34 @@ apply_body parse_apply(const rapidjson::Value& doc, std::string_view path_name, 
     return out;
 }
 
+std::shared_ptr<const vigy_read_cache::entry> vigy_read_cache::find(const std::string& key, int64_t seq) {
+    std::lock_guard lock(mu_);
+    if (seq != seq_) {
+        if (seq < seq_) return nullptr;  // a reader behind the cache: render afresh
+        entries_.clear();
+        bytes_ = 0;
+        seq_ = seq;
+        return nullptr;
+    }
+    const auto it = entries_.find(key);
+    return it == entries_.end() ? nullptr : it->second;
+}
+
+void vigy_read_cache::put(const std::string& key, int64_t seq, std::shared_ptr<const entry> e) {
+    if (e->body.size() > max_body) return;
+    std::lock_guard lock(mu_);
+    if (seq != seq_) return;
+    const std::size_t add = key.size() + e->body.size() + e->etag.size();
+    if (bytes_ + add > max_bytes) {
+        entries_.clear();
+        bytes_ = 0;
+    }
+    auto& slot = entries_[key];
+    if (slot) bytes_ -= key.size() + slot->body.size() + slot->etag.size();
+    slot = std::move(e);
+    bytes_ += add;
+}
+
 namespace {
 
 /// The VigyApply form of a stored vigy (the target of a merge patch).
@@ -479,14 +507,26 @@ void mount_vigies(router& r, service& s) {
 
     r.get("/v1/vigies/{name}", [&s](request& req) {
         return guarded(req, false, [&] {
-            const auto v = s.rt.get(name_param(req));
-            const std::string tag = etag_of(v.resource_version);
-            if (if_none_match_hits(req, tag)) {
+            const std::string name = name_param(req);
+            const int64_t seq = s.rt.resource_version();  // read first: what follows is at least as new
+            auto hit = s.reads.find(name, seq);
+            if (!hit) {
+                const auto v = s.rt.get(name);
+                auto e = std::make_shared<vigy_read_cache::entry>();
+                e->resource_version = v.resource_version;
+                e->etag = etag_of(v.resource_version);
+                e->body = s.vigy_json(v);
+                s.reads.put(name, seq, e);
+                hit = std::move(e);
+            }
+            if (if_none_match_hits(req, hit->etag)) {
                 response res = response::empty(304);
-                res.headers.set("ETag", tag);
+                res.headers.set("ETag", hit->etag);
                 return res;
             }
-            return vigy_response(s, 200, v);
+            response res = response::json(200, hit->body);
+            res.headers.set("ETag", hit->etag);
+            return res;
         });
     });
 

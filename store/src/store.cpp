@@ -368,6 +368,13 @@ struct store::impl {
 
     std::unique_ptr<class writer> writer;
 
+    // change_seq(): its own native connection with the statement prepared once (opened on
+    // first use). It is the API's per-request freshness check, so it must cost a step,
+    // not a parse; statements are reset after each read, so no snapshot is held.
+    std::mutex seq_mutex;
+    std::unique_ptr<sqlite::connection> seq_conn;
+    sqlite::statement seq_stmt;
+
     class read_lease {
     public:
         explicit read_lease(impl& i) : impl_(i) {
@@ -493,6 +500,8 @@ store::~store() {
     impl_->writer.reset();
     impl_->read_free.clear();
     impl_->read_sessions.clear();
+    impl_->seq_stmt = sqlite::statement();
+    impl_->seq_conn.reset();
     impl_->write_sql.reset();
     impl_->native_applier.reset();
     impl_->native.reset();
@@ -780,10 +789,18 @@ std::optional<std::pair<std::string, std::string>> store::get_revision(std::stri
 }
 
 std::int64_t store::change_seq() {
-    return impl_->read("reading the change sequence", [](soci::session& sql) {
-        long long seq = 0;
-        sql << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
-        return static_cast<std::int64_t>(seq);
+    impl& m = *impl_;
+    std::lock_guard lock(m.seq_mutex);
+    return m.guarded("reading the change sequence", [&] {
+        if (!m.seq_conn) {
+            auto conn = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);
+            m.seq_stmt = conn->prepare("SELECT value FROM store_meta WHERE key = 'change_seq'");
+            m.seq_conn = std::move(conn);
+        }
+        const bool row = m.seq_stmt.step("reading the change sequence");
+        const std::int64_t seq = row ? m.seq_stmt.int64(0) : 0;
+        m.seq_stmt.reset();
+        return seq;
     });
 }
 
