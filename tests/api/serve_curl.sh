@@ -65,6 +65,15 @@ expect "bad continue" "$(status "$URL/v1/vigies?continue=garbage")" "400"
 etag="$(header ETag "$URL/v1/vigies/hello")"
 expect "304" "$(status -H "If-None-Match: $etag" "$URL/v1/vigies/hello")" "304"
 expect "by id" "$(curl -s "$URL/v1/vigies/$(curl -s "$URL/v1/vigies/hello" | field 'd["id"]')" | field 'd["name"]')" "hello"
+# GET answers from rendered responses while nothing changed: a change by another
+# process (the CLI, on the same database) is seen by the very next GET.
+expect "cached GET" "$(curl -s "$URL/v1/vigies/hello" | field 'd["enabled"]')" "True"
+"$VIGY" --db "$DB" disable hello >/dev/null
+expect "GET after a CLI write" "$(curl -s "$URL/v1/vigies/hello" | field 'd["enabled"]')" "False"
+expect "304 after a CLI write" "$(status -H "If-None-Match: $etag" "$URL/v1/vigies/hello")" "200"
+"$VIGY" --db "$DB" enable hello >/dev/null
+expect "GET after the CLI enables" "$(curl -s "$URL/v1/vigies/hello" | field 'd["enabled"]')" "True"
+etag="$(header ETag "$URL/v1/vigies/hello")"
 expect "unknown vigy" "$(status "$URL/v1/vigies/nope")" "404"
 for sub in runs kv conditions events state; do expect "unknown vigy /$sub" "$(status "$URL/v1/vigies/nope/$sub")" "404"; done
 expect "unknown vigy tick" "$(status -X POST "$URL/v1/vigies/nope/tick")" "404"
