@@ -505,30 +505,46 @@ void mount_vigies(router& r, service& s) {
         });
     });
 
-    r.get("/v1/vigies/{name}", [&s](request& req) {
-        return guarded(req, false, [&] {
-            const std::string name = name_param(req);
-            const int64_t seq = s.rt.resource_version();  // read first: what follows is at least as new
-            auto hit = s.reads.find(name, seq);
-            if (!hit) {
-                const auto v = s.rt.get(name);
-                auto e = std::make_shared<vigy_read_cache::entry>();
-                e->resource_version = v.resource_version;
-                e->etag = etag_of(v.resource_version);
-                e->body = s.vigy_json(v);
-                s.reads.put(name, seq, e);
-                hit = std::move(e);
-            }
-            if (if_none_match_hits(req, hit->etag)) {
-                response res = response::empty(304);
-                res.headers.set("ETag", hit->etag);
-                return res;
-            }
-            response res = response::json(200, hit->body);
-            res.headers.set("ETag", hit->etag);
+    // A hit answers on the event loop (try_resource_version never waits); a miss, or a
+    // change_seq that cannot be read at once, goes to the pool to read and render.
+    const auto cached_vigy = [](request& req, const vigy_read_cache::entry& hit) {
+        if (if_none_match_hits(req, hit.etag)) {
+            response res = response::empty(304);
+            res.headers.set("ETag", hit.etag);
             return res;
-        });
-    });
+        }
+        response res = response::json(200, hit.body);
+        res.headers.set("ETag", hit.etag);
+        return res;
+    };
+    route_options vigy_get;
+    vigy_get.probe = [&s, cached_vigy](request& req) -> std::optional<response> {
+        const auto seq = s.rt.try_resource_version();
+        if (!seq) return std::nullopt;
+        const auto hit = s.reads.find(name_param(req), *seq);
+        if (!hit) return std::nullopt;
+        return cached_vigy(req, *hit);
+    };
+    r.get(
+        "/v1/vigies/{name}",
+        [&s, cached_vigy](request& req) {
+            return guarded(req, false, [&] {
+                const std::string name = name_param(req);
+                const int64_t seq = s.rt.resource_version();  // read first: what follows is at least as new
+                auto hit = s.reads.find(name, seq);
+                if (!hit) {
+                    const auto v = s.rt.get(name);
+                    auto e = std::make_shared<vigy_read_cache::entry>();
+                    e->resource_version = v.resource_version;
+                    e->etag = etag_of(v.resource_version);
+                    e->body = s.vigy_json(v);
+                    s.reads.put(name, seq, e);
+                    hit = std::move(e);
+                }
+                return cached_vigy(req, *hit);
+            });
+        },
+        std::move(vigy_get));
 
     r.put("/v1/vigies/{name}", [&s](request& req) {
         return guarded(req, true, [&] {

@@ -588,6 +588,15 @@ private:
         }
         const handler* h = m.target;
         if (m.options.on_event_loop) return send_response(run_handler(st_->routes, *h, r));
+        if (m.options.probe) {
+            std::optional<response> fast;
+            try {
+                fast = m.options.probe(r);
+            } catch (...) {
+                fast.reset();  // the handler answers, with its own error if there is one
+            }
+            if (fast) return send_response(std::move(*fast));
+        }
         auto self = shared_from_this();
         const bool queued = st_->submit([self, h, r = std::move(r)]() mutable {
             response res = run_handler(self->st_->routes, *h, r);
@@ -661,11 +670,19 @@ private:
 
     void record() {
         if (method_.empty()) method_ = "OTHER";
-        const std::string m = method_label(method_);
-        const std::string route = pattern_.empty() ? "unmatched" : pattern_;
-        st_->m_requests->with({m, route, std::to_string(status_)}).inc();
-        st_->m_duration->with({m, route})
-            .observe(std::chrono::duration<double>(clock_type::now() - request_start_).count());
+        // a keep-alive connection mostly repeats one request: remember its series
+        // (children are never removed from a family, so the pointers stay valid)
+        if (!rec_.requests || rec_.status != status_ || rec_.method != method_ || rec_.pattern != pattern_) {
+            const std::string m = method_label(method_);
+            const std::string route = pattern_.empty() ? "unmatched" : pattern_;
+            rec_.requests = &st_->m_requests->with({m, route, std::to_string(status_)});
+            rec_.duration = &st_->m_duration->with({m, route});
+            rec_.method = method_;
+            rec_.pattern = pattern_;
+            rec_.status = status_;
+        }
+        rec_.requests->inc();
+        rec_.duration->observe(std::chrono::duration<double>(clock_type::now() - request_start_).count());
         st_->n_requests.fetch_add(1, std::memory_order_relaxed);
     }
 
@@ -976,6 +993,12 @@ private:
     std::string pattern_;
     std::string cors_origin_;
     int status_ = 0;
+    struct recorded_series {
+        std::string method, pattern;
+        int status = 0;
+        counter* requests = nullptr;
+        histogram* duration = nullptr;
+    } rec_;  ///< the metric series of this connection's last request (record())
 
     // streaming
     std::shared_ptr<event_stream> stream_;

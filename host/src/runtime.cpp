@@ -376,6 +376,8 @@ int64_t runtime::resource_version() const {
     return guard([&] { return impl_->db->change_seq(); });
 }
 
+std::optional<int64_t> runtime::try_resource_version() const noexcept { return impl_->db->try_change_seq(); }
+
 vigy_changes runtime::changes_since(int64_t resource_version) const {
     return guard([&] { return impl_->db->changes_since(resource_version); });
 }

@@ -16,6 +16,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -368,12 +369,17 @@ struct store::impl {
 
     std::unique_ptr<class writer> writer;
 
-    // change_seq(): its own native connection with the statement prepared once (opened on
-    // first use). It is the API's per-request freshness check, so it must cost a step,
-    // not a parse; statements are reset after each read, so no snapshot is held.
-    std::mutex seq_mutex;
-    std::unique_ptr<sqlite::connection> seq_conn;
-    sqlite::statement seq_stmt;
+    // change_seq(): a few native connections, each with the statement prepared once
+    // (opened on first use). It is the API's per-request freshness check, so it must cost
+    // a step, not a parse, and concurrent callers (the API's event-loop threads) must not
+    // queue on one mutex; statements are reset after each read, so no snapshot is held.
+    struct seq_reader {
+        std::mutex mu;
+        std::unique_ptr<sqlite::connection> conn;
+        sqlite::statement stmt;
+    };
+    static constexpr std::size_t seq_readers = 4;
+    std::array<seq_reader, seq_readers> seq;
 
     class read_lease {
     public:
@@ -500,8 +506,11 @@ store::~store() {
     impl_->writer.reset();
     impl_->read_free.clear();
     impl_->read_sessions.clear();
-    impl_->seq_stmt = sqlite::statement();
-    impl_->seq_conn.reset();
+    for (auto& r : impl_->seq) {
+        std::lock_guard lock(r.mu);
+        r.stmt = sqlite::statement();
+        r.conn.reset();
+    }
     impl_->write_sql.reset();
     impl_->native_applier.reset();
     impl_->native.reset();
@@ -790,18 +799,49 @@ std::optional<std::pair<std::string, std::string>> store::get_revision(std::stri
 
 std::int64_t store::change_seq() {
     impl& m = *impl_;
-    std::lock_guard lock(m.seq_mutex);
-    return m.guarded("reading the change sequence", [&] {
-        if (!m.seq_conn) {
-            auto conn = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);
-            m.seq_stmt = conn->prepare("SELECT value FROM store_meta WHERE key = 'change_seq'");
-            m.seq_conn = std::move(conn);
+    // a free reader if there is one, else wait for the first
+    std::unique_lock<std::mutex> lock;
+    impl::seq_reader* r = nullptr;
+    for (auto& c : m.seq) {
+        std::unique_lock l(c.mu, std::try_to_lock);
+        if (l.owns_lock()) {
+            lock = std::move(l);
+            r = &c;
+            break;
         }
-        const bool row = m.seq_stmt.step("reading the change sequence");
-        const std::int64_t seq = row ? m.seq_stmt.int64(0) : 0;
-        m.seq_stmt.reset();
+    }
+    if (!r) {
+        r = &m.seq[0];
+        lock = std::unique_lock(r->mu);
+    }
+    return m.guarded("reading the change sequence", [&] {
+        if (!r->conn) {
+            auto conn = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);
+            r->stmt = conn->prepare("SELECT value FROM store_meta WHERE key = 'change_seq'");
+            r->conn = std::move(conn);
+        }
+        const bool row = r->stmt.step("reading the change sequence");
+        const std::int64_t seq = row ? r->stmt.int64(0) : 0;
+        r->stmt.reset();
         return seq;
     });
+}
+
+std::optional<std::int64_t> store::try_change_seq() noexcept {
+    impl& m = *impl_;
+    for (auto& r : m.seq) {
+        std::unique_lock lock(r.mu, std::try_to_lock);
+        if (!lock.owns_lock() || !r.conn) continue;
+        sqlite3* db = r.conn->get();
+        sqlite3_busy_timeout(db, 0);  // a lock held elsewhere answers SQLITE_BUSY at once
+        const int rc = sqlite3_step(r.stmt.get());
+        std::optional<std::int64_t> seq;
+        if (rc == SQLITE_ROW) seq = r.stmt.int64(0);
+        r.stmt.reset();
+        sqlite3_busy_timeout(db, m.options.busy_timeout_ms);
+        return seq;
+    }
+    return std::nullopt;
 }
 
 vigy_changes store::changes_since(std::int64_t since) {

@@ -24,6 +24,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 using namespace vigy::api;
@@ -264,6 +265,77 @@ TEST_CASE("handler errors become problems with the request path as instance", "[
     CHECK(std::string(parse(r.body)["detail"].GetString()).rfind("malformed JSON at offset 5", 0) == 0);
     r = http_call(s.port, "POST", "/echo", "Content-Type: text/plain\r\n", "{}");
     check_problem(r, 415, "invalid-argument");
+}
+
+TEST_CASE("a route's probe answers on the event loop and declines to the worker pool", "[api][server]") {
+    std::atomic<int> probed{0}, handled{0};
+    std::mutex mu;
+    std::set<std::thread::id> probe_threads, handler_threads;
+    running_server s(
+        [&](router& r) {
+            route_options o;
+            o.probe = [&](request& req) -> std::optional<response> {
+                ++probed;
+                {
+                    std::lock_guard lock(mu);
+                    probe_threads.insert(std::this_thread::get_id());
+                }
+                const auto mode = req.query.get("mode").value_or("");
+                if (mode == "throw") throw std::runtime_error("probe failed");
+                if (mode != "fast") return std::nullopt;
+                return response::text(200, "loop " + req.param("id"));
+            };
+            r.get(
+                "/cached/{id}",
+                [&](request& req) {
+                    ++handled;
+                    std::lock_guard lock(mu);
+                    handler_threads.insert(std::this_thread::get_id());
+                    return response::text(200, "pool " + req.param("id"));
+                },
+                std::move(o));
+        },
+        loopback_options());
+    auto r = http_call(s.port, "GET", "/cached/a?mode=fast");
+    CHECK(r.status == 200);
+    CHECK(r.body == "loop a");
+    CHECK(probed == 1);
+    CHECK(handled == 0);  // answered by the probe: the handler never ran
+
+    r = http_call(s.port, "GET", "/cached/b");
+    CHECK(r.body == "pool b");  // declined: the handler answered
+    CHECK(probed == 2);
+    CHECK(handled == 1);
+
+    r = http_call(s.port, "GET", "/cached/c?mode=throw");
+    CHECK(r.status == 200);
+    CHECK(r.body == "pool c");  // a probe's exception is not the answer
+    CHECK(handled == 2);
+
+    // HEAD goes through the probe too, without the body
+    auto c = connect_tcp(s.port);
+    std::string pending;
+    REQUIRE(send_all(c.get(), "HEAD /cached/d?mode=fast HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                              "GET /cached/e?mode=fast HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    const auto head = read_response(c.get(), pending, 5000ms, true);
+    CHECK(head.status == 200);
+    CHECK(head.header("content-length") == "6");
+    CHECK(read_response(c.get(), pending).body == "loop e");
+    CHECK(handled == 2);
+
+    // the probe ran on the io threads, the handler on the pool: never the same thread
+    {
+        std::lock_guard lock(mu);
+        for (const auto& t : handler_threads) CHECK(probe_threads.count(t) == 0);
+    }
+
+    // probe answers are counted like any other (once their last byte is written)
+    REQUIRE(s.eventually([&] { return s.srv->stats().requests >= 5; }));
+    const auto text = s.srv->metrics()->expose();
+    CHECK(text.find("vigy_http_requests_total{method=\"GET\",route=\"/cached/{id}\",code=\"200\"} 4\n") !=
+          std::string::npos);
+    CHECK(text.find("vigy_http_requests_total{method=\"HEAD\",route=\"/cached/{id}\",code=\"200\"} 1\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("path parameters and queries are percent-decoded and bad encodings are 400", "[api][server]") {
@@ -717,6 +789,27 @@ TEST_CASE("handlers run on the worker pool so a slow one never stalls the loop",
     for (auto& f : slow) CHECK(f.get() == 200);
     // the four ran in parallel, not one after another (that would take 6 s)
     CHECK(std::chrono::steady_clock::now() - start < 4500ms);
+}
+
+TEST_CASE("requests on one keep-alive connection are counted under each one's route and code",
+          "[api][server][metrics]") {
+    running_server s;
+    auto c = connect_tcp(s.port);
+    std::string pending;
+    const std::string h = " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    REQUIRE(send_all(c.get(), "GET /items/a" + h + "GET /items/b" + h + "GET /missing" + h + "GET /items/c" + h +
+                                  "GET /fail" + h + "GET /ok" + h));
+    for (const int want : {200, 200, 404, 200, 409, 200}) CHECK(read_response(c.get(), pending).status == want);
+    REQUIRE(s.eventually([&] { return s.srv->stats().requests >= 6; }));
+    const auto text = s.srv->metrics()->expose();
+    for (const char* line : {"vigy_http_requests_total{method=\"GET\",route=\"/items/{id}\",code=\"200\"} 3\n",
+                             "vigy_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"404\"} 1\n",
+                             "vigy_http_requests_total{method=\"GET\",route=\"/fail\",code=\"409\"} 1\n",
+                             "vigy_http_requests_total{method=\"GET\",route=\"/ok\",code=\"200\"} 1\n",
+                             "vigy_http_request_duration_seconds_count{method=\"GET\",route=\"/items/{id}\"} 3\n"}) {
+        INFO(line);
+        CHECK(text.find(line) != std::string::npos);
+    }
 }
 
 TEST_CASE("requests are counted per route pattern in the server metrics", "[api][server][metrics]") {

@@ -731,3 +731,35 @@ TEST_CASE("paths with spaces work and unusable paths fail naming them", "[store]
     }
     CHECK_THROWS_WITH(store(opts("")), "database path must not be empty");
 }
+
+TEST_CASE("try_change_seq never waits and agrees with change_seq, also for another process's writes", "[store]") {
+    temp_dir dir;
+    store s(opts(dir.db()));
+    CHECK_FALSE(s.try_change_seq().has_value());  // no reader opened yet: the caller goes the blocking way
+    const auto seq0 = s.change_seq();
+    REQUIRE(s.try_change_seq().has_value());
+    CHECK(*s.try_change_seq() == seq0);
+    const auto r = s.register_or_update(spec("a"));
+    CHECK(*s.try_change_seq() == r.vigy.resource_version);
+    {
+        store other(opts(dir.db()));  // another writer on the same file (the CLI beside serve)
+        other.set_enabled("a", false);
+        CHECK(*s.try_change_seq() == other.change_seq());
+    }
+    CHECK(*s.try_change_seq() > r.vigy.resource_version);
+    // many threads at once: each either reads the current value or declines, never blocks or throws
+    const auto now = s.change_seq();
+    std::atomic<int> read{0}, wrong{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 8; ++t)
+        ts.emplace_back([&] {
+            for (int i = 0; i < 2000; ++i)
+                if (const auto v = s.try_change_seq()) {
+                    ++read;
+                    if (*v != now) ++wrong;
+                }
+        });
+    for (auto& t : ts) t.join();
+    CHECK(read > 0);
+    CHECK(wrong == 0);
+}

@@ -36,6 +36,13 @@ namespace vigy::api {
 /// router's error translator).
 using handler = std::function<response(request&)>;
 
+/// A route's first attempt on the event loop: the response when it can answer
+/// without blocking (a cache hit), or nullopt to hand the request to the route's
+/// handler on the worker pool. It must never wait (no lock that a blocking call
+/// holds, no SQLite call that may wait on a lock) and should cost microseconds. An
+/// exception it throws is ignored: the handler then answers.
+using loop_probe = std::function<std::optional<response>(request&)>;
+
 /// How a route is served.
 struct route_options {
     /// Run the handler on the event loop instead of the worker pool. Only for
@@ -43,6 +50,8 @@ struct route_options {
     bool on_event_loop = false;
     /// Served without the bearer token when the server requires one (/livez only).
     bool public_route = false;
+    /// Tried on the event loop before the handler is queued (see loop_probe).
+    loop_probe probe;
 };
 
 /// One registered route, for listings (OpenAPI agreement tests, --help).

@@ -32,7 +32,9 @@
 ///
 /// Handlers run on the server's worker pool (worker_threads), never on the
 /// event loop (except on_event_loop routes), so blocking runtime calls do not
-/// stall other connections; the response is posted back to the connection.
+/// stall other connections; the response is posted back to the connection. A
+/// route with a probe (route_options::probe) first tries it on the loop, and only a
+/// request it declines goes to the pool: a cache hit costs no thread hand-off.
 ///
 /// Metrics (into options.metrics): vigy_http_requests_total{method,route,code},
 /// vigy_http_request_duration_seconds{method,route} (to the response's last byte;

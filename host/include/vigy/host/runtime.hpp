@@ -390,6 +390,10 @@ public:
 
     /// The current change sequence (the newest resource version of any vigy).
     int64_t resource_version() const;
+    /// resource_version() without waiting, for event-loop callers: nullopt at once
+    /// when it would wait (another reader, a lock held by a writer) or fails; the
+    /// caller then asks resource_version() from a thread that may block. Never throws.
+    std::optional<int64_t> try_resource_version() const noexcept;
     /// The vigies changed after `resource_version` (see store::changes_since):
     /// ADDED/MODIFIED/DELETED with resource versions, or `gone` for a cursor older
     /// than the compaction floor.

@@ -630,6 +630,11 @@ public:
     /// The database-wide change counter: bumped in the same transaction as every
     /// change to a vigy, by any process. A vigy's resource_version is its value then.
     [[nodiscard]] std::int64_t change_seq();
+    /// change_seq() for a caller that must not wait (an event loop): nullopt, at once,
+    /// when another thread is reading it, when SQLite would have to wait for a lock
+    /// (busy), on any error, or before the first change_seq() opened its connection.
+    /// Never throws. Any thread.
+    [[nodiscard]] std::optional<std::int64_t> try_change_seq() noexcept;
 
     /// The vigies changed after `resource_version`, one entry per vigy (its last
     /// change), in change order; `gone` when the cursor is older than the compaction
