@@ -15,7 +15,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 # Tools the tests drive, beyond what building needs (scripts/setup.sh installs those).
 export VIGY_SETUP_EXTRA="lua5.4 tmux python3 python3-croniter clang curl chromium prometheus wrk
-  dpkg-dev fakeroot lintian systemd man-db zsh"
+  dpkg-dev fakeroot lintian systemd man-db zsh clang-format-14"
 
 "$root/scripts/setup.sh" "$root/build"
 

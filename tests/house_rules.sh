@@ -4,6 +4,8 @@
 #   - no Catch2 WARN(...) skip in a test
 #   - no sleep_for in unit tests: only tests/e2e (real-time end-to-end tests) and the
 #     API fixture routes that simulate a slow handler (/test/slow, /slow) may sleep
+#   - every C and C++ file is formatted by .clang-format (clang-format 14; scripts/test.sh
+#     installs it)
 # Usage: tests/house_rules.sh REPO_ROOT
 set -euo pipefail
 root="${1:?repository root}"
@@ -26,5 +28,14 @@ while IFS= read -r hit; do
     *) bad "sleep_for in a unit test: $hit" ;;
   esac
 done < <(grep -rn 'sleep_for' tests --include='*.cpp' --include='*.hpp' || true)
+fmt=$(command -v clang-format-14 || command -v clang-format || true)
+if [ -z "$fmt" ]; then
+  bad "clang-format 14 is not installed (apt-get install clang-format-14)"
+elif ! "$fmt" --version | grep -q 'version 14\.'; then
+  bad "$fmt is not clang-format 14 ($("$fmt" --version)): formatting differs between versions"
+else
+  unformatted=$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | xargs "$fmt" --dry-run 2>&1 | grep -oE '^[^:]+:[0-9]+:[0-9]+: warning' | cut -d: -f1 | sort -u || true)
+  [ -z "$unformatted" ] || bad "not formatted by .clang-format (run $fmt -i on them): $(echo $unformatted)"
+fi
 [ "$fail" = 0 ] && echo "house rules hold"
 exit "$fail"

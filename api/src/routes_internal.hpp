@@ -52,7 +52,7 @@ public:
         std::string etag;
         std::string body;
     };
-    static constexpr std::size_t max_body = 64 * 1024;        ///< bytes
+    static constexpr std::size_t max_body = 64 * 1024;          ///< bytes
     static constexpr std::size_t max_bytes = 16 * 1024 * 1024;  ///< bytes, all entries
 
     /// The entry of `key` (a name or id as requested) rendered at `seq`, or null.

@@ -50,7 +50,7 @@ std::optional<int64_t> query_int(const request& req, std::string_view name, int6
 bool query_flag(const request& req, std::string_view name) {
     const auto v = req.query.get(name);
     if (!v) return false;
-    if (*v == "" || *v == "true" || *v == "1") return true;
+    if (v->empty() || *v == "true" || *v == "1") return true;
     if (*v == "false" || *v == "0") return false;
     throw http_error(VIGY_INVALID_ARGUMENT,
                      "invalid " + std::string(name) + " \"" + std::string(*v) + "\": expected true or false");

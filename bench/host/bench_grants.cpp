@@ -71,7 +71,7 @@ vigy_intrinsic_fn volatile direct_fn = &bench_fn;
 }  // namespace
 
 int main(int argc, char** argv) {
-    const long n = argc > 1 ? std::atol(argv[1]) : 20'000'000;
+    const long n = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 20'000'000;
     vigy::host::registry reg;
     if (!reg.add_static(&descriptor, "builtin:bench")) return 1;
     captured guarded;

@@ -116,9 +116,9 @@ int main(int argc, char** argv) {
     int programs = 20, instances = 10000;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--programs") && i + 1 < argc)
-            programs = std::atoi(argv[++i]);
+            programs = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         else if (!std::strcmp(argv[i], "--instances") && i + 1 < argc)
-            instances = std::atoi(argv[++i]);
+            instances = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         else
             plugin = argv[i];
     }

@@ -84,7 +84,7 @@ public:
         static_cast<tick_commit&>(*it) = std::move(commit);
         auto fut = it->promise.get_future();
         submit(it.get(), &futures_);
-        it.release();  // owned by futures_ until completion
+        static_cast<void>(it.release());  // owned by futures_ until completion
         return fut;
     }
 

@@ -120,5 +120,5 @@ TEST_CASE("a body with a non-JSON content type is 415", "[api][json]") {
 TEST_CASE("JSON pointer tokens escape tilde and slash", "[api][json]") {
     CHECK(json_pointer_token("a/b~c") == "a~1b~0c");
     CHECK(json_pointer_token("plain") == "plain");
-    CHECK(json_pointer_token("") == "");
+    CHECK(json_pointer_token("").empty());
 }

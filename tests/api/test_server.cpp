@@ -315,8 +315,9 @@ TEST_CASE("a route's probe answers on the event loop and declines to the worker 
     // HEAD goes through the probe too, without the body
     auto c = connect_tcp(s.port);
     std::string pending;
-    REQUIRE(send_all(c.get(), "HEAD /cached/d?mode=fast HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                              "GET /cached/e?mode=fast HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    REQUIRE(send_all(c.get(),
+                     "HEAD /cached/d?mode=fast HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                     "GET /cached/e?mode=fast HTTP/1.1\r\nHost: localhost\r\n\r\n"));
     const auto head = read_response(c.get(), pending, 5000ms, true);
     CHECK(head.status == 200);
     CHECK(head.header("content-length") == "6");
@@ -451,8 +452,8 @@ TEST_CASE("random garbage over raw sockets never crashes the server", "[api][ser
     std::mt19937 rng(20261201);
     const std::string seeds[] = {
         "GET /ok HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
-        "9\r\n\r\n{\"a\":[1]}",
+        std::string("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n") +
+            "Content-Length: 9\r\n\r\n{\"a\":[1]}",
         "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{}\n\r\n0\r\n\r\n",
         "GET /stream HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: 5\r\n\r\n",
         "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n",

@@ -89,8 +89,8 @@ json_doc fixture::run_json(const std::vector<std::string>& args, int timeout_ms)
              std::string s;
              for (const auto& a : args) s += a + " ";
              return s;
-         }()
-                 << "\nexit " << r.code << "\nstderr: " << r.err << "\nstdout: " << r.out);
+         }() << "\nexit "
+                 << r.code << "\nstderr: " << r.err << "\nstdout: " << r.out);
     REQUIRE(r.code == 0);
     auto d = parse_json(r.out);
     REQUIRE(d != nullptr);

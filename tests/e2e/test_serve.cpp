@@ -166,7 +166,7 @@ TEST_CASE("a runaway program fails its own runs while another vigy keeps its sch
     stop_serve(*serve);
 
     const auto bad = runs_oldest_first(*fx.inspect("runaway"));
-    REQUIRE(bad.size() >= 1);
+    REQUIRE_FALSE(bad.empty());
     for (const auto& r : bad) {
         CHECK(str(*r, "result") == "failed");
         const std::string err = str(*r, "error");

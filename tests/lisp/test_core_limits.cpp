@@ -183,7 +183,7 @@ TEST_CASE("rebinding a builtin affects stdlib closures only in that evaluation",
 
 TEST_CASE("memory does not grow over many evaluations (VIGY_LISP_EVALS scales the count)", "[lisp][limits]") {
     long n = 20000;
-    if (const char* s = std::getenv("VIGY_LISP_EVALS")) n = std::atol(s);
+    if (const char* s = std::getenv("VIGY_LISP_EVALS")) n = std::strtol(s, nullptr, 10);
     auto c = tatara::compile(
         "(define state (hash-map :count 1 :name \"probe\"))"
         "(define (step s) (hash-map-set s :count (+ 1 (hash-map-get s :count))))"

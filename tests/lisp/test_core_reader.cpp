@@ -145,7 +145,7 @@ TEST_CASE("source that is not valid UTF-8 is a reader error at its line and colu
     CHECK(at("; \xC3\xA9\xC3") ==
           "prog.tatara:1:4: reader error: invalid UTF-8 (byte 0xc3 at offset 4)");  // truncated, in a comment
     CHECK(at("'\x80") == "prog.tatara:1:2: reader error: invalid UTF-8 (byte 0x80 at offset 1)");  // lone continuation
-    CHECK(err("(read-string \"x\")") == "");
+    CHECK(err("(read-string \"x\")").empty());
 }
 
 TEST_CASE("invalid_utf8_offset follows RFC 3629", "[lisp][reader][utf8]") {

@@ -9,6 +9,8 @@
 using namespace lisp_lib_test;
 
 TEST_CASE("stdlib and native groups give identical results on concurrent threads", "[lisp][stdlib][threads]") {
+    // each program is one literal wrapped over lines
+    // NOLINTBEGIN(bugprone-suspicious-missing-comma)
     const std::vector<std::string> programs = {
         "(define n 0) (dotimes (i 20000) (set! n (+ n i))) (list n (last (range 5000)) (length (flatten (range "
         "3000))))",
@@ -23,6 +25,7 @@ TEST_CASE("stdlib and native groups give identical results on concurrent threads
         "(list (match (list 1 (list 2 3)) ((a (b c)) (+ a b c))) (case 3 ((1 2) :s) ((3) :m))"
         " (is? (list 1 2) '(:list-of :int)) (sort-by compare (list 3 1 2)) (group-by odd? (range 6)))",
     };
+    // NOLINTEND(bugprone-suspicious-missing-comma)
     std::vector<std::string> expected;
     for (const auto& p : programs) expected.push_back(run_ok(p));
 

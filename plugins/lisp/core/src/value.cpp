@@ -2,6 +2,8 @@
 #include "tatara/value.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -191,7 +193,8 @@ uint64_t hash_key(value v) {
 
 bool key_equal(value a, value b) {
     if (a.tag != b.tag) return false;
-    if (a.tag == type::real) return std::memcmp(&a.u.d, &b.u.d, 8) == 0;
+    // map keys compare reals bitwise: NaN finds itself, -0.0 and 0.0 are distinct keys
+    if (a.tag == type::real) return std::bit_cast<uint64_t>(a.u.d) == std::bit_cast<uint64_t>(b.u.d);
     return eq(a, b);
 }
 
