@@ -455,6 +455,22 @@ void write_list_meta(json_writer& w, int64_t rv, const std::string& cont) {
     w.EndObject();
 }
 
+/// A list response, `{items: [...], metadata: {resource_version, continue?}}`, with each
+/// item written by `write(w, item)`.
+template <class Items, class Write>
+response list_response(const Items& items, Write&& write, int64_t rv, const std::string& cont = {}) {
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    w.Key("items");
+    w.StartArray();
+    for (const auto& item : items) write(w, item);
+    w.EndArray();
+    write_list_meta(w, rv, cont);
+    w.EndObject();
+    return json_ok(200, buf);
+}
+
 void write_kv(json_writer& w, const host::kv_entry& e) {
     w.StartObject();
     w.Key("key");
@@ -478,16 +494,9 @@ response list_vigies(service& s, request& req) {
     const auto limit = query_int(req, "limit", 1, 500).value_or(500);
     const std::string cont(req.query.get("continue").value_or(""));
     const auto page = s.rt.list_page(selector, static_cast<size_t>(limit), cont);
-    rapidjson::StringBuffer buf;
-    json_writer w(buf);
-    w.StartObject();
-    w.Key("items");
-    w.StartArray();
-    for (const auto& v : page.items) s.write_vigy(w, v);
-    w.EndArray();
-    write_list_meta(w, page.resource_version, page.continue_token);
-    w.EndObject();
-    return json_ok(200, buf);
+    return list_response(
+        page.items, [&s](json_writer& w, const host::vigy_info& v) { s.write_vigy(w, v); }, page.resource_version,
+        page.continue_token);
 }
 
 void mount_vigies(router& r, service& s) {
@@ -696,48 +705,21 @@ void mount_vigies(router& r, service& s) {
                 runs = s.rt.runs_after(after, static_cast<size_t>(limit), v.id);
                 if (runs.size() == static_cast<size_t>(limit)) cont = std::to_string(runs.back().seq);
             }
-            rapidjson::StringBuffer buf;
-            json_writer w(buf);
-            w.StartObject();
-            w.Key("items");
-            w.StartArray();
-            for (const auto& run : runs) write_run(w, run);
-            w.EndArray();
-            write_list_meta(w, s.rt.resource_version(), cont);
-            w.EndObject();
-            return json_ok(200, buf);
+            return list_response(runs, write_run, s.rt.resource_version(), cont);
         });
     });
 
     r.get("/v1/vigies/{name}/kv", [&s](request& req) {
         return guarded(req, false, [&] {
             const auto v = s.rt.get(name_param(req));
-            rapidjson::StringBuffer buf;
-            json_writer w(buf);
-            w.StartObject();
-            w.Key("items");
-            w.StartArray();
-            for (const auto& e : s.rt.kv(v.id)) write_kv(w, e);
-            w.EndArray();
-            write_list_meta(w, s.rt.resource_version(), "");
-            w.EndObject();
-            return json_ok(200, buf);
+            return list_response(s.rt.kv(v.id), write_kv, s.rt.resource_version());
         });
     });
 
     r.get("/v1/vigies/{name}/conditions", [&s](request& req) {
         return guarded(req, false, [&] {
             const auto v = s.rt.get(name_param(req));
-            rapidjson::StringBuffer buf;
-            json_writer w(buf);
-            w.StartObject();
-            w.Key("items");
-            w.StartArray();
-            for (const auto& c : s.rt.conditions(v.id)) write_condition(w, c);
-            w.EndArray();
-            write_list_meta(w, s.rt.resource_version(), "");
-            w.EndObject();
-            return json_ok(200, buf);
+            return list_response(s.rt.conditions(v.id), write_condition, s.rt.resource_version());
         });
     });
 
@@ -745,16 +727,7 @@ void mount_vigies(router& r, service& s) {
         return guarded(req, false, [&] {
             const auto v = s.rt.get(name_param(req));
             const auto limit = query_int(req, "limit", 1, 500).value_or(20);
-            rapidjson::StringBuffer buf;
-            json_writer w(buf);
-            w.StartObject();
-            w.Key("items");
-            w.StartArray();
-            for (const auto& e : s.rt.events(v.id, static_cast<size_t>(limit))) write_event(w, e);
-            w.EndArray();
-            write_list_meta(w, s.rt.resource_version(), "");
-            w.EndObject();
-            return json_ok(200, buf);
+            return list_response(s.rt.events(v.id, static_cast<size_t>(limit)), write_event, s.rt.resource_version());
         });
     });
 

@@ -361,7 +361,9 @@ options parse_args(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     options o;
     try {
         o = parse_args(argc, argv);
@@ -419,4 +421,15 @@ int main(int argc, char** argv) {
     for (auto& t : threads) t.join();
     std::cout << "{\"event\":\"stopped\"}" << std::endl;
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "api_test_server: " << e.what() << "\n";
+        return 1;
+    }
 }

@@ -4,9 +4,11 @@
 #include <sqlite3.h>
 #include <catch2/catch.hpp>
 
+#include <charconv>
 #include <csignal>
 #include <ctime>
 #include <stdexcept>
+#include <system_error>
 
 namespace e2e {
 
@@ -58,8 +60,15 @@ int64_t rfc3339_ms(const std::string& s) {
     std::tm tm{};
     int ms = 0;
     if (s.size() < 20) return -1;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                    &tm.tm_sec) != 6)
+    // YYYY-MM-DDTHH:MM:SS at fixed offsets (an independent reader of what the binary prints)
+    const auto field = [&](std::size_t at, std::size_t n, int& out) {
+        const char* b = s.data() + at;
+        const auto r = std::from_chars(b, b + n, out);
+        return r.ec == std::errc() && r.ptr == b + n;
+    };
+    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || !field(0, 4, tm.tm_year) ||
+        !field(5, 2, tm.tm_mon) || !field(8, 2, tm.tm_mday) || !field(11, 2, tm.tm_hour) || !field(14, 2, tm.tm_min) ||
+        !field(17, 2, tm.tm_sec))
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

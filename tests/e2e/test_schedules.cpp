@@ -224,7 +224,7 @@ TEST_CASE("triggers coalesce: while a tick runs at most one trigger waits", "[e2
     stop_serve(*serve);
     const auto runs = runs_of(fx, "slow");
     INFO("runs: " << runs.size());
-    CHECK(runs.size() >= 1);
+    CHECK_FALSE(runs.empty());
     CHECK(runs.size() < 6);  // coalesced
     // every request was answered by one of those runs
     CHECK(sql_scalar(fx.db, "SELECT count(DISTINCT run_id) FROM tick_requests") == static_cast<int64_t>(runs.size()));

@@ -62,7 +62,7 @@ struct recording_registrar {
             vigy::sdk::set_error(err, std::string("duplicate intrinsic ") + in->name);
             return VIGY_ALREADY_EXISTS;
         }
-        self->names.push_back(in->name);
+        self->names.emplace_back(in->name);
         return VIGY_OK;
     }
 };

@@ -77,9 +77,9 @@ public:
     syntax* make_list(src_span span, std::span<const syntax* const> items) {
         syntax* s = make(syn::list, span);
         if (!items.empty()) {
-            // an array of pointers is what is allocated: sizeof a pointer is meant
-            auto** xs = static_cast<const syntax**>(
-                h_->alloc(items.size() * sizeof(const syntax*)));  // NOLINT(bugprone-sizeof-expression)
+            // an array of pointers: sizeof a pointer is meant
+            // NOLINTNEXTLINE(bugprone-sizeof-expression)
+            auto** xs = static_cast<const syntax**>(h_->alloc(items.size() * sizeof(const syntax*)));
             std::copy(items.begin(), items.end(), xs);
             s->u.elems = xs;
         }
