@@ -27,7 +27,9 @@ std::string version_string() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     vigy::cli::context ctx;
     // no-color.org: NO_COLOR disables colour when present and not empty
     const char* no_color = std::getenv("NO_COLOR");
@@ -71,4 +73,18 @@ int main(int argc, char** argv) {
         return vigy::cli::exit_error;
     }
     return ctx.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {  // building the command line itself failed
+        print_error(e.what());
+        return vigy::cli::exit_error;
+    } catch (...) {
+        print_error("internal error: a non-standard exception");
+        return vigy::cli::exit_error;
+    }
 }

@@ -24,18 +24,16 @@ std::string str(const rapidjson::Value& v) { return {v.GetString(), v.GetStringL
 
 /// Writes the request's id (a string or a number) or null.
 void write_id(json_writer& w, const rapidjson::Value* id) {
-    if (!id) {
-        w.Null();
-    } else if (id->IsString()) {
+    if (id && id->IsString()) {
         write_string(w, str(*id));
-    } else if (id->IsInt64()) {
+    } else if (id && id->IsInt64()) {
         w.Int64(id->GetInt64());
-    } else if (id->IsUint64()) {
+    } else if (id && id->IsUint64()) {
         w.Uint64(id->GetUint64());
-    } else if (id->IsNumber()) {
+    } else if (id && id->IsNumber()) {
         w.Double(id->GetDouble());
     } else {
-        w.Null();
+        w.Null();  // absent, or neither a string nor a number
     }
 }
 

@@ -4,6 +4,8 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 
@@ -80,9 +82,14 @@ std::map<std::string, double> run_lua(const std::string& lua, const char* script
     std::string cmd = lua + " " + VIGY_LISP_BENCH_DIR + "/" + script;
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return out;
-    char name[64];
-    double secs;
-    while (std::fscanf(p, "%63s %lf", name, &secs) == 2) out[name] = secs;
+    char line[256];
+    while (std::fgets(line, sizeof line, p)) {  // "NAME SECONDS"
+        char* sp = std::strchr(line, ' ');
+        if (!sp) continue;
+        char* end = nullptr;
+        const double secs = std::strtod(sp + 1, &end);
+        if (end != sp + 1) out[std::string(line, sp)] = secs;
+    }
     pclose(p);
     return out;
 }

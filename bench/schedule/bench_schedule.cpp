@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         if (!std::strcmp(argv[i], "--vigies") && i + 1 < argc)
             vigies = std::strtoull(argv[++i], nullptr, 10);
         else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc)
-            rounds = std::atoi(argv[++i]);
+            rounds = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         else if (!std::strcmp(argv[i], "--croniter"))
             croniter = true;
         else {

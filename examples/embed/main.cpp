@@ -72,9 +72,9 @@ int main(int argc, char** argv) {
         if (a == "--db")
             db = argv[++i];
         else if (a == "--seconds")
-            seconds = std::atoi(argv[++i]);
+            seconds = static_cast<int>(std::strtol(argv[++i], nullptr, 10));
         else if (a == "--interval")
-            interval_ms = std::atoll(argv[++i]);
+            interval_ms = std::strtoll(argv[++i], nullptr, 10);
         else
             return usage();
     }

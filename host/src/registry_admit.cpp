@@ -177,13 +177,15 @@ registry::offer registry::collect_capabilities(plugin_entry& entry, loaded_plugi
 
     if (const void* p = get_ext(VIGY_HOST_EXTENSION_ID)) {
         auto* raw = static_cast<const vigy_host_extension_list*>(p);
-        auto list = read_struct<vigy_host_extension_list>(raw, raw->struct_size, VIGY_HOST_EXTENSION_LIST_SIZE_1_0,
-                                                          "host extension list");
+        // the SDK's size macros measure pointer fields: sizeof(T*) is meant
+        constexpr uint32_t list_size_1_0 = VIGY_HOST_EXTENSION_LIST_SIZE_1_0;  // NOLINT(bugprone-sizeof-expression)
+        constexpr uint32_t ext_size_1_0 = VIGY_HOST_EXTENSION_SIZE_1_0;        // NOLINT(bugprone-sizeof-expression)
+        auto list = read_struct<vigy_host_extension_list>(raw, raw->struct_size, list_size_1_0, "host extension list");
         if (list.count && !list.extensions) throw reject{"host extension list has a count but no extensions"};
         const uint32_t estride = list.count ? list.extensions[0].struct_size : 0;
         for (size_t i = 0; i < list.count; ++i) {
-            auto x = read_struct<vigy_host_extension>(element(list.extensions, estride, i), estride,
-                                                      VIGY_HOST_EXTENSION_SIZE_1_0, "host extension");
+            auto x = read_struct<vigy_host_extension>(element(list.extensions, estride, i), estride, ext_size_1_0,
+                                                      "host extension");
             if (!x.name || !*x.name) throw reject{"host extension " + std::to_string(i + 1) + " has no name"};
             std::string pack = x.name;
             if (listed_twice(o.packs, pack)) throw reject{"extension pack \"" + pack + "\" listed twice"};

@@ -179,7 +179,7 @@ std::vector<float> lateness_ring::snapshot() const {
 
 // ---- slot -----------------------------------------------------------------------------
 
-slot::slot(pipeline& p, int64_t key) : p_(p), key_(key) { commit.owner = this; }
+slot::slot(pipeline& p) : p_(p) { commit.owner = this; }
 
 slot::~slot() = default;
 
@@ -373,36 +373,36 @@ std::optional<std::string> slot::scheduled_name() {
 }
 
 void slot::force(forced_job job) {
-    bool post = false, refused = false;
+    bool post = false;
     {
-        std::lock_guard lk(m_);
-        refused = removed_;
-        if (!removed_) {
-            forced_.push_back(std::move(job));
-            p_.forced_waiting.fetch_add(1);
-            if (!busy_) {
-                busy_ = true;
-                self_ = shared_from_this();
-                p_.busy_changed(+1);
-                job_ = std::move(forced_.front());
-                forced_.erase(forced_.begin());
-                p_.forced_waiting.fetch_sub(1);
-                trigger_ = run_trigger::forced;
-                work_ = work::forced;
-                tick_trigger_.reset();
-                tick_trigger_kind_.clear();
-                tick_spec_ = spec_;
-                phase_ = phase::tick;
-                post = true;
+        std::unique_lock lk(m_);
+        if (removed_) {
+            lk.unlock();
+            if (job.done) {
+                const status_error e(VIGY_NOT_FOUND, "vigy was deleted");
+                job.done(nullptr, &e);
             }
+            return;
+        }
+        forced_.push_back(std::move(job));
+        p_.forced_waiting.fetch_add(1);
+        if (!busy_) {
+            busy_ = true;
+            self_ = shared_from_this();
+            p_.busy_changed(+1);
+            job_ = std::move(forced_.front());
+            forced_.erase(forced_.begin());
+            p_.forced_waiting.fetch_sub(1);
+            trigger_ = run_trigger::forced;
+            work_ = work::forced;
+            tick_trigger_.reset();
+            tick_trigger_kind_.clear();
+            tick_spec_ = spec_;
+            phase_ = phase::tick;
+            post = true;
         }
     }
-    if (post) {
-        p_.executor().post(this);
-    } else if (refused && job.done) {  // `job` was not moved from
-        const status_error e(VIGY_NOT_FOUND, "vigy was deleted");
-        job.done(nullptr, &e);
-    }
+    if (post) p_.executor().post(this);
 }
 
 job* slot::on_due(uint64_t token, time_point due) {
@@ -838,7 +838,7 @@ void pipeline::stop() {
 std::shared_ptr<slot> pipeline::slot_for(int64_t key) {
     auto it = slots_.find(key);
     if (it != slots_.end()) return it->second;
-    auto s = std::make_shared<slot>(*this, key);
+    auto s = std::make_shared<slot>(*this);
     slots_.emplace(key, s);
     return s;
 }

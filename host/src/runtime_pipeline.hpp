@@ -117,7 +117,7 @@ struct slot_commit : store::tick_commit {
 
 class slot final : public job, public timer_target, public std::enable_shared_from_this<slot> {
 public:
-    slot(pipeline& p, int64_t key);
+    explicit slot(pipeline& p);
     ~slot();
 
     // ---- control (any thread) ----
@@ -169,7 +169,6 @@ private:
     void answer(const store::commit_result& r);
 
     pipeline& p_;
-    const int64_t key_;
     std::mutex m_;
     // ---- guarded by m_ ----
     std::shared_ptr<const slot_spec> spec_;

@@ -103,7 +103,7 @@ tmux_result run_tmux(const char* who, const std::vector<std::string>& args) {
     std::string socket = tmux_socket();
     std::vector<std::string> argv_s{bin};
     if (!socket.empty()) {
-        argv_s.push_back("-S");
+        argv_s.emplace_back("-S");
         argv_s.push_back(socket);
     }
     argv_s.insert(argv_s.end(), args.begin(), args.end());

@@ -192,7 +192,7 @@ TEST_CASE("vigy db check reports a healthy database and finds a corrupt page", "
     corrupt_table_root(fx.db, "runs");
     for (const char* full : {"", "--full"}) {
         std::vector<std::string> args{"db", "check", "-o", "json"};
-        if (*full) args.push_back(full);
+        if (*full) args.emplace_back(full);
         r = fx.run(args);
         INFO(show(r));
         CHECK(r.code == 1);

@@ -131,7 +131,7 @@ TEST_CASE("vigy tick and serve hammering one counter for 5 s lose no kv update",
                 errs.push_back("exit " + std::to_string(r.code) + ": " + r.err + r.out);
                 continue;
             }
-            ids.push_back(d["id"].GetString());
+            ids.emplace_back(d["id"].GetString());
         }
     };
     std::vector<std::string> ids_b, errs_b;

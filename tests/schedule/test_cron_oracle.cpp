@@ -20,7 +20,7 @@ TEST_CASE("cron agrees with croniter on a generated corpus", "[schedule][oracle]
     const char* seed_env = std::getenv("VIGY_CRON_ORACLE_SEED");
     const char* count_env = std::getenv("VIGY_CRON_ORACLE_COUNT");
     const std::string seed = seed_env ? seed_env : "20261121";
-    const int corpus = count_env ? std::atoi(count_env) : 300;
+    const int corpus = count_env ? static_cast<int>(std::strtol(count_env, nullptr, 10)) : 300;
     REQUIRE(corpus >= 200);
     const auto docs = vigy::test::run_oracle("cron " + seed + " " + std::to_string(corpus));
     REQUIRE(docs.size() == static_cast<std::size_t>(corpus));

@@ -5,6 +5,9 @@
 
 #include <stddef.h>
 
+/* The layout is asserted against the SDK's own size macros, which measure pointer fields
+   and expand to what they are compared with: both are meant. */
+/* NOLINTBEGIN(bugprone-sizeof-expression, misc-redundant-expression) */
 _Static_assert(sizeof(vigy_value) == 24, "vigy_value is frozen at 24 bytes");
 _Static_assert(offsetof(vigy_value, as) == 8, "vigy_value payload at offset 8");
 _Static_assert(sizeof(vigy_map_entry) == 48, "vigy_map_entry is two values");
@@ -15,6 +18,7 @@ _Static_assert(VIGY_PLUGIN_DESCRIPTOR_SIZE_1_0 == sizeof(vigy_plugin_descriptor)
 _Static_assert(VIGY_HOST_API_SIZE_1_0 == sizeof(vigy_host_api), "host api unchanged in 1.1");
 _Static_assert(VIGY_TICK_API_SIZE_1_0 == sizeof(vigy_tick_api), "tick api unchanged in 1.1");
 _Static_assert(VIGY_ABI_VERSION == ((1u << 16) | 1u), "abi 1.1");
+/* NOLINTEND(bugprone-sizeof-expression, misc-redundant-expression) */
 
 static char c_buffer[64];
 static void* c_alloc(void* ctx, size_t bytes) {

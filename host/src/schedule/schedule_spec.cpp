@@ -134,9 +134,9 @@ bool operator==(const schedule_spec& a, const schedule_spec& b) {
 
 schedule_spec parse_schedule_flags(const schedule_flags& f, int64_t now_ms) {
     std::vector<std::string> timers;
-    if (f.every) timers.push_back("--every");
-    if (f.cron) timers.push_back("--cron");
-    if (f.once) timers.push_back("--once");
+    if (f.every) timers.emplace_back("--every");
+    if (f.cron) timers.emplace_back("--cron");
+    if (f.once) timers.emplace_back("--once");
     if (timers.size() > 1) bad(timers[0] + " and " + timers[1] + " are mutually exclusive: give one schedule");
     if (f.tz && !f.cron) bad("--tz needs --cron (it is the zone the cron expression is read in)");
     if (f.at && !f.once) bad("--at needs --once");

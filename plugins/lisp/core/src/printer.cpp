@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "internal.hpp"
@@ -207,7 +208,7 @@ void print_real(std::string& out, double d) {
     std::string digits;
     for (char c : s.substr(0, epos))
         if (c != '.') digits += c;
-    int exp = std::atoi(std::string(s.substr(epos + 1)).c_str());
+    int exp = static_cast<int>(std::strtol(std::string(s.substr(epos + 1)).c_str(), nullptr, 10));
     int n = static_cast<int>(digits.size());
     int point = exp + 1;  // digits before the decimal point
     if (point <= 0) {
