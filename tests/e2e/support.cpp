@@ -137,6 +137,24 @@ std::vector<json_doc> runs_oldest_first(const json& inspect_doc) {
     return out;
 }
 
+counter_history read_counter(const fixture& fx, const std::string& name, int max_runs) {
+    auto doc = fx.inspect(name, max_runs);
+    counter_history h;
+    for (const auto& r : runs_oldest_first(*doc)) {
+        ++h.runs;
+        h.ids.insert(str(*r, "id"));
+        if (str(*r, "result") != "ok") continue;
+        ++h.ok;
+        const json& actions = field(*r, "actions");
+        REQUIRE(actions.Size() == 2);
+        h.n.push_back(num(actions[0], "payload"));
+        h.tick_count.push_back(num(actions[1], "payload"));
+    }
+    const json& kv = field(*doc, "kv");
+    if (has(kv, "n")) h.kv_n = num(kv, "n");
+    return h;
+}
+
 std::string integrity_check(const std::string& db_path) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {

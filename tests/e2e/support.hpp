@@ -9,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,20 @@ struct fixture {
 
 /// Runs of an inspect document, oldest first (copies of the JSON objects).
 std::vector<json_doc> runs_oldest_first(const json& inspect_doc);
+
+/// The history of a programs::counter vigy, from `inspect`: each ok run's push payload
+/// (n after the increment) and pull payload (the tick_count it saw), oldest first.
+struct counter_history {
+    size_t runs = 0;                  ///< all runs, any result
+    size_t ok = 0;                    ///< ok runs
+    std::vector<int64_t> n;           ///< push payloads of ok runs, oldest first
+    std::vector<int64_t> tick_count;  ///< pull payloads of ok runs, oldest first
+    std::set<std::string> ids;        ///< run ids of all runs
+    int64_t kv_n = -1;                ///< kv "n", -1 when absent
+};
+/// Reads the newest `max_runs` runs of the counter vigy `name`; REQUIREs each ok run to
+/// carry its two actions.
+counter_history read_counter(const fixture& fx, const std::string& name, int max_runs);
 
 /// `PRAGMA integrity_check` on a database file through SQLite directly.
 std::string integrity_check(const std::string& db_path);

@@ -19,33 +19,6 @@ using namespace e2e;
 
 namespace {
 
-struct counter_history {
-    size_t runs = 0;
-    size_t ok = 0;
-    std::vector<int64_t> n;           ///< push payloads of ok runs, oldest first
-    std::vector<int64_t> tick_count;  ///< pull payloads of ok runs, oldest first
-    std::set<std::string> ids;
-    int64_t kv_n = -1;
-};
-
-counter_history read_counter(const fixture& fx, const std::string& name) {
-    auto doc = fx.inspect(name, 5000);
-    counter_history h;
-    for (const auto& r : runs_oldest_first(*doc)) {
-        ++h.runs;
-        h.ids.insert(str(*r, "id"));
-        if (str(*r, "result") != "ok") continue;
-        ++h.ok;
-        const json& actions = field(*r, "actions");
-        REQUIRE(actions.Size() == 2);
-        h.n.push_back(num(actions[0], "payload"));
-        h.tick_count.push_back(num(actions[1], "payload"));
-    }
-    const json& kv = field(*doc, "kv");
-    if (has(kv, "n")) h.kv_n = num(kv, "n");
-    return h;
-}
-
 /// Every ok run carries n = 1, 2, … in some order without repeats or gaps, and kv n is the last.
 void require_consistent(const counter_history& h) {
     INFO("runs " << h.runs << ", ok " << h.ok << ", kv n " << h.kv_n);
@@ -84,12 +57,12 @@ TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays in
     REQUIRE(eventually(
         [&] {
             serve->pump(0);
-            return read_counter(fx, "counter").ok >= 10;
+            return read_counter(fx, "counter", 5000).ok >= 10;
         },
         8000));
     serve->kill_hard();  // SIGKILL, no chance to flush
     CHECK(integrity_check(fx.db) == "ok");
-    const counter_history before = read_counter(fx, "counter");
+    const counter_history before = read_counter(fx, "counter", 5000);
     require_consistent(before);
 
     int64_t waited = 0;
@@ -98,13 +71,13 @@ TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays in
     REQUIRE(eventually(
         [&] {
             again->pump(0);
-            return read_counter(fx, "counter").ok >= before.ok + 10;
+            return read_counter(fx, "counter", 5000).ok >= before.ok + 10;
         },
         8000));
     stop_serve(*again);
     CHECK(integrity_check(fx.db) == "ok");
 
-    const counter_history after = read_counter(fx, "counter");
+    const counter_history after = read_counter(fx, "counter", 5000);
     require_consistent(after);
     // the count continued from where the killed process left it
     REQUIRE(after.n.size() > before.n.size());
@@ -147,7 +120,7 @@ TEST_CASE("vigy tick and serve hammering one counter for 5 s lose no kv update",
 
     for (const auto& f : failures) UNSCOPED_INFO("tick failed: " << f);
     CHECK(failures.empty());
-    const counter_history h = read_counter(fx, "counter");
+    const counter_history h = read_counter(fx, "counter", 5000);
     INFO("forced ticks " << forced_ids.size() << ", runs " << h.runs << ", ok " << h.ok);
     CHECK(forced_ids.size() >= 10);
     CHECK(h.runs >= forced_ids.size() + 20);  // the scheduler kept ticking too

@@ -23,30 +23,6 @@ size_t count_of(const std::string& hay, const std::string& needle) {
 
 size_t line_count(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
 
-/// The counter program's history (programs::counter): push payload n, pull payload tick_count.
-struct counter_history {
-    size_t ok = 0;
-    std::vector<int64_t> n;
-    std::vector<int64_t> tick_count;
-    int64_t kv_n = 0;
-};
-
-counter_history read_counter(const fixture& fx, const std::string& name) {
-    auto doc = fx.inspect(name, 100'000);
-    counter_history h;
-    for (const auto& r : runs_oldest_first(*doc)) {
-        if (str(*r, "result") != "ok") continue;
-        ++h.ok;
-        const json& actions = field(*r, "actions");
-        REQUIRE(actions.Size() == 2);
-        h.n.push_back(num(actions[0], "payload"));
-        h.tick_count.push_back(num(actions[1], "payload"));
-    }
-    const json& kv = field(*doc, "kv");
-    if (has(kv, "n")) h.kv_n = num(kv, "n");
-    return h;
-}
-
 /// kv n equals the ok runs; the runs saw n = 1, 2, … and tick_count = 1, 2, … in commit
 /// order, each exactly once (a stale commit applied would repeat one or skip one).
 void require_consistent(const std::string& name, const counter_history& h) {
@@ -169,7 +145,7 @@ TEST_CASE("a serve paused past its lease never commits after another took over (
     }
     INFO("stale commits rejected: " << stale << "; rounds retried for a held write lock: " << lock_held_retries);
     CHECK(stale >= 1);  // the fence was exercised: paused ticks did try to commit late
-    for (const auto& n : names) require_consistent(n, read_counter(fx, n));
+    for (const auto& n : names) require_consistent(n, read_counter(fx, n, 100'000));
     CHECK(integrity_check(fx.db) == "ok");
 }
 
@@ -196,5 +172,5 @@ TEST_CASE("a serve whose wall clock runs 10 s ahead does not take a live serve's
         CHECK(a->err().find("lost the lease") == std::string::npos);
     }
     stop_serve(*a);
-    require_consistent("c", read_counter(fx, "c"));
+    require_consistent("c", read_counter(fx, "c", 100'000));
 }
