@@ -368,6 +368,7 @@ struct store::impl {
     std::vector<soci::session*> read_free;
 
     std::unique_ptr<class writer> writer;
+    std::shared_ptr<detail::write_gate> gate = std::make_shared<detail::write_gate>();
 
     // change_seq(): a few native connections, each with the statement prepared once
     // (opened on first use). It is the API's per-request freshness check, so it must cost
@@ -417,6 +418,7 @@ struct store::impl {
 
     template <class Fn>
     auto write(std::string_view what, Fn&& fn) -> decltype(fn(*write_sql)) {
+        detail::write_gate::ticket first(*gate);  // before the batch writer's next batch
         std::lock_guard lock(write_mutex);
         return guarded(what, [&] { return fn(*write_sql); });
     }
@@ -429,6 +431,7 @@ struct store::impl {
 
     template <class Fn>
     auto native_op(std::string_view what, Fn&& fn) -> decltype(fn(*native)) {
+        detail::write_gate::ticket first(*gate);
         std::lock_guard lock(native_mutex);
         return guarded(what, [&] { return fn(*native); });
     }
@@ -497,7 +500,7 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
             m.read_free.push_back(m.read_sessions.back().get());
         }
     });
-    if (m.options.start_writer) m.writer = detail::start_writer(m.path, m.options);
+    if (m.options.start_writer) m.writer = detail::start_writer(m.path, m.options, m.gate);
 }
 
 store::~store() {

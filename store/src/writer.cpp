@@ -43,8 +43,9 @@ public:
 
 class writer_impl final : public writer {
 public:
-    writer_impl(const std::string& path, const open_options& options)
-        : log_(options.log),
+    writer_impl(const std::string& path, const open_options& options, std::shared_ptr<write_gate> gate)
+        : gate_(std::move(gate)),
+          log_(options.log),
           options_(options.writer),
           retention_(options.retention),
           conn_(path, options.busy_timeout_ms),
@@ -119,6 +120,7 @@ public:
     }
 
 private:
+    std::shared_ptr<write_gate> gate_;
     struct item {
         tick_commit* commit;
         commit_sink* sink;
@@ -159,6 +161,8 @@ private:
     }
 
     void run_batch(std::vector<item>& batch) {
+        // This process's foreground writes (a lease renewal above all) go first; see write_gate.hpp.
+        gate_->yield(std::chrono::milliseconds(250));
         const auto t0 = std::chrono::steady_clock::now();
         const std::uint64_t cpu0 = thread_cpu_us();
         results_.clear();
@@ -305,8 +309,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<writer> start_writer(const std::string& path, const open_options& options) {
-    return std::make_unique<writer_impl>(path, options);
+std::unique_ptr<writer> start_writer(const std::string& path, const open_options& options,
+                                     std::shared_ptr<write_gate> gate) {
+    return std::make_unique<writer_impl>(path, options, std::move(gate));
 }
 
 }  // namespace vigy::store::detail

@@ -2,13 +2,16 @@
 #pragma once
 
 #include "vigy/store/store.hpp"
+#include "write_gate.hpp"
 
 #include <memory>
 #include <string>
 
 namespace vigy::store::detail {
 
-/// Starts the writer thread on its own connection to `path`.
-std::unique_ptr<writer> start_writer(const std::string& path, const open_options& options);
+/// Starts the writer thread on its own connection to `path`. Before each batch it yields
+/// to `gate` (this process's foreground writers; shared, so either side may go first).
+std::unique_ptr<writer> start_writer(const std::string& path, const open_options& options,
+                                     std::shared_ptr<write_gate> gate);
 
 }  // namespace vigy::store::detail
