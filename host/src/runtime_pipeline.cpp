@@ -390,13 +390,7 @@ void slot::force(forced_job job) {
             busy_ = true;
             self_ = shared_from_this();
             p_.busy_changed(+1);
-            job_ = std::move(forced_.front());
-            forced_.erase(forced_.begin());
-            p_.forced_waiting.fetch_sub(1);
-            trigger_ = run_trigger::forced;
-            work_ = work::forced;
-            tick_trigger_.reset();
-            tick_trigger_kind_.clear();
+            take_forced_locked();
             tick_spec_ = spec_;
             phase_ = phase::tick;
             post = true;
@@ -439,6 +433,16 @@ job* slot::on_due(uint64_t token, time_point due) {
     tick_spec_ = spec_;
     phase_ = phase::tick;
     return this;
+}
+
+void slot::take_forced_locked() {
+    job_ = std::move(forced_.front());
+    forced_.erase(forced_.begin());
+    p_.forced_waiting.fetch_sub(1);
+    trigger_ = run_trigger::forced;
+    work_ = work::forced;
+    tick_trigger_.reset();
+    tick_trigger_kind_.clear();
 }
 
 void slot::take_trigger_locked() {
@@ -497,13 +501,7 @@ void slot::trigger(value why, std::optional<int64_t> request_id, int64_t request
 bool slot::next() {
     std::lock_guard lk(m_);
     if (!forced_.empty()) {
-        job_ = std::move(forced_.front());
-        forced_.erase(forced_.begin());
-        p_.forced_waiting.fetch_sub(1);
-        trigger_ = run_trigger::forced;
-        work_ = work::forced;
-        tick_trigger_.reset();
-        tick_trigger_kind_.clear();
+        take_forced_locked();
     } else if (pending_trigger_ && scheduled_ && !removed_ && spec_->enabled) {
         take_trigger_locked();
     } else if (due_pending_ && scheduled_ && !removed_) {

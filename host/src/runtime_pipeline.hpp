@@ -160,6 +160,7 @@ private:
     /// Arms the timer after a finished timer tick (good: the next slot; else backoff).
     void arm_next_locked(bool good, time_point ended);
     /// Takes the pending trigger into the tick fields.
+    void take_forced_locked();  // the oldest queued forced tick becomes this tick's work
     void take_trigger_locked();
     /// Takes the next queued work under the lock: true when there is some (and the
     /// slot stays busy), false when the slot went idle.

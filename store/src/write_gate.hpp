@@ -46,8 +46,6 @@ public:
         cv_.wait_for(lock, max, [this] { return waiting_.load(std::memory_order_acquire) == 0; });
     }
 
-    [[nodiscard]] int waiting() const noexcept { return waiting_.load(std::memory_order_acquire); }
-
 private:
     std::atomic<int> waiting_{0};
     std::mutex mu_;
