@@ -37,8 +37,12 @@ void require_consistent(const std::string& name, const counter_history& h) {
 }
 
 /// Starts `vigy serve` and retries while another serve still holds a live lease (exit 1).
+/// A holder stopped inside a write transaction keeps SQLite's write lock, so the new serve
+/// may instead give up on a locked database (busy beyond its timeout): then `unstick_holder`
+/// lets the holder run briefly (liveness, not safety) and the start is retried.
 std::unique_ptr<process> start_serve_when_free(const fixture& fx, const std::vector<std::string>& extra,
-                                               const std::function<void()>& pump_others, int timeout_ms) {
+                                               const std::function<void()>& pump_others,
+                                               const std::function<void()>& unstick_holder, int timeout_ms) {
     const int64_t deadline = mono_ms() + timeout_ms;
     std::string last_err;
     while (mono_ms() < deadline) {
@@ -52,7 +56,11 @@ std::unique_ptr<process> start_serve_when_free(const fixture& fx, const std::vec
         }
         p->wait(1000);
         last_err = p->err();
-        REQUIRE(last_err.find("another scheduler is serving") != std::string::npos);  // refused, as it must be
+        INFO("refused serve's stderr: " << last_err);
+        const bool lease_held = last_err.find("another scheduler is serving") != std::string::npos;
+        const bool write_locked = last_err.find("is locked by another process") != std::string::npos;
+        REQUIRE((lease_held || write_locked));  // refused, as it must be, and for one of these reasons
+        if (write_locked) unstick_holder();
         pump_others();
     }
     FAIL("no serve took over within " << timeout_ms << " ms; last refusal: " << last_err);
@@ -98,7 +106,13 @@ TEST_CASE("a serve paused past its lease never commits after another took over (
         sleep_ms(round * 37 % 90);  // pause at a different point of the tick each round (fault injection)
         h.signal(SIGSTOP);
         if (!serve[other]) {
-            serve[other] = start_serve_when_free(fx, lease, pump_all, 10'000);
+            auto unstick = [&] {
+                ++lock_held_retries;
+                h.signal(SIGCONT);
+                sleep_ms(50);
+                h.signal(SIGSTOP);
+            };
+            serve[other] = start_serve_when_free(fx, lease, pump_all, unstick, 30'000);
         } else {
             const size_t regained = count_of(serve[other]->err(), "lease regained");
             // A holder stopped inside a write transaction keeps SQLite's write lock: nobody
