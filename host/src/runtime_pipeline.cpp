@@ -179,7 +179,7 @@ std::vector<float> lateness_ring::snapshot() const {
 
 // ---- slot -----------------------------------------------------------------------------
 
-slot::slot(pipeline& p) : p_(p) { commit.owner = this; }
+slot::slot(pipeline& p) : p_(p) {}
 
 slot::~slot() = default;
 
@@ -514,6 +514,7 @@ bool slot::next() {
         tick_slot_wall_ = slot_wall_;
     } else {
         busy_ = false;
+        p_.commits.release(std::move(commit_));                 // an idle slot holds no commit
         if (removed_) state_ = {}, cache_epoch_ = 0, rc_ = {};  // a deleted vigy's cache goes at once
         self_.reset();  // the caller's own reference keeps the slot alive until it returns
         p_.busy_changed(-1);
@@ -591,6 +592,11 @@ slot::started slot::start() {
             std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(p_.clk->now() - due_).count());
         p_.lateness.add(static_cast<double>(lateness_us) / 1000.0);
     }
+    if (!commit_) {
+        commit_ = p_.commits.acquire();
+        commit_->owner = this;
+    }
+    slot_commit& commit = *commit_;
     commit.vigy_key = spec.key;
     commit.fence = token;
     commit.tick_request_id = job_.request_id;
@@ -679,7 +685,7 @@ void slot::answer(const store::commit_result& r) {
     if (!j.done) return;
     try {
         if (r.ok) {
-            j.done(std::make_shared<const host::run>(commit.run), nullptr);
+            j.done(std::make_shared<const host::run>(commit_->run), nullptr);
         } else {
             const status_error e(r.code == VIGY_OK ? VIGY_INTERNAL : r.code,
                                  r.error.empty() ? std::string("the run could not be persisted") : r.error);
@@ -691,6 +697,7 @@ void slot::answer(const store::commit_result& r) {
 }
 
 void slot::complete() {
+    const slot_commit& commit = *commit_;
     const store::commit_result& r = commit.result;
     const slot_spec& spec = *tick_spec_;
     if (r.ok) {
@@ -775,6 +782,24 @@ void slot::complete() {
 }
 
 // ---- pipeline -------------------------------------------------------------------------
+
+std::unique_ptr<slot_commit> commit_pool::acquire() {
+    {
+        std::lock_guard lk(m_);
+        if (!free_.empty()) {
+            auto c = std::move(free_.back());
+            free_.pop_back();
+            return c;
+        }
+    }
+    return std::make_unique<slot_commit>();
+}
+
+void commit_pool::release(std::unique_ptr<slot_commit> c) noexcept {
+    if (!c) return;
+    std::lock_guard lk(m_);
+    if (free_.size() < max_free) free_.push_back(std::move(c));  // capacity reserved: no throw
+}
 
 pipeline::pipeline(store::store& db_, const registry& reg_, std::shared_ptr<host::clock> clk_, tick_limits defaults_,
                    event_bus& bus_, lease_state& lease_, unsigned tick_threads, fairness fair)

@@ -109,10 +109,30 @@ private:
 
 class pipeline;
 
-/// The commit a slot reuses from tick to tick, with the way back to its slot.
+/// The commit a busy slot fills and hands to the writer, with the way back to its slot.
 struct slot_commit : store::tick_commit {
     class slot* owner = nullptr;
     store::commit_result result;
+};
+
+/// Commits lent to busy slots. An idle slot holds none, so what commits cost (the struct,
+/// ~0.8 KB, and the capacity its buffers keep from tick to tick) grows with the ticks in
+/// flight, not with the vigies. At most `max_free` returned commits are kept; the rest
+/// are freed. Any thread.
+class commit_pool {
+public:
+    static constexpr std::size_t max_free = 1024;
+    commit_pool() { free_.reserve(max_free); }
+    /// A commit with buffers that may hold a previous tick's data (execute_tick resets
+    /// every field it fills; the slot sets vigy_key, fence and tick_request_id).
+    /// Throws bad_alloc.
+    std::unique_ptr<slot_commit> acquire();
+    /// Takes back `c` (nullptr is ignored).
+    void release(std::unique_ptr<slot_commit> c) noexcept;
+
+private:
+    std::mutex m_;
+    std::vector<std::unique_ptr<slot_commit>> free_;
 };
 
 class slot final : public job, public timer_target, public std::enable_shared_from_this<slot> {
@@ -144,8 +164,6 @@ public:
     // ---- timer_target / job ----
     job* on_due(uint64_t token, time_point due) override;
     void run() noexcept override;
-
-    slot_commit commit;  ///< handed to the writer; the sink sets `result`
 
 private:
     enum class phase { tick, committed };
@@ -209,6 +227,9 @@ private:
     vigy_state state_;
     uint64_t cache_epoch_ = 0;  // 0 = not loaded
     bool tick_ok_ = false;
+    // Borrowed from the pipeline's pool while busy (start() to the next idle), handed to
+    // the writer in between; the sink sets its `result`.
+    std::unique_ptr<slot_commit> commit_;
 };
 
 /// The pipeline over all slots, and the writer's sink.
@@ -264,6 +285,7 @@ public:
         stale_commits{0}, skipped_slots{0}, ticks_paused{0}, triggers_coalesced{0};
     std::atomic<int64_t> forced_waiting{0};  ///< forced ticks queued behind a busy slot
     lateness_ring lateness;
+    commit_pool commits;  ///< outlives the slots (declared before slots_)
     [[nodiscard]] tick_executor& executor() { return *executor_; }
     /// The executor's counters ({} before the first start).
     [[nodiscard]] executor_stats executor_counters();

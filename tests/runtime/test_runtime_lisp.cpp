@@ -119,3 +119,58 @@ TEST_CASE("a runaway lisp program fails on its own limit while another vigy keep
     CHECK(w.error.find("wall-clock") != std::string::npos);
     for (const auto& r : c.of("steady")) CHECK(r.result == run_result::ok);
 }
+
+TEST_CASE("a commit lent to one vigy's tick carries nothing of another vigy's earlier tick", "[runtime][lisp]") {
+    // Busy slots borrow their commit from one pool and an idle slot holds none, so the
+    // commit a quiet vigy fills was very likely filled by a busy one before.
+    temp_db db;
+    auto clock = std::make_shared<manual_clock>();
+    auto rt = open_with_lisp(db.path, clock);
+    collector c(*rt);
+    const std::string busy =
+        "(define n (vigy-incr \"n\"))\n(vigy-set \"s\" (string-append \"x\" (string n)))\n(vigy-desired \"replicas\" "
+        "3)\n(vigy-observed \"replicas\" n)\n(vigy-condition \"Ready\" 'true \"Counted\" \"counter moved\")\n"
+        "(vigy-event \"Counted\" \"counter moved\")\n(vigy-trace \"n\" n)\n(vigy-metric \"n\" n)\n"
+        "(vigy-log \"info\" \"busy\")\n(vigy-noop)\n(vigy-push n)\n";
+    const int per_kind = 20, rounds = 5;
+    for (int i = 0; i < per_kind; ++i) {
+        rt->register_or_update(lisp("busy-" + std::to_string(i), busy));
+        rt->register_or_update(lisp("quiet-" + std::to_string(i), "0\n"));
+    }
+    rt->start();
+    for (int round = 1; round <= rounds; ++round) {
+        clock->advance(100ms);  // the first ticks are spread over one interval
+        for (int i = 0; i < per_kind; ++i) {
+            REQUIRE(c.wait_for("busy-" + std::to_string(i), static_cast<size_t>(round)));
+            REQUIRE(c.wait_for("quiet-" + std::to_string(i), static_cast<size_t>(round)));
+        }
+    }
+    rt->stop();
+    for (int i = 0; i < per_kind; ++i) {
+        const std::string name = "quiet-" + std::to_string(i);
+        INFO(name);
+        const auto runs = rt->recent_runs(name, 1000);
+        REQUIRE(runs.size() >= static_cast<size_t>(rounds));
+        for (const auto& r : runs) {
+            CHECK(r.result == run_result::ok);
+            CHECK(r.vigy_name == name);
+            CHECK(r.output == "0");  // the value of its last form
+            CHECK(r.actions_json == "[]");
+            CHECK(r.desired_json == "{}");
+            CHECK(r.observed_json == "{}");
+            CHECK(r.conditions_json == "[]");
+            CHECK(r.events_json == "[]");
+            CHECK(r.log_json == "[]");
+            CHECK(r.trace_json == "{}");
+            CHECK(r.metrics_json == "{}");
+            CHECK(r.kv_writes_json == "{}");
+            CHECK(r.kv_deletes_json == "[]");
+        }
+        CHECK(rt->kv(name).empty());
+        CHECK(rt->conditions(name).empty());
+        CHECK(rt->events(name).empty());
+        const auto busy_runs = rt->recent_runs("busy-" + std::to_string(i), 1000);
+        REQUIRE(busy_runs.size() >= static_cast<size_t>(rounds));
+        CHECK(busy_runs.front().events_json.find("Counted") != std::string::npos);  // the busy ones did fill theirs
+    }
+}
