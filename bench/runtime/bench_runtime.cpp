@@ -257,6 +257,9 @@ int main(int argc, char** argv) {
             per += buf;
         }
         std::fprintf(stderr, "  cores busy per thread name:%s\n", per.c_str());
+        std::fprintf(stderr, "  runs per store transaction: %.0f\n",
+                     static_cast<double>(s1.runs_committed - s0.runs_committed) /
+                         static_cast<double>(std::max<uint64_t>(1, s1.commits - s0.commits)));
         const double rss_mib = rss_kib() / 1024.0;
         rt->stop();
         const double runs = static_cast<double>(std::max<uint64_t>(1, s1.runs_committed - s0.runs_committed));
