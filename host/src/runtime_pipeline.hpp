@@ -3,8 +3,9 @@
 // One `slot` per scheduled vigy holds everything about it: its spec, its reconciler
 // (built once per revision and limits), its kv / conditions / tick clock cache (loaded
 // from the store once, kept up to date by its own successful ticks, dropped when a
-// commit fails or the lease changes hands), its timer, its queue of forced ticks, and
-// ONE reusable commit whose buffers keep their capacity from tick to tick. A slot is
+// commit fails or the lease changes hands), its timer and its queue of forced ticks.
+// While busy it borrows a commit from the pipeline's pool (buffers that keep their
+// capacity from tick to tick, warm in cache); an idle slot holds none. A slot is
 // "busy" from the start of a tick until its commit completed, so a forced tick never
 // reads a kv cache about to change and two ticks of one vigy never overlap.
 //
