@@ -1,10 +1,14 @@
 // store/src/store.cpp — opening, vigies, the change feed, reads, the lease, tick
-// requests and maintenance. General paths speak SOCI with portable SQL; the commit hot
-// path, migrations and pruning go through the SQLite seam (sqlite.hpp, applier.hpp).
+// requests and maintenance. General paths speak SOCI with portable SQL (the few
+// differences go through backend.hpp's dialect helpers); the commit hot path,
+// migrations and pruning go through the SQLite seam (sqlite.hpp, applier.hpp) or the
+// PostgreSQL one (postgres.hpp).
 #include "vigy/store/store.hpp"
 
 #include "applier.hpp"
+#include "backend.hpp"
 #include "codec.hpp"
+#include "postgres.hpp"
 #include "schema.hpp"
 #include "sqlite.hpp"
 #include "writer.hpp"
@@ -201,10 +205,12 @@ struct vigy_row_cols : vigy_cols {
     [[nodiscard]] vigy_row record() const { return {vigy_cols::record(), deleted != 0}; }
 };
 
-const char* const run_columns =
-    "SELECT r.seq, hex(r.run_id), v.id, v.name, r.revision, r.run_trigger, r.started_ms, r.ended_ms, r.duration_us, "
-    "r.lateness_us, r.result, r.tick_count, r.status, r.error, r.body, r.trigger_kind, r.trigger_json "
-    "FROM runs r JOIN vigies v ON v.vid = r.vid ";
+std::string run_columns(backend b) {
+    return "SELECT r.seq, " + dialect::hex_of(b, "r.run_id") +
+           ", v.id, v.name, r.revision, r.run_trigger, r.started_ms, r.ended_ms, r.duration_us, "
+           "r.lateness_us, r.result, r.tick_count, r.status, r.error, r.body, r.trigger_kind, r.trigger_json "
+           "FROM runs r JOIN vigies v ON v.vid = r.vid ";
+}
 
 struct run_cols {
     std::string run_hex, vigy_id, vigy_name, error, body, trigger_kind, trigger_json;
@@ -249,6 +255,8 @@ struct run_cols {
     }
 };
 
+std::string request_columns(backend b);  // with the tick requests below
+
 template <class Cols, class Rec, class... Uses>
 std::vector<Rec> select_rows(soci::session& sql, const std::string& query, Uses&&... uses) {
     Cols cols;
@@ -262,16 +270,15 @@ std::vector<Rec> select_rows(soci::session& sql, const std::string& query, Uses&
     return out;
 }
 
-/// X'...' literal of a parsed run id (hex digits only, so safe to splice into SQL).
-std::string blob_literal(const codec::uuid& u) {
-    std::string out = "X'";
+/// SQL literal of a parsed run id (hex digits only, so safe to splice into SQL).
+std::string blob_literal(backend k, const codec::uuid& u) {
+    std::string hex32;
     static constexpr char hex[] = "0123456789abcdef";
     for (unsigned char b : u) {
-        out += hex[b >> 4];
-        out += hex[b & 0xf];
+        hex32 += hex[b >> 4];
+        hex32 += hex[b & 0xf];
     }
-    out += '\'';
-    return out;
+    return dialect::bytes_literal(k, hex32);
 }
 
 std::string temp_db_path() {
@@ -279,11 +286,18 @@ std::string temp_db_path() {
     return (fs::temp_directory_path() / fmt::format("vigy-mem-{:08x}{:08x}.db", rd(), rd())).string();
 }
 
-/// RAII transaction on a SOCI session ("BEGIN IMMEDIATE" for writes, "BEGIN" for a
-/// consistent read snapshot); rolls back unless committed.
+/// RAII transaction on a SOCI session (a write transaction holding the write lock, or
+/// a read transaction on one snapshot: dialect::begin_write/begin_read); rolls back
+/// unless committed.
 class soci_tx {
 public:
-    soci_tx(soci::session& sql, const char* begin) : sql_(sql) { sql_ << begin; }
+    soci_tx(soci::session& sql, backend b, bool write) : sql_(sql) {
+        sql_ << (write ? dialect::begin_write(b) : dialect::begin_read(b));
+        if (write && b == backend::postgresql) {
+            int one = 0;
+            sql_ << dialect::write_lock(b), soci::into(one);
+        }
+    }
     ~soci_tx() {
         if (open_) {
             try {
@@ -352,8 +366,14 @@ std::string decode_continue(std::string_view token) {
 
 struct store::impl {
     open_options options;
-    std::string path;
+    database db;       // backend, what connects, what messages show
+    std::string path;  // db.display (SQLite: the file, ":memory:" resolved to its temp file)
     bool temporary = false;
+    std::string run_select, request_select;  // SELECT ... FROM runs / tick_requests in this dialect
+
+    // PostgreSQL: the session and applier of commit_now and prune (native/native_applier's role)
+    std::unique_ptr<soci::session> pg_native;
+    std::unique_ptr<postgres::applier> pg_applier;
 
     std::mutex write_mutex;  // guards write_sql
     std::unique_ptr<soci::session> write_sql;
@@ -378,6 +398,7 @@ struct store::impl {
         std::mutex mu;
         std::unique_ptr<sqlite::connection> conn;
         sqlite::statement stmt;
+        std::unique_ptr<soci::session> pg;  // PostgreSQL: a session of its own
     };
     static constexpr std::size_t seq_readers = 4;
     std::array<seq_reader, seq_readers> seq;
@@ -412,6 +433,7 @@ struct store::impl {
         try {
             return fn();
         } catch (...) {
+            if (db.kind == backend::postgresql) postgres::rethrow(path, what);
             sqlite::rethrow(path, what);
         }
     }
@@ -475,14 +497,34 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
     impl& m = *impl_;
     m.options = std::move(options);
     if (m.options.path.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "database path must not be empty");
+    m.db = parse_database(m.options.path);  // a URL: no file system access below
+    m.run_select = run_columns(m.db.kind);
+    m.request_select = request_columns(m.db.kind);
+    if (m.options.busy_timeout_ms < 0) m.options.busy_timeout_ms = 0;
+    if (m.options.read_sessions == 0) m.options.read_sessions = 1;
+    if (m.db.kind == backend::postgresql) {
+        m.path = m.db.display;
+        m.guarded("opening", [&] {
+            m.pg_native = postgres::open_session(m.db, m.options.busy_timeout_ms);
+            postgres::migrate(*m.pg_native, m.path);
+            m.pg_applier = std::make_unique<postgres::applier>(*m.pg_native, m.path);
+            m.write_sql = postgres::open_session(m.db, m.options.busy_timeout_ms);
+            for (std::size_t i = 0; i < m.options.read_sessions; ++i) {
+                m.read_sessions.push_back(postgres::open_session(m.db, m.options.busy_timeout_ms));
+                m.read_free.push_back(m.read_sessions.back().get());
+            }
+        });
+        if (m.options.start_writer) m.writer = detail::start_writer(m.db, m.options);
+        return;
+    }
     if (m.options.path == ":memory:") {
         m.path = temp_db_path();
         m.temporary = true;
     } else {
         m.path = m.options.path;
     }
-    if (m.options.busy_timeout_ms < 0) m.options.busy_timeout_ms = 0;
-    if (m.options.read_sessions == 0) m.options.read_sessions = 1;
+    m.db.target = m.path;
+    m.db.display = m.path;
     // Directories 0700 and a new file 0600 whatever the umask; others' access is warned about.
     for (const auto& w : prepare_database_files(m.path)) {
         if (m.options.log)
@@ -500,7 +542,7 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
             m.read_free.push_back(m.read_sessions.back().get());
         }
     });
-    if (m.options.start_writer) m.writer = detail::start_writer(m.path, m.options, m.gate);
+    if (m.options.start_writer) m.writer = detail::start_writer(m.db, m.options, m.gate);
 }
 
 store::~store() {
@@ -513,10 +555,13 @@ store::~store() {
         std::lock_guard lock(r.mu);
         r.stmt = sqlite::statement();
         r.conn.reset();
+        r.pg.reset();
     }
     impl_->write_sql.reset();
     impl_->native_applier.reset();
     impl_->native.reset();
+    impl_->pg_applier.reset();
+    impl_->pg_native.reset();
     if (impl_->temporary) {
         std::error_code ec;
         for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(impl_->path + suffix, ec);
@@ -541,7 +586,7 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
     const std::vector<std::string> grants = normalized_grants(spec.allow);
     const std::string what = fmt::format("registering vigy \"{}\"", spec.name);
     return impl_->write(what, [&](soci::session& sql) {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         register_result res;
         const std::string revision = revision_for(spec.kind, spec.config_json);
         const std::string labels = labels_to_json(spec.labels);
@@ -631,12 +676,11 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
                 sql << "INSERT INTO vigies(id, name, kind, config_json, revision, interval_ms, enabled, labels_json, "
                        "grants_json, fuel, wall_ms, memory_bytes, max_depth, created_ms, updated_ms, resource_version, "
                        "deleted, schedule_json, state, state_reason, state_ms) VALUES (:id, :n, :k, :c, :r, :iv, :en, "
-                       ":l, :g, :f, :w, :m, :d, :ca, :ua, 0, 0, :s, :st, '', :sm)",
+                       ":l, :g, :f, :w, :m, :d, :ca, :ua, 0, 0, :s, :st, '', :sm) RETURNING vid",
                     soci::use(id), soci::use(spec.name), soci::use(spec.kind), soci::use(spec.config_json),
                     soci::use(revision), soci::use(interval), soci::use(en), soci::use(labels), soci::use(grants_json),
                     soci::use(fuel), soci::use(wall), soci::use(mem), soci::use(depth), soci::use(now), soci::use(now),
-                    soci::use(spec.schedule_json), soci::use(state), soci::use(now);
-                sql.get_last_insert_id("vigies", vid);
+                    soci::use(spec.schedule_json), soci::use(state), soci::use(now), soci::into(vid);
                 const long long rv = impl::record_change(sql, vid, id, spec.name, change_type::added);
                 sql << "UPDATE vigies SET resource_version = :rv WHERE vid = :vid", soci::use(rv), soci::use(vid);
             }
@@ -644,8 +688,8 @@ register_result store::register_or_update(const vigy_spec& spec, std::optional<s
             res.revision_changed = true;
         }
         if (res.revision_changed)
-            sql << "INSERT OR IGNORE INTO vigy_revisions(vid, revision, kind, config_json, created_ms) VALUES "
-                   "(:v, :r, :k, :c, :t)",
+            sql << "INSERT INTO vigy_revisions(vid, revision, kind, config_json, created_ms) VALUES "
+                   "(:v, :r, :k, :c, :t) ON CONFLICT DO NOTHING",
                 soci::use(vid), soci::use(revision), soci::use(spec.kind), soci::use(spec.config_json), soci::use(now);
         res.vigy = *impl::by_key(sql, vid);
         tx.commit();
@@ -679,7 +723,7 @@ vigy_page store::list_page(const label_selector& selector, std::size_t limit, st
     const std::string after = continue_token.empty() ? std::string() : decode_continue(continue_token);
     return impl_->read("listing vigies", [&](soci::session& sql) {
         vigy_page page;
-        soci_tx tx(sql, "BEGIN");  // one snapshot: pages and resource_version agree
+        soci_tx tx(sql, impl_->db.kind, false);  // one snapshot: pages and resource_version agree
         long long seq = 0;
         sql << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
         page.resource_version = seq;
@@ -710,7 +754,7 @@ vigy_page store::list_page(const label_selector& selector, std::size_t limit, st
 vigy_record store::set_enabled(std::string_view name_or_id, bool enabled, std::optional<std::int64_t> expected) {
     const std::string what = fmt::format("{} vigy {:?}", enabled ? "enabling" : "disabling", name_or_id);
     return impl_->write(what, [&](soci::session& sql) {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         auto v = impl::find(sql, name_or_id);
         if (!v) not_found(name_or_id);
         check_expected(*v, expected);
@@ -740,7 +784,7 @@ vigy_record store::set_state(std::string_view name_or_id, std::string_view state
                                                       st));
     const std::string what = fmt::format("setting vigy {:?} {}", name_or_id, st);
     return impl_->write(what, [&](soci::session& sql) {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         auto v = impl::find(sql, name_or_id);
         if (!v) not_found(name_or_id);
         if (!only_from.empty() && std::find(only_from.begin(), only_from.end(), v->state) == only_from.end()) {
@@ -762,7 +806,7 @@ vigy_record store::set_state(std::string_view name_or_id, std::string_view state
 vigy_record store::delete_vigy(std::string_view name_or_id, bool keep_history, std::optional<std::int64_t> expected) {
     const std::string what = fmt::format("deleting vigy {:?}", name_or_id);
     return impl_->write(what, [&](soci::session& sql) {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         auto v = impl::find(sql, name_or_id);
         if (!v) not_found(name_or_id);
         check_expected(*v, expected);
@@ -818,6 +862,12 @@ std::int64_t store::change_seq() {
         lock = std::unique_lock(r->mu);
     }
     return m.guarded("reading the change sequence", [&] {
+        if (m.db.kind == backend::postgresql) {
+            if (!r->pg) r->pg = postgres::open_session(m.db, m.options.busy_timeout_ms);
+            long long seq = 0;
+            *r->pg << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
+            return static_cast<std::int64_t>(seq);
+        }
         if (!r->conn) {
             auto conn = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);
             r->stmt = conn->prepare("SELECT value FROM store_meta WHERE key = 'change_seq'");
@@ -834,6 +884,16 @@ std::optional<std::int64_t> store::try_change_seq() noexcept {
     impl& m = *impl_;
     for (auto& r : m.seq) {
         std::unique_lock lock(r.mu, std::try_to_lock);
+        if (lock.owns_lock() && r.pg) {
+            // A read never waits for a lock on PostgreSQL (MVCC); any failure is "not now".
+            try {
+                long long seq = 0;
+                *r.pg << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
+                return static_cast<std::int64_t>(seq);
+            } catch (...) {
+                return std::nullopt;
+            }
+        }
         if (!lock.owns_lock() || !r.conn) continue;
         sqlite3* db = r.conn->get();
         sqlite3_busy_timeout(db, 0);  // a lock held elsewhere answers SQLITE_BUSY at once
@@ -850,7 +910,7 @@ std::optional<std::int64_t> store::try_change_seq() noexcept {
 vigy_changes store::changes_since(std::int64_t since) {
     return impl_->read("reading vigy changes", [&](soci::session& sql) {
         vigy_changes ch;
-        soci_tx tx(sql, "BEGIN");  // one snapshot: sequence, feed and rows agree
+        soci_tx tx(sql, impl_->db.kind, false);  // one snapshot: sequence, feed and rows agree
         long long seq = 0, floor = 0;
         sql << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
         sql << "SELECT value FROM store_meta WHERE key = 'changes_floor'", soci::into(floor);
@@ -919,6 +979,23 @@ writer& store::writer() {
 commit_result store::commit_now(tick_commit& commit) {
     detail::check_commit(commit);
     const std::string what = fmt::format("committing a run of vigy {}", commit.run.vigy_id);
+    if (impl_->db.kind == backend::postgresql) {
+        std::lock_guard lock(impl_->native_mutex);
+        return impl_->guarded(what, [&] {
+            for (bool careful : {false, true}) {
+                try {
+                    postgres::write_tx tx(*impl_->pg_native, impl_->path);
+                    impl_->pg_applier->begin_batch();
+                    commit_result r = impl_->pg_applier->apply(commit, careful);
+                    tx.commit();
+                    return r;
+                } catch (const detail::needs_savepoints&) {
+                    // rolled back; the careful pass reports why it failed
+                }
+            }
+            vigy::fail(VIGY_INTERNAL, "commit failed without a reason");
+        });
+    }
     return impl_->native_op(what, [&](sqlite::connection& c) {
         for (bool careful : {false, true}) {
             try {
@@ -944,8 +1021,7 @@ std::vector<run_record> store::recent_runs(std::string_view vigy_id, std::size_t
         long long n = static_cast<long long>(limit);
         return select_rows<run_cols, run_record>(
             sql,
-            std::string(run_columns) +
-                "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) ORDER BY r.seq DESC LIMIT :n",
+            impl_->run_select + "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) ORDER BY r.seq DESC LIMIT :n",
             soci::use(v), soci::use(n));
     });
 }
@@ -957,11 +1033,10 @@ std::vector<run_record> store::runs_after(std::int64_t after_seq, std::string_vi
         long long n = static_cast<long long>(limit);
         if (v.empty())
             return select_rows<run_cols, run_record>(
-                sql, std::string(run_columns) + "WHERE r.seq > :s ORDER BY r.seq LIMIT :n", soci::use(after),
-                soci::use(n));
+                sql, impl_->run_select + "WHERE r.seq > :s ORDER BY r.seq LIMIT :n", soci::use(after), soci::use(n));
         return select_rows<run_cols, run_record>(
             sql,
-            std::string(run_columns) +
+            impl_->run_select +
                 "WHERE r.vid = (SELECT vid FROM vigies WHERE id = :v) AND r.seq > :s ORDER BY r.seq LIMIT :n",
             soci::use(v), soci::use(after), soci::use(n));
     });
@@ -995,8 +1070,8 @@ std::optional<run_record> store::get_run(std::string_view run_id) {
     if (!codec::parse_uuid(run_id, u))
         vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("invalid run id {:?}: expected a UUID", run_id.substr(0, 80)));
     return impl_->read("reading a run", [&](soci::session& sql) -> std::optional<run_record> {
-        auto rows =
-            select_rows<run_cols, run_record>(sql, std::string(run_columns) + "WHERE r.run_id = " + blob_literal(u));
+        auto rows = select_rows<run_cols, run_record>(
+            sql, impl_->run_select + "WHERE r.run_id = " + blob_literal(impl_->db.kind, u));
         if (rows.empty()) return std::nullopt;
         return std::move(rows.front());
     });
@@ -1172,8 +1247,11 @@ long long install_holder(soci::session& sql, const lease_request& r) {
     long long token = 0;
     sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'lease_epoch' RETURNING value", soci::into(token);
     long long pid = r.pid, now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms;
-    sql << "INSERT OR REPLACE INTO scheduler_lease(id, owner, token, pid, host, boot_id, acquired_ms, heartbeat_ms, "
-           "expires_ms, expires_boot_ms) VALUES (1, :o, :t, :p, :h, :b, :a, :n, :e, :eb)",
+    sql << "INSERT INTO scheduler_lease(id, owner, token, pid, host, boot_id, acquired_ms, heartbeat_ms, "
+           "expires_ms, expires_boot_ms) VALUES (1, :o, :t, :p, :h, :b, :a, :n, :e, :eb) ON CONFLICT(id) DO UPDATE "
+           "SET owner = excluded.owner, token = excluded.token, pid = excluded.pid, host = excluded.host, "
+           "boot_id = excluded.boot_id, acquired_ms = excluded.acquired_ms, heartbeat_ms = excluded.heartbeat_ms, "
+           "expires_ms = excluded.expires_ms, expires_boot_ms = excluded.expires_boot_ms",
         soci::use(r.owner), soci::use(token), soci::use(pid), soci::use(r.host), soci::use(r.now.boot_id),
         soci::use(now), soci::use(now), soci::use(exp), soci::use(exp_boot);
     sql << "UPDATE tick_requests SET state = 'pending', claimed_ms = 0, claimed_token = 0 WHERE state = 'claimed' AND "
@@ -1187,7 +1265,7 @@ long long install_holder(soci::session& sql, const lease_request& r) {
 std::optional<std::int64_t> store::acquire_lease(const lease_request& r) {
     check_request(r);
     return impl_->write("acquiring the scheduler lease", [&](soci::session& sql) -> std::optional<std::int64_t> {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         const auto holder = read_lease(sql);
         if (holder && holder->owner != r.owner && lease_live(*holder, r.host, r.now)) {
             tx.commit();
@@ -1214,7 +1292,7 @@ std::optional<std::int64_t> store::take_over_lease(std::string_view dead_owner, 
     check_request(r);
     if (dead_owner.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "lease owner must not be empty");
     return impl_->write("taking over the scheduler lease", [&](soci::session& sql) -> std::optional<std::int64_t> {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         const auto holder = read_lease(sql);
         if (!holder || holder->owner != dead_owner) {
             tx.commit();
@@ -1289,27 +1367,29 @@ struct request_cols {
         return out;
     }
 };
-const char* const request_columns =
-    "SELECT t.id, v.id, t.vid, t.requester, t.state, t.requested_ms, t.claimed_ms, t.claimed_token, t.done_ms, "
-    "hex(t.run_id), t.error_code, t.error, t.trigger_json FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
+std::string request_columns(backend b) {
+    return "SELECT t.id, v.id, t.vid, t.requester, t.state, t.requested_ms, t.claimed_ms, t.claimed_token, "
+           "t.done_ms, " +
+           dialect::hex_of(b, "t.run_id") +
+           ", t.error_code, t.error, t.trigger_json FROM tick_requests t LEFT JOIN vigies v ON v.vid = t.vid ";
+}
 }  // namespace
 
 std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester,
                                          std::string_view trigger_json) {
     return impl_->write(fmt::format("requesting a tick of vigy {}", vigy_id), [&](soci::session& sql) {
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         const std::string v(vigy_id), who(requester);
         long long vid = 0;
         sql << "SELECT vid FROM vigies WHERE id = :v AND deleted = 0", soci::into(vid), soci::use(v);
         if (!sql.got_data()) not_found(vigy_id);
         const long long now = now_unix_ms();
         const std::string trig(trigger_json);
+        long long id = 0;
         soci::indicator ti = trig.empty() ? soci::i_null : soci::i_ok;
         sql << "INSERT INTO tick_requests(vid, requester, state, requested_ms, trigger_json) VALUES (:v, :r, "
-               "'pending', :n, :t)",
-            soci::use(vid), soci::use(who), soci::use(now), soci::use(trig, ti);
-        long long id = 0;
-        sql.get_last_insert_id("tick_requests", id);
+               "'pending', :n, :t) RETURNING id",
+            soci::use(vid), soci::use(who), soci::use(now), soci::use(trig, ti), soci::into(id);
         tx.commit();
         return static_cast<std::int64_t>(id);
     });
@@ -1321,10 +1401,10 @@ std::vector<tick_request> store::claim_tick_requests(std::int64_t token, std::si
         long long pending = 0;
         sql << "SELECT count(*) FROM tick_requests WHERE state = 'pending'", soci::into(pending);
         if (pending == 0) return std::vector<tick_request>{};
-        soci_tx tx(sql, "BEGIN IMMEDIATE");
+        soci_tx tx(sql, impl_->db.kind, true);
         long long n = static_cast<long long>(limit);
         auto rows = select_rows<request_cols, tick_request>(
-            sql, std::string(request_columns) + "WHERE t.state = 'pending' ORDER BY t.id LIMIT :n", soci::use(n));
+            sql, impl_->request_select + "WHERE t.state = 'pending' ORDER BY t.id LIMIT :n", soci::use(n));
         const long long now = now_unix_ms(), t = token;
         for (auto& r : rows) {
             long long id = r.id;
@@ -1348,7 +1428,7 @@ void store::complete_tick_request(std::int64_t request_id, std::string_view run_
         sql << fmt::format(
             "UPDATE tick_requests SET state = 'done', done_ms = :n, run_id = {} WHERE id = :i AND "
             "state = 'claimed'",
-            blob_literal(u)),
+            blob_literal(impl_->db.kind, u)),
             soci::use(now), soci::use(id);
         return 0;
     });
@@ -1386,8 +1466,8 @@ bool store::cancel_tick_request(std::int64_t request_id, std::string_view err) {
 std::optional<tick_request> store::get_tick_request(std::int64_t request_id) {
     return impl_->read("reading a tick request", [&](soci::session& sql) -> std::optional<tick_request> {
         long long id = request_id;
-        auto rows = select_rows<request_cols, tick_request>(sql, std::string(request_columns) + "WHERE t.id = :i",
-                                                            soci::use(id));
+        auto rows =
+            select_rows<request_cols, tick_request>(sql, impl_->request_select + "WHERE t.id = :i", soci::use(id));
         if (rows.empty()) return std::nullopt;
         return rows.front();
     });
@@ -1397,6 +1477,20 @@ std::optional<tick_request> store::get_tick_request(std::int64_t request_id) {
 // maintenance
 
 std::int64_t store::prune(const retention_policy& policy) {
+    if (impl_->db.kind == backend::postgresql) {
+        std::lock_guard lock(impl_->native_mutex);
+        return impl_->guarded("pruning runs", [&] {
+            std::int64_t total = 0, cursor = 0;
+            for (;;) {
+                postgres::write_tx tx(*impl_->pg_native, impl_->path);
+                const std::int64_t n = postgres::prune_step(*impl_->pg_native, policy, cursor, impl_->path);
+                tx.commit();
+                total += n;
+                if (n == 0 && cursor == 0) break;
+            }
+            return total;
+        });
+    }
     return impl_->native_op("pruning runs", [&](sqlite::connection& c) {
         std::int64_t total = 0;
         std::int64_t cursor = 0;
@@ -1412,7 +1506,9 @@ std::int64_t store::prune(const retention_policy& policy) {
 }
 
 std::string store::integrity_check() {
-    return impl_->read("checking integrity", [](soci::session& sql) {
+    const backend kind = impl_->db.kind;
+    return impl_->read("checking integrity", [kind](soci::session& sql) {
+        if (kind == backend::postgresql) return postgres::integrity_check(sql);
         std::string result;
         sql << "PRAGMA integrity_check", soci::into(result);
         return result;

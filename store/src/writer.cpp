@@ -4,6 +4,7 @@
 #include "writer.hpp"
 
 #include "applier.hpp"
+#include "postgres.hpp"
 
 #include <fmt/format.h>
 #include <cstdio>
@@ -41,27 +42,61 @@ public:
     }
 };
 
+/// The SQLite side of the writer: the writer's connection with its applier, and a
+/// second connection for WAL checkpoints.
+struct sqlite_engine {
+    static constexpr bool checkpoints = true;
+    sqlite::connection conn;
+    sqlite::connection ckpt_conn;
+    std::unique_ptr<applier> app;
+
+    sqlite_engine(const database& db, const open_options& options)
+        : conn(db.target, options.busy_timeout_ms), ckpt_conn(db.target, options.busy_timeout_ms) {
+        if (options.writer.cache_kib > 0)
+            conn.exec(fmt::format("PRAGMA cache_size=-{}", options.writer.cache_kib).c_str(), "configuring the writer");
+        // Checkpoints run on their own thread and connection (PASSIVE: they never block the
+        // writer), so a commit never stalls behind copying the WAL into the database file.
+        conn.exec("PRAGMA wal_autocheckpoint=0", "configuring the writer");
+        ckpt_conn.exec("PRAGMA journal_size_limit=67108864", "configuring the checkpointer");
+        app = std::make_unique<applier>(conn);
+    }
+    [[nodiscard]] sqlite::immediate_tx begin() { return sqlite::immediate_tx(conn); }
+    std::int64_t prune(const retention_policy& policy, std::int64_t& cursor) {
+        return prune_step(conn, policy, cursor);
+    }
+};
+
+/// The PostgreSQL side: one session and its applier; no checkpoints (the server's own).
+struct postgres_engine {
+    static constexpr bool checkpoints = false;
+    std::string display;
+    std::unique_ptr<soci::session> sql;
+    std::unique_ptr<postgres::applier> app;
+
+    postgres_engine(const database& db, const open_options& options)
+        : display(db.display), sql(postgres::open_session(db, options.busy_timeout_ms)) {
+        app = std::make_unique<postgres::applier>(*sql, display);
+    }
+    [[nodiscard]] postgres::write_tx begin() { return postgres::write_tx(*sql, display); }
+    std::int64_t prune(const retention_policy& policy, std::int64_t& cursor) {
+        return postgres::prune_step(*sql, policy, cursor, display);
+    }
+};
+
+template <class Engine>
 class writer_impl final : public writer {
 public:
-    writer_impl(const std::string& path, const open_options& options, std::shared_ptr<write_gate> gate)
+    writer_impl(const database& db, const open_options& options, std::shared_ptr<write_gate> gate)
         : gate_(std::move(gate)),
           log_(options.log),
           options_(options.writer),
           retention_(options.retention),
-          conn_(path, options.busy_timeout_ms),
-          ckpt_conn_(path, options.busy_timeout_ms) {
+          engine_(db, options) {
         if (options_.max_batch == 0) options_.max_batch = 1;
         if (options_.max_queued == 0) options_.max_queued = 1;
-        if (options_.cache_kib > 0)
-            conn_.exec(fmt::format("PRAGMA cache_size=-{}", options_.cache_kib).c_str(), "configuring the writer");
-        // Checkpoints run on their own thread and connection (PASSIVE: they never block the
-        // writer), so a commit never stalls behind copying the WAL into the database file.
-        conn_.exec("PRAGMA wal_autocheckpoint=0", "configuring the writer");
-        ckpt_conn_.exec("PRAGMA journal_size_limit=67108864", "configuring the checkpointer");
-        applier_ = std::make_unique<applier>(conn_);
         thread_ = std::thread([this] { run(); });
         writer_thread_id_ = thread_.get_id();
-        ckpt_thread_ = std::thread([this] { checkpoints(); });
+        if constexpr (Engine::checkpoints) ckpt_thread_ = std::thread([this] { checkpoints(); });
     }
 
     ~writer_impl() override { stop(); }
@@ -120,7 +155,6 @@ public:
     }
 
 private:
-    std::shared_ptr<write_gate> gate_;
     struct item {
         tick_commit* commit;
         commit_sink* sink;
@@ -170,9 +204,9 @@ private:
         for (int attempt = 0;; ++attempt) {
             results_.clear();
             try {
-                sqlite::immediate_tx tx(conn_);
-                applier_->begin_batch();
-                for (const item& it : batch) results_.push_back(applier_->apply(*it.commit, careful));
+                auto tx = engine_.begin();
+                engine_.app->begin_batch();
+                for (const item& it : batch) results_.push_back(engine_.app->apply(*it.commit, careful));
                 tx.commit();
                 ++transactions_;
                 break;
@@ -246,6 +280,11 @@ private:
     }
 
     void checkpoints() {
+        if constexpr (Engine::checkpoints) checkpoint_loop();
+    }
+
+    void checkpoint_loop() {
+        sqlite::connection& ckpt_conn_ = engine_.ckpt_conn;
         pthread_setname_np(pthread_self(), "vigy-checkpoint");
         std::unique_lock lock(mu_);
         while (!ckpt_stop_) {
@@ -268,8 +307,8 @@ private:
         // Keep pace with the insert rate: at least 1.25x what was committed since last time.
         step.prune_chunk = std::max<std::int64_t>(chunk, static_cast<std::int64_t>(since + since / 4));
         try {
-            sqlite::immediate_tx tx(conn_);
-            const std::int64_t n = prune_step(conn_, step, cursor);
+            auto tx = engine_.begin();
+            const std::int64_t n = engine_.prune(step, cursor);
             tx.commit();
             std::lock_guard lock(mu_);
             stats_.pruned_runs += static_cast<std::uint64_t>(n);
@@ -278,12 +317,11 @@ private:
         }
     }
 
+    std::shared_ptr<write_gate> gate_;
     log_fn log_;
     writer_options options_;
     retention_policy retention_;
-    sqlite::connection conn_;
-    sqlite::connection ckpt_conn_;
-    std::unique_ptr<applier> applier_;
+    Engine engine_;
     future_sink futures_;
 
     mutable std::mutex mu_;
@@ -309,9 +347,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<writer> start_writer(const std::string& path, const open_options& options,
+std::unique_ptr<writer> start_writer(const database& db, const open_options& options,
                                      std::shared_ptr<write_gate> gate) {
-    return std::make_unique<writer_impl>(path, options, std::move(gate));
+    if (db.kind == backend::postgresql)
+        return std::make_unique<writer_impl<postgres_engine>>(db, options, std::move(gate));
+    return std::make_unique<writer_impl<sqlite_engine>>(db, options, std::move(gate));
 }
 
 }  // namespace vigy::store::detail

@@ -1,0 +1,79 @@
+// store/src/postgres.hpp — the one seam for PostgreSQL specifics (the counterpart of
+// sqlite.hpp + soci_session.cpp + schema.cpp + the applier): SOCI postgresql sessions,
+// the schema and its migrations, write transactions under the database-wide write lock,
+// the statements that apply tick commits, and retention pruning. libpq and SOCI's
+// backend header stay inside postgres.cpp.
+#pragma once
+
+#include "backend.hpp"
+#include "codec.hpp"
+#include "postgres_errors.hpp"
+#include "vigy/store/store.hpp"
+
+#include <soci/soci.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+namespace vigy::store::postgres {
+
+/// Opens a SOCI postgresql session on `db.target` (a libpq URI); `lock_timeout_ms` bounds
+/// waits for locks (the write lock), as busy_timeout does for SQLite. Throws status_error
+/// (UNAVAILABLE when the server cannot be reached) naming `db.display`.
+std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout_ms);
+
+/// Applies the PostgreSQL migrations up to schema_version_supported in one transaction
+/// under the write lock (concurrent openers migrate once); refuses a newer database.
+void migrate(soci::session& sql, const std::string& display);
+
+/// RAII write transaction: BEGIN and the write lock; rolls back unless committed.
+/// Failures throw status_error naming `display`.
+class write_tx {
+public:
+    write_tx(soci::session& sql, const std::string& display);
+    ~write_tx();
+    write_tx(const write_tx&) = delete;
+    write_tx& operator=(const write_tx&) = delete;
+    void commit();
+
+private:
+    soci::session& sql_;
+    const std::string& display_;
+    bool open_ = true;
+};
+
+/// Applies tick commits on one session (the writer's, or the store's synchronous
+/// one); the same contract as detail::applier (store/src/applier.hpp).
+class applier {
+public:
+    applier(soci::session& sql, const std::string& display);
+    ~applier();
+    applier(const applier&) = delete;
+    applier& operator=(const applier&) = delete;
+
+    void begin_batch();
+    commit_result apply(tick_commit& commit, bool careful);
+
+private:
+    struct statements;
+    void write(tick_commit& c);
+
+    soci::session& sql_;
+    const std::string& display_;
+    std::unique_ptr<statements> st_;
+    std::int64_t known_at_change_seq_ = -1;
+    std::unordered_set<std::int64_t> known_;
+    std::optional<std::int64_t> batch_token_;
+    codec::uuid uuid_{};
+};
+
+/// detail::prune_step on PostgreSQL: inside a write transaction on `sql`.
+std::int64_t prune_step(soci::session& sql, const retention_policy& policy, std::int64_t& cursor,
+                        const std::string& display);
+
+/// A cheap consistency check (see store::integrity_check): "ok", or what is wrong.
+[[nodiscard]] std::string integrity_check(soci::session& sql);
+
+}  // namespace vigy::store::postgres
