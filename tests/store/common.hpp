@@ -4,6 +4,7 @@
 
 #include <vigy/store/store.hpp>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <unistd.h>
@@ -12,16 +13,51 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace vigy_store_test {
 
-/// A fresh directory per test; removed at scope exit.
+/// The PostgreSQL server of this run (tests/support/with-postgres.sh), "" for SQLite.
+inline std::string pg_admin_url() {
+    const char* u = std::getenv("VIGY_TEST_PG_URL");
+    return u != nullptr ? u : "";
+}
+inline bool on_postgres() { return !pg_admin_url().empty(); }
+
+/// Runs one statement on the admin database; throws with the server's message.
+inline void pg_admin(const std::string& sql) {
+    PGconn* c = PQconnectdb(pg_admin_url().c_str());
+    std::string err;
+    if (PQstatus(c) != CONNECTION_OK) {
+        err = PQerrorMessage(c);
+    } else {
+        PGresult* r = PQexec(c, sql.c_str());
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) err = PQerrorMessage(c);
+        PQclear(r);
+    }
+    PQfinish(c);
+    if (!err.empty()) throw std::runtime_error("postgres: " + err + " in " + sql);
+}
+
+/// The URL of database `name` on the admin URL's server.
+inline std::string pg_url_of(const std::string& name) {
+    const std::string admin = pg_admin_url();
+    const auto q = admin.find('?');
+    const std::string base = admin.substr(0, q);
+    return base.substr(0, base.rfind('/') + 1) + name + (q == std::string::npos ? "" : admin.substr(q));
+}
+
+/// A fresh directory per test; removed at scope exit. Under PostgreSQL
+/// (VIGY_TEST_PG_URL set) db(name) is a fresh database per name instead (CREATE
+/// DATABASE vigy_t<pid>_<n>, dropped at scope exit), so the same tests run on both.
 struct temp_dir {
     std::filesystem::path path;
+    mutable std::map<std::string, std::string> pg_dbs;  // name -> database
     temp_dir() {
         std::random_device rd;
         path = std::filesystem::temp_directory_path() /
@@ -31,8 +67,24 @@ struct temp_dir {
     ~temp_dir() {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
+        for (const auto& [name, database] : pg_dbs) {
+            try {
+                pg_admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            } catch (...) {
+            }
+        }
     }
-    [[nodiscard]] std::string db(const std::string& name = "vigy.db") const { return (path / name).string(); }
+    [[nodiscard]] std::string db(const std::string& name = "vigy.db") const {
+        if (!on_postgres()) return (path / name).string();
+        auto it = pg_dbs.find(name);
+        if (it == pg_dbs.end()) {
+            static int counter = 0;
+            const std::string database = "vigy_t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+            pg_admin("CREATE DATABASE " + database);
+            it = pg_dbs.emplace(name, database).first;
+        }
+        return pg_url_of(it->second);
+    }
 };
 
 inline vigy::store::open_options opts(const std::string& path) {
@@ -98,6 +150,27 @@ inline std::string fixture(const std::string& name) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+/// Runs `sql` on database `db` (a file path or, under PostgreSQL, a URL from
+/// temp_dir::db) from "another process"; true when it succeeded.
+inline bool raw_exec(const std::string& db, const std::string& sql) {
+    if (!on_postgres()) {
+        sqlite3* h = nullptr;
+        sqlite3_open(db.c_str(), &h);
+        const int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr);
+        sqlite3_close(h);
+        return rc == SQLITE_OK;
+    }
+    PGconn* c = PQconnectdb(db.c_str());
+    bool ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult* r = PQexec(c, sql.c_str());
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok;
 }
 
 /// A raw sqlite3 connection for poking at the file from "another process".

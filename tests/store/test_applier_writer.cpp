@@ -94,12 +94,16 @@ TEST_CASE("a commit failing part-way inside a batch leaves nothing of it and spa
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("atomic")).vigy;
-    {
-        raw_db raw(dir.db());
-        // a kv write of "poison" fails after the run row of that commit was inserted
-        REQUIRE(raw.exec("CREATE TRIGGER poison BEFORE INSERT ON kv WHEN NEW.key = 'poison' "
-                         "BEGIN SELECT RAISE(ABORT, 'poisoned kv'); END") == SQLITE_OK);
-    }
+    // a kv write of "poison" fails after the run row of that commit was inserted
+    if (on_postgres())
+        REQUIRE(raw_exec(dir.db(),
+                         "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN IF NEW.key = 'poison' "
+                         "THEN RAISE EXCEPTION 'poisoned kv'; END IF; RETURN NEW; END$$; CREATE TRIGGER poison BEFORE "
+                         "INSERT ON kv FOR EACH ROW EXECUTE FUNCTION poison()"));
+    else
+        REQUIRE(raw_exec(dir.db(),
+                         "CREATE TRIGGER poison BEFORE INSERT ON kv WHEN NEW.key = 'poison' "
+                         "BEGIN SELECT RAISE(ABORT, 'poisoned kv'); END"));
     test_sink sink(/*hold_first=*/true);
     auto head = commit_for(v);
     s.writer().submit(&head, &sink);
@@ -358,7 +362,7 @@ TEST_CASE("a sink may resubmit from the writer thread even when the queue is ful
     CHECK(s.count_runs(v.id) == sink.done.load());
 }
 
-TEST_CASE("the writer gives commits back as unavailable when the database stays locked", "[store][writer]") {
+TEST_CASE("the writer gives commits back as unavailable when the database stays locked", "[sqlite][store][writer]") {
     temp_dir dir;
     auto o = opts(dir.db());
     o.busy_timeout_ms = 50;

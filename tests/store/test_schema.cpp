@@ -28,7 +28,7 @@ int64_t ms_of(const char* rfc3339) {
 
 }  // namespace
 
-TEST_CASE("a new database is at schema 4 in WAL mode and reopening applies nothing", "[store][schema]") {
+TEST_CASE("a new database is at schema 4 in WAL mode and reopening applies nothing", "[sqlite][store][schema]") {
     temp_dir dir;
     const std::string path = (dir.path / "a" / "b" / "vigy.db").string();
     {
@@ -47,7 +47,7 @@ TEST_CASE("a new database is at schema 4 in WAL mode and reopening applies nothi
 }
 
 TEST_CASE("the frozen schema 2 database upgrades keeping runs kv conditions events and the tick clock",
-          "[store][schema]") {
+          "[sqlite][store][schema]") {
     temp_dir dir;
     const std::string path = dir.db();
     load_fixture(path, "schema_v2.sql");
@@ -149,7 +149,7 @@ TEST_CASE("the frozen schema 2 database upgrades keeping runs kv conditions even
     CHECK_FALSE(s.changes_since(s.change_seq()).gone);
 }
 
-TEST_CASE("the frozen schema 1 database upgrades through 2 to 3 with its data", "[store][schema]") {
+TEST_CASE("the frozen schema 1 database upgrades through 2 to 3 with its data", "[sqlite][store][schema]") {
     temp_dir dir;
     const std::string path = dir.db();
     load_fixture(path, "schema_v1.sql");
@@ -185,7 +185,7 @@ TEST_CASE("the frozen schema 1 database upgrades through 2 to 3 with its data", 
     CHECK(s.get_revision(v.id, "1111111111111111"));
 }
 
-TEST_CASE("views show readable columns for sqlite3 users", "[store][schema]") {
+TEST_CASE("views show readable columns for sqlite3 users", "[sqlite][store][schema]") {
     temp_dir dir;
     {
         store s(opts(dir.db()));
@@ -216,7 +216,7 @@ TEST_CASE("views show readable columns for sqlite3 users", "[store][schema]") {
     CHECK(raw.text("SELECT body FROM runs").find("desired") == std::string::npos);
 }
 
-TEST_CASE("a database from a newer vigy is refused with a clear message", "[store][schema]") {
+TEST_CASE("a database from a newer vigy is refused with a clear message", "[sqlite][store][schema]") {
     temp_dir dir;
     { store s(opts(dir.db())); }
     {
@@ -234,7 +234,7 @@ TEST_CASE("a database from a newer vigy is refused with a clear message", "[stor
     }
 }
 
-TEST_CASE("an upgrade is refused while an older serve still holds the database", "[store][schema]") {
+TEST_CASE("an upgrade is refused while an older serve still holds the database", "[sqlite][store][schema]") {
     temp_dir dir;
     const std::string path = dir.db();
     load_fixture(path, "schema_v2.sql");
@@ -258,7 +258,7 @@ TEST_CASE("an upgrade is refused while an older serve still holds the database",
 }
 
 TEST_CASE("the frozen schema 3 database upgrades to 4 keeping its data, with states from the enabled flag",
-          "[store][schema]") {
+          "[sqlite][store][schema]") {
     temp_dir dir;
     const std::string path = dir.db();
     load_fixture(path, "schema_v3.sql");

@@ -30,7 +30,7 @@ lease_request req(const std::string& owner, const lease_clock& now, int64_t ttl 
 
 }  // namespace
 
-TEST_CASE("the in-memory path opens a private temporary database removed on close", "[store]") {
+TEST_CASE("the in-memory path opens a private temporary database removed on close", "[sqlite][store]") {
     std::string path;
     {
         store s(opts(":memory:"));
@@ -420,10 +420,10 @@ TEST_CASE("retention prunes by count per vigy and by age and never loses the tic
     CHECK(s.oldest_seq() == s.runs_after(0).front().seq);
 
     // age: every run of `a` is old; they all go, and its tick clock is kept
-    raw_db raw(dir.db());
-    REQUIRE(raw.exec("UPDATE runs SET started_ms = started_ms - 8 * 86400000, ended_ms = ended_ms - 8 * 86400000 "
-                     "WHERE vid = " +
-                     std::to_string(a.key)) == SQLITE_OK);
+    REQUIRE(raw_exec(dir.db(),
+                     "UPDATE runs SET started_ms = started_ms - 8 * 86400000, ended_ms = ended_ms - 8 * "
+                     "86400000 WHERE vid = " +
+                         std::to_string(a.key)));
     retention_policy week;
     week.keep_runs = 0;
     CHECK(s.prune(week) == 5);
@@ -607,7 +607,7 @@ TEST_CASE("tick requests enqueue claim once complete with the run atomically and
     CHECK(cli.get_tick_request(r4)->code == VIGY_NOT_FOUND);
 }
 
-TEST_CASE("a locked database surfaces as unavailable naming the path and loses nothing", "[store]") {
+TEST_CASE("a locked database surfaces as unavailable naming the path and loses nothing", "[sqlite][store]") {
     temp_dir dir;
     auto o = opts(dir.db());
     o.busy_timeout_ms = 100;
@@ -700,7 +700,7 @@ TEST_CASE("retention keeps the most recently seen events per vigy", "[store]") {
     CHECK(s.count_runs(v.id) == 12);
 }
 
-TEST_CASE("paths with spaces work and unusable paths fail naming them", "[store]") {
+TEST_CASE("paths with spaces work and unusable paths fail naming them", "[sqlite][store]") {
     temp_dir dir;
     const std::string spaced = (dir.path / "my dir" / "vigy db.sqlite").string();
     {

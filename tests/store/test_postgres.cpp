@@ -1,0 +1,143 @@
+// tests/store/test_postgres.cpp — choosing the backend from the database string, and
+// what only PostgreSQL has: URLs with passwords, several stores (hosts) on one server
+// database. [postgresql] cases need tests/support/with-postgres.sh (ctest
+// store_postgresql runs them) and fail without it.
+#include "common.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace vigy::store;
+using namespace vigy_store_test;
+
+namespace {
+
+/// Runs `f` in a fresh directory as the working directory (a URL taken for a path
+/// would create "<scheme>:" there).
+template <class F>
+void in_dir(const temp_dir& dir, F&& f) {
+    const auto old = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path);
+    try {
+        f();
+    } catch (...) {
+        std::filesystem::current_path(old);
+        throw;
+    }
+    std::filesystem::current_path(old);
+}
+
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
+}
+
+/// `url` with `:password` after its user name.
+std::string with_password(const std::string& url, const std::string& password) {
+    const auto at = url.find('@');
+    REQUIRE(at != std::string::npos);
+    return url.substr(0, at) + ":" + password + url.substr(at);
+}
+
+void require_server() {
+    INFO("VIGY_TEST_PG_URL is not set: run through tests/support/with-postgres.sh (ctest -R store_postgresql)");
+    REQUIRE(on_postgres());
+}
+
+}  // namespace
+
+TEST_CASE("an unknown URL scheme is refused naming it and creates nothing", "[store][url]") {
+    temp_dir dir;
+    in_dir(dir, [&] {
+        CHECK(code_of([] { store s(opts("mysql://app:hunter2@db.example/vigy")); }) == VIGY_INVALID_ARGUMENT);
+        const std::string m = message_of([] { store s(opts("mysql://app:hunter2@db.example/vigy")); });
+        CHECK_THAT(m, Catch::Contains("\"mysql\"") && Catch::Contains("mysql://app:***@db.example/vigy"));
+        CHECK_THAT(m, !Catch::Contains("hunter2"));
+        CHECK(std::filesystem::is_empty(dir.path));  // no "mysql:" directory, no file
+    });
+}
+
+TEST_CASE("an unreachable PostgreSQL URL is unavailable naming the redacted URL and creates nothing", "[store][url]") {
+    temp_dir dir;
+    in_dir(dir, [&] {
+        for (const std::string url :
+             {"postgresql://vigy:hunter2@127.0.0.1:1/vigy", "postgres://vigy:hunter2@127.0.0.1:1/vigy"}) {
+            CAPTURE(url);
+            CHECK(code_of([&] { store s(opts(url)); }) == VIGY_UNAVAILABLE);
+            const std::string m = message_of([&] { store s(opts(url)); });
+            CHECK_THAT(m, Catch::Contains(url.substr(0, url.find(':')) + "://vigy:***@127.0.0.1:1/vigy"));
+            CHECK_THAT(m, !Catch::Contains("hunter2"));
+        }
+        CHECK(std::filesystem::is_empty(dir.path));
+    });
+}
+
+TEST_CASE("a PostgreSQL store reports its URL without the password, schema 4 and integrity ok", "[postgresql]") {
+    require_server();
+    temp_dir dir;
+    const std::string url = dir.db();
+    {
+        store s(opts(with_password(url, "hunter2")));  // trust auth: any password is accepted
+        CHECK(s.path() == with_password(url, "***"));
+        CHECK(s.schema_version() == schema_version_supported);
+        CHECK(s.integrity_check() == "ok");
+    }
+    {
+        store s(opts(url + "?password=hunter2&application_name=vigy"));
+        CHECK(s.path() == url + "?password=***&application_name=vigy");
+    }
+}
+
+TEST_CASE("two stores on one PostgreSQL database see each other's writes and change_seq", "[postgresql]") {
+    require_server();
+    temp_dir dir;
+    store a(opts(dir.db()));
+    store b(opts(dir.db()));
+    const auto r = a.register_or_update(spec("shared")).vigy;
+    CHECK(b.get_vigy("shared").resource_version == r.resource_version);
+    CHECK(b.change_seq() == a.change_seq());
+    b.set_enabled("shared", false);
+    CHECK(a.change_seq() > r.resource_version);
+    CHECK(a.get_vigy("shared").state == state_disabled);
+    CHECK(code_of([&] { a.set_enabled("shared", true, r.resource_version); }) == VIGY_ABORTED);
+    // a run committed by one store's writer is read by the other
+    auto c = commit_for(b.get_vigy("shared"));
+    c.kv_upserts = {{"k", "1"}};
+    REQUIRE(a.writer().submit(c).get().ok);
+    REQUIRE(b.recent_runs(r.id).size() == 1);
+    CHECK(b.recent_runs(r.id).front().id == c.run.id);
+    CHECK(b.kv_map_of(r.key).at("k") == "1");
+    // one lease holder across stores
+    lease_request la{"a", 1, "host-a", {"boot", 1000, now_unix_ms()}, 60000};
+    lease_request lb{"b", 2, "host-b", {"boot", 1000, now_unix_ms()}, 60000};
+    const auto token = a.acquire_lease(la);
+    REQUIRE(token);
+    CHECK_FALSE(b.acquire_lease(lb));
+    CHECK(b.lease_row()->token == *token);
+}
+
+TEST_CASE("stores opening one new PostgreSQL database at once migrate it once", "[postgresql]") {
+    require_server();
+    temp_dir dir;
+    const std::string url = dir.db();
+    std::vector<std::thread> ts;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i)
+        ts.emplace_back([&] {
+            try {
+                store s(opts(url));
+                if (s.schema_version() == schema_version_supported) ++ok;
+            } catch (...) {
+            }
+        });
+    for (auto& t : ts) t.join();
+    CHECK(ok == 4);
+    CHECK(raw_exec(url,
+                   "DO $$BEGIN IF (SELECT count(*) FROM schema_version) <> 1 THEN RAISE EXCEPTION 'twice'; "
+                   "END IF; END$$"));
+}
