@@ -161,10 +161,85 @@ void rethrow(const std::string& display, std::string_view what) {
 
 // ---- sessions ------------------------------------------------------------------------
 
+namespace {
+
+/// What open_session connects with: libpq's keyword form of the URL, and the server it
+/// names for messages.
+struct conninfo {
+    std::string keywords;  ///< "host=127.0.0.1 port=5432 dbname=vigy ..." (may hold the password)
+    std::string server;    ///< "127.0.0.1:5432" (no secrets)
+};
+
+/// Translates a libpq URI into keyword=value form. SOCI 4.0's postgresql backend splits
+/// its connection string into keyword=value pairs and rebuilds it, so a URI reaches
+/// PQconnectdb as "postgresql://...=" (a database named "vigy=") and never connects.
+/// libpq's own parser (PQconninfoParse) reads the URI; the values are written back
+/// with libpq's backslash escapes, which SOCI passes through untouched. SOCI cannot carry
+/// whitespace in a value (it splits there): refused, as is a URI libpq rejects.
+conninfo to_keywords(const database& db) {
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(db.target.c_str(), &err);
+    if (opts == nullptr) {
+        std::string why = err != nullptr ? trim(err) : "out of memory";
+        if (err != nullptr) PQfreemem(err);
+        vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("database {}: not a valid PostgreSQL URL: {}", db.display, why));
+    }
+    conninfo out;
+    std::string host, port;
+    bool has_connect_timeout = false;
+    std::string bad;
+    for (const PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        const std::string_view key = o->keyword, val = o->val;
+        if (key == "host" || key == "hostaddr") host = host.empty() ? std::string(val) : host;
+        if (key == "port") port = val;
+        if (key == "connect_timeout") has_connect_timeout = true;
+        std::string escaped;
+        for (char c : val) {
+            if (std::isspace(static_cast<unsigned char>(c))) bad = key;
+            if (c == '\\' || c == '\'' || c == '"') escaped += '\\';
+            escaped += c;
+        }
+        if (!out.keywords.empty()) out.keywords += ' ';
+        out.keywords += fmt::format("{}={}", key, escaped);
+    }
+    PQconninfoFree(opts);
+    if (!bad.empty())
+        vigy::fail(VIGY_INVALID_ARGUMENT,
+                   fmt::format("database {}: the URL's {} contains whitespace, which SOCI's PostgreSQL backend cannot "
+                               "pass on (use the PGPASSWORD environment variable or ~/.pgpass for such a password)",
+                               db.display, bad));
+    // libpq waits for an unresponsive host without limit by default.
+    if (!has_connect_timeout) out.keywords += " connect_timeout=10";
+    out.server = fmt::format("{}:{}", host.empty() ? "localhost" : host, port.empty() ? "5432" : port);
+    return out;
+}
+
+}  // namespace
+
 std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout_ms) {
+    const conninfo ci = to_keywords(db);
     std::unique_ptr<soci::session> sql;
     try {
-        sql = std::make_unique<soci::session>(soci::postgresql, db.target);
+        sql = std::make_unique<soci::session>(soci::postgresql, ci.keywords);
+    } catch (const soci::postgresql_soci_error&) {
+        rethrow(db.display, "connecting");
+    } catch (const soci::soci_error& e) {
+        // SOCI 4.0 reports a failed connect as a plain soci_error with libpq's message and no
+        // SQLSTATE. libpq's ping tells an unreachable server (retry later) from one that is
+        // up and refused this session (authentication, no such database: fix the URL).
+        std::string msg = trim(e.what());
+        const std::string prefix = "Cannot establish connection to the database. ";
+        if (msg.compare(0, prefix.size(), prefix) == 0) msg.erase(0, prefix.size());
+        const PGPing ping = PQping(ci.keywords.c_str());
+        if (ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT)
+            vigy::fail(VIGY_UNAVAILABLE,
+                       fmt::format("database {} is unavailable: cannot connect to the PostgreSQL server at {}: {}; "
+                                   "nothing was written, retry later",
+                                   db.display, ci.server, msg));
+        vigy::fail(VIGY_FAILED_PRECONDITION,
+                   fmt::format("database {}: the PostgreSQL server at {} refused the connection: {}", db.display,
+                               ci.server, msg));
     } catch (...) {
         rethrow(db.display, "connecting");
     }

@@ -294,8 +294,18 @@ public:
     soci_tx(soci::session& sql, backend b, bool write) : sql_(sql) {
         sql_ << (write ? dialect::begin_write(b) : dialect::begin_read(b));
         if (write && b == backend::postgresql) {
-            int one = 0;
-            sql_ << dialect::write_lock(b), soci::into(one);
+            try {
+                int one = 0;
+                sql_ << dialect::write_lock(b), soci::into(one);
+            } catch (...) {
+                // No destructor runs for a half-built object: end the aborted transaction
+                // here, or every later statement on this session fails (SQLSTATE 25P02).
+                try {
+                    sql_ << "ROLLBACK";
+                } catch (...) {
+                }
+                throw;
+            }
         }
     }
     ~soci_tx() {
@@ -514,7 +524,7 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
                 m.read_free.push_back(m.read_sessions.back().get());
             }
         });
-        if (m.options.start_writer) m.writer = detail::start_writer(m.db, m.options);
+        if (m.options.start_writer) m.writer = detail::start_writer(m.db, m.options, m.gate);
         return;
     }
     if (m.options.path == ":memory:") {

@@ -94,11 +94,13 @@ TEST_CASE("a commit failing part-way inside a batch leaves nothing of it and spa
     temp_dir dir;
     store s(opts(dir.db()));
     const auto v = s.register_or_update(spec("atomic")).vigy;
-    // a kv write of "poison" fails after the run row of that commit was inserted
+    // a kv write of "poison" fails after the run row of that commit was inserted (as a
+    // constraint: SQLite's RAISE(ABORT) is SQLITE_CONSTRAINT, PostgreSQL's check_violation 23514)
     if (on_postgres())
         REQUIRE(raw_exec(dir.db(),
                          "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN IF NEW.key = 'poison' "
-                         "THEN RAISE EXCEPTION 'poisoned kv'; END IF; RETURN NEW; END$$; CREATE TRIGGER poison BEFORE "
+                         "THEN RAISE EXCEPTION 'poisoned kv' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; "
+                         "END$$; CREATE TRIGGER poison BEFORE "
                          "INSERT ON kv FOR EACH ROW EXECUTE FUNCTION poison()"));
     else
         REQUIRE(raw_exec(dir.db(),
