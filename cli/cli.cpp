@@ -60,8 +60,9 @@ std::unique_ptr<host::runtime> context::open_runtime(runtime_use use, host::runt
         return host::runtime::open(db, std::move(options));
     } catch (const status_error& e) {
         const std::string msg = e.what();
-        if (msg.find(db) != std::string::npos) throw;
-        throw status_error(e.code(), "cannot open database " + db + ": " + msg);
+        const std::string shown = store::display_path(db);  // a URL without its password
+        if (msg.find(shown) != std::string::npos) throw;
+        throw status_error(e.code(), "cannot open database " + shown + ": " + msg);
     }
 }
 

@@ -16,8 +16,8 @@ struct db_check_options {
 };
 
 int run_db_check(context& ctx, const db_check_options& o) {
-    const std::string db = ctx.db_path();
-    const store::check_report r = store::check_database(db, o.full);
+    const store::check_report r = store::check_database(ctx.db_path(), o.full);
+    const std::string& db = r.path;  // a URL without its password
     const char* kind = o.full ? "integrity_check" : "quick_check";
     if (ctx.json()) {
         rapidjson::StringBuffer buf;

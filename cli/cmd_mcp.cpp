@@ -57,7 +57,8 @@ int run_mcp(context& ctx, const mcp_options& o) {
     mo.read_only = o.read_only;
     mo.tick_wait_ms = o.tick_wait_ms;
     api::mcp::dispatcher mcp(*rt, mo);
-    std::cerr << "vigy mcp: serving " << ctx.db_path() << " on stdio" << (o.read_only ? " (read-only)" : "") << "\n";
+    std::cerr << "vigy mcp: serving " << store::display_path(ctx.db_path()) << " on stdio"
+              << (o.read_only ? " (read-only)" : "") << "\n";
     std::string line;
     while (std::getline(std::cin, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();

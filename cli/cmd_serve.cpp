@@ -164,7 +164,7 @@ int run_serve(context& ctx, const serve_options& o) {
         usage_error(std::string("--listen: ") + e.what());
     }
     auto rt = ctx.open_runtime(runtime_use::plugins, opts);
-    const std::string db = ctx.db_path();
+    const std::string db = store::display_path(ctx.db_path());  // shown: a URL without its password
     // bind before ticking: a bind failure exits 1 naming the address, nothing ran
     std::unique_ptr<api_face> face;
     if (!listen.empty()) {
@@ -198,7 +198,7 @@ int run_serve(context& ctx, const serve_options& o) {
     // A damaged database is refused before anything ticks (PRAGMA quick_check; see docs/operations.md).
     store::check_report check;
     check.ok = true;
-    if (!o.no_db_check) check = store::check_database(db, false);
+    if (!o.no_db_check) check = store::check_database(ctx.db_path(), false);
     if (!check.ok)
         vigy::fail(VIGY_FAILED_PRECONDITION,
                    "database " + db + " failed quick_check: " + check.problems.front() +

@@ -30,7 +30,7 @@ std::optional<int64_t> since_ms(const std::string& s) {
 int run_tail(context& ctx, const tail_options& o) {
     block_stop_signals();
     auto rt = ctx.open_runtime(runtime_use::read);
-    const std::string db = ctx.db_path();
+    const std::string db = store::display_path(ctx.db_path());
     const style st{ctx.color};
     std::optional<std::string> only;
     std::size_t name_width = 8;

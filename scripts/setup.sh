@@ -12,7 +12,7 @@ shift || true
 
 # What building and running vigy needs. scripts/test.sh adds the tools the tests drive
 # (VIGY_SETUP_EXTRA: more packages to install the same way).
-packages=(build-essential cmake pkgconf libboost-dev libsoci-dev libsqlite3-dev rapidjson-dev libspdlog-dev
+packages=(build-essential cmake pkgconf libboost-dev libsoci-dev libsqlite3-dev libpq-dev rapidjson-dev libspdlog-dev
           catch2 libcli11-dev libssl-dev libhowardhinnant-date-dev tzdata ccache sqlite3)
 # shellcheck disable=SC2206
 packages+=(${VIGY_SETUP_EXTRA:-})

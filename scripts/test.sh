@@ -14,8 +14,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 # Tools the tests drive, beyond what building needs (scripts/setup.sh installs those).
+# postgresql: the PostgreSQL 15 server tests/support/with-postgres.sh starts for the
+# store's PostgreSQL cases (ctest store_postgresql) and the e2e test against it.
 export VIGY_SETUP_EXTRA="lua5.4 tmux python3 python3-croniter clang curl chromium prometheus wrk
-  dpkg-dev fakeroot lintian systemd man-db zsh clang-format-14"
+  dpkg-dev fakeroot lintian systemd man-db zsh clang-format-14 postgresql"
 
 "$root/scripts/setup.sh" "$root/build"
 

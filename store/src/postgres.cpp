@@ -51,6 +51,10 @@ std::string redact_url(std::string_view url) {
     return out;
 }
 
+std::string display_path(const std::string& path) {
+    return path.find("://") == std::string::npos ? path : redact_url(path);
+}
+
 database parse_database(const std::string& path) {
     database db;
     db.target = path;

@@ -4,6 +4,8 @@
 // record of a corrupt database (see store.hpp, "database file safety").
 #include "vigy/store/store.hpp"
 
+#include "backend.hpp"
+#include "postgres.hpp"
 #include "sqlite.hpp"
 
 #include <fmt/format.h>
@@ -97,10 +99,43 @@ std::vector<std::string> prepare_database_files(const std::string& path) {
     return warnings;
 }
 
+namespace {
+
+/// check_database for a PostgreSQL URL (see store.hpp).
+check_report check_postgres(const database& db, bool full) {
+    check_report r;
+    r.path = db.display;
+    r.full = full;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto sql = postgres::open_session(db, 5000);
+    long long tables = 0;
+    std::string result;
+    try {
+        *sql << "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = "
+                "'schema_version'",
+            soci::into(tables);
+        if (tables != 0) result = postgres::integrity_check(*sql);
+    } catch (...) {
+        postgres::rethrow(db.display, "checking it");
+    }
+    if (tables == 0)
+        vigy::fail(VIGY_NOT_FOUND,
+                   fmt::format("database {} has no vigy schema (no vigy has opened it yet)", db.display));
+    r.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    r.ok = result == "ok";
+    if (!r.ok) r.problems.push_back(result);
+    return r;
+}
+
+}  // namespace
+
 check_report check_database(const std::string& path, bool full) {
     check_report r;
     r.path = path;
     r.full = full;
+    if (const database where = parse_database(path); where.kind == backend::postgresql)
+        return check_postgres(where, full);  // no file system access for a URL
     std::error_code ec;
     if (!fs::exists(path, ec)) vigy::fail(VIGY_NOT_FOUND, fmt::format("database {} does not exist", path));
     const auto t0 = std::chrono::steady_clock::now();

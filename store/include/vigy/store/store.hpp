@@ -437,8 +437,14 @@ using log_fn = std::function<void(log_level, const std::string&)>;
 
 /// How to open a store.
 struct open_options {
-    std::string path;               ///< file path, or ":memory:" (a private temp file deleted on close)
-    int busy_timeout_ms = 5000;     ///< SQLite busy_timeout on every connection
+    /// An SQLite file path, ":memory:" (a private temp file deleted on close), or a
+    /// PostgreSQL URL `postgresql://user[:password]@host[:port]/dbname[?param=value...]`
+    /// (also `postgres://`; libpq's URI syntax and parameters; no file is touched). Any
+    /// other `scheme://` is refused (INVALID_ARGUMENT).
+    std::string path;
+    /// ms a write waits for the database's write lock: SQLite's busy_timeout on every
+    /// connection, PostgreSQL's lock_timeout on every session.
+    int busy_timeout_ms = 5000;
     std::size_t read_sessions = 2;  ///< size of the read session pool (>= 1)
     retention_policy retention;
     writer_options writer;
@@ -459,9 +465,14 @@ struct open_options {
 /// The store's constructor calls it (its warnings go to open_options::log).
 std::vector<std::string> prepare_database_files(const std::string& path);
 
+/// `path` as messages show it: a PostgreSQL URL with the password of its user info and
+/// any `password=` parameter replaced by `***`; a file path unchanged. No I/O, no throw
+/// (a string that is not a URL comes back as it is).
+[[nodiscard]] std::string display_path(const std::string& path);
+
 /// What check_database found.
 struct check_report {
-    std::string path;
+    std::string path;                   ///< as display_path shows it
     bool full = false;                  ///< integrity_check (true) or quick_check (false)
     bool ok = false;                    ///< SQLite answered "ok"
     std::vector<std::string> problems;  ///< SQLite's lines when !ok (at most 100)
@@ -474,6 +485,12 @@ struct check_report {
 /// cross-checks); see docs/operations.md for measured times. Throws status_error
 /// NOT_FOUND when the file does not exist, FAILED_PRECONDITION when it is not a
 /// database; a locked database is waited for (busy timeout 5 s).
+///
+/// A PostgreSQL URL: the server keeps its own pages' checksums, so the check is of
+/// vigy's data on a session of its own (no migration): the store's counters are present
+/// and no run belongs to a missing vigy (`full` changes nothing). Throws status_error
+/// UNAVAILABLE when the server cannot be reached, FAILED_PRECONDITION when it refuses
+/// the session or the database has no vigy schema yet.
 [[nodiscard]] check_report check_database(const std::string& path, bool full);
 
 /// The first SQLITE_CORRUPT (or SQLITE_NOTADB on an open database) any store of this
@@ -561,7 +578,8 @@ public:
     store(const store&) = delete;
     store& operator=(const store&) = delete;
 
-    /// The database path as opened (the temp file for ":memory:").
+    /// The database path as opened (the temp file for ":memory:"; a PostgreSQL URL as
+    /// display_path shows it, without its password).
     [[nodiscard]] const std::string& path() const noexcept;
 
     /// Schema version recorded in the database.
