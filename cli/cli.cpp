@@ -34,6 +34,20 @@ std::string context::db_path() const {
     return host::runtime::default_db_path().string();
 }
 
+std::string context::redact(std::string text) const {
+    std::string raw;
+    try {
+        raw = db_path();
+    } catch (...) {
+        return text;  // no database named: nothing to hide
+    }
+    const std::string shown = store::display_path(raw);
+    if (raw.empty() || shown == raw) return text;
+    for (auto at = text.find(raw); at != std::string::npos; at = text.find(raw, at + shown.size()))
+        text.replace(at, raw.size(), shown);
+    return text;
+}
+
 std::vector<std::filesystem::path> context::plugin_dir_paths() const {
     return std::vector<std::filesystem::path>(plugin_dirs.begin(), plugin_dirs.end());
 }

@@ -81,7 +81,12 @@ public:
     bool json() const noexcept { return output == "json"; }
 
     /// The database path: --db, else host::runtime::default_db_path(). Creates nothing.
+    /// A PostgreSQL URL may carry a password: show it through redact().
     std::string db_path() const;
+
+    /// `text` with every occurrence of db_path() replaced by store::display_path of it
+    /// (a URL without its password), for messages that name the database verbatim.
+    std::string redact(std::string text) const;
 
     /// --plugin-dir values as paths.
     std::vector<std::filesystem::path> plugin_dir_paths() const;

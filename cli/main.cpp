@@ -42,8 +42,8 @@ int run(int argc, char** argv) {
     app.fallthrough();  // global options are accepted after the subcommand too
     app.footer(vigy::cli::global_options_help);
     app.add_option("--db", ctx.db_option,
-                   "database file (default: $VIGY_DB, else $XDG_DATA_HOME/vigy/vigy.db, else "
-                   "~/.local/share/vigy/vigy.db)")
+                   "database file or postgresql://user@host:port/dbname URL (default: $VIGY_DB, else "
+                   "$XDG_DATA_HOME/vigy/vigy.db, else ~/.local/share/vigy/vigy.db)")
         ->type_name("PATH");
     app.add_option("--plugin-dir", ctx.plugin_dirs, "also load plugins from DIR (repeatable)")
         ->type_name("DIR")
@@ -66,10 +66,10 @@ int run(int argc, char** argv) {
         print_error(e.what());
         return vigy::cli::exit_usage;
     } catch (const vigy::status_error& e) {
-        print_error(e.what());
+        print_error(ctx.redact(e.what()));  // a PostgreSQL URL's password never reaches the terminal
         return vigy::cli::exit_code_for(e.code());
     } catch (const std::exception& e) {
-        print_error(e.what());
+        print_error(ctx.redact(e.what()));
         return vigy::cli::exit_error;
     }
     return ctx.exit_code;

@@ -1,0 +1,172 @@
+// tests/e2e/test_postgres.cpp — the real binary on a real PostgreSQL 15: `vigy serve
+// --db postgresql://…` ticks a counter whose runs and kv land in the server's tables,
+// survive kill -9 and a restart with the count continuing, and the password in the URL
+// never shows in any output. [postgresql] cases need tests/support/with-postgres.sh
+// (ctest e2e_postgresql runs them) and fail without it.
+#include "support.hpp"
+
+#include <libpq-fe.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <unistd.h>
+
+using namespace e2e;
+
+namespace {
+
+/// The server of this run (VIGY_TEST_PG_URL, postgresql://postgres@127.0.0.1:PORT/postgres).
+std::string admin_url() {
+    const char* u = std::getenv("VIGY_TEST_PG_URL");
+    INFO("VIGY_TEST_PG_URL is not set: run through tests/support/with-postgres.sh (ctest -R e2e_postgresql)");
+    REQUIRE(u != nullptr);
+    return u;
+}
+
+/// The one value `sql` selects on `url` (through libpq, not vigy); throws on an error.
+std::string query_one(const std::string& url, const std::string& sql) {
+    PGconn* c = PQconnectdb(url.c_str());
+    std::string out, err;
+    if (PQstatus(c) != CONNECTION_OK) {
+        err = PQerrorMessage(c);
+    } else {
+        PGresult* r = PQexec(c, sql.c_str());
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            out = PQgetvalue(r, 0, 0);
+        else if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            err = PQerrorMessage(c);
+        PQclear(r);
+    }
+    PQfinish(c);
+    if (!err.empty()) throw std::runtime_error("postgres: " + err + " in " + sql);
+    return out;
+}
+
+/// A fixture whose VIGY_DB is a fresh database on the run's server, named for the test
+/// process, with a password in its URL (the server trusts any: what is proved is that it
+/// is never shown). The database is dropped at scope exit.
+struct pg_fixture : fixture {
+    std::string name = "vigy_e2e_" + std::to_string(::getpid());
+    std::string url;  ///< without the password (for libpq checks)
+    std::string password = "e2e-sekrit-8d1f";
+    pg_fixture() {
+        const std::string admin = admin_url();
+        query_one(admin, "CREATE DATABASE " + name);
+        url = admin.substr(0, admin.rfind('/') + 1) + name;
+        const auto at = url.find('@');
+        db = url.substr(0, at) + ":" + password + url.substr(at);
+        opts.env = {"VIGY_DB=" + db, "NO_COLOR", "CLICOLOR_FORCE"};
+    }
+    ~pg_fixture() {
+        try {
+            query_one(admin_url(), "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        } catch (...) {
+        }
+    }
+    pg_fixture(const pg_fixture&) = delete;
+    pg_fixture& operator=(const pg_fixture&) = delete;
+};
+
+/// Every ok run carries n = 1, 2, … without repeats or gaps, and kv n is the last.
+void require_consistent(const counter_history& h) {
+    INFO("runs " << h.runs << ", ok " << h.ok << ", kv n " << h.kv_n);
+    std::vector<int64_t> sorted = h.n;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+        INFO("position " << i);
+        REQUIRE(sorted[i] == static_cast<int64_t>(i + 1));
+    }
+    REQUIRE(h.kv_n == static_cast<int64_t>(h.ok));
+    REQUIRE(h.tick_count == h.n);
+}
+
+}  // namespace
+
+TEST_CASE("vigy serve on PostgreSQL persists a counter's runs and kv through kill -9 and a restart",
+          "[e2e][postgresql][needs-lisp]") {
+    pg_fixture fx;
+    fx.register_program("counter", programs::counter, 100);
+    std::string all_output;
+
+    auto serve = start_serve(fx);
+    CHECK(serve->out().find("postgresql://postgres:***@") != std::string::npos);
+    REQUIRE(eventually(
+        [&] {
+            serve->pump(0);
+            return read_counter(fx, "counter", 5000).ok >= 10;
+        },
+        10'000));
+    {
+        // one scheduler per database, across processes: a second serve is refused
+        const result second = fx.run({"serve", "--listen", "none"});
+        all_output += second.out + second.err;
+        INFO("second serve exited " << second.code << "\nstderr: " << second.err);
+        CHECK(second.code != 0);
+        CHECK(second.err.find("another scheduler is serving postgresql://postgres:***@") != std::string::npos);
+    }
+    serve->kill_hard();  // SIGKILL: nothing flushed on the way out
+    all_output += serve->out() + serve->err();
+    const counter_history before = read_counter(fx, "counter", 5000);
+    require_consistent(before);
+    // what vigy shows is what the server holds
+    CHECK(query_one(fx.url, "SELECT count(*) FROM runs") == std::to_string(before.runs));
+    CHECK(query_one(fx.url, "SELECT value_json FROM kv") == std::to_string(before.kv_n));
+
+    // the killed serve's lease expires, then a new serve takes over and the count goes on
+    const int64_t t0 = mono_ms();
+    std::unique_ptr<process> again;
+    while (!again) {
+        auto p = fx.start({"serve", "--listen", "none"});
+        if (p->wait_for_text("serving ", 5000)) {
+            again = std::move(p);
+            break;
+        }
+        p->wait(2000);
+        all_output += p->out() + p->err();
+        INFO("serve refused: " << p->err());
+        REQUIRE(mono_ms() - t0 < 20'000);
+        sleep_ms(250);
+    }
+    REQUIRE(eventually(
+        [&] {
+            again->pump(0);
+            return read_counter(fx, "counter", 5000).ok >= before.ok + 10;
+        },
+        10'000));
+    stop_serve(*again);
+    all_output += again->out() + again->err();
+
+    const counter_history after = read_counter(fx, "counter", 5000);
+    require_consistent(after);
+    REQUIRE(after.n.size() > before.n.size());
+    CHECK(after.n[before.n.size()] == static_cast<int64_t>(before.ok) + 1);
+    for (const auto& id : before.ids) CHECK(after.ids.count(id) == 1);
+
+    const result check = fx.run({"db", "check"});
+    all_output += check.out + check.err;
+    INFO(check.out << check.err);
+    CHECK(check.code == 0);
+    CHECK(query_one(fx.url, "SELECT max(version) FROM schema_version") == "4");
+    CHECK(all_output.find(fx.password) == std::string::npos);
+}
+
+TEST_CASE("vigy on an unreachable PostgreSQL exits 4 naming the server without the password", "[e2e][url]") {
+    fixture fx;
+    fx.opts.env = {"VIGY_DB=postgresql://vigy:e2e-sekrit-8d1f@127.0.0.1:1/vigy", "NO_COLOR", "CLICOLOR_FORCE"};
+    fx.opts.cwd = fx.dir.path().string();  // where a URL taken for a path would create "postgresql:"
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"list"}, std::vector<std::string>{"serve", "--listen", "none"}}) {
+        const result r = fx.run(args);
+        INFO("vigy " << args.front() << " exited " << r.code << "\nstderr: " << r.err << "\nstdout: " << r.out);
+        CHECK(r.code == 4);  // try again later
+        CHECK(r.err.find("127.0.0.1:1") != std::string::npos);
+        CHECK(r.err.find("postgresql://vigy:***@127.0.0.1:1/vigy") != std::string::npos);
+        CHECK((r.out + r.err).find("e2e-sekrit-8d1f") == std::string::npos);
+    }
+    CHECK(std::filesystem::is_empty(fx.dir.path()));  // no "postgresql:" directory
+}
