@@ -219,6 +219,34 @@ conninfo to_keywords(const database& db) {
     return out;
 }
 
+/// Maps a failed connect (SOCI 4.0: a plain soci_error with libpq's message and no
+/// SQLSTATE). libpq's ping tells an unreachable server (retry later) from one that is up
+/// and refused this session (authentication, no such database: fix the URL).
+[[noreturn]] void connect_failed(const soci::soci_error& e, const conninfo& ci, const database& db) {
+    std::string msg = trim(e.what());
+    const std::string prefix = "Cannot establish connection to the database. ";
+    if (msg.compare(0, prefix.size(), prefix) == 0) msg.erase(0, prefix.size());
+    const PGPing ping = PQping(ci.keywords.c_str());
+    if (ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT)
+        vigy::fail(VIGY_UNAVAILABLE,
+                   fmt::format("database {} is unavailable: cannot connect to the PostgreSQL server at {}: {}; "
+                               "nothing was written, retry later",
+                               db.display, ci.server, msg));
+    vigy::fail(
+        VIGY_FAILED_PRECONDITION,
+        fmt::format("database {}: the PostgreSQL server at {} refused the connection: {}", db.display, ci.server, msg));
+}
+
+void configure(soci::session& sql, const database& db, int lock_timeout_ms) {
+    try {
+        // NOTICEs (e.g. "relation already exists, skipping") would go to stderr.
+        sql << "SET client_min_messages = warning";
+        sql << fmt::format("SET lock_timeout = {}", std::max(lock_timeout_ms, 1));
+    } catch (...) {
+        rethrow(db.display, "configuring the connection");
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout_ms) {
@@ -229,32 +257,33 @@ std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout
     } catch (const soci::postgresql_soci_error&) {
         rethrow(db.display, "connecting");
     } catch (const soci::soci_error& e) {
-        // SOCI 4.0 reports a failed connect as a plain soci_error with libpq's message and no
-        // SQLSTATE. libpq's ping tells an unreachable server (retry later) from one that is
-        // up and refused this session (authentication, no such database: fix the URL).
-        std::string msg = trim(e.what());
-        const std::string prefix = "Cannot establish connection to the database. ";
-        if (msg.compare(0, prefix.size(), prefix) == 0) msg.erase(0, prefix.size());
-        const PGPing ping = PQping(ci.keywords.c_str());
-        if (ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT)
-            vigy::fail(VIGY_UNAVAILABLE,
-                       fmt::format("database {} is unavailable: cannot connect to the PostgreSQL server at {}: {}; "
-                                   "nothing was written, retry later",
-                                   db.display, ci.server, msg));
-        vigy::fail(VIGY_FAILED_PRECONDITION,
-                   fmt::format("database {}: the PostgreSQL server at {} refused the connection: {}", db.display,
-                               ci.server, msg));
+        connect_failed(e, ci, db);
     } catch (...) {
         rethrow(db.display, "connecting");
     }
-    try {
-        // NOTICEs (e.g. "relation already exists, skipping") would go to stderr.
-        *sql << "SET client_min_messages = warning";
-        *sql << fmt::format("SET lock_timeout = {}", std::max(lock_timeout_ms, 1));
-    } catch (...) {
-        rethrow(db.display, "configuring the connection");
-    }
+    configure(*sql, db, lock_timeout_ms);
     return sql;
+}
+
+bool connection_lost(soci::session& sql) noexcept {
+    // Every session here was opened by open_session on SOCI's postgresql backend.
+    auto* be = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
+    return be == nullptr || be->conn_ == nullptr || PQstatus(be->conn_) == CONNECTION_BAD;
+}
+
+bool revive(soci::session& sql, const database& db, int lock_timeout_ms) {
+    if (!connection_lost(sql)) return false;
+    try {
+        sql.reconnect();  // the keyword string it was opened with
+    } catch (const soci::postgresql_soci_error&) {
+        rethrow(db.display, "reconnecting");
+    } catch (const soci::soci_error& e) {
+        connect_failed(e, to_keywords(db), db);
+    } catch (...) {
+        rethrow(db.display, "reconnecting");
+    }
+    configure(sql, db, lock_timeout_ms);
+    return true;
 }
 
 // ---- transactions --------------------------------------------------------------------

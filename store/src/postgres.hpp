@@ -24,6 +24,18 @@ namespace vigy::store::postgres {
 /// (UNAVAILABLE when the server cannot be reached) naming `db.display`.
 std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout_ms);
 
+/// True when `sql`'s connection is gone (libpq's status CONNECTION_BAD: the server
+/// closed it, restarted, or the network failed). libpq learns it from a failed
+/// statement, so the statement that meets a lost connection fails (UNAVAILABLE) and the
+/// next one can revive the session. No I/O.
+[[nodiscard]] bool connection_lost(soci::session& sql) noexcept;
+
+/// When connection_lost(sql), reconnects it with the parameters it was opened with and
+/// configures it as open_session does; returns whether it did. Statements prepared on
+/// the old connection must be destroyed first. Throws status_error as open_session does
+/// (UNAVAILABLE while the server is unreachable).
+bool revive(soci::session& sql, const database& db, int lock_timeout_ms);
+
 /// Applies the PostgreSQL migrations up to schema_version_supported in one transaction
 /// under the write lock (concurrent openers migrate once); refuses a newer database.
 void migrate(soci::session& sql, const std::string& display);

@@ -448,17 +448,45 @@ struct store::impl {
         }
     }
 
+    /// PostgreSQL: reconnects `sql` when its connection was lost (the statement that met
+    /// the loss failed UNAVAILABLE; this is the next use). A no-op for SQLite.
+    void revive(soci::session& sql) {
+        if (db.kind == backend::postgresql) postgres::revive(sql, db, options.busy_timeout_ms);
+    }
+
+    /// PostgreSQL: revives the synchronous session and prepares a new applier on it.
+    void revive_native() {
+        if (!postgres::connection_lost(*pg_native)) return;
+        pg_applier.reset();  // its statements belong to the lost connection
+        postgres::revive(*pg_native, db, options.busy_timeout_ms);
+        pg_applier = std::make_unique<postgres::applier>(*pg_native, path);
+    }
+
     template <class Fn>
     auto write(std::string_view what, Fn&& fn) -> decltype(fn(*write_sql)) {
         detail::write_gate::ticket first(*gate);  // before the batch writer's next batch
         std::lock_guard lock(write_mutex);
-        return guarded(what, [&] { return fn(*write_sql); });
+        return guarded(what, [&] {
+            revive(*write_sql);
+            return fn(*write_sql);
+        });
     }
 
     template <class Fn>
     auto read(std::string_view what, Fn&& fn) -> decltype(fn(*write_sql)) {
         read_lease lease(*this);
-        return guarded(what, [&] { return fn(*lease); });
+        return guarded(what, [&] {
+            revive(*lease);
+            if (db.kind != backend::postgresql) return fn(*lease);
+            try {
+                return fn(*lease);
+            } catch (...) {
+                // A read that met a lost connection is safe to repeat once on a new one.
+                if (!postgres::connection_lost(*lease)) throw;
+            }
+            revive(*lease);
+            return fn(*lease);
+        });
     }
 
     template <class Fn>
@@ -873,10 +901,20 @@ std::int64_t store::change_seq() {
     }
     return m.guarded("reading the change sequence", [&] {
         if (m.db.kind == backend::postgresql) {
-            if (!r->pg) r->pg = postgres::open_session(m.db, m.options.busy_timeout_ms);
             long long seq = 0;
-            *r->pg << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
-            return static_cast<std::int64_t>(seq);
+            for (int attempt = 0;; ++attempt) {
+                if (!r->pg || postgres::connection_lost(*r->pg)) {
+                    r->pg.reset();
+                    r->pg = postgres::open_session(m.db, m.options.busy_timeout_ms);
+                }
+                try {
+                    *r->pg << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(seq);
+                    return static_cast<std::int64_t>(seq);
+                } catch (...) {
+                    // a read that met a lost connection is repeated once on a new session
+                    if (attempt > 0 || !postgres::connection_lost(*r->pg)) throw;
+                }
+            }
         }
         if (!r->conn) {
             auto conn = std::make_unique<sqlite::connection>(m.path, m.options.busy_timeout_ms);
@@ -990,8 +1028,10 @@ commit_result store::commit_now(tick_commit& commit) {
     detail::check_commit(commit);
     const std::string what = fmt::format("committing a run of vigy {}", commit.run.vigy_id);
     if (impl_->db.kind == backend::postgresql) {
+        detail::write_gate::ticket first(*impl_->gate);  // before the batch writer's next batch
         std::lock_guard lock(impl_->native_mutex);
         return impl_->guarded(what, [&] {
+            impl_->revive_native();
             for (bool careful : {false, true}) {
                 try {
                     postgres::write_tx tx(*impl_->pg_native, impl_->path);
@@ -1488,8 +1528,10 @@ std::optional<tick_request> store::get_tick_request(std::int64_t request_id) {
 
 std::int64_t store::prune(const retention_policy& policy) {
     if (impl_->db.kind == backend::postgresql) {
+        detail::write_gate::ticket first(*impl_->gate);
         std::lock_guard lock(impl_->native_mutex);
         return impl_->guarded("pruning runs", [&] {
+            impl_->revive_native();
             std::int64_t total = 0, cursor = 0;
             for (;;) {
                 postgres::write_tx tx(*impl_->pg_native, impl_->path);

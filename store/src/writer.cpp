@@ -69,15 +69,29 @@ struct sqlite_engine {
 /// The PostgreSQL side: one session and its applier; no checkpoints (the server's own).
 struct postgres_engine {
     static constexpr bool checkpoints = false;
+    database db;
     std::string display;
+    int lock_timeout_ms;
     std::unique_ptr<soci::session> sql;
     std::unique_ptr<postgres::applier> app;
 
-    postgres_engine(const database& db, const open_options& options)
-        : display(db.display), sql(postgres::open_session(db, options.busy_timeout_ms)) {
+    postgres_engine(const database& d, const open_options& options)
+        : db(d),
+          display(d.display),
+          lock_timeout_ms(options.busy_timeout_ms),
+          sql(postgres::open_session(db, lock_timeout_ms)) {
         app = std::make_unique<postgres::applier>(*sql, display);
     }
-    [[nodiscard]] postgres::write_tx begin() { return postgres::write_tx(*sql, display); }
+    /// A lost connection (the server restarted, the network failed) failed the batch that
+    /// met it; the next attempt reconnects, with an applier prepared on the new one.
+    [[nodiscard]] postgres::write_tx begin() {
+        if (postgres::connection_lost(*sql)) {
+            app.reset();  // its statements belong to the lost connection
+            postgres::revive(*sql, db, lock_timeout_ms);
+            app = std::make_unique<postgres::applier>(*sql, display);
+        }
+        return postgres::write_tx(*sql, display);
+    }
     std::int64_t prune(const retention_policy& policy, std::int64_t& cursor) {
         return postgres::prune_step(*sql, policy, cursor, display);
     }

@@ -216,3 +216,34 @@ TEST_CASE("a PostgreSQL write waiting beyond the lock timeout is unavailable and
     s.set_enabled("held", false);       // and the lock is free again
     CHECK_FALSE(s.get_vigy("held").enabled);
 }
+
+TEST_CASE("a store whose PostgreSQL sessions were terminated reconnects and loses nothing", "[postgresql]") {
+    require_server();
+    temp_dir dir;
+    const std::string url = dir.db();
+    store s(opts(url));
+    const auto v = s.register_or_update(spec("survivor")).vigy;
+    auto first = commit_for(v);
+    first.kv_upserts = {{"n", "1"}};
+    REQUIRE(s.writer().submit(first).get().ok);
+    REQUIRE(s.change_seq() > 0);
+    // every session of the store is cut, as by a server restart or a network failure
+    const std::string name = url.substr(url.rfind('/') + 1);
+    REQUIRE(raw_exec(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name +
+                              "' AND pid <> pg_backend_pid()"));
+    // the writer's batch meets the lost connection and its retry reconnects
+    auto second = commit_for(s.get_vigy("survivor"));  // a read: repeated once on a new session
+    second.kv_upserts = {{"n", "2"}};
+    const auto r = s.writer().submit(second).get();
+    INFO(r.error);
+    CHECK(r.ok);
+    // a synchronous write that meets the loss is unavailable (retry later); the next one reconnects
+    const vigy_status code = code_of([&] { s.set_enabled("survivor", false); });
+    CHECK((code == VIGY_OK || code == VIGY_UNAVAILABLE));
+    if (code != VIGY_OK) s.set_enabled("survivor", false);
+    CHECK_FALSE(s.get_vigy("survivor").enabled);
+    CHECK(s.change_seq() > 0);
+    CHECK(s.kv_map_of(v.key).at("n") == "2");
+    CHECK(s.recent_runs(v.id).size() == 2);
+    CHECK(s.integrity_check() == "ok");
+}
