@@ -268,7 +268,10 @@ std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout
 bool connection_lost(soci::session& sql) noexcept {
     // Every session here was opened by open_session on SOCI's postgresql backend.
     auto* be = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
-    return be == nullptr || be->conn_ == nullptr || PQstatus(be->conn_) == CONNECTION_BAD;
+    if (be == nullptr || be->conn_ == nullptr || PQstatus(be->conn_) == CONNECTION_BAD) return true;
+    // A statement that failed writing to a closed socket leaves the status OK until libpq
+    // reads the end of the stream: read what is there (non-blocking) to find out.
+    return PQconsumeInput(be->conn_) == 0 || PQstatus(be->conn_) == CONNECTION_BAD;
 }
 
 bool revive(soci::session& sql, const database& db, int lock_timeout_ms) {

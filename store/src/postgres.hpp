@@ -24,10 +24,11 @@ namespace vigy::store::postgres {
 /// (UNAVAILABLE when the server cannot be reached) naming `db.display`.
 std::unique_ptr<soci::session> open_session(const database& db, int lock_timeout_ms);
 
-/// True when `sql`'s connection is gone (libpq's status CONNECTION_BAD: the server
-/// closed it, restarted, or the network failed). libpq learns it from a failed
-/// statement, so the statement that meets a lost connection fails (UNAVAILABLE) and the
-/// next one can revive the session. No I/O.
+/// True when `sql`'s connection is gone (the server closed it, restarted, or the
+/// network failed). libpq learns it from a failed statement, so the statement that meets
+/// a lost connection fails (UNAVAILABLE) and the next use can revive the session. Cost:
+/// one non-blocking read of what the server sent (PQconsumeInput); call it between
+/// statements only.
 [[nodiscard]] bool connection_lost(soci::session& sql) noexcept;
 
 /// When connection_lost(sql), reconnects it with the parameters it was opened with and
