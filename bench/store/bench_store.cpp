@@ -2,8 +2,11 @@
 // (bench/common/sqlite_ceiling.hpp): the same compact run rows (+ K kv upserts each),
 // same PRAGMAs, batched. Usage:
 //   vigy_store_bench [--runs N] [--batch B] [--vigies V] [--kv K] [--dir D] [--only plain|writer]
+//                    [--db postgresql://...]
 // (--only runs one path, e.g. under `perf stat -e instructions:u`). CPU is the stable
 // number on a shared machine: the writer's is its own thread's CPU inside transactions.
+// --db runs the writer path alone against that database (an empty PostgreSQL database:
+// the server's CPU is not in the writer's number).
 #include "../common/sqlite_ceiling.hpp"
 
 #include <fmt/format.h>
@@ -24,6 +27,7 @@ struct config {
     long kv = 0;
     std::string dir;
     std::string only;
+    std::string db;  ///< --db: the writer against this database instead of a file in dir
 };
 
 /// The runtime's commit sink in miniature: counts completions.
@@ -94,9 +98,12 @@ int main(int argc, char** argv) {
             cfg.dir = argv[++i];
         else if (a == "--only" && i + 1 < argc)
             cfg.only = argv[++i];
+        else if (a == "--db" && i + 1 < argc)
+            cfg.db = argv[++i];
         else {
             fmt::print(stderr,
-                       "usage: {} [--runs N] [--batch B] [--vigies V] [--kv K] [--dir D] [--only plain|writer]\n",
+                       "usage: {} [--runs N] [--batch B] [--vigies V] [--kv K] [--dir D] [--only plain|writer] "
+                       "[--db URL]\n",
                        argv[0]);
             return 2;
         }
@@ -110,8 +117,9 @@ int main(int argc, char** argv) {
                                          : fs::path(cfg.dir);
     fs::create_directories(dir);
     const std::string plain_db = (dir / "plain.db").string();
-    const std::string writer_db = (dir / "writer.db").string();
-    for (const auto& p : {plain_db, writer_db})
+    const std::string writer_db = cfg.db.empty() ? (dir / "writer.db").string() : cfg.db;
+    if (!cfg.db.empty()) cfg.only = "writer";
+    for (const auto& p : {plain_db, (dir / "writer.db").string()})
         for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p + suffix);
 
     vigy_bench::ceiling_result plain;
