@@ -213,8 +213,9 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
             p->db = std::make_unique<store::store>(so);
         } catch (const status_error& e) {
             const std::string msg = e.what();
-            if (msg.find(so.path) != std::string::npos) throw;
-            throw status_error(e.code(), "cannot open database " + so.path + ": " + msg);
+            const std::string shown = store::display_path(so.path);  // a URL without its password
+            if (msg.find(shown) != std::string::npos) throw;
+            throw status_error(e.code(), "cannot open database " + shown + ": " + msg);
         }
         p->commits_at_open = p->db->writer().stats().transactions;
         p->bus = std::make_unique<detail::event_bus>();

@@ -48,7 +48,7 @@ coordinator::coordinator(store::store& db, pipeline& p, lease_state& lease, even
       ttl_ms_(o.lease_ttl_ms),
       renew_ms_(o.lease_renew_ms),
       poll_ms_(std::clamp<int64_t>(o.poll_ms, 10, 1000)),
-      db_path_(std::move(db_path)),
+      db_path_(store::display_path(db_path)),  // messages and logs never show a password
       host_(hostname()),
       pid_(static_cast<int64_t>(::getpid())),
       owner_(std::string(serve_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token()) {}

@@ -121,7 +121,7 @@ TEST_CASE("vigy serve on PostgreSQL persists a counter's runs and kv through kil
     const int64_t t0 = mono_ms();
     std::unique_ptr<process> again;
     while (!again) {
-        auto p = fx.start({"serve", "--listen", "none"});
+        auto p = fx.start({"-v", "serve", "--listen", "none"});  // -v: the runtime's info log lines name the URL too
         if (p->wait_for_text("serving ", 5000)) {
             again = std::move(p);
             break;
