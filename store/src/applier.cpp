@@ -143,6 +143,13 @@ commit_result applier::apply(tick_commit& c, bool careful) {
             r.vigy_id, *c.fence, batch_token_ ? std::to_string(*batch_token_) : "none");
         return out;
     }
+    if (c.shard) {  // shard leases exist on PostgreSQL only: no shard is held here
+        out.stale = true;
+        out.code = VIGY_ABORTED;
+        out.error =
+            fmt::format("run of vigy {} not recorded: shard fencing (cluster mode) needs PostgreSQL", r.vigy_id);
+        return out;
+    }
     // Existence first: a rejected commit then has written nothing, savepoint or not.
     if (known_.find(c.vigy_key) == known_.end()) {
         bool alive = false;

@@ -495,8 +495,10 @@ void migrate(soci::session& sql, const std::string& display) {
                    fmt::format("database {} has schema version {}, newer than this vigy (supports up to {}); "
                                "upgrade vigy",
                                display, version, schema_version_supported));
+    bool created = false;
     for (const pg_migration& m : migrations()) {
         if (m.version <= version) continue;
+        created = true;
         const std::string what = fmt::format("applying schema migration {}", m.version);
         try {
             for (const char* stmt : m.statements) sql << stmt;
@@ -507,6 +509,40 @@ void migrate(soci::session& sql, const std::string& display) {
         } catch (...) {
             rethrow(display, what);
         }
+    }
+    // Cluster mode's tables (store.hpp, "cluster mode"): PostgreSQL only, created where
+    // missing so a schema 4 database from before cluster mode gains them; no version
+    // bump, as SQLite never has them. Cheap when they exist (checked in the catalog).
+    try {
+        int have = 0;
+        sql << "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND "
+               "tablename IN ('shard_leases', 'cluster_hosts')",
+            soci::into(have);
+        if (have != 2 || created) {
+            sql << R"(CREATE TABLE IF NOT EXISTS cluster_hosts (
+                owner TEXT COLLATE "C" PRIMARY KEY,
+                host TEXT NOT NULL,
+                pid BIGINT NOT NULL,
+                joined_ms BIGINT NOT NULL,
+                heartbeat_ms BIGINT NOT NULL,
+                expires_ms BIGINT NOT NULL))";
+            sql << R"(CREATE TABLE IF NOT EXISTS shard_leases (
+                shard INTEGER PRIMARY KEY CHECK (shard >= 0),
+                owner TEXT COLLATE "C",
+                host TEXT NOT NULL DEFAULT '',
+                pid BIGINT NOT NULL DEFAULT 0,
+                epoch BIGINT NOT NULL DEFAULT 0,
+                acquired_ms BIGINT NOT NULL DEFAULT 0,
+                renewed_ms BIGINT NOT NULL DEFAULT 0,
+                expires_ms BIGINT NOT NULL DEFAULT 0,
+                takeovers BIGINT NOT NULL DEFAULT 0))";
+            sql << "CREATE INDEX IF NOT EXISTS shard_leases_by_owner ON shard_leases(owner)";
+            sql << "INSERT INTO store_meta(key, value) VALUES ('shard_count', 64) ON CONFLICT (key) DO NOTHING";
+            sql << "INSERT INTO shard_leases(shard) SELECT g FROM generate_series(0, (SELECT value FROM store_meta "
+                   "WHERE key = 'shard_count') - 1) g ON CONFLICT (shard) DO NOTHING";
+        }
+    } catch (...) {
+        rethrow(display, "creating the cluster tables");
     }
     tx.commit();
 }
@@ -587,6 +623,7 @@ void applier::begin_batch() {
         }
         batch_token_.reset();
         if (st_->lease_st.execute(true)) batch_token_ = st_->token;
+        shards_loaded_ = false;
     } catch (...) {
         rethrow(display_, "reading the change sequence and the scheduler lease");
     }
@@ -686,6 +723,35 @@ commit_result applier::apply(tick_commit& c, bool careful) {
             "lease now has {})",
             r.vigy_id, *c.fence, batch_token_ ? std::to_string(*batch_token_) : "none");
         return out;
+    }
+    if (c.shard) {
+        // Cluster fencing: the shard must still be held under this epoch. The batch runs
+        // under the write lock every shard lease change takes, and the rows are locked
+        // FOR SHARE, so a takeover and this commit serialize.
+        if (!shards_loaded_) {
+            try {
+                shard_epochs_.clear();
+                long long shard = 0, epoch = 0;
+                soci::statement st = (sql_.prepare << "SELECT shard, epoch FROM shard_leases WHERE owner IS NOT "
+                                                      "NULL ORDER BY shard FOR SHARE",
+                                      soci::into(shard), soci::into(epoch));
+                st.execute();
+                while (st.fetch()) shard_epochs_[static_cast<int>(shard)] = epoch;
+            } catch (...) {
+                rethrow(display_, "reading the shard leases");
+            }
+            shards_loaded_ = true;
+        }
+        const auto it = shard_epochs_.find(c.shard->shard);
+        if (it == shard_epochs_.end() || it->second != c.shard->epoch) {
+            out.stale = true;
+            out.code = VIGY_ABORTED;
+            out.error = fmt::format(
+                "run of vigy {} not recorded: this host no longer holds shard {} (epoch {}; the shard is now {})",
+                r.vigy_id, c.shard->shard, c.shard->epoch,
+                it == shard_epochs_.end() ? std::string("free") : fmt::format("at epoch {}", it->second));
+            return out;
+        }
     }
     if (known_.find(c.vigy_key) == known_.end()) {
         bool alive = false;

@@ -12,6 +12,7 @@
 
 #include <soci/soci.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,8 @@ private:
     std::int64_t known_at_change_seq_ = -1;
     std::unordered_set<std::int64_t> known_;
     std::optional<std::int64_t> batch_token_;
+    bool shards_loaded_ = false;                // shard_epochs_ read in this batch
+    std::map<int, std::int64_t> shard_epochs_;  // held shards -> epoch, as of this batch
     codec::uuid uuid_{};
 };
 

@@ -1383,6 +1383,171 @@ std::optional<lease_info> store::lease_row() {
 }
 
 // ---------------------------------------------------------------------------------
+// cluster (PostgreSQL)
+
+namespace {
+
+/// The database's clock in epoch ms (now(): the transaction's start, never a host's clock).
+constexpr const char* db_now_ms = "CAST(floor(extract(epoch FROM now()) * 1000) AS BIGINT)";
+
+void require_postgresql(const database& db, std::string_view what) {
+    if (db.kind != backend::postgresql)
+        vigy::fail(VIGY_FAILED_PRECONDITION,
+                   fmt::format("{}: cluster mode needs a PostgreSQL database (postgresql://...); {} is SQLite, "
+                               "which one vigy serve uses at a time",
+                               what, db.display));
+}
+
+}  // namespace
+
+cluster_round store::cluster_heartbeat(const cluster_request& r) {
+    if (r.owner.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "cluster owner must not be empty");
+    if (r.lease_ms <= 0) vigy::fail(VIGY_INVALID_ARGUMENT, "lease duration must be > 0 ms");
+    require_postgresql(impl_->db, "joining the cluster");
+    return impl_->write("renewing the shard leases", [&](soci::session& sql) {
+        soci_tx tx(sql, impl_->db.kind, true);
+        cluster_round out;
+        long long pid = r.pid, ms = r.lease_ms;
+        const std::string now = db_now_ms;
+        sql << "INSERT INTO cluster_hosts(owner, host, pid, joined_ms, heartbeat_ms, expires_ms) VALUES (:o, :h, :p, " +
+                   now + ", " + now + ", " + now +
+                   " + :ms) ON CONFLICT (owner) DO UPDATE SET host = excluded.host, "
+                   "pid = excluded.pid, heartbeat_ms = excluded.heartbeat_ms, expires_ms = excluded.expires_ms",
+            soci::use(r.owner), soci::use(r.host), soci::use(pid), soci::use(ms);
+        // Hosts gone for an hour are forgotten (status shows the recently dead).
+        sql << "DELETE FROM cluster_hosts WHERE expires_ms < " + now + " - 3600000";
+        long long live = 0, shards = 0;
+        sql << "SELECT count(*) FROM cluster_hosts WHERE expires_ms > " + now, soci::into(live);
+        sql << "SELECT value FROM store_meta WHERE key = 'shard_count'", soci::into(shards);
+        out.live_hosts = static_cast<int>(std::max<long long>(live, 1));
+        out.shard_count = static_cast<int>(shards);
+        out.share = static_cast<int>((shards + out.live_hosts - 1) / out.live_hosts);
+        {
+            long long shard = 0, epoch = 0;
+            soci::statement st =
+                (sql.prepare << "UPDATE shard_leases SET renewed_ms = " + now + ", expires_ms = " + now +
+                                    " + :ms, host = :h, pid = :p WHERE owner = :o RETURNING "
+                                    "shard, epoch",
+                 soci::use(ms), soci::use(r.host), soci::use(pid), soci::use(r.owner), soci::into(shard),
+                 soci::into(epoch));
+            st.execute();
+            while (st.fetch()) out.held.push_back({static_cast<int>(shard), epoch});
+        }
+        std::sort(out.held.begin(), out.held.end(), [](auto& a, auto& b) { return a.shard < b.shard; });
+        while (static_cast<int>(out.held.size()) > out.share) {
+            // Above our share (a host joined): give the highest shard back; its next holder
+            // takes it under a new epoch, and our commits still in flight are rejected.
+            const shard_fence f = out.held.back();
+            out.held.pop_back();
+            long long shard = f.shard;
+            sql << "UPDATE shard_leases SET owner = NULL, host = '', pid = 0, expires_ms = " + now +
+                       " WHERE shard = :s AND owner = :o",
+                soci::use(shard), soci::use(r.owner);
+            out.released.push_back(f);
+        }
+        if (static_cast<int>(out.held.size()) < out.share) {
+            long long want = out.share - static_cast<long long>(out.held.size());
+            std::vector<std::pair<int, bool>> free;  // shard, had an (expired) holder
+            {
+                long long shard = 0;
+                int held = 0;
+                soci::statement st = (sql.prepare << "SELECT shard, CASE WHEN owner IS NULL THEN 0 ELSE 1 END FROM "
+                                                     "shard_leases WHERE owner IS NULL OR expires_ms <= " +
+                                                         now + " ORDER BY 2, shard LIMIT :n FOR UPDATE",
+                                      soci::use(want), soci::into(shard), soci::into(held));
+                st.execute();
+                while (st.fetch()) free.emplace_back(static_cast<int>(shard), held != 0);
+            }
+            for (const auto& [shard_i, expired] : free) {
+                long long shard = shard_i, epoch = 0, took = expired ? 1 : 0;
+                sql << "UPDATE shard_leases SET owner = :o, host = :h, pid = :p, epoch = epoch + 1, acquired_ms = " +
+                           now + ", renewed_ms = " + now + ", expires_ms = " + now +
+                           " + :ms, takeovers = takeovers + :t WHERE shard = :s RETURNING epoch",
+                    soci::use(r.owner), soci::use(r.host), soci::use(pid), soci::use(ms), soci::use(took),
+                    soci::use(shard), soci::into(epoch);
+                out.held.push_back({shard_i, epoch});
+                out.acquired.push_back({shard_i, epoch});
+                if (expired) ++out.takeovers;
+            }
+            std::sort(out.held.begin(), out.held.end(), [](auto& a, auto& b) { return a.shard < b.shard; });
+        }
+        tx.commit();
+        return out;
+    });
+}
+
+void store::cluster_leave(std::string_view owner_v) {
+    require_postgresql(impl_->db, "leaving the cluster");
+    impl_->write("leaving the cluster", [&](soci::session& sql) {
+        soci_tx tx(sql, impl_->db.kind, true);
+        const std::string owner(owner_v);
+        sql << std::string("UPDATE shard_leases SET owner = NULL, host = '', pid = 0, expires_ms = ") + db_now_ms +
+                   " WHERE owner = :o",
+            soci::use(owner);
+        sql << "DELETE FROM cluster_hosts WHERE owner = :o", soci::use(owner);
+        tx.commit();
+        return 0;
+    });
+}
+
+cluster_view store::cluster_status() {
+    require_postgresql(impl_->db, "reading the cluster");
+    return impl_->read("reading the cluster", [&](soci::session& sql) {
+        soci_tx tx(sql, impl_->db.kind, false);
+        cluster_view v;
+        long long now = 0, shards = 0;
+        sql << std::string("SELECT ") + db_now_ms, soci::into(now);
+        sql << "SELECT value FROM store_meta WHERE key = 'shard_count'", soci::into(shards);
+        v.now_ms = now;
+        v.shard_count = static_cast<int>(shards);
+        {
+            cluster_host h;
+            long long pid = 0, joined = 0, hb = 0, exp = 0, n = 0;
+            soci::statement st =
+                (sql.prepare << "SELECT h.owner, h.host, h.pid, h.joined_ms, h.heartbeat_ms, h.expires_ms, (SELECT "
+                                "count(*) FROM shard_leases s WHERE s.owner = h.owner) FROM cluster_hosts h ORDER BY "
+                                "h.expires_ms <= :now, h.owner",
+                 soci::use(now), soci::into(h.owner), soci::into(h.host), soci::into(pid), soci::into(joined),
+                 soci::into(hb), soci::into(exp), soci::into(n));
+            st.execute();
+            while (st.fetch()) {
+                h.pid = pid;
+                h.joined_ms = joined;
+                h.heartbeat_ms = hb;
+                h.expires_ms = exp;
+                h.live = exp > now;
+                h.shards = static_cast<int>(n);
+                v.hosts.push_back(h);
+            }
+        }
+        {
+            shard_lease l;
+            long long shard = 0, pid = 0, epoch = 0, ren = 0, exp = 0, tk = 0;
+            soci::indicator oi = soci::i_null;
+            soci::statement st = (sql.prepare << "SELECT shard, owner, host, pid, epoch, renewed_ms, expires_ms, "
+                                                 "takeovers FROM shard_leases ORDER BY shard",
+                                  soci::into(shard), soci::into(l.owner, oi), soci::into(l.host), soci::into(pid),
+                                  soci::into(epoch), soci::into(ren), soci::into(exp), soci::into(tk));
+            st.execute();
+            while (st.fetch()) {
+                shard_lease x = l;
+                if (oi != soci::i_ok) x.owner.clear();
+                x.shard = static_cast<int>(shard);
+                x.pid = pid;
+                x.epoch = epoch;
+                x.renewed_ms = ren;
+                x.expires_ms = exp;
+                x.takeovers = tk;
+                x.live = !x.owner.empty() && exp > now;
+                v.shards.push_back(std::move(x));
+            }
+        }
+        tx.commit();
+        return v;
+    });
+}
+
+// ---------------------------------------------------------------------------------
 // tick requests
 
 namespace {

@@ -318,6 +318,12 @@ struct tick_clock {
     std::int64_t previous_tick_ms = -1;  ///< start of the last successful tick, -1 when none
 };
 
+/// A cluster host's hold on one shard (see "cluster" below).
+struct shard_fence {
+    int shard = 0;
+    std::int64_t epoch = 0;  ///< > 0; increases on every acquisition of the shard
+};
+
 /// Everything one tick writes; committed atomically (all or nothing). For a run with
 /// result `failed`, kv_upserts and kv_deletes are ignored (a failed run carries no kv);
 /// conditions and events are applied as given.
@@ -332,6 +338,10 @@ struct tick_commit {
     /// The lease token this commit depends on (see the file comment); nullopt for a
     /// commit outside any scheduler (tools, tests).
     std::optional<std::int64_t> fence;
+    /// Cluster mode (PostgreSQL): the shard lease this commit depends on. Applied only
+    /// if, inside the commit transaction, shard `shard_fence->shard` is still held
+    /// (owner set) under epoch `shard_fence->epoch`; otherwise rejected as stale.
+    std::optional<shard_fence> shard;
 };
 
 /// Outcome of one tick commit.
@@ -377,6 +387,69 @@ struct lease_info {
 
 /// True when `lease` is still live as seen from `host` at `now` (see the file comment).
 [[nodiscard]] bool lease_live(const lease_info& lease, std::string_view host, const lease_clock& now) noexcept;
+
+// ---------------------------------------------------------------------------------
+// cluster mode (PostgreSQL only; docs/cluster.md)
+//
+// Several `vigy serve --cluster` hosts share one PostgreSQL database. The vigies are
+// partitioned into a fixed number of shards (store_meta 'shard_count', 64; a vigy's
+// shard is vigy_record::key % shard_count). Each shard is leased to at most one host
+// (table shard_leases) with an epoch that increases on every acquisition; expiry is
+// judged by the database's clock (now()), never a host's. Hosts heartbeat in table
+// cluster_hosts. A commit carries its shard and epoch (tick_commit::shard) and the
+// applier checks them in the commit transaction, under the same database-wide write
+// lock every lease change takes, so a host that lost a shard cannot apply a late commit.
+// On SQLite every cluster function throws FAILED_PRECONDITION (one serve per file).
+
+/// Who takes part in a cluster round.
+struct cluster_request {
+    std::string owner;  ///< unique per host process ("serve:host:pid:random"); not empty
+    std::string host;
+    std::int64_t pid = 0;
+    std::int64_t lease_ms = 15'000;  ///< shard and heartbeat lease duration, ms, > 0
+};
+
+/// The outcome of one round: what `owner` holds afterwards.
+struct cluster_round {
+    std::vector<shard_fence> held;      ///< every shard held afterwards (by shard)
+    std::vector<shard_fence> acquired;  ///< of which acquired in this round
+    std::vector<shard_fence> released;  ///< released in this round (above this host's share)
+    int takeovers = 0;                  ///< acquisitions from a holder whose lease had expired
+    int shard_count = 0;
+    int live_hosts = 0;  ///< hosts whose heartbeat has not expired (this one included)
+    int share = 0;       ///< ceil(shard_count / live_hosts): the most this host keeps
+};
+
+/// A cluster host as the database has it.
+struct cluster_host {
+    std::string owner, host;
+    std::int64_t pid = 0;
+    std::int64_t joined_ms = 0, heartbeat_ms = 0, expires_ms = 0;  ///< database clock, epoch ms
+    bool live = false;                                             ///< expires_ms > the database's now
+    int shards = 0;                                                ///< shards it holds
+};
+
+/// A shard lease row.
+struct shard_lease {
+    int shard = 0;
+    std::string owner, host;  ///< "" when free
+    std::int64_t pid = 0, epoch = 0;
+    std::int64_t renewed_ms = 0, expires_ms = 0;  ///< database clock, epoch ms
+    std::int64_t takeovers = 0;                   ///< acquisitions from an expired holder so far
+    bool live = false;                            ///< held and not expired
+};
+
+struct cluster_view {
+    int shard_count = 0;
+    std::int64_t now_ms = 0;  ///< the database's clock
+    std::vector<cluster_host> hosts;
+    std::vector<shard_lease> shards;
+};
+
+/// The shard of vigy `key` among `shard_count` shards.
+[[nodiscard]] inline int shard_of(std::int64_t key, int shard_count) noexcept {
+    return shard_count > 0 ? static_cast<int>(((key % shard_count) + shard_count) % shard_count) : 0;
+}
 
 /// A forced-tick request (`vigy tick NAME` while a scheduler runs elsewhere).
 struct tick_request {
@@ -734,6 +807,22 @@ public:
 
     /// The lease row, live or not; nullopt when free.
     [[nodiscard]] std::optional<lease_info> lease_row();
+
+    // ---- cluster (PostgreSQL; synchronous; one write transaction each) ----
+
+    /// One round for `request.owner`: heartbeat; renew every shard it holds (even one
+    /// that expired, while nobody took it); release the highest-numbered shards above its
+    /// share; acquire free or expired shards (free first, lowest first) up to its share,
+    /// each under epoch + 1. Throws INVALID_ARGUMENT for an empty owner or lease_ms <= 0,
+    /// FAILED_PRECONDITION on SQLite, UNAVAILABLE when the server is unreachable (then
+    /// nothing changed).
+    cluster_round cluster_heartbeat(const cluster_request& request);
+
+    /// Releases every shard `owner` holds and removes its host row (a clean leave).
+    void cluster_leave(std::string_view owner);
+
+    /// Hosts (live ones first, then by owner) and all shard leases (by shard).
+    [[nodiscard]] cluster_view cluster_status();
 
     // ---- forced-tick requests ----
 
