@@ -36,6 +36,10 @@ struct serve_options {
     unsigned max_long_ticks = 0;  ///< --max-long-ticks (0 = max(1, cores / 2))
     int64_t keep_runs = 1000;
     std::string lease_ttl;
+    bool cluster = false;                   ///< --cluster (PostgreSQL)
+    std::string lease_duration;             ///< --lease-duration (cluster; default 15s)
+    std::string renew_deadline;             ///< --renew-deadline (cluster; default 10s)
+    std::string retry_period;               ///< --retry-period (cluster; default 2s)
     std::vector<std::string> listen;        ///< --listen (repeatable); empty = 127.0.0.1:38821
     std::string token_file;                 ///< --token-file
     std::vector<std::string> allow_hosts;   ///< --allow-host
@@ -153,6 +157,29 @@ int run_serve(context& ctx, const serve_options& o) {
         opts.lease_ttl_ms = *ttl;
         opts.lease_renew_ms = std::max<int64_t>(*ttl / 5, 10);
     }
+    opts.cluster = o.cluster;
+    auto cluster_duration = [&](const std::string& text, const char* flag, int64_t& into) {
+        if (text.empty()) return;
+        if (!o.cluster) usage_error(std::string(flag) + " needs --cluster");
+        const auto ms = parse_duration_ms(text);
+        if (!ms || *ms < 10)
+            usage_error(std::string(flag) + " must be a duration of at least 10ms, got \"" + text + "\"");
+        into = *ms;
+    };
+    cluster_duration(o.lease_duration, "--lease-duration", opts.cluster_lease_ms);
+    cluster_duration(o.renew_deadline, "--renew-deadline", opts.cluster_renew_deadline_ms);
+    cluster_duration(o.retry_period, "--retry-period", opts.cluster_retry_ms);
+    if (o.cluster && !(opts.cluster_retry_ms < opts.cluster_renew_deadline_ms &&
+                       opts.cluster_renew_deadline_ms < opts.cluster_lease_ms))
+        usage_error("cluster lease settings need --retry-period < --renew-deadline < --lease-duration (got " +
+                    std::to_string(opts.cluster_retry_ms) + " ms, " + std::to_string(opts.cluster_renew_deadline_ms) +
+                    " ms, " + std::to_string(opts.cluster_lease_ms) + " ms)");
+    const auto is_pg = [](const std::string& p) {
+        return p.rfind("postgresql://", 0) == 0 || p.rfind("postgres://", 0) == 0;
+    };
+    if (o.cluster && !is_pg(ctx.db_path()))
+        usage_error("--cluster needs a PostgreSQL database (--db postgresql://...); " +
+                    store::display_path(ctx.db_path()) + " is an SQLite file, which one vigy serve uses at a time");
     // For tests and operators: a host whose wall clock is off by this many ms. It moves
     // the run timestamps, never the lease's expiry (which runs on CLOCK_BOOTTIME).
     if (const char* off = std::getenv("VIGY_TEST_CLOCK_OFFSET_MS"); off && *off)
@@ -426,6 +453,18 @@ void add_serve(CLI::App& root, context& ctx) {
         ->type_name("N")
         ->default_val(1000);
     sub->add_option("--lease-ttl", o->lease_ttl, "how long the scheduler lease lasts without renewal (e.g. 2s)")
+        ->type_name("DURATION");
+    sub->add_flag("--cluster", o->cluster,
+                  "share a PostgreSQL database with other serve --cluster hosts: each ticks the vigies of the "
+                  "shards it leases (docs/cluster.md)");
+    sub->add_option("--lease-duration", o->lease_duration,
+                    "cluster: how long a shard lease lasts without renewal (default 15s)")
+        ->type_name("DURATION");
+    sub->add_option("--renew-deadline", o->renew_deadline,
+                    "cluster: stop ticking when the leases were not renewed for this long (default 10s)")
+        ->type_name("DURATION");
+    sub->add_option("--retry-period", o->retry_period,
+                    "cluster: how often shard leases are renewed and taken (default 2s)")
         ->type_name("DURATION");
     sub->add_option("--listen", o->listen,
                     "HTTP API address, repeatable: HOST:PORT, [V6]:PORT, unix:/path or none (default 127.0.0.1:38821)")

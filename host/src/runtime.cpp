@@ -505,6 +505,25 @@ std::optional<scheduler_info> runtime::scheduler() const {
     return guard([&] { return impl_->coord->holder(); });
 }
 
+cluster_info runtime::cluster() const {
+    return guard([&] {
+        cluster_info out;
+        out.view = impl_->db->cluster_status();
+        std::vector<size_t> per_shard(static_cast<size_t>(std::max(out.view.shard_count, 0)));
+        for (const auto& v : impl_->db->list_vigies())
+            if (!per_shard.empty()) ++per_shard[static_cast<size_t>(store::shard_of(v.key, out.view.shard_count))];
+        for (const auto& h : out.view.hosts) out.vigies_by_owner[h.owner] = 0;
+        for (const auto& l : out.view.shards) {
+            const size_t n = l.shard < static_cast<int>(per_shard.size()) ? per_shard[static_cast<size_t>(l.shard)] : 0;
+            if (l.owner.empty())
+                out.vigies_unowned += n;
+            else
+                out.vigies_by_owner[l.owner] += n;
+        }
+        return out;
+    });
+}
+
 runtime_stats runtime::stats() const {
     auto& p = *impl_;
     const auto& pl = *p.pipeline;
@@ -532,6 +551,14 @@ runtime_stats runtime::stats() const {
     }
     st.lease_token = p.lease.token.load();
     st.lease_held = st.lease_token != 0 && p.lease.valid_now();
+    if (p.coord && p.coord->cluster()) {
+        st.cluster = true;
+        st.lease_held = false;  // no scheduler lease: shard leases
+        st.lease_token = 0;
+        st.shards_held = p.coord->shards_held();
+        st.lease_takeovers = p.coord->takeovers();
+        st.shards_lost = p.coord->shards_lost();
+    }
     auto v = pl.lateness.snapshot();
     if (!v.empty()) {
         std::sort(v.begin(), v.end());

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <set>
 
@@ -51,7 +52,17 @@ coordinator::coordinator(store::store& db, pipeline& p, lease_state& lease, even
       db_path_(store::display_path(db_path)),  // messages and logs never show a password
       host_(hostname()),
       pid_(static_cast<int64_t>(::getpid())),
-      owner_(std::string(serve_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token()) {}
+      owner_(std::string(serve_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token()),
+      cluster_(o.cluster),
+      cluster_lease_ms_(o.cluster_lease_ms),
+      renew_deadline_ms_(o.cluster_renew_deadline_ms),
+      retry_ms_(o.cluster_retry_ms) {
+    if (cluster_ && !(retry_ms_ > 0 && retry_ms_ < renew_deadline_ms_ && renew_deadline_ms_ < cluster_lease_ms_))
+        vigy::fail(VIGY_INVALID_ARGUMENT, "cluster lease settings: need 0 < retry period (" +
+                                              std::to_string(retry_ms_) + " ms) < renew deadline (" +
+                                              std::to_string(renew_deadline_ms_) + " ms) < lease duration (" +
+                                              std::to_string(cluster_lease_ms_) + " ms)");
+}
 
 coordinator::~coordinator() {
     try {
@@ -72,8 +83,166 @@ void coordinator::set_held(int64_t token, int64_t renewed_at) {
 
 // ---- serving --------------------------------------------------------------------------
 
+// ---- cluster mode ---------------------------------------------------------------------
+
+store::cluster_request coordinator::cluster_request() const {
+    return store::cluster_request{owner_, host_, pid_, cluster_lease_ms_};
+}
+
+bool coordinator::mine(int64_t key) const noexcept {
+    return !cluster_ || lease_.epoch_of(store::shard_of(key, lease_.shard_count)) != 0;
+}
+
+std::size_t coordinator::drop_shard(int shard, int64_t epoch, const std::string& why) {
+    lease_.shard_epochs[shard].store(0, std::memory_order_release);  // no tick of it starts from here on
+    held_.erase(shard);
+    std::size_t n = 0;
+    for (const int64_t key : pipeline_.slot_keys())
+        if (store::shard_of(key, lease_.shard_count) == shard) {
+            pipeline_.remove(key);
+            ++n;
+        }
+    if (why.empty()) return n;
+    shards_lost_.fetch_add(1, std::memory_order_relaxed);
+    logger()->warn("lost shard {} (epoch {}) of {}: {}; stopped ticking its {} vigies", shard, epoch, db_path_, why, n);
+    return n;
+}
+
+void coordinator::load_shards(const std::vector<store::shard_fence>& gained) {
+    if (gained.empty()) return;
+    std::set<int> wanted;
+    for (const auto& f : gained) wanted.insert(f.shard);
+    const auto all = db_.list_vigies();
+    std::vector<const vigy_info*> mine;
+    for (const auto& v : all)
+        if (wanted.count(store::shard_of(v.key, lease_.shard_count))) mine.push_back(&v);
+    // Spread their first ticks over up to 1 s, as at serve start.
+    const std::size_t n = mine.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const int64_t window = std::min<int64_t>(mine[i]->interval_ms, 1000);
+        pipeline_.upsert(*mine[i], milliseconds(n > 1 ? window * static_cast<int64_t>(i) / static_cast<int64_t>(n) : 0),
+                         true);
+    }
+}
+
+void coordinator::cluster_round() {
+    const int64_t t0 = boot_ms();
+    store::cluster_round r;
+    try {
+        r = db_.cluster_heartbeat(cluster_request());
+    } catch (const std::exception& e) {
+        if (!held_.empty() && t0 - last_round_ok_ >= renew_deadline_ms_) {
+            lease_.valid_until_boot_ms.store(0, std::memory_order_release);
+            const auto held = held_;
+            for (const auto& [shard, epoch] : held)
+                drop_shard(shard, epoch,
+                           "its lease was not renewed within the renew deadline (" +
+                               std::to_string(renew_deadline_ms_) + " ms)");
+            shards_held_ = 0;
+        }
+        throw;
+    }
+    last_round_ok_ = t0;
+    // Every shard held was renewed at or after t0 for the lease duration: tick until the
+    // renew deadline (< the lease duration) unless the next round succeeds.
+    lease_.valid_until_boot_ms.store(t0 + renew_deadline_ms_, std::memory_order_release);
+    lease_.token.store(1, std::memory_order_release);
+    std::map<int, int64_t> now;
+    for (const auto& f : r.held) now[f.shard] = f.epoch;
+    const auto before = held_;
+    std::string released_list;
+    std::size_t released_vigies = 0;
+    for (const auto& [shard, epoch] : before) {
+        const auto it = now.find(shard);
+        if (it == now.end() || it->second != epoch) {
+            const bool released = std::any_of(r.released.begin(), r.released.end(),
+                                              [&](const store::shard_fence& f) { return f.shard == shard; });
+            if (released) {  // given away to balance, not lost: one line for all
+                released_vigies += drop_shard(shard, epoch, {});
+                released_list += (released_list.empty() ? "" : ",") + std::to_string(shard);
+            } else {
+                drop_shard(shard, epoch, "another host took it over (this host was paused or cut off past its lease)");
+            }
+        }
+    }
+    if (!released_list.empty())
+        logger()->info("released shards {} of {} to balance {} live hosts (share {}); stopped ticking their {} vigies",
+                       released_list, db_path_, r.live_hosts, r.share, released_vigies);
+    std::vector<store::shard_fence> gained;
+    for (const auto& [shard, epoch] : now) {
+        if (held_.count(shard)) continue;
+        held_[shard] = epoch;
+        lease_.shard_epochs[shard].store(epoch, std::memory_order_release);
+        gained.push_back({shard, epoch});
+    }
+    takeovers_.fetch_add(static_cast<uint64_t>(r.takeovers), std::memory_order_relaxed);
+    shards_held_ = held_.size();
+    if (!gained.empty()) {
+        std::string list;
+        for (const auto& f : gained) list += (list.empty() ? "" : ",") + std::to_string(f.shard);
+        logger()->info("gained {} shards ({}) of {}: now {} of {} shards, {} live hosts", gained.size(), list, db_path_,
+                       held_.size(), r.shard_count, r.live_hosts);
+        load_shards(gained);
+    }
+}
+
+// ---- serving --------------------------------------------------------------------------
+
 void coordinator::start_serving() {
     if (serving_.load()) return;
+    if (cluster_) {
+        // A non-cluster serve holding the scheduler lease ticks every vigy: refuse to join.
+        if (const auto h = db_.lease_row(); h && starts_with(h->owner, serve_prefix) &&
+                                            store::lease_live(*h, host_, request(owner_, 1).now) &&
+                                            !holder_is_dead(*h, host_))
+            vigy::fail(VIGY_FAILED_PRECONDITION, "a scheduler outside the cluster is serving " + db_path_ + " (pid " +
+                                                     std::to_string(h->pid) + " on " + h->host +
+                                                     "); stop it first or serve it with --cluster");
+        const auto st = db_.cluster_status();  // FAILED_PRECONDITION on SQLite
+        lease_.set_shards(st.shard_count);
+        held_.clear();
+        pipeline_.start();
+        try {
+            {
+                std::lock_guard lk(m_);
+                applied_rv_ = db_.change_seq();
+                control_stop_ = false;
+            }
+            cluster_round();
+        } catch (...) {
+            pipeline_.stop();
+            lease_.token = 0;
+            try {
+                db_.cluster_leave(owner_);
+            } catch (const std::exception&) {
+            }
+            throw;
+        }
+        draining_ = false;
+        serving_ = true;
+        control_ = std::thread([this] {
+            pthread_setname_np(pthread_self(), "vigy-control");
+            control_loop();
+        });
+        logger()->info(
+            "serving {} in cluster mode (pid {}, {} of {} shards, lease {} ms, renew deadline {} ms, "
+            "retry {} ms)",
+            db_path_, pid_, held_.size(), st.shard_count, cluster_lease_ms_, renew_deadline_ms_, retry_ms_);
+        return;
+    }
+    // On PostgreSQL, live cluster hosts tick the vigies by shard: a lone scheduler must not.
+    std::optional<store::cluster_view> cv;
+    try {
+        cv = db_.cluster_status();
+    } catch (const status_error& e) {
+        if (e.code() != VIGY_FAILED_PRECONDITION) throw;  // SQLite: no cluster mode
+    }
+    if (cv)
+        for (const auto& h : cv->hosts)
+            if (h.live)
+                vigy::fail(VIGY_FAILED_PRECONDITION, "cluster hosts are serving " + db_path_ + " (pid " +
+                                                         std::to_string(h.pid) + " on " + h.host +
+                                                         "); serve it with --cluster or stop them first");
     auto deadline = steady::now();
     bool extended = false;
     std::optional<int64_t> token;
@@ -155,7 +324,16 @@ void coordinator::stop_serving() {
         logger()->error("flushing the writer failed: {}", e.what());
     }
     const int64_t token = lease_.token.exchange(0);
-    if (token != 0) {
+    if (cluster_) {
+        for (int i = 0; i < lease_.shard_count; ++i) lease_.shard_epochs[i].store(0);
+        held_.clear();
+        shards_held_ = 0;
+        try {
+            db_.cluster_leave(owner_);  // the others take our shards at their next round
+        } catch (const std::exception& e) {
+            logger()->warn("leaving the cluster failed (our shards expire instead): {}", e.what());
+        }
+    } else if (token != 0) {
         try {
             db_.release_lease(owner_, token);
         } catch (const std::exception& e) {
@@ -179,7 +357,7 @@ void coordinator::control_loop() {
         bool poll_now = false;
         {
             std::unique_lock lk(m_);
-            cv_.wait_for(lk, std::min(request_period, milliseconds(renew_ms_)),
+            cv_.wait_for(lk, std::min(request_period, milliseconds(cluster_ ? retry_ms_ : renew_ms_)),
                          [this] { return control_stop_ || poll_now_; });
             if (control_stop_) return;
             poll_now = poll_now_;
@@ -187,16 +365,20 @@ void coordinator::control_loop() {
         }
         try {
             const auto now = steady::now();
-            if (now - last_renew >= milliseconds(renew_ms_)) {
+            if (now - last_renew >= milliseconds(cluster_ ? retry_ms_ : renew_ms_)) {
                 last_renew = now;
-                renew();
+                if (cluster_) {
+                    if (!draining_.load()) cluster_round();
+                } else {
+                    renew();
+                }
             }
             if (draining_.load()) continue;
             if (poll_now || now - last_poll >= milliseconds(poll_ms_)) {
                 last_poll = now;
                 poll_changes();
             }
-            serve_requests();
+            if (!cluster_) serve_requests();  // tick requests are claimed under the scheduler lease
         } catch (const std::exception& e) {
             logger()->warn("scheduler maintenance failed: {}", e.what());
         }
@@ -242,7 +424,7 @@ void coordinator::poll_changes() {
             std::set<int64_t> live;
             for (const auto& v : all) {
                 live.insert(v.key);
-                pipeline_.upsert(v);
+                if (mine(v.key)) pipeline_.upsert(v);
             }
             for (const auto& name : pipeline_.scheduled_names())
                 if (auto v = db_.find_vigy(name); !v || !live.count(v->key)) {
@@ -252,7 +434,7 @@ void coordinator::poll_changes() {
             for (const auto& c : ch.changes) {
                 if (c.type == store::change_type::deleted)
                     pipeline_.remove(c.vigy.key);
-                else
+                else if (mine(c.vigy.key))
                     pipeline_.upsert(c.vigy);
             }
         }

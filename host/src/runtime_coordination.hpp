@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,6 +42,11 @@ public:
     bool wait_synced(int64_t resource_version, std::chrono::milliseconds timeout);
     /// The live lease holder.
     std::optional<scheduler_info> holder();
+    /// Cluster mode counters (runtime_stats).
+    [[nodiscard]] bool cluster() const noexcept { return cluster_; }
+    [[nodiscard]] size_t shards_held() const noexcept { return shards_held_.load(); }
+    [[nodiscard]] uint64_t takeovers() const noexcept { return takeovers_.load(); }
+    [[nodiscard]] uint64_t shards_lost() const noexcept { return shards_lost_.load(); }
 
 private:
     store::lease_request request(const std::string& owner, int64_t ttl_ms) const;
@@ -49,6 +55,16 @@ private:
     void poll_changes();
     void serve_requests();
     void set_held(int64_t token, int64_t renewed_at_boot_ms);
+    // ---- cluster mode ----
+    store::cluster_request cluster_request() const;
+    /// One round: renew, release, acquire; applies what changed to the pipeline.
+    void cluster_round();
+    /// Stops ticking `shard`'s vigies at once and drops their slots; returns how many.
+    /// A non-empty `why` counts it as lost and logs it.
+    std::size_t drop_shard(int shard, int64_t epoch, const std::string& why);
+    /// Schedules the vigies of newly held shards.
+    void load_shards(const std::vector<store::shard_fence>& gained);
+    [[nodiscard]] bool mine(int64_t key) const noexcept;
     run tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
                       std::chrono::steady_clock::time_point claim_deadline, bool& retry);
 
@@ -75,6 +91,13 @@ private:
     bool control_stop_ = false;
     bool poll_now_ = false;
     int64_t applied_rv_ = 0;
+    // cluster mode (the control thread's, but for the atomics)
+    const bool cluster_;
+    const int64_t cluster_lease_ms_, renew_deadline_ms_, retry_ms_;
+    std::map<int, int64_t> held_;  // shard -> epoch, as of the last round
+    int64_t last_round_ok_ = 0;    // CLOCK_BOOTTIME ms at the start of the last successful round
+    std::atomic<size_t> shards_held_{0};
+    std::atomic<uint64_t> takeovers_{0}, shards_lost_{0};
 };
 
 }  // namespace vigy::host::detail

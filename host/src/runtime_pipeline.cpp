@@ -561,7 +561,14 @@ slot::started slot::start() {
     // Never start a tick without surely holding the lease: a scheduler that was paused
     // past its lease (or lost it) does not run programs, whatever it had queued.
     const int64_t token = p_.lease.token.load(std::memory_order_acquire);
-    if (!p_.lease.valid_now()) {
+    // Cluster mode: only the vigies of shards this host holds, each commit fenced by the
+    // shard's epoch (a lost shard's commits are rejected in the commit transaction).
+    std::optional<store::shard_fence> shard;
+    if (p_.lease.cluster()) {
+        const int sh = store::shard_of(spec.key, p_.lease.shard_count);
+        if (const int64_t e = p_.lease.epoch_of(sh)) shard = store::shard_fence{sh, e};
+    }
+    if (!p_.lease.valid_now() || (p_.lease.cluster() && !shard)) {
         if (scheduled) {
             p_.ticks_paused.fetch_add(1, std::memory_order_relaxed);
             std::lock_guard lk(m_);
@@ -598,7 +605,11 @@ slot::started slot::start() {
     }
     slot_commit& commit = *commit_;
     commit.vigy_key = spec.key;
-    commit.fence = token;
+    if (shard)
+        commit.fence.reset();
+    else
+        commit.fence = token;
+    commit.shard = shard;
     commit.tick_request_id = job_.request_id;
     if (work_ == work::triggered && !tick_requests_.empty()) commit.tick_request_id = tick_requests_.front();
     const value* why = work_ == work::triggered && tick_trigger_ ? &*tick_trigger_ : nullptr;
@@ -712,6 +723,11 @@ void slot::complete() {
             // control loop has renewed or regained it under a new token.
             if (commit.fence && p_.lease.token.load(std::memory_order_acquire) == *commit.fence)
                 p_.lease.valid_until_boot_ms.store(0, std::memory_order_release);
+            // Cluster mode: the shard moved on; tick none of its vigies until a round regains it.
+            if (commit.shard && commit.shard->shard < p_.lease.shard_count) {
+                int64_t e = commit.shard->epoch;
+                p_.lease.shard_epochs[commit.shard->shard].compare_exchange_strong(e, 0, std::memory_order_acq_rel);
+            }
             logger()->warn("run of vigy {} rejected: {}", spec.name, r.error);
         } else if (r.code == VIGY_NOT_FOUND) {
             logger()->info("run of deleted vigy {} dropped: {}", spec.name, r.error);
@@ -1016,6 +1032,14 @@ void pipeline::lease_changed(const std::string& why) {
         for (auto& [k, s] : slots_) all.push_back(s);
     }
     for (auto& s : all) s->fail_queued(VIGY_UNAVAILABLE, why);
+}
+
+std::vector<int64_t> pipeline::slot_keys() {
+    std::lock_guard lk(m_);
+    std::vector<int64_t> keys;
+    keys.reserve(slots_.size());
+    for (auto& [k, s] : slots_) keys.push_back(k);
+    return keys;
 }
 
 std::vector<std::string> pipeline::scheduled_names() {

@@ -46,6 +46,23 @@ struct lease_state {
         return token.load(std::memory_order_acquire) != 0 &&
                boot_ms() < valid_until_boot_ms.load(std::memory_order_acquire);
     }
+
+    // ---- cluster mode (PostgreSQL): shard leases instead of the scheduler lease ----
+    // `token` is then 1 while this host is a member and `valid_until_boot_ms` the end of
+    // its last successful round's renew deadline (every held shard was renewed in it).
+    /// Sets cluster mode with `count` shards (before the pipeline starts; 0 = off).
+    void set_shards(int count) {
+        shard_count = count;
+        shard_epochs = count > 0 ? std::make_unique<std::atomic<int64_t>[]>(static_cast<std::size_t>(count)) : nullptr;
+        for (int i = 0; i < count; ++i) shard_epochs[i].store(0);
+    }
+    [[nodiscard]] bool cluster() const noexcept { return shard_count > 0; }
+    /// The epoch under which this host holds `shard`, 0 when it does not.
+    [[nodiscard]] int64_t epoch_of(int shard) const noexcept {
+        return shard >= 0 && shard < shard_count ? shard_epochs[shard].load(std::memory_order_acquire) : 0;
+    }
+    int shard_count = 0;
+    std::unique_ptr<std::atomic<int64_t>[]> shard_epochs;  ///< per shard: held epoch, 0 = not held
 };
 
 /// A forced tick waiting for a slot. `done` is called once, on an executor thread,
@@ -267,6 +284,8 @@ public:
     void lease_changed(const std::string& why);
 
     [[nodiscard]] std::vector<std::string> scheduled_names();
+    /// The keys of every slot (scheduled or not).
+    [[nodiscard]] std::vector<int64_t> slot_keys();
     [[nodiscard]] std::size_t scheduled_count() const noexcept { return scheduled_.load(); }
 
     void on_committed(std::span<store::tick_commit* const> commits,

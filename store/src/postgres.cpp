@@ -242,6 +242,12 @@ void configure(soci::session& sql, const database& db, int lock_timeout_ms) {
         // NOTICEs (e.g. "relation already exists, skipping") would go to stderr.
         sql << "SET client_min_messages = warning";
         sql << fmt::format("SET lock_timeout = {}", std::max(lock_timeout_ms, 1));
+        // A client that stops inside a transaction (SIGSTOP, a VM freeze, a cut network)
+        // would hold the database-wide write lock and stall every other host's writes,
+        // shard lease renewals included: the server ends such a session after 2 s idle in
+        // its transaction (rolled back; the client reconnects on its next use). vigy's
+        // own transactions never wait on their client between statements for that long.
+        sql << "SET idle_in_transaction_session_timeout = 2000";
     } catch (...) {
         rethrow(db.display, "configuring the connection");
     }

@@ -162,6 +162,13 @@ struct scheduler_info {
     bool this_process = false;  ///< true when this runtime is the one serving
 };
 
+/// The cluster of hosts sharing a PostgreSQL database (runtime::cluster).
+struct cluster_info {
+    store::cluster_view view;
+    std::map<std::string, size_t> vigies_by_owner;  ///< host owner -> vigies in the shards it holds (live or not)
+    size_t vigies_unowned = 0;                      ///< vigies in free shards
+};
+
 /// Serving statistics since open (for `serve`'s status line, the bench and metrics).
 struct runtime_stats {
     size_t scheduled = 0;       ///< vigies currently scheduled (enabled, on a timer)
@@ -182,6 +189,10 @@ struct runtime_stats {
     size_t writer_queued = 0;         ///< commits waiting for the writer now
     bool lease_held = false;          ///< this runtime holds the scheduler lease now
     int64_t lease_token = 0;          ///< its fencing token (0 when not held)
+    bool cluster = false;             ///< serving in cluster mode (shard leases)
+    size_t shards_held = 0;           ///< cluster mode: shards this host holds now
+    uint64_t lease_takeovers = 0;     ///< cluster mode: shards taken from an expired holder since start
+    uint64_t shards_lost = 0;         ///< cluster mode: shards lost (taken over, renew deadline) since start
     double lateness_p50_ms = 0;       ///< scheduled due -> tick start, over the last window
     double lateness_p99_ms = 0;
     double lateness_max_ms = 0;
@@ -237,6 +248,19 @@ struct runtime_options {
     /// are for tests and operators who want a fast takeover after a crash or pause.
     int64_t lease_ttl_ms = 5000;
     int64_t lease_renew_ms = 1000;
+    /// Cluster mode (`vigy serve --cluster`; PostgreSQL only, FAILED_PRECONDITION on
+    /// SQLite or while a non-cluster serve holds the scheduler lease): instead of the
+    /// scheduler lease, this host joins the hosts sharing the database and ticks only the
+    /// vigies of the shards it leases (store.hpp, "cluster mode"; docs/cluster.md). Every
+    /// retry period it renews its shards and takes its share; it starts no tick unless its
+    /// last successful round began less than the renew deadline ago, and drops every shard
+    /// when rounds fail past it. Defaults as controller-runtime's leader election:
+    /// lease duration 15 s, renew deadline 10 s, retry period 2 s (renew deadline <
+    /// lease duration, retry period < renew deadline).
+    bool cluster = false;
+    int64_t cluster_lease_ms = 15'000;
+    int64_t cluster_renew_deadline_ms = 10'000;
+    int64_t cluster_retry_ms = 2'000;
     /// The clocks ticks are scheduled and stamped by (nullptr = clock::system()).
     std::shared_ptr<host::clock> clock;
 };
@@ -477,6 +501,10 @@ public:
     /// The current scheduler lease holder, if any (live lease).
     std::optional<scheduler_info> scheduler() const;
     runtime_stats stats() const;
+    /// Cluster mode's state as the database has it (hosts, shard leases) and how many
+    /// vigies each host's shards hold. FAILED_PRECONDITION on SQLite; UNAVAILABLE when
+    /// the server cannot be reached. Any thread; works whether or not this runtime serves.
+    cluster_info cluster() const;
 
     /// Implementation detail (public so that the runtime's parts can name it).
     struct impl;
