@@ -3,6 +3,7 @@
 // survive kill -9 and a restart with the count continuing, and the password in the URL
 // never shows in any output. [postgresql] cases need tests/support/with-postgres.sh
 // (ctest e2e_postgresql runs them) and fail without it.
+#include "pg_support.hpp"
 #include "support.hpp"
 
 #include <libpq-fe.h>
@@ -19,58 +20,6 @@
 using namespace e2e;
 
 namespace {
-
-/// The server of this run (VIGY_TEST_PG_URL, postgresql://postgres@127.0.0.1:PORT/postgres).
-std::string admin_url() {
-    const char* u = std::getenv("VIGY_TEST_PG_URL");
-    INFO("VIGY_TEST_PG_URL is not set: run through tests/support/with-postgres.sh (ctest -R e2e_postgresql)");
-    REQUIRE(u != nullptr);
-    return u;
-}
-
-/// The one value `sql` selects on `url` (through libpq, not vigy); throws on an error.
-std::string query_one(const std::string& url, const std::string& sql) {
-    PGconn* c = PQconnectdb(url.c_str());
-    std::string out, err;
-    if (PQstatus(c) != CONNECTION_OK) {
-        err = PQerrorMessage(c);
-    } else {
-        PGresult* r = PQexec(c, sql.c_str());
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-            out = PQgetvalue(r, 0, 0);
-        else if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            err = PQerrorMessage(c);
-        PQclear(r);
-    }
-    PQfinish(c);
-    if (!err.empty()) throw std::runtime_error("postgres: " + err + " in " + sql);
-    return out;
-}
-
-/// A fixture whose VIGY_DB is a fresh database on the run's server, named for the test
-/// process, with a password in its URL (the server trusts any: what is proved is that it
-/// is never shown). The database is dropped at scope exit.
-struct pg_fixture : fixture {
-    std::string name = "vigy_e2e_" + std::to_string(::getpid());
-    std::string url;  ///< without the password (for libpq checks)
-    std::string password = "e2e-sekrit-8d1f";
-    pg_fixture() {
-        const std::string admin = admin_url();
-        query_one(admin, "CREATE DATABASE " + name);
-        url = admin.substr(0, admin.rfind('/') + 1) + name;
-        const auto at = url.find('@');
-        db = url.substr(0, at) + ":" + password + url.substr(at);
-        opts.env = {"VIGY_DB=" + db, "NO_COLOR", "CLICOLOR_FORCE"};
-    }
-    ~pg_fixture() {
-        try {
-            query_one(admin_url(), "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-        } catch (...) {
-        }
-    }
-    pg_fixture(const pg_fixture&) = delete;
-    pg_fixture& operator=(const pg_fixture&) = delete;
-};
 
 /// Every ok run carries n = 1, 2, … without repeats or gaps, and kv n is the last.
 void require_consistent(const counter_history& h) {
