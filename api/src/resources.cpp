@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ostream>
 
@@ -122,6 +123,72 @@ void write_vigy_members(json_writer& w, const host::vigy_info& v, const std::vec
     kv_time(w, "updated_at", v.updated_ms);
     key(w, "config");
     write_raw_json(w, v.config_json, "null");
+}
+
+void write_cluster(json_writer& w, const host::cluster_info& c) {
+    const store::cluster_view& v = c.view;
+    w.StartObject();
+    w.Key("shard_count");
+    w.Int(v.shard_count);
+    kv_time(w, "database_time", v.now_ms);
+    w.Key("hosts");
+    w.StartArray();
+    for (const auto& h : v.hosts) {
+        w.StartObject();
+        kv_str(w, "owner", h.owner);
+        kv_str(w, "host", h.host);
+        w.Key("pid");
+        w.Int64(h.pid);
+        w.Key("live");
+        w.Bool(h.live);
+        kv_time(w, "joined", h.joined_ms);
+        kv_time(w, "last_heartbeat", h.heartbeat_ms);
+        kv_time(w, "expires", h.expires_ms);
+        int64_t top = 0;
+        w.Key("shards");
+        w.StartArray();
+        for (const auto& l : v.shards)
+            if (l.owner == h.owner) {
+                w.Int(l.shard);
+                top = std::max(top, l.epoch);
+            }
+        w.EndArray();
+        w.Key("max_epoch");
+        w.Int64(top);
+        const auto it = c.vigies_by_owner.find(h.owner);
+        w.Key("vigies");
+        w.Uint64(it == c.vigies_by_owner.end() ? 0 : it->second);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("shards");
+    w.StartArray();
+    for (const auto& l : v.shards) {
+        w.StartObject();
+        w.Key("shard");
+        w.Int(l.shard);
+        w.Key("owner");
+        if (l.owner.empty())
+            w.Null();
+        else
+            write_string(w, l.owner);
+        kv_str(w, "host", l.host);
+        w.Key("pid");
+        w.Int64(l.pid);
+        w.Key("epoch");
+        w.Int64(l.epoch);
+        w.Key("live");
+        w.Bool(l.live);
+        kv_time(w, "renewed", l.renewed_ms);
+        kv_time(w, "expires", l.expires_ms);
+        w.Key("takeovers");
+        w.Int64(l.takeovers);
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("vigies_unowned");
+    w.Uint64(c.vigies_unowned);
+    w.EndObject();
 }
 
 void write_run(json_writer& w, const host::run& r) {

@@ -69,6 +69,14 @@ service::service(host::runtime& r, mount_options o)
         w.sample("vigy_vigies_scheduled", {}, static_cast<double>(st.scheduled));
         w.family("vigy_scheduler_lease_held", "1 when this process holds the database's scheduler lease", "gauge");
         w.sample("vigy_scheduler_lease_held", {}, st.lease_held ? 1 : 0);
+        w.family("vigy_shards_held", "Cluster mode: shards this host leases now (0 outside cluster mode)", "gauge");
+        w.sample("vigy_shards_held", {}, static_cast<double>(st.shards_held));
+        w.family("vigy_lease_takeovers_total", "Cluster mode: shards this host took from a holder whose lease expired",
+                 "counter");
+        w.sample("vigy_lease_takeovers_total", {}, static_cast<double>(st.lease_takeovers));
+        w.family("vigy_shards_lost_total",
+                 "Cluster mode: shards this host lost (taken over, or its renew deadline passed)", "counter");
+        w.sample("vigy_shards_lost_total", {}, static_cast<double>(st.shards_lost));
         w.family("vigy_skipped_slots_total", "Schedule slots skipped because a tick overran its interval", "counter");
         w.sample("vigy_skipped_slots_total", {}, static_cast<double>(st.skipped_slots));
         w.family("vigy_ticks_paused_total", "Scheduled ticks not started because the lease was not surely held",
@@ -102,7 +110,9 @@ service::service(host::runtime& r, mount_options o)
     });
     health_->add("lease", [this]() -> std::optional<std::string> {
         if (!rt.serving()) return std::nullopt;  // an embedding app that does not schedule needs no lease
-        if (rt.stats().lease_held) return std::nullopt;
+        const auto st = rt.stats();
+        if (st.lease_held) return std::nullopt;
+        if (st.cluster) return std::nullopt;  // shard leases: a member holding none is healthy too
         if (auto h = rt.scheduler())
             return "the scheduler lease is held by pid " + std::to_string(h->pid) + " on " + h->hostname;
         return std::string("the scheduler lease is not held");
@@ -396,6 +406,16 @@ void write_plugins(json_writer& w, const host::registry& reg) {
 
 void mount_ops(router& r, service& s) {
     r.post("/v1/eval", [&s](request& req) { return guarded(req, true, [&] { return eval_route(s, req); }); });
+
+    r.get("/v1/cluster", [&s](request& req) {
+        return guarded(req, false, [&] {
+            const host::cluster_info c = s.rt.cluster();  // FAILED_PRECONDITION on SQLite
+            rapidjson::StringBuffer buf;
+            json_writer w(buf);
+            write_cluster(w, c);
+            return json_ok(200, buf);
+        });
+    });
 
     r.get("/v1/plugins", [&s](request& req) {
         return guarded(req, false, [&] {

@@ -59,6 +59,7 @@ TEST_CASE("the document describes every route of the HTTP API issue", "[api][ope
                               "POST /v1/eval",
                               "GET /v1/plugins",
                               "GET /v1/kinds",
+                              "GET /v1/cluster",
                               "GET /v1/watch/runs",
                               "POST /mcp",
                               "GET /livez",

@@ -40,6 +40,12 @@ void write_vigy_members(json_writer& w, const host::vigy_info& v, const std::vec
 ///  "actions","desired","observed","conditions","log","trace","metrics","events",
 ///  "kv_writes","kv_deletes"} — status/error only for failed runs, tick_count when known.
 void write_run(json_writer& w, const host::run& r);
+/// The cluster of a PostgreSQL database in cluster mode (GET /v1/cluster, `vigy cluster
+/// status -o json`): {"shard_count","database_time","hosts":[{"owner","host","pid","live",
+/// "joined","last_heartbeat","expires","shards":[N...],"max_epoch","vigies"}],
+/// "shards":[{"shard","owner"|null,"host","pid","epoch","live","renewed","expires",
+/// "takeovers"}],"vigies_unowned"}; times RFC 3339 UTC by the database's clock.
+void write_cluster(json_writer& w, const host::cluster_info& c);
 /// {"type","status","reason","message","last_transition","updated_at"}
 void write_condition(json_writer& w, const host::condition& c);
 /// {"type","reason","message","count","first_seen","last_seen"}
