@@ -81,6 +81,23 @@ void coordinator::set_held(int64_t token, int64_t renewed_at) {
     lease_.token.store(token, std::memory_order_release);
 }
 
+void coordinator::refuse_beside_cluster(const vigy_info& rec) {
+    std::optional<store::cluster_view> cv;
+    try {
+        cv = db_.cluster_status();
+    } catch (const status_error& e) {
+        if (e.code() != VIGY_FAILED_PRECONDITION) throw;
+        return;  // SQLite: no cluster mode
+    }
+    const int shard = store::shard_of(rec.key, cv->shard_count);
+    for (const auto& l : cv->shards)
+        if (l.shard == shard && l.live)
+            vigy::fail(VIGY_FAILED_PRECONDITION,
+                       "vigy " + rec.name + " is ticked by cluster host pid " + std::to_string(l.pid) + " on " +
+                           l.host + " (shard " + std::to_string(shard) + ", epoch " + std::to_string(l.epoch) +
+                           "); a tick outside it would not be fenced: use that host's API (vigy cluster status)");
+}
+
 // ---- serving --------------------------------------------------------------------------
 
 // ---- cluster mode ---------------------------------------------------------------------
@@ -521,7 +538,8 @@ std::optional<run> coordinator::trigger(const vigy_info& rec, const value& t, in
         db_.enqueue_tick_request(rec.id, std::string(tick_prefix) + host_ + ":" + std::to_string(pid_), t.to_json());
         return std::nullopt;
     }
-    // 3. Nobody serves: the tick runs here.
+    // 3. Nobody serves: the tick runs here (not beside cluster hosts: see refuse_beside_cluster).
+    refuse_beside_cluster(rec);
     return tick_now(rec, wait_ms, &t);
 }
 
@@ -560,6 +578,7 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* tr
         }
         if (!live || !starts_with(h->owner, tick_prefix)) {
             // 3. Nobody serves: here, under a short lease (serialises with other ticks).
+            refuse_beside_cluster(rec);
             const std::string owner =
                 std::string(tick_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token();
             std::optional<int64_t> token;

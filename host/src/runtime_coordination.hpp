@@ -65,6 +65,9 @@ private:
     /// Schedules the vigies of newly held shards.
     void load_shards(const std::vector<store::shard_fence>& gained);
     [[nodiscard]] bool mine(int64_t key) const noexcept;
+    /// FAILED_PRECONDITION when a live cluster host holds `rec`'s shard: a tick here would
+    /// be fenced by the scheduler lease only, not by the shard's epoch (a double tick).
+    void refuse_beside_cluster(const vigy_info& rec);
     run tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
                       std::chrono::steady_clock::time_point claim_deadline, bool& retry);
 

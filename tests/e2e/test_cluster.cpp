@@ -203,6 +203,18 @@ TEST_CASE(
         INFO("vigies ticked per host: " << sets[0].size() << ", " << sets[1].size() << ", " << sets[2].size());
         CHECK(total == static_cast<std::size_t>(vigies));  // disjoint: no vigy on two hosts
         for (const auto& s : sets) CHECK(s.size() > 50);
+        // a tick from outside the cluster would not be fenced by the shard: refused, nothing written
+        const int64_t runs_before = count(fx,
+                                          "SELECT count(*) FROM runs WHERE trigger_kind IS NOT NULL OR "
+                                          "run_trigger = 1");
+        const result t = fx.run({"tick", "c0"});
+        INFO("vigy tick: " << t.code << " " << t.err);
+        CHECK(t.code == 1);
+        CHECK(t.err.find("is ticked by cluster host") != std::string::npos);
+        CHECK(count(fx, "SELECT count(*) FROM runs WHERE trigger_kind IS NOT NULL OR run_trigger = 1") == runs_before);
+        const result plain = fx.run({"serve", "--listen", "none"});
+        CHECK(plain.code == 1);  // a lone scheduler beside live cluster hosts is refused
+        CHECK(plain.err.find("cluster hosts are serving") != std::string::npos);
     }
 
     // kill -9 of one host: its vigies resume on the other two within two lease periods
