@@ -1291,9 +1291,24 @@ void check_request(const lease_request& r) {
     if (r.ttl_ms <= 0) vigy::fail(VIGY_INVALID_ARGUMENT, "lease ttl must be > 0 ms");
 }
 
+constexpr const char* db_now_ms = "CAST(floor(extract(epoch FROM now()) * 1000) AS BIGINT)";
+
+/// PostgreSQL: live cluster hosts (their heartbeat not expired by the database's clock).
+/// A scheduler lease is never given beside them; checked in the acquiring transaction,
+/// under the write lock every cluster round also takes, so the two cannot both start.
+bool cluster_hosts_live(soci::session& sql) {
+    long long live = 0;
+    sql << std::string("SELECT count(*) FROM cluster_hosts WHERE expires_ms > ") + db_now_ms, soci::into(live);
+    return live > 0;
+}
+
 /// Writes the lease row for a new holder under a new token; claimed requests of older
-/// holders go back to pending.
-long long install_holder(soci::session& sql, const lease_request& r) {
+/// holders go back to pending. On PostgreSQL (`fence_shards`), shard leases still held by
+/// dead cluster hosts are freed under a new epoch first: a cluster host that was paused
+/// past its lease can then not commit beside this scheduler when it runs again.
+long long install_holder(soci::session& sql, const lease_request& r, bool fence_shards) {
+    if (fence_shards)
+        sql << "UPDATE shard_leases SET owner = NULL, host = '', pid = 0, epoch = epoch + 1 WHERE owner IS NOT NULL";
     long long token = 0;
     sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'lease_epoch' RETURNING value", soci::into(token);
     long long pid = r.pid, now = r.now.wall_ms, exp = r.now.wall_ms + r.ttl_ms, exp_boot = r.now.boot_ms + r.ttl_ms;
@@ -1321,6 +1336,11 @@ std::optional<std::int64_t> store::acquire_lease(const lease_request& r) {
             tx.commit();
             return std::nullopt;
         }
+        const bool pg = impl_->db.kind == backend::postgresql;
+        if (pg && cluster_hosts_live(sql)) {  // the cluster ticks these vigies (see cluster_heartbeat)
+            tx.commit();
+            return std::nullopt;
+        }
         long long token = 0;
         if (holder && holder->owner == r.owner) {
             token = holder->token;
@@ -1331,7 +1351,7 @@ std::optional<std::int64_t> store::acquire_lease(const lease_request& r) {
                 soci::use(now), soci::use(exp), soci::use(exp_boot), soci::use(pid), soci::use(r.host),
                 soci::use(r.now.boot_id);
         } else {
-            token = install_holder(sql, r);
+            token = install_holder(sql, r, pg);
         }
         tx.commit();
         return static_cast<std::int64_t>(token);
@@ -1344,11 +1364,12 @@ std::optional<std::int64_t> store::take_over_lease(std::string_view dead_owner, 
     return impl_->write("taking over the scheduler lease", [&](soci::session& sql) -> std::optional<std::int64_t> {
         soci_tx tx(sql, impl_->db.kind, true);
         const auto holder = read_lease(sql);
-        if (!holder || holder->owner != dead_owner) {
+        const bool pg = impl_->db.kind == backend::postgresql;
+        if (!holder || holder->owner != dead_owner || (pg && cluster_hosts_live(sql))) {
             tx.commit();
             return std::nullopt;
         }
-        const long long token = install_holder(sql, r);
+        const long long token = install_holder(sql, r, pg);
         tx.commit();
         return static_cast<std::int64_t>(token);
     });
@@ -1388,7 +1409,6 @@ std::optional<lease_info> store::lease_row() {
 namespace {
 
 /// The database's clock in epoch ms (now(): the transaction's start, never a host's clock).
-constexpr const char* db_now_ms = "CAST(floor(extract(epoch FROM now()) * 1000) AS BIGINT)";
 
 void require_postgresql(const database& db, std::string_view what) {
     if (db.kind != backend::postgresql)
@@ -1409,6 +1429,28 @@ cluster_round store::cluster_heartbeat(const cluster_request& r) {
         cluster_round out;
         long long pid = r.pid, ms = r.lease_ms;
         const std::string now = db_now_ms;
+        // A scheduler without --cluster (or a `vigy tick`) holds the database-wide lease:
+        // refuse while it is live; an expired one is removed under a new lease token, so
+        // that holder, paused past its lease, cannot commit beside the cluster when it runs
+        // again. In this transaction, under the write lock acquire_lease also takes.
+        {
+            long long spid = 0, live = 0, rows = 0;
+            std::string shost;
+            soci::indicator hi = soci::i_ok;
+            sql << "SELECT count(*), coalesce(max(pid), 0), max(host), coalesce(max(CASE WHEN expires_ms > " + now +
+                       " THEN 1 ELSE 0 END), 0) FROM scheduler_lease WHERE id = 1",
+                soci::into(rows), soci::into(spid), soci::into(shost, hi), soci::into(live);
+            if (live > 0)
+                vigy::fail(VIGY_FAILED_PRECONDITION,
+                           fmt::format("a scheduler without --cluster is serving {} (pid {} on {}); stop it first",
+                                       impl_->path, spid, hi == soci::i_ok ? shost : std::string("?")));
+            if (rows > 0) {
+                sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'lease_epoch'";
+                sql << "DELETE FROM scheduler_lease WHERE id = 1";
+                sql << "UPDATE tick_requests SET state = 'pending', claimed_ms = 0, claimed_token = 0 WHERE state = "
+                       "'claimed'";
+            }
+        }
         sql << "INSERT INTO cluster_hosts(owner, host, pid, joined_ms, heartbeat_ms, expires_ms) VALUES (:o, :h, :p, " +
                    now + ", " + now + ", " + now +
                    " + :ms) ON CONFLICT (owner) DO UPDATE SET host = excluded.host, "

@@ -164,3 +164,64 @@ TEST_CASE("a live shard lease is not taken: expiry is by the database's clock", 
     CHECK(rb2.takeovers == 64);
     for (const auto& f : rb2.held) CHECK(f.epoch == 2);
 }
+
+TEST_CASE("a scheduler lease and cluster hosts exclude each other and fence each other's expired holders",
+          "[postgresql]") {
+    if (!on_postgres()) return;
+    temp_dir dir;
+    store a(opts(dir.db()));  // a cluster host
+    store b(opts(dir.db()));  // a scheduler without --cluster
+    const auto v = a.register_or_update(spec("counter")).vigy;
+    const int shard = shard_of(v.key, 64);
+    const auto ra = a.cluster_heartbeat(host_req("a", 300));
+    REQUIRE(epoch_in(ra, shard) == 1);
+    auto req = [] { return lease_request{"b", 2, "host-b", {"boot-b", 1000, now_unix_ms()}, 300}; };
+    // no scheduler lease beside a live cluster host (checked in the acquiring transaction)
+    CHECK_FALSE(b.acquire_lease(req()).has_value());
+    // a stops renewing; once its heartbeat expired by the database's clock, b gets the
+    // lease, and a's shards are freed under a new epoch on the way
+    std::optional<std::int64_t> tb;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!tb && std::chrono::steady_clock::now() < give_up) tb = b.acquire_lease(req());
+    REQUIRE(tb.has_value());
+    auto late = commit_for(v);
+    late.kv_upserts = {{"n", "999"}};
+    late.shard = shard_fence{shard, 1};
+    const auto rl = a.writer().submit(late).get();
+    CHECK(rl.stale);  // a, paused past its lease, cannot commit beside b
+    auto mine = commit_for(v);
+    mine.kv_upserts = {{"n", "1"}};
+    mine.fence = *tb;
+    REQUIRE(b.writer().submit(mine).get().ok);
+    CHECK(a.cluster_status().shards[shard].epoch == 2);
+    // no cluster round beside b's live lease
+    std::string why;
+    try {
+        (void)a.cluster_heartbeat(host_req("a", 300));
+    } catch (const vigy::status_error& e) {
+        CHECK(e.code() == VIGY_FAILED_PRECONDITION);
+        why = e.what();
+    }
+    CHECK_THAT(why, Catch::Contains("without --cluster") && Catch::Contains("pid 2 on host-b"));
+    // b stops renewing; once its lease expired, a round removes it under a new token: b's
+    // late commit and renewal fail, and a holds the shards again (under a new epoch)
+    cluster_round again;
+    bool joined = false;
+    while (!joined && std::chrono::steady_clock::now() < give_up + std::chrono::seconds(10)) {
+        try {
+            again = a.cluster_heartbeat(host_req("a", 60'000));
+            joined = true;
+        } catch (const vigy::status_error& e) {
+            REQUIRE(e.code() == VIGY_FAILED_PRECONDITION);
+        }
+    }
+    REQUIRE(joined);
+    CHECK(epoch_in(again, shard) == 3);
+    auto late_b = commit_for(v);
+    late_b.kv_upserts = {{"n", "999"}};
+    late_b.fence = *tb;
+    CHECK(b.writer().submit(late_b).get().stale);
+    CHECK_FALSE(b.renew_lease(req(), *tb));
+    CHECK(a.kv_map_of(v.key).at("n") == "1");
+    CHECK(a.recent_runs(v.id).size() == 1);
+}
