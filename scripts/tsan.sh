@@ -12,5 +12,5 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 VIGY_BUILD_TARGET="vigy_runtime_tests vigy_store_tests vigy_lisp_tests vigy_lisp_broken_prelude_tests vigy_lisp_plugin_tests" \
   "$root/scripts/setup.sh" "$build" -DCMAKE_BUILD_TYPE=Debug -DVIGY_SANITIZE=thread
 
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/support/tsan.supp ${TSAN_OPTIONS:-}" \
   ctest --test-dir "$build" --output-on-failure -j"$jobs" -L '^(runtime|store|lisp)$'
