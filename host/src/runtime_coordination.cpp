@@ -235,12 +235,7 @@ void coordinator::start_serving() {
             }
             throw;
         }
-        draining_ = false;
-        serving_ = true;
-        control_ = std::thread([this] {
-            pthread_setname_np(pthread_self(), "vigy-control");
-            control_loop();
-        });
+        launch_control();
         logger()->info(
             "serving {} in cluster mode (pid {}, {} of {} shards, lease {} ms, renew deadline {} ms, "
             "retry {} ms)",
@@ -316,13 +311,17 @@ void coordinator::start_serving() {
         db_.release_lease(owner_, *token);
         throw;
     }
+    launch_control();
+    logger()->info("serving {} (scheduler pid {}, lease token {})", db_path_, pid_, *token);
+}
+
+void coordinator::launch_control() {
     draining_ = false;
     serving_ = true;
     control_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "vigy-control");
         control_loop();
     });
-    logger()->info("serving {} (scheduler pid {}, lease token {})", db_path_, pid_, *token);
 }
 
 void coordinator::stop_serving() {

@@ -51,6 +51,8 @@ public:
 private:
     store::lease_request request(const std::string& owner, int64_t ttl_ms) const;
     void control_loop();
+    /// Marks serving and starts the control thread (the end of a successful start).
+    void launch_control();
     void renew();
     void poll_changes();
     void serve_requests();

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <ctime>
@@ -135,6 +136,18 @@ std::vector<json_doc> runs_oldest_first(const json& inspect_doc) {
         out.push_back(std::move(d));
     }
     return out;
+}
+
+void require_counter_consistent(const counter_history& h) {
+    INFO("runs " << h.runs << ", ok " << h.ok << ", kv n " << h.kv_n);
+    std::vector<int64_t> sorted = h.n;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) {
+        INFO("position " << i);
+        REQUIRE(sorted[i] == static_cast<int64_t>(i + 1));
+    }
+    REQUIRE(h.kv_n == static_cast<int64_t>(h.ok));
+    REQUIRE(h.tick_count == h.n);  // tick_count = successful ticks so far + 1
 }
 
 counter_history read_counter(const fixture& fx, const std::string& name, int max_runs) {

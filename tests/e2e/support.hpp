@@ -70,6 +70,9 @@ struct counter_history {
 /// Reads the newest `max_runs` runs of the counter vigy `name`; REQUIREs each ok run to
 /// carry its two actions.
 counter_history read_counter(const fixture& fx, const std::string& name, int max_runs);
+/// REQUIREs a counter's history to be whole: the ok runs carry n = 1, 2, … in some order
+/// without repeats or gaps, kv n equals the ok runs, and each saw tick_count = n.
+void require_counter_consistent(const counter_history& h);
 
 /// `PRAGMA integrity_check` on a database file through SQLite directly.
 std::string integrity_check(const std::string& db_path);

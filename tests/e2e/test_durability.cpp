@@ -19,19 +19,6 @@ using namespace e2e;
 
 namespace {
 
-/// Every ok run carries n = 1, 2, … in some order without repeats or gaps, and kv n is the last.
-void require_consistent(const counter_history& h) {
-    INFO("runs " << h.runs << ", ok " << h.ok << ", kv n " << h.kv_n);
-    std::vector<int64_t> sorted = h.n;
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 0; i < sorted.size(); ++i) {
-        INFO("position " << i);
-        REQUIRE(sorted[i] == static_cast<int64_t>(i + 1));
-    }
-    REQUIRE(h.kv_n == static_cast<int64_t>(h.ok));
-    REQUIRE(h.tick_count == h.n);  // tick_count = successful ticks so far + 1
-}
-
 std::unique_ptr<process> restart_serve(const fixture& fx, int64_t& waited_ms) {
     const int64_t t0 = mono_ms();
     for (;;) {
@@ -63,7 +50,7 @@ TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays in
     serve->kill_hard();  // SIGKILL, no chance to flush
     CHECK(integrity_check(fx.db) == "ok");
     const counter_history before = read_counter(fx, "counter", 5000);
-    require_consistent(before);
+    require_counter_consistent(before);
 
     int64_t waited = 0;
     auto again = restart_serve(fx, waited);
@@ -78,7 +65,7 @@ TEST_CASE("kv survives kill -9 of serve and a restart, and the database stays in
     CHECK(integrity_check(fx.db) == "ok");
 
     const counter_history after = read_counter(fx, "counter", 5000);
-    require_consistent(after);
+    require_counter_consistent(after);
     // the count continued from where the killed process left it
     REQUIRE(after.n.size() > before.n.size());
     CHECK(after.n[before.n.size()] == static_cast<int64_t>(before.ok) + 1);
@@ -125,6 +112,6 @@ TEST_CASE("vigy tick and serve hammering one counter for 5 s lose no kv update",
     CHECK(forced_ids.size() >= 10);
     CHECK(h.runs >= forced_ids.size() + 20);  // the scheduler kept ticking too
     for (const auto& id : forced_ids) CHECK(h.ids.count(id) == 1);
-    require_consistent(h);  // final counter == number of ok runs, no duplicates
+    require_counter_consistent(h);  // final counter == number of ok runs, no duplicates
     CHECK(integrity_check(fx.db) == "ok");
 }

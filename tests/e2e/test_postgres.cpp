@@ -19,23 +19,6 @@
 
 using namespace e2e;
 
-namespace {
-
-/// Every ok run carries n = 1, 2, … without repeats or gaps, and kv n is the last.
-void require_consistent(const counter_history& h) {
-    INFO("runs " << h.runs << ", ok " << h.ok << ", kv n " << h.kv_n);
-    std::vector<int64_t> sorted = h.n;
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 0; i < sorted.size(); ++i) {
-        INFO("position " << i);
-        REQUIRE(sorted[i] == static_cast<int64_t>(i + 1));
-    }
-    REQUIRE(h.kv_n == static_cast<int64_t>(h.ok));
-    REQUIRE(h.tick_count == h.n);
-}
-
-}  // namespace
-
 TEST_CASE("vigy serve on PostgreSQL persists a counter's runs and kv through kill -9 and a restart",
           "[e2e][postgresql][needs-lisp]") {
     pg_fixture fx;
@@ -61,7 +44,7 @@ TEST_CASE("vigy serve on PostgreSQL persists a counter's runs and kv through kil
     serve->kill_hard();  // SIGKILL: nothing flushed on the way out
     all_output += serve->out() + serve->err();
     const counter_history before = read_counter(fx, "counter", 5000);
-    require_consistent(before);
+    require_counter_consistent(before);
     // what vigy shows is what the server holds
     CHECK(query_one(fx.url, "SELECT count(*) FROM runs") == std::to_string(before.runs));
     CHECK(query_one(fx.url, "SELECT value_json FROM kv") == std::to_string(before.kv_n));
@@ -91,7 +74,7 @@ TEST_CASE("vigy serve on PostgreSQL persists a counter's runs and kv through kil
     all_output += again->out() + again->err();
 
     const counter_history after = read_counter(fx, "counter", 5000);
-    require_consistent(after);
+    require_counter_consistent(after);
     REQUIRE(after.n.size() > before.n.size());
     CHECK(after.n[before.n.size()] == static_cast<int64_t>(before.ok) + 1);
     for (const auto& id : before.ids) CHECK(after.ids.count(id) == 1);
