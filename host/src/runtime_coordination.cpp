@@ -81,22 +81,64 @@ void coordinator::set_held(int64_t token, int64_t renewed_at) {
     lease_.token.store(token, std::memory_order_release);
 }
 
-void coordinator::refuse_beside_cluster(const vigy_info& rec) {
+std::optional<store::cluster_view> coordinator::cluster_in_use() {
     std::optional<store::cluster_view> cv;
     try {
         cv = db_.cluster_status();
     } catch (const status_error& e) {
         if (e.code() != VIGY_FAILED_PRECONDITION) throw;
-        return;  // SQLite: no cluster mode
+        return std::nullopt;  // SQLite: no cluster mode
     }
-    const int shard = store::shard_of(rec.key, cv->shard_count);
-    for (const auto& l : cv->shards)
-        if (l.shard == shard && l.live)
-            vigy::fail(VIGY_FAILED_PRECONDITION,
-                       "vigy " + rec.name + " is ticked by cluster host pid " + std::to_string(l.pid) + " on " +
-                           l.host + " (shard " + std::to_string(shard) + ", epoch " + std::to_string(l.epoch) +
-                           "); a tick outside it would not be fenced: use that host's API (vigy cluster status)");
+    // A host row of the last hour (live, or dead without leaving: kill -9, a pause, a cut
+    // link): the cluster's hosts tick these vigies. Rounds forget hosts gone for an hour.
+    for (const auto& h : cv->hosts)
+        if (h.live || h.expires_ms > cv->now_ms - forgotten_after_ms) return cv;
+    return std::nullopt;
 }
+
+namespace {
+
+bool any_live(const store::cluster_view& v) {
+    return std::any_of(v.hosts.begin(), v.hosts.end(), [](const store::cluster_host& h) { return h.live; });
+}
+
+const store::shard_lease* lease_of(const store::cluster_view& v, int shard) {
+    for (const auto& l : v.shards)
+        if (l.shard == shard) return &l;
+    return nullptr;
+}
+
+/// "shard 5 (held by pid 12 on h1, epoch 3, lease expired 4.2 s ago)" for messages.
+std::string describe_shard(const store::cluster_view& v, int shard) {
+    const store::shard_lease* l = lease_of(v, shard);
+    std::string out = "shard " + std::to_string(shard);
+    if (!l || l->owner.empty()) return out + " (free)";
+    out += " (held by pid " + std::to_string(l->pid) + " on " + l->host + ", epoch " + std::to_string(l->epoch);
+    if (!l->live)
+        out += ", lease expired " + std::to_string(std::max<int64_t>(0, v.now_ms - l->expires_ms)) + " ms ago";
+    return out + ")";
+}
+
+/// Why no cluster host can take a tick: none is live.
+[[noreturn]] void fail_no_live_host(const vigy_info& rec, const store::cluster_view& v, const std::string& db,
+                                    const std::string& more = {}) {
+    const int shard = store::shard_of(rec.key, v.shard_count);
+    std::string last;
+    int64_t newest = 0;
+    for (const auto& h : v.hosts)
+        if (h.expires_ms > newest) {
+            newest = h.expires_ms;
+            last = "pid " + std::to_string(h.pid) + " on " + h.host;
+        }
+    vigy::fail(VIGY_UNAVAILABLE,
+               "no live cluster host serves " + db + ": vigy " + rec.name + " is in " + describe_shard(v, shard) +
+                   (last.empty() ? std::string()
+                                 : "; the last host heard from (" + last + ") let its lease expire " +
+                                       std::to_string(std::max<int64_t>(0, v.now_ms - newest)) + " ms ago") +
+                   more + "; start vigy serve --cluster (or resume a paused host) and try again");
+}
+
+}  // namespace
 
 // ---- serving --------------------------------------------------------------------------
 
@@ -394,7 +436,7 @@ void coordinator::control_loop() {
                 last_poll = now;
                 poll_changes();
             }
-            if (!cluster_) serve_requests();  // tick requests are claimed under the scheduler lease
+            serve_requests();
         } catch (const std::exception& e) {
             logger()->warn("scheduler maintenance failed: {}", e.what());
         }
@@ -461,9 +503,23 @@ void coordinator::poll_changes() {
 }
 
 void coordinator::serve_requests() {
-    const int64_t token = lease_.token.load();
-    if (token == 0 || !lease_.valid_now()) return;
-    for (const auto& rq : db_.claim_tick_requests(token, 64)) {
+    std::vector<store::tick_request> claimed;
+    if (cluster_) {
+        // Only requests for vigies of shards held now, each claimed under the shard's
+        // epoch (checked by the store in the claiming transaction).
+        if (!lease_.valid_now()) return;
+        std::vector<store::shard_fence> held;
+        for (int shard = 0; shard < lease_.shard_count; ++shard)
+            if (const int64_t e = lease_.epoch_of(shard)) held.push_back({shard, e});
+        if (held.empty()) return;
+        claimed = db_.claim_cluster_tick_requests(owner_, held, 64);
+    } else {
+        const int64_t token = lease_.token.load();
+        if (token == 0 || !lease_.valid_now()) return;
+        claimed = db_.claim_tick_requests(token, 64);
+    }
+    for (const auto& rq : claimed) {
+        const int64_t token = rq.claimed_token;  // the lease token, or -epoch (cluster mode)
         std::optional<vigy_info> rec;
         try {
             rec = db_.find_vigy(rq.vigy_id);
@@ -514,31 +570,43 @@ std::optional<scheduler_info> coordinator::holder() {
 
 // ---- tick_now -----------------------------------------------------------------------------
 
+namespace {
+
+void require_enabled_for_trigger(const vigy_info& rec) {
+    if (state_of(rec) != lifecycle_state::enabled)
+        vigy::fail(VIGY_FAILED_PRECONDITION, "vigy " + rec.name + " is " + rec.state +
+                                                 ": only an Enabled vigy is "
+                                                 "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
+}
+
+}  // namespace
+
 std::optional<run> coordinator::trigger(const vigy_info& rec, const value& t, int64_t wait_ms) {
-    // 1. This process serves: on the vigy's slot (coalesced there).
-    if (serving_.load() && !draining_.load() && lease_.valid_now()) {
-        if (state_of(rec) != lifecycle_state::enabled)
-            vigy::fail(VIGY_FAILED_PRECONDITION,
-                       "vigy " + rec.name + " is " + rec.state +
-                           ": only an Enabled vigy is "
-                           "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
+    // 1. This process serves (in cluster mode: the vigy's shard): on the vigy's slot (coalesced there).
+    if (serving_.load() && !draining_.load() && lease_.valid_now() && mine(rec.key)) {
+        require_enabled_for_trigger(rec);
         pipeline_.trigger(rec, t, std::nullopt, 0);
+        return std::nullopt;
+    }
+    const std::string requester = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_);
+    // 2. A cluster serves it: through the request queue, to the host holding its shard.
+    const std::optional<store::cluster_view> cv =
+        cluster_ && serving_.load() ? std::optional(db_.cluster_status()) : cluster_in_use();
+    if (cv) {
+        if (!any_live(*cv)) fail_no_live_host(rec, *cv, db_path_);
+        require_enabled_for_trigger(rec);
+        db_.enqueue_tick_request(rec.id, requester, t.to_json());
         return std::nullopt;
     }
     const auto h = db_.lease_row();
     const bool live = h && store::lease_live(*h, host_, request(owner_, 1).now) && !holder_is_dead(*h, host_);
     if (live && starts_with(h->owner, serve_prefix) && h->owner != owner_) {
-        // 2. Another process serves: through its request queue; it coalesces.
-        if (state_of(rec) != lifecycle_state::enabled)
-            vigy::fail(VIGY_FAILED_PRECONDITION,
-                       "vigy " + rec.name + " is " + rec.state +
-                           ": only an Enabled vigy is "
-                           "ticked by a trigger (vigy enable / vigy reset it, or vigy tick it)");
-        db_.enqueue_tick_request(rec.id, std::string(tick_prefix) + host_ + ":" + std::to_string(pid_), t.to_json());
+        // 3. Another process serves: through its request queue; it coalesces.
+        require_enabled_for_trigger(rec);
+        db_.enqueue_tick_request(rec.id, requester, t.to_json());
         return std::nullopt;
     }
-    // 3. Nobody serves: the tick runs here (not beside cluster hosts: see refuse_beside_cluster).
-    refuse_beside_cluster(rec);
+    // 4. Nobody serves: the tick runs here.
     return tick_now(rec, wait_ms, &t);
 }
 
@@ -546,8 +614,8 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* tr
     wait_ms = std::max<int64_t>(wait_ms, 0);
     const int64_t budget = tick_budget_ms(effective_limits(rec.limits, defaults_));
 
-    // 1. This process serves: on the vigy's slot.
-    if (serving_.load() && !draining_.load() && lease_.valid_now()) {
+    // 1. This process serves (in cluster mode: the vigy's shard): on the vigy's slot.
+    if (serving_.load() && !draining_.load() && lease_.valid_now() && mine(rec.key)) {
         auto prom = std::make_shared<std::promise<run>>();
         auto fut = prom->get_future();
         forced_job j;
@@ -564,20 +632,25 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* tr
         return fut.get();
     }
 
+    // 2. A cluster host not holding the vigy's shard: to the host that does.
+    if (cluster_ && serving_.load()) return tick_in_cluster(rec, wait_ms, trigger);
+
     const auto deadline = steady::now() + milliseconds(wait_ms);
     for (;;) {
         const auto h = db_.lease_row();
         const bool live = h && store::lease_live(*h, host_, request(owner_, 1).now) && !holder_is_dead(*h, host_);
         if (live && starts_with(h->owner, serve_prefix) && h->owner != owner_) {
-            // 2. Another process serves: through its request queue.
+            // 3. Another process serves: through its request queue.
             bool retry = false;
             run r = tick_remotely(rec, *h, wait_ms, deadline, retry);
             if (!retry) return r;
             continue;
         }
         if (!live || !starts_with(h->owner, tick_prefix)) {
-            // 3. Nobody serves: here, under a short lease (serialises with other ticks).
-            refuse_beside_cluster(rec);
+            // 4. Cluster hosts serve the database (live, or gone less than an hour ago):
+            // through the request queue, to the host holding the vigy's shard.
+            if (cluster_in_use()) return tick_in_cluster(rec, wait_ms, trigger);
+            // 5. Nobody serves: here, under a short lease (serialises with other ticks).
             const std::string owner =
                 std::string(tick_prefix) + host_ + ":" + std::to_string(pid_) + ":" + random_token();
             std::optional<int64_t> token;
@@ -656,6 +729,69 @@ run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& ho
                                                        std::to_string(holder.pid) + ") did not finish within " +
                                                        std::to_string(budget) + " ms");
         }
+    }
+}
+
+run coordinator::tick_in_cluster(const vigy_info& rec, int64_t wait_ms, const value* trigger) {
+    auto view = db_.cluster_status();
+    if (!any_live(view)) fail_no_live_host(rec, view, db_path_);
+    const int shard = store::shard_of(rec.key, view.shard_count);
+    const std::string requester = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_);
+    const int64_t id = db_.enqueue_tick_request(rec.id, requester, trigger ? trigger->to_json() : std::string());
+    const int64_t budget = tick_budget_ms(effective_limits(rec.limits, defaults_));
+    const auto claim_deadline = steady::now() + milliseconds(wait_ms);
+    int64_t claim = 0;  // the claimed_token of the claim being waited for (0: pending)
+    steady::time_point done_deadline{};
+    auto next_view = steady::now() + milliseconds(cluster_view_period_ms);
+    for (;;) {
+        std::this_thread::sleep_for(milliseconds(10));
+        const auto st = db_.get_tick_request(id);
+        if (!st) vigy::fail(VIGY_INTERNAL, "tick request " + std::to_string(id) + " vanished");
+        if (st->state == "done") {
+            auto r = db_.get_run(st->run_id);
+            if (!r)
+                vigy::fail(VIGY_INTERNAL,
+                           "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
+            return std::move(*r);
+        }
+        if (st->state == "failed")
+            vigy::fail(st->code == VIGY_OK ? VIGY_INTERNAL : st->code, st->error.empty() ? "tick failed" : st->error);
+        const auto now = steady::now();
+        if (st->state == "claimed" && st->claimed_token != claim) {
+            claim = st->claimed_token;  // a (new) holder took it: its tick has the budget from now
+            done_deadline = now + milliseconds(budget);
+        } else if (st->state == "pending") {
+            claim = 0;
+        }
+        const bool overdue = claim == 0 ? now >= claim_deadline : now >= done_deadline;
+        if (now < next_view && !overdue) continue;
+        next_view = now + milliseconds(cluster_view_period_ms);
+        view = db_.cluster_status();
+        const store::shard_lease* l = lease_of(view, shard);
+        // The claim can still be committed only while the shard is held under its epoch.
+        const bool claim_holds = claim != 0 && l && !l->owner.empty() && l->epoch == -claim;
+        if (!any_live(view)) {
+            if (!claim_holds && db_.cancel_tick_request(id, "no live cluster host"))
+                fail_no_live_host(rec, view, db_path_);
+            if (claim_holds)
+                fail_no_live_host(rec, view, db_path_,
+                                  " (it claimed the tick: the tick runs if that host resumes before another takes "
+                                  "the shard)");
+            continue;  // claimed or finished meanwhile: read it again
+        }
+        if (!overdue) continue;
+        if (claim == 0) {
+            if (db_.cancel_tick_request(id, "no cluster host took it in time"))
+                vigy::fail(VIGY_UNAVAILABLE, "no cluster host took the tick of " + rec.name + " within " +
+                                                 std::to_string(wait_ms) + " ms: it is in " +
+                                                 describe_shard(view, shard) + "; try again");
+        } else if (claim_holds && l->live) {
+            vigy::fail(VIGY_DEADLINE_EXCEEDED, "the tick of " + rec.name + " taken by the cluster host holding " +
+                                                   describe_shard(view, shard) + " did not finish within " +
+                                                   std::to_string(budget) + " ms");
+        }
+        // else: its claimer lost the shard, or let its lease expire (paused, cut off): a live
+        // host takes the shard at its next round, puts the claim back to pending and runs it
     }
 }
 

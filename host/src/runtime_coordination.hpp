@@ -67,11 +67,27 @@ private:
     /// Schedules the vigies of newly held shards.
     void load_shards(const std::vector<store::shard_fence>& gained);
     [[nodiscard]] bool mine(int64_t key) const noexcept;
-    /// FAILED_PRECONDITION when a live cluster host holds `rec`'s shard: a tick here would
-    /// be fenced by the scheduler lease only, not by the shard's epoch (a double tick).
-    void refuse_beside_cluster(const vigy_info& rec);
+    /// PostgreSQL: the cluster view when cluster hosts serve the database (a host is live,
+    /// or one stopped renewing less than an hour ago without leaving); nullopt otherwise
+    /// (SQLite, or no cluster). A forced tick then goes to the host holding the vigy's
+    /// shard (tick_in_cluster), never runs here under the scheduler lease.
+    std::optional<store::cluster_view> cluster_in_use();
+    /// A forced tick (with `trigger`: a trigger) through the tick-request queue, claimed
+    /// by the host holding the vigy's shard under its epoch; waits for its run. UNAVAILABLE
+    /// when no cluster host is live (at once, or when the last one's lease expires while
+    /// waiting: the message names the shard, its last holder and how long ago) or none
+    /// claimed it within `wait_ms` (cancelled, so it never runs later); DEADLINE_EXCEEDED
+    /// when the claiming host, still holding the shard, did not finish within the tick's
+    /// wall-clock limit plus 1 s. A claim whose host lost the shard goes back to pending
+    /// for the new holder; the wait goes on. Any thread (the caller's; polls the store).
+    run tick_in_cluster(const vigy_info& rec, int64_t wait_ms, const value* trigger);
     run tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
                       std::chrono::steady_clock::time_point claim_deadline, bool& retry);
+
+    /// Cluster hosts whose heartbeat expired this long ago are forgotten (as by rounds).
+    static constexpr int64_t forgotten_after_ms = 3'600'000;
+    /// How often tick_in_cluster reads the cluster's hosts and shards while it waits.
+    static constexpr int64_t cluster_view_period_ms = 250;
 
     store::store& db_;
     pipeline& pipeline_;

@@ -568,7 +568,14 @@ slot::started slot::start() {
         const int sh = store::shard_of(spec.key, p_.lease.shard_count);
         if (const int64_t e = p_.lease.epoch_of(sh)) shard = store::shard_fence{sh, e};
     }
-    if (!p_.lease.valid_now() || (p_.lease.cluster() && !shard)) {
+    // A tick request claimed in cluster mode (token -epoch) runs only under the epoch it
+    // was claimed under: if the shard was lost and regained since, the request went back
+    // to pending in the store and its new claim answers it.
+    const int64_t request_token = work_ == work::forced && job_.request_id              ? job_.request_token
+                                  : work_ == work::triggered && !tick_requests_.empty() ? tick_request_token_
+                                                                                        : 0;
+    const bool claimed_elsewhen = shard && request_token < 0 && request_token != -shard->epoch;
+    if (!p_.lease.valid_now() || (p_.lease.cluster() && !shard) || claimed_elsewhen) {
         if (scheduled) {
             p_.ticks_paused.fetch_add(1, std::memory_order_relaxed);
             std::lock_guard lk(m_);
@@ -741,7 +748,7 @@ void slot::complete() {
         for (std::size_t i = 1; i < tick_requests_.size(); ++i) {
             try {
                 if (r.ok)
-                    p_.db.complete_tick_request(tick_requests_[i], commit.run.id);
+                    p_.db.complete_tick_request(tick_requests_[i], commit.run.id, tick_request_token_);
                 else
                     p_.db.fail_tick_request(tick_requests_[i], r.code == VIGY_OK ? VIGY_INTERNAL : r.code, r.error,
                                             tick_request_token_);

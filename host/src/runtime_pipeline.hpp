@@ -69,7 +69,9 @@ struct lease_state {
 /// with the committed run, or with the error.
 struct forced_job {
     std::optional<int64_t> request_id;  ///< a tick request of another process
-    int64_t request_token = 0;          ///< the lease token it was claimed under
+    /// What it was claimed under: the lease token, or minus the shard's epoch (cluster
+    /// mode; the tick then runs only under that epoch)
+    int64_t request_token = 0;
     std::function<void(std::shared_ptr<const run>, const status_error*)> done;
 };
 

@@ -1447,8 +1447,10 @@ cluster_round store::cluster_heartbeat(const cluster_request& r) {
             if (rows > 0) {
                 sql << "UPDATE store_meta SET value = value + 1 WHERE key = 'lease_epoch'";
                 sql << "DELETE FROM scheduler_lease WHERE id = 1";
+                // Its claimed requests (> 0: a scheduler's token; cluster claims are < 0 and
+                // stay with their shards' epochs) go back to pending for the shards' holders.
                 sql << "UPDATE tick_requests SET state = 'pending', claimed_ms = 0, claimed_token = 0 WHERE state = "
-                       "'claimed'";
+                       "'claimed' AND claimed_token > 0";
             }
         }
         sql << "INSERT INTO cluster_hosts(owner, host, pid, joined_ms, heartbeat_ms, expires_ms) VALUES (:o, :h, :p, " +
@@ -1510,6 +1512,16 @@ cluster_round store::cluster_heartbeat(const cluster_request& r) {
                 out.held.push_back({shard_i, epoch});
                 out.acquired.push_back({shard_i, epoch});
                 if (expired) ++out.takeovers;
+            }
+            if (!free.empty()) {
+                // Requests claimed under an earlier epoch of a shard acquired now go back to
+                // pending for this holder: their claimer can no longer commit them.
+                std::string list;
+                for (const auto& f : free) list += fmt::format("{}{}", list.empty() ? "" : ", ", f.first);
+                sql << fmt::format(
+                    "UPDATE tick_requests SET state = 'pending', claimed_ms = 0, claimed_token = 0 WHERE state = "
+                    "'claimed' AND claimed_token < 0 AND vid % {} IN ({})",
+                    shards, list);
             }
             std::sort(out.held.begin(), out.held.end(), [](auto& a, auto& b) { return a.shard < b.shard; });
         }
@@ -1676,47 +1688,153 @@ std::vector<tick_request> store::claim_tick_requests(std::int64_t token, std::si
     });
 }
 
-void store::complete_tick_request(std::int64_t request_id, std::string_view run_id) {
+namespace {
+
+/// PostgreSQL, in an UPDATE of tick_requests: true while the shard of the request's vigy
+/// is held (by anyone) under the epoch its cluster claim names (claimed_token = -epoch).
+/// Epochs grow on every acquisition, so (shard, epoch) with an owner is one holder's tenure.
+constexpr const char* cluster_claim_holds =
+    "EXISTS (SELECT 1 FROM shard_leases s WHERE s.owner IS NOT NULL AND s.epoch = -tick_requests.claimed_token AND "
+    "s.shard = tick_requests.vid % (SELECT value FROM store_meta WHERE key = 'shard_count'))";
+
+/// Runs `fn` in a write transaction (the write lock every shard lease change takes) when
+/// `claimed_token` names a cluster claim on PostgreSQL, so the shard check and the update
+/// serialize with takeovers; as one statement otherwise.
+template <class Fn>
+void maybe_fenced(soci::session& sql, backend kind, std::int64_t claimed_token, Fn&& fn) {
+    if (claimed_token < 0 && kind == backend::postgresql) {
+        soci_tx tx(sql, kind, true);
+        fn();
+        tx.commit();
+    } else {
+        fn();
+    }
+}
+
+}  // namespace
+
+std::vector<tick_request> store::claim_cluster_tick_requests(std::string_view owner_v,
+                                                             const std::vector<shard_fence>& held, std::size_t limit) {
+    if (owner_v.empty()) vigy::fail(VIGY_INVALID_ARGUMENT, "cluster owner must not be empty");
+    require_postgresql(impl_->db, "claiming tick requests for cluster shards");
+    if (held.empty() || limit == 0) return {};
+    std::string shards, fences;  // "1, 2" and "(1, 5), (2, 7)": integers only, safe to splice
+    for (const auto& f : held) {
+        shards += fmt::format("{}{}", shards.empty() ? "" : ", ", f.shard);
+        fences += fmt::format("{}({}, {})", fences.empty() ? "" : ", ", f.shard, f.epoch);
+    }
+    const std::string shard_of_t = "t.vid % (SELECT value FROM store_meta WHERE key = 'shard_count')";
+    return impl_->write("claiming tick requests", [&](soci::session& sql) {
+        // Polled often by every host: take the write lock only when one of ours is pending.
+        long long pending = 0;
+        sql << fmt::format("SELECT count(*) FROM tick_requests t WHERE t.state = 'pending' AND {} IN ({})", shard_of_t,
+                           shards),
+            soci::into(pending);
+        if (pending == 0) return std::vector<tick_request>{};
+        soci_tx tx(sql, impl_->db.kind, true);
+        const std::string owner(owner_v);
+        long long n = static_cast<long long>(limit);
+        // Only shards held by `owner` now, under the epoch it believes: read under the write
+        // lock, so no takeover interleaves before the claims commit.
+        auto rows = select_rows<request_cols, tick_request>(
+            sql,
+            impl_->request_select + fmt::format("JOIN shard_leases s ON s.shard = {} WHERE t.state = 'pending' AND "
+                                                "s.owner = :o AND (s.shard, s.epoch) IN ({}) ORDER BY t.id LIMIT :n",
+                                                shard_of_t, fences),
+            soci::use(owner), soci::use(n));
+        const long long now = now_unix_ms();
+        const int count = [&] {
+            long long c = 0;
+            sql << "SELECT value FROM store_meta WHERE key = 'shard_count'", soci::into(c);
+            return static_cast<int>(c);
+        }();
+        for (auto& r : rows) {
+            const int shard = shard_of(r.vigy_key, count);
+            long long epoch = 0;
+            for (const auto& f : held)
+                if (f.shard == shard) epoch = f.epoch;
+            long long id = r.id, t = -epoch;
+            sql << "UPDATE tick_requests SET state = 'claimed', claimed_ms = :n, claimed_token = :t WHERE id = :i",
+                soci::use(now), soci::use(t), soci::use(id);
+            r.state = "claimed";
+            r.claimed_ms = now;
+            r.claimed_token = t;
+        }
+        tx.commit();
+        return rows;
+    });
+}
+
+void store::complete_tick_request(std::int64_t request_id, std::string_view run_id, std::int64_t claimed_token) {
     codec::uuid u{};
     if (!codec::parse_uuid(run_id, u))
         vigy::fail(VIGY_INVALID_ARGUMENT, fmt::format("run id {:?} is not a UUID", run_id));
+    const backend kind = impl_->db.kind;
     impl_->write("completing a tick request", [&](soci::session& sql) {
-        long long id = request_id, now = now_unix_ms();
-        sql << fmt::format(
-            "UPDATE tick_requests SET state = 'done', done_ms = :n, run_id = {} WHERE id = :i AND "
-            "state = 'claimed'",
-            blob_literal(impl_->db.kind, u)),
-            soci::use(now), soci::use(id);
+        long long id = request_id, now = now_unix_ms(), t = claimed_token;
+        const std::string fence = claimed_token == 0 ? std::string()
+                                  : claimed_token < 0 && kind == backend::postgresql
+                                      ? std::string(" AND claimed_token = :t AND ") + cluster_claim_holds
+                                      : std::string(" AND claimed_token = :t");
+        maybe_fenced(sql, kind, claimed_token, [&] {
+            const std::string q = fmt::format(
+                "UPDATE tick_requests SET state = 'done', done_ms = :n, run_id = {} WHERE id = :i AND "
+                "state = 'claimed'{}",
+                blob_literal(kind, u), fence);
+            if (claimed_token == 0)
+                sql << q, soci::use(now), soci::use(id);
+            else
+                sql << q, soci::use(now), soci::use(id), soci::use(t);
+        });
         return 0;
     });
 }
 
 void store::fail_tick_request(std::int64_t request_id, vigy_status code, std::string_view err,
                               std::int64_t claimed_token) {
+    const backend kind = impl_->db.kind;
     impl_->write("failing a tick request", [&](soci::session& sql) {
         long long id = request_id, c = code, t = claimed_token;
         const long long now = now_unix_ms();
         const std::string e(err);
-        soci::statement st =
-            (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error_code = :c, "
-                            "error = :e WHERE id = :i AND (state = 'pending' AND :t1 = 0 OR "
-                            "state = 'claimed' AND (:t2 = 0 OR claimed_token = :t3))",
-             soci::use(now), soci::use(c), soci::use(e), soci::use(id), soci::use(t), soci::use(t), soci::use(t));
-        st.execute(true);
+        const std::string cluster = kind == backend::postgresql && claimed_token < 0
+                                        ? std::string(" AND ") + cluster_claim_holds
+                                        : std::string();
+        maybe_fenced(sql, kind, claimed_token, [&] {
+            soci::statement st =
+                (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, error_code = :c, "
+                                "error = :e WHERE id = :i AND (state = 'pending' AND :t1 = 0 OR "
+                                "state = 'claimed' AND (:t2 = 0 OR claimed_token = :t3))" +
+                                    cluster,
+                 soci::use(now), soci::use(c), soci::use(e), soci::use(id), soci::use(t), soci::use(t), soci::use(t));
+            st.execute(true);
+        });
         return 0;
     });
 }
 
 bool store::cancel_tick_request(std::int64_t request_id, std::string_view err) {
+    const backend kind = impl_->db.kind;
     return impl_->write("cancelling a tick request", [&](soci::session& sql) {
         long long id = request_id;
         const long long now = now_unix_ms();
         const std::string e(err);
-        soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, "
-                                             "error_code = 14, error = :e WHERE id = :i AND state = 'pending'",
-                              soci::use(now), soci::use(e), soci::use(id));
-        st.execute(true);
-        return st.get_affected_rows() > 0;
+        // A cluster claim whose shard moved on can no longer be committed by its claimer:
+        // cancelling it is as safe as cancelling a pending one.
+        const std::string stale_claim =
+            kind == backend::postgresql
+                ? std::string(" OR state = 'claimed' AND claimed_token < 0 AND NOT ") + cluster_claim_holds
+                : std::string();
+        bool cancelled = false;
+        maybe_fenced(sql, kind, kind == backend::postgresql ? -1 : 0, [&] {
+            soci::statement st = (sql.prepare << "UPDATE tick_requests SET state = 'failed', done_ms = :n, "
+                                                 "error_code = 14, error = :e WHERE id = :i AND (state = 'pending'" +
+                                                     stale_claim + ")",
+                                  soci::use(now), soci::use(e), soci::use(id));
+            st.execute(true);
+            cancelled = st.get_affected_rows() > 0;
+        });
+        return cancelled;
     });
 }
 

@@ -36,6 +36,7 @@ TEST_CASE("cluster mode is refused on SQLite and a shard-fenced commit is reject
     store s(opts(dir.db()));
     CHECK(code_of([&] { (void)s.cluster_heartbeat(host_req("a")); }) == VIGY_FAILED_PRECONDITION);
     CHECK(code_of([&] { (void)s.cluster_status(); }) == VIGY_FAILED_PRECONDITION);
+    CHECK(code_of([&] { (void)s.claim_cluster_tick_requests("a", {{0, 1}}); }) == VIGY_FAILED_PRECONDITION);
     const auto v = s.register_or_update(spec("solo")).vigy;
     auto c = commit_for(v);
     c.shard = shard_fence{shard_of(v.key, 64), 1};
@@ -224,4 +225,164 @@ TEST_CASE("a scheduler lease and cluster hosts exclude each other and fence each
     CHECK_FALSE(b.renew_lease(req(), *tb));
     CHECK(a.kv_map_of(v.key).at("n") == "1");
     CHECK(a.recent_runs(v.id).size() == 1);
+}
+
+namespace {
+
+/// Registers vigies c0, c1, ... until one lands in a shard >= 32 (the half a second host
+/// gets), returning the first vigy (shard < 32) and that one.
+std::pair<vigy_record, vigy_record> vigies_in_both_halves(store& s) {
+    const auto first = s.register_or_update(spec("c0")).vigy;
+    REQUIRE(shard_of(first.key, 64) < 32);
+    for (int i = 1; i < 200; ++i) {
+        const auto v = s.register_or_update(spec("c" + std::to_string(i))).vigy;
+        if (shard_of(v.key, 64) >= 32) return {first, v};
+    }
+    FAIL("no vigy landed in a shard >= 32");
+    return {};
+}
+
+/// The state of request `id` as `s` reads it.
+std::string state_of(store& s, std::int64_t id) {
+    const auto r = s.get_tick_request(id);
+    REQUIRE(r.has_value());
+    return r->state;
+}
+
+}  // namespace
+
+TEST_CASE("cluster tick requests: a host claims only requests of the shards it holds, under their epochs",
+          "[postgresql]") {
+    if (!on_postgres()) return;
+    temp_dir dir;
+    store a(opts(dir.db()));
+    store b(opts(dir.db()));
+    const auto [va, vb] = vigies_in_both_halves(a);
+    const int sa = shard_of(va.key, 64), sb = shard_of(vb.key, 64);
+    (void)a.cluster_heartbeat(host_req("a"));
+    (void)b.cluster_heartbeat(host_req("b"));
+    const auto ra = a.cluster_heartbeat(host_req("a"));  // releases 32-63
+    const auto rb = b.cluster_heartbeat(host_req("b"));  // takes them under epoch 2
+    REQUIRE(epoch_in(ra, sa) == 1);
+    REQUIRE(epoch_in(ra, sb) == 0);
+    REQUIRE(epoch_in(rb, sb) == 2);
+    const auto qa = a.enqueue_tick_request(va.id, "cli");
+    const auto qb = b.enqueue_tick_request(vb.id, "cli", R"({"kind":"manual"})");
+
+    CHECK(code_of([&] { (void)a.claim_cluster_tick_requests("", ra.held); }) == VIGY_INVALID_ARGUMENT);
+    CHECK(a.claim_cluster_tick_requests("a", {}).empty());
+    // a presenting b's shard (as if it still held it) claims nothing: the store checks the owner
+    CHECK(a.claim_cluster_tick_requests("a", {{sb, 2}}).empty());
+    // b presenting a stale epoch of its own shard claims nothing either
+    CHECK(b.claim_cluster_tick_requests("b", {{sb, 1}}).empty());
+    CHECK(state_of(a, qb) == "pending");
+    // each host claims exactly the request of its own shard, stamped with -epoch
+    const auto ca = a.claim_cluster_tick_requests("a", ra.held);
+    REQUIRE(ca.size() == 1);
+    CHECK(ca[0].id == qa);
+    CHECK(ca[0].state == "claimed");
+    CHECK(ca[0].claimed_token == -1);
+    CHECK(state_of(a, qb) == "pending");
+    const auto cb = b.claim_cluster_tick_requests("b", rb.held);
+    REQUIRE(cb.size() == 1);
+    CHECK(cb[0].id == qb);
+    CHECK(cb[0].claimed_token == -2);
+    CHECK(cb[0].trigger_json == R"({"kind":"manual"})");
+    CHECK(b.get_tick_request(qb)->claimed_token == -2);
+    CHECK(a.claim_cluster_tick_requests("a", ra.held).empty());  // claimed once
+
+    // a failure or completion under another epoch (or a scheduler token) is refused
+    b.fail_tick_request(qb, VIGY_INTERNAL, "wrong epoch", -1);
+    b.fail_tick_request(qb, VIGY_INTERNAL, "a scheduler token", 2);
+    const std::string some_run = new_run_id(now_unix_ms());
+    b.complete_tick_request(qb, some_run, -3);
+    CHECK(state_of(b, qb) == "claimed");
+    // ... and works under the shard's current epoch
+    b.fail_tick_request(qb, VIGY_FAILED_PRECONDITION, "refused by the slot", -2);
+    const auto fb = b.get_tick_request(qb);
+    CHECK(fb->state == "failed");
+    CHECK(fb->code == VIGY_FAILED_PRECONDITION);
+    // a's commit under its epoch marks its claimed request done with the run, atomically
+    auto c = commit_for(va);
+    c.shard = shard_fence{sa, 1};
+    c.tick_request_id = qa;
+    REQUIRE(a.writer().submit(c).get().ok);
+    const auto da = a.get_tick_request(qa);
+    CHECK(da->state == "done");
+    CHECK(da->run_id == c.run.id);
+}
+
+TEST_CASE(
+    "cluster tick requests: a claim of a lost shard goes back to pending; the old holder can neither "
+    "claim, complete nor fail it; the new holder runs it once",
+    "[postgresql]") {
+    if (!on_postgres()) return;
+    temp_dir dir;
+    store a(opts(dir.db()));
+    store b(opts(dir.db()));
+    const auto v = a.register_or_update(spec("counter")).vigy;
+    const auto other = a.register_or_update(spec("other")).vigy;
+    const int shard = shard_of(v.key, 64);
+    const auto ra = a.cluster_heartbeat(host_req("a", 300));  // a short lease
+    const std::int64_t ea = epoch_in(ra, shard);
+    REQUIRE(ea == 1);
+    const auto q = a.enqueue_tick_request(v.id, "cli");
+    const auto claimed = a.claim_cluster_tick_requests("a", ra.held);
+    REQUIRE(claimed.size() == 1);
+    CHECK(claimed[0].claimed_token == -ea);
+    // a is paused (stops renewing) holding the claim; while its lease runs, a requester
+    // giving up cannot cancel it (a could still commit it)
+    CHECK_FALSE(b.cancel_tick_request(q, "giving up"));
+    // b takes the shard over once a's lease expired by the database's clock
+    cluster_round rb;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+        rb = b.cluster_heartbeat(host_req("b"));
+    } while (epoch_in(rb, shard) == 0 && std::chrono::steady_clock::now() < give_up);
+    const std::int64_t eb = epoch_in(rb, shard);
+    REQUIRE(eb == ea + 1);
+    // the takeover put the claim back to pending, in the acquiring transaction
+    const auto back = b.get_tick_request(q);
+    CHECK(back->state == "pending");
+    CHECK(back->claimed_token == 0);
+    // a, late: cannot fail, complete or claim it, and its commit is fenced
+    a.fail_tick_request(q, VIGY_ABORTED, "stale", -ea);
+    a.complete_tick_request(q, new_run_id(now_unix_ms()), -ea);
+    CHECK(state_of(a, q) == "pending");
+    CHECK(a.claim_cluster_tick_requests("a", {{shard, ea}}).empty());
+    auto late = commit_for(v);
+    late.shard = shard_fence{shard, ea};
+    late.tick_request_id = q;
+    const auto rl = a.writer().submit(late).get();
+    CHECK(rl.stale);
+    CHECK(state_of(a, q) == "pending");
+    // b claims it under its epoch and runs it: done once, one run
+    const auto cb = b.claim_cluster_tick_requests("b", rb.held);
+    REQUIRE(cb.size() == 1);
+    CHECK(cb[0].id == q);
+    CHECK(cb[0].claimed_token == -eb);
+    auto mine = commit_for(v);
+    mine.shard = shard_fence{shard, eb};
+    mine.tick_request_id = q;
+    REQUIRE(b.writer().submit(mine).get().ok);
+    const auto done = b.get_tick_request(q);
+    CHECK(done->state == "done");
+    CHECK(done->run_id == mine.run.id);
+    CHECK(b.recent_runs(v.id).size() == 1);
+    CHECK(b.claim_cluster_tick_requests("b", rb.held).empty());
+    // a's renewal no longer has the shard; a done request stays done whatever a does
+    a.fail_tick_request(q, VIGY_ABORTED, "stale", -ea);
+    CHECK(state_of(a, q) == "done");
+
+    // a claim whose shard was released (b leaves cleanly) can be cancelled by its requester
+    // (b can no longer commit it); one whose holder still holds the shard cannot
+    const auto rb2 = b.cluster_heartbeat(host_req("b"));
+    const auto q2 = b.enqueue_tick_request(other.id, "cli");
+    REQUIRE(b.claim_cluster_tick_requests("b", rb2.held).size() == 1);
+    CHECK_FALSE(a.cancel_tick_request(q2, "giving up"));
+    b.cluster_leave("b");
+    CHECK(a.cancel_tick_request(q2, "giving up"));
+    const auto c2 = a.get_tick_request(q2);
+    CHECK(c2->state == "failed");
+    CHECK(c2->code == VIGY_UNAVAILABLE);
 }

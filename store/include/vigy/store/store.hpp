@@ -460,7 +460,10 @@ struct tick_request {
     std::string state;  ///< "pending" | "claimed" | "done" | "failed"
     std::int64_t requested_ms = 0;
     std::int64_t claimed_ms = 0;
-    std::int64_t claimed_token = 0;  ///< the lease token of the scheduler that claimed it
+    /// Who claimed it: the scheduler lease token (> 0) of the scheduler that claimed it,
+    /// or, in cluster mode, minus the epoch (< 0) of the vigy's shard it was claimed under
+    /// (claim_cluster_tick_requests); 0 while pending.
+    std::int64_t claimed_token = 0;
     std::int64_t done_ms = 0;
     std::string run_id;          ///< set when done
     vigy_status code = VIGY_OK;  ///< failed: why, as a canonical code
@@ -813,9 +816,9 @@ public:
     /// One round for `request.owner`: heartbeat; renew every shard it holds (even one
     /// that expired, while nobody took it); release the highest-numbered shards above its
     /// share; acquire free or expired shards (free first, lowest first) up to its share,
-    /// each under epoch + 1. Throws INVALID_ARGUMENT for an empty owner or lease_ms <= 0,
-    /// FAILED_PRECONDITION on SQLite, UNAVAILABLE when the server is unreachable (then
-    /// nothing changed).
+    /// each under epoch + 1, putting the tick requests claimed under an earlier epoch of
+    /// an acquired shard back to pending (claim_cluster_tick_requests). Throws INVALID_ARGUMENT for an empty owner or
+    /// lease_ms <= 0, FAILED_PRECONDITION on SQLite, UNAVAILABLE when the server is unreachable (then nothing changed).
     cluster_round cluster_heartbeat(const cluster_request& request);
 
     /// Releases every shard `owner` holds and removes its host row (a clean leave).
@@ -833,22 +836,44 @@ public:
                                       std::string_view trigger_json = {});
 
     /// Marks a claimed request done with run `run_id` (a trigger coalesced into
-    /// the run of a later one). No-op unless it is claimed.
-    void complete_tick_request(std::int64_t request_id, std::string_view run_id);
+    /// the run of a later one). No-op unless it is claimed, and, when `claimed_token` is
+    /// not 0, claimed under that token; a cluster claim (`claimed_token` < 0) only while
+    /// its shard is still held under that epoch, checked in one transaction under the
+    /// write lock every shard lease change takes. INVALID_ARGUMENT when `run_id` is not
+    /// a UUID.
+    void complete_tick_request(std::int64_t request_id, std::string_view run_id, std::int64_t claimed_token = 0);
 
-    /// Claims up to `limit` pending requests (oldest first) for the holder of `token`.
-    /// Cheap to poll: takes the write lock only when something is pending.
+    /// Claims up to `limit` pending requests (oldest first) for the holder of `token`
+    /// (the scheduler lease). Cheap to poll: takes the write lock only when something is
+    /// pending.
     std::vector<tick_request> claim_tick_requests(std::int64_t token, std::size_t limit = 64);
+
+    /// Cluster mode (PostgreSQL): claims up to `limit` pending requests (oldest first) for
+    /// vigies whose shard cluster host `owner` holds under the epoch `held` names for it,
+    /// as checked in the claiming transaction (under the write lock every shard lease
+    /// change takes): a shard taken over, released, or held under another epoch than
+    /// given is skipped. Each is claimed with claimed_token = -epoch. A claim whose shard
+    /// is acquired again later (a takeover, or a release then an acquisition) goes back
+    /// to pending in the acquiring transaction (cluster_heartbeat), so its new holder runs
+    /// it; the old holder can neither complete nor fail it (its commit is fenced by the
+    /// shard's epoch). Cheap to poll: takes the write lock only when a request of a held
+    /// shard is pending. FAILED_PRECONDITION on SQLite; INVALID_ARGUMENT for an empty owner.
+    std::vector<tick_request> claim_cluster_tick_requests(std::string_view owner, const std::vector<shard_fence>& held,
+                                                          std::size_t limit = 64);
 
     /// Marks a request failed with `code` and `error` (a done request is marked by its
     /// commit) — only while it is pending or claimed, and, when `claimed_token` is not 0,
     /// only while it is claimed under that token (a scheduler that lost its lease cannot
-    /// fail a request its successor took over).
+    /// fail a request its successor took over); a cluster claim (`claimed_token` < 0)
+    /// only while its shard is still held under that epoch (checked as in
+    /// complete_tick_request), so a host that lost the shard leaves it to the new holder.
     void fail_tick_request(std::int64_t request_id, vigy_status code, std::string_view error,
                            std::int64_t claimed_token = 0);
 
-    /// Fails the request with `error` only while it is still pending (a requester giving
-    /// up). Returns false when it was claimed (or finished) meanwhile.
+    /// Fails the request with UNAVAILABLE and `error` (a requester giving up) only while
+    /// it is still pending, or (PostgreSQL) claimed by a cluster host whose shard is no
+    /// longer held under the claim's epoch (that host can no longer commit it). Returns
+    /// false when it was claimed by a holder that still can (or finished) meanwhile.
     bool cancel_tick_request(std::int64_t request_id, std::string_view error);
 
     /// A request by id; nullopt if unknown.
