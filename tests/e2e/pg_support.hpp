@@ -68,4 +68,28 @@ struct pg_fixture : fixture {
     pg_fixture& operator=(const pg_fixture&) = delete;
 };
 
+/// count(*)-style `sql` on `url` as a number.
+inline int64_t pg_count(const std::string& url, const std::string& sql) { return std::stoll(query_one(url, sql)); }
+
+/// Every programs::counter vigy of `fx`'s database (`vigies` of them): tick_count over its
+/// ok runs in commit order is 1..N (no gap, no repeat) and its kv n equals its ok runs.
+inline void require_counters_consistent(const pg_fixture& fx, int64_t vigies) {
+    CHECK(pg_count(fx.url, "SELECT count(*) FROM vigies WHERE deleted = 0") == vigies);
+    // a gap or a repeat makes some ok run's tick_count differ from its position
+    CHECK(pg_count(fx.url,
+                   "SELECT count(*) FROM (SELECT tick_count, row_number() OVER (PARTITION BY vid ORDER BY seq) AS rn "
+                   "FROM runs WHERE result = 0) x WHERE tick_count <> rn") == 0);
+    CHECK(pg_count(fx.url,
+                   "SELECT count(*) FROM (SELECT vid, tick_count FROM runs WHERE result = 0 GROUP BY vid, "
+                   "tick_count HAVING count(*) > 1) d") == 0);
+    // kv n equals the ok runs, for every counter (none missing)
+    CHECK(pg_count(fx.url,
+                   "SELECT count(*) FROM vigies v WHERE v.deleted = 0 AND coalesce((SELECT CAST(value_json AS "
+                   "BIGINT) FROM kv WHERE kv.vid = v.vid AND kv.key = 'n'), -1) <> (SELECT count(*) FROM runs r "
+                   "WHERE r.vid = v.vid AND r.result = 0)") == 0);
+    CHECK(pg_count(fx.url,
+                   "SELECT count(*) FROM vigies v WHERE v.deleted = 0 AND NOT EXISTS (SELECT 1 FROM runs r "
+                   "WHERE r.vid = v.vid AND r.result = 0)") == 0);
+}
+
 }  // namespace e2e
