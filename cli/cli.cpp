@@ -63,9 +63,10 @@ host::registry& context::plugins() {
 
 std::unique_ptr<host::runtime> context::open_runtime(runtime_use use, host::runtime_options options) {
     const std::string db = db_path();
-    if (use == runtime_use::read) {
+    if (use != runtime_use::plugins) {
         options.default_plugin_dirs = false;
         options.plugin_dirs.clear();
+        if (use == runtime_use::read_only) options.create_if_missing = false;
     } else {
         const auto extra = plugin_dir_paths();
         options.plugin_dirs.insert(options.plugin_dirs.end(), extra.begin(), extra.end());

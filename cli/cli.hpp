@@ -57,9 +57,16 @@ void require_utf8(const std::string& text, const std::string& where);
 
 /// What a command needs from the runtime.
 enum class runtime_use {
-    read,    ///< reads and simple writes (list, inspect, enable, ...): no plugins loaded
-    plugins  ///< register, tick, serve: built-in plugin dirs + --plugin-dir
+    read_only,  ///< reads only (list, inspect, tail): no plugins; a missing SQLite file is
+                ///< refused (NOT_FOUND, exit 3), never created
+    read,       ///< simple writes (enable, disable, reset, delete): no plugins loaded
+    plugins     ///< register, tick, serve: built-in plugin dirs + --plugin-dir
 };
+
+/// True for a PostgreSQL URL (postgresql:// or postgres://); false for an SQLite path.
+[[nodiscard]] inline bool is_postgresql_url(const std::string& db) {
+    return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
+}
 
 /// The global options and shared, lazily created state of one `vigy` run.
 class context {

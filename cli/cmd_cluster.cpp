@@ -30,7 +30,13 @@ std::string ranges(const std::vector<int>& s) {
 }
 
 int run_cluster_status(context& ctx) {
-    auto rt = ctx.open_runtime(runtime_use::read);
+    // An SQLite path has no cluster: refused before anything is opened (or created).
+    if (!is_postgresql_url(ctx.db_path()))
+        vigy::fail(VIGY_FAILED_PRECONDITION, "cluster mode needs a PostgreSQL database (--db postgresql://...); " +
+                                                 ctx.db_path() +
+                                                 " is an SQLite path, which one vigy serve uses at a time (nothing "
+                                                 "was opened or created)");
+    auto rt = ctx.open_runtime(runtime_use::read_only);
     const host::cluster_info c = rt->cluster();
     const store::cluster_view& v = c.view;
     std::map<std::string, std::vector<int>> shards_of;
@@ -75,7 +81,8 @@ void add_cluster(CLI::App& root, context& ctx) {
                                "hosts (docs/cluster.md): every host with its last heartbeat (the database's clock),\n"
                                "the shards it leases and their highest epoch, and how many vigies those shards\n"
                                "hold. -o json adds every shard lease.\n\n"
-                               "exit status: 0; 1 when the database is SQLite (no cluster mode) or unreachable.") +
+                               "exit status: 0; 1 when the database is SQLite (no cluster mode: refused before\n"
+                               "anything is opened or created) or unreachable.") +
                    "\n\n" + global_options_help);
     set_action(status, ctx, [&ctx] { return run_cluster_status(ctx); });
 }

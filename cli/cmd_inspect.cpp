@@ -38,7 +38,7 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 int run_inspect(context& ctx, const inspect_options& o) {
-    auto rt = ctx.open_runtime(runtime_use::read);
+    auto rt = ctx.open_runtime(runtime_use::read_only);
     const host::vigy_info v = rt->get(o.target);
     const std::vector<host::run> runs = rt->recent_runs(v.id, o.runs);
     const std::vector<host::condition> conditions = rt->conditions(v.id);
@@ -162,8 +162,10 @@ int run_inspect(context& ctx, const inspect_options& o) {
 void add_inspect(CLI::App& root, context& ctx) {
     auto o = std::make_shared<inspect_options>();
     auto* sub = root.add_subcommand("inspect", "show a vigy: spec, grants, recent runs, conditions, kv and events");
-    sub->footer(std::string("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json") + "\n\n" +
-                global_options_help);
+    sub->footer(std::string("examples:\n  vigy inspect hello\n  vigy inspect hello --runs 50 -o json\n\n"
+                            "exit status: 3 for an unknown vigy, or when the database file does not exist\n"
+                            "(it is not created).") +
+                "\n\n" + global_options_help);
     sub->add_option("NAME", o->target, "the vigy's name or id")->required();
     sub->add_option("--runs", o->runs, "how many recent runs to show (newest first)")->type_name("N")->default_val(10);
     sub->add_option("--events", o->events, "how many recent events to show")->type_name("N")->default_val(20);

@@ -13,7 +13,7 @@ namespace {
 
 int run_list(context& ctx, const std::string& selector) {
     (void)host::parse_selector(selector);  // a malformed selector fails before the database opens
-    auto rt = ctx.open_runtime(runtime_use::read);
+    auto rt = ctx.open_runtime(runtime_use::read_only);
     const std::vector<host::vigy_info> vigies = rt->list(selector);
     std::vector<std::optional<host::run>> last;
     for (const auto& v : vigies) {
@@ -94,7 +94,8 @@ void add_list(CLI::App& root, context& ctx) {
                             "must all hold: k=v (or k==v), k!=v (also matches vigies without k), k in (a,b),\n"
                             "k notin (a,b), k (has the label), !k (has not). examples:\n"
                             "  vigy list --selector team=infra,env=prod\n"
-                            "  vigy list -l 'tier in (1,2),!deprecated'") +
+                            "  vigy list -l 'tier in (1,2),!deprecated'\n\n"
+                            "exit status: 3 when the database file does not exist (it is not created).") +
                 "\n\n" + global_options_help);
     sub->add_option("-l,--selector", *selector, "only vigies whose labels match the selector")->type_name("SELECTOR");
     set_action(sub, ctx, [&ctx, selector] { return run_list(ctx, *selector); });

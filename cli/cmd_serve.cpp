@@ -174,10 +174,7 @@ int run_serve(context& ctx, const serve_options& o) {
         usage_error("cluster lease settings need --retry-period < --renew-deadline < --lease-duration (got " +
                     std::to_string(opts.cluster_retry_ms) + " ms, " + std::to_string(opts.cluster_renew_deadline_ms) +
                     " ms, " + std::to_string(opts.cluster_lease_ms) + " ms)");
-    const auto is_pg = [](const std::string& p) {
-        return p.rfind("postgresql://", 0) == 0 || p.rfind("postgres://", 0) == 0;
-    };
-    if (o.cluster && !is_pg(ctx.db_path()))
+    if (o.cluster && !is_postgresql_url(ctx.db_path()))
         usage_error("--cluster needs a PostgreSQL database (--db postgresql://...); " +
                     store::display_path(ctx.db_path()) + " is an SQLite file, which one vigy serve uses at a time");
     // For tests and operators: a host whose wall clock is off by this many ms. It moves

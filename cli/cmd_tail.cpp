@@ -29,7 +29,7 @@ std::optional<int64_t> since_ms(const std::string& s) {
 
 int run_tail(context& ctx, const tail_options& o) {
     block_stop_signals();
-    auto rt = ctx.open_runtime(runtime_use::read);
+    auto rt = ctx.open_runtime(runtime_use::read_only);
     const std::string db = store::display_path(ctx.db_path());
     const style st{ctx.color};
     std::optional<std::string> only;
@@ -90,7 +90,8 @@ void add_tail(CLI::App& root, context& ctx) {
     sub->footer(std::string("One line per run: start time, vigy, result, duration, actions, error. With\n"
                             "-o json each line is one run as a JSON object. --since first prints the runs\n"
                             "started since then (a duration back from now such as 30s, 5m, 2h, 1d, or an\n"
-                            "RFC 3339 time such as 2026-05-21T12:00:00Z). Stops on ctrl-c / SIGTERM (exit 0).\n\n"
+                            "RFC 3339 time such as 2026-05-21T12:00:00Z). Stops on ctrl-c / SIGTERM (exit 0).\n"
+                            "A database file that does not exist is refused (exit 3), not created.\n\n"
                             "examples:\n  vigy tail\n  vigy tail --id hello --since 10m -o json") +
                 "\n\n" + global_options_help);
     sub->add_option("--id", o->id, "only this vigy (name or id)")->type_name("NAME");

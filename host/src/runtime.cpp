@@ -201,6 +201,7 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
 
         store::open_options so;
         so.path = db_path.string();
+        so.create_if_missing = options.create_if_missing;
         so.retention.keep_runs = options.keep_runs;
         so.retention.max_age = std::chrono::milliseconds(options.max_run_age_ms);
         so.log = [](store::log_level level, const std::string& msg) {

@@ -563,6 +563,11 @@ store::store(open_options options) : impl_(std::make_unique<impl>()) {
     }
     m.db.target = m.path;
     m.db.display = m.path;
+    if (!m.options.create_if_missing && !m.temporary) {
+        std::error_code ec;
+        if (!fs::exists(m.path, ec) && !ec)
+            vigy::fail(VIGY_NOT_FOUND, fmt::format("database {} does not exist (nothing was created)", m.path));
+    }
     // Directories 0700 and a new file 0600 whatever the umask; others' access is warned about.
     for (const auto& w : prepare_database_files(m.path)) {
         if (m.options.log)

@@ -5,11 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace e2e {
 
@@ -166,6 +171,13 @@ counter_history read_counter(const fixture& fx, const std::string& name, int max
     const json& kv = field(*doc, "kv");
     if (has(kv, "n")) h.kv_n = num(kv, "n");
     return h;
+}
+
+void create_empty_database(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    INFO("creating " << path << ": " << std::strerror(errno));
+    REQUIRE(fd >= 0);
+    ::close(fd);
 }
 
 std::string integrity_check(const std::string& db_path) {

@@ -105,6 +105,7 @@ TEST_CASE("the database directory is 0700 and its files 0600 under umask 000, -w
 
 TEST_CASE("an existing database others can read or write is warned about", "[e2e][database]") {
     fixture fx;
+    create_empty_database(fx.db);
     REQUIRE(fx.run({"list"}).code == 0);
     REQUIRE(::chmod(fx.db.c_str(), 0644) == 0);
     result r = fx.run({"list"});
@@ -139,6 +140,7 @@ TEST_CASE("with no HOME, no XDG_DATA_HOME and no --db nothing is created in the 
     CHECK_FALSE(fs::exists(fx.dir.file("vigy")));
     // --db still works there
     o.env.push_back("HOME");
+    create_empty_database(fx.dir.file("explicit.db"));
     CHECK(vigy({"--db", fx.dir.file("explicit.db"), "list"}, o).code == 0);
     CHECK(fs::exists(fx.dir.file("explicit.db")));
 }
@@ -246,4 +248,36 @@ TEST_CASE("serve stops with a clear message when it meets a corrupt page while s
     CHECK(contains(serve->err(), "is corrupt"));
     CHECK(contains(serve->err(), "stopped serving"));
     CHECK(contains(serve->err(), "vigy db check"));
+}
+
+TEST_CASE("read-only commands refuse a database file that does not exist and create nothing", "[e2e][database]") {
+    fixture fx;
+    const std::string missing = fx.dir.file("sub/none.db");  // its directory is missing too
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{"list"}, {"inspect", "x"}, {"tail", "--since", "1m"}, {"db", "check"}}) {
+        std::vector<std::string> args = {"--db", missing};
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        const result r = fx.run(args);
+        INFO(cmd.front() << ": " << show(r));
+        CHECK(r.code == 3);  // not found
+        CHECK(contains(r.err, "database " + missing + " does not exist"));
+        CHECK_FALSE(fs::exists(missing));
+        CHECK_FALSE(fs::exists(fx.dir.file("sub")));
+    }
+    // cluster status: an SQLite path has no cluster; refused before anything is opened
+    const std::string plain = fx.dir.file("none.db");
+    const result c = fx.run({"--db", plain, "cluster", "status"});
+    INFO(show(c));
+    CHECK(c.code == 1);
+    CHECK(contains(c.err, "cluster mode needs a PostgreSQL database"));
+    CHECK(contains(c.err, plain + " is an SQLite path"));
+    CHECK(contains(c.err, "nothing was opened or created"));
+    CHECK_FALSE(fs::exists(plain));
+    CHECK_FALSE(fs::exists(plain + "-wal"));
+    // an existing (empty) file is read as before: list shows no vigies
+    create_empty_database(plain);
+    const result l = fx.run({"--db", plain, "list", "-o", "json"});
+    INFO(show(l));
+    CHECK(l.code == 0);
+    CHECK(contains(l.out, "[]"));
 }

@@ -42,6 +42,30 @@ TEST_CASE("the in-memory path opens a private temporary database removed on clos
     CHECK_FALSE(std::filesystem::exists(path));
 }
 
+TEST_CASE("create_if_missing = false refuses a missing file and creates nothing; an existing one opens",
+          "[sqlite][store]") {
+    if (on_postgres()) return;
+    temp_dir dir;
+    auto o = opts((dir.path / "sub" / "none.db").string());
+    o.create_if_missing = false;
+    std::string why;
+    try {
+        store s(o);
+    } catch (const vigy::status_error& e) {
+        CHECK(e.code() == VIGY_NOT_FOUND);
+        why = e.what();
+    }
+    CHECK(why == "database " + o.path + " does not exist (nothing was created)");
+    CHECK_FALSE(std::filesystem::exists(dir.path / "sub"));
+    {
+        auto c = opts(o.path);  // created by a default open
+        store s(c);
+        (void)s.register_or_update(spec("kept"));
+    }
+    store again(o);
+    CHECK(again.list_vigies().size() == 1);
+}
+
 TEST_CASE("register creates updates to a new revision keeping id and created_ms or reports unchanged", "[store]") {
     temp_dir dir;
     store s(opts(dir.db()));

@@ -263,6 +263,11 @@ struct runtime_options {
     int64_t cluster_retry_ms = 2'000;
     /// The clocks ticks are scheduled and stamped by (nullptr = clock::system()).
     std::shared_ptr<host::clock> clock;
+    /// false: an SQLite database file that does not exist is refused (NOT_FOUND, "database
+    /// PATH does not exist") instead of created, and nothing is left behind: for
+    /// read-only commands (list, inspect, tail, cluster status). See
+    /// store::open_options::create_if_missing.
+    bool create_if_missing = true;
 };
 
 /// What `evaluate` runs: `ticks` simulated ticks (>= 1), the first at `start_ms`

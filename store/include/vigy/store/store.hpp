@@ -525,7 +525,11 @@ struct open_options {
     retention_policy retention;
     writer_options writer;
     bool start_writer = true;  ///< false: no writer thread (CLI one-shot use)
-    log_fn log;                ///< diagnostics (see log_fn)
+    /// SQLite: false refuses a missing database file with NOT_FOUND ("database PATH does
+    /// not exist") before anything is created (no file, no directory): for read-only
+    /// uses. Ignored for ":memory:" and PostgreSQL (a server database is never created).
+    bool create_if_missing = true;
+    log_fn log;  ///< diagnostics (see log_fn)
 };
 
 // ---------------------------------------------------------------------------------
