@@ -164,7 +164,8 @@ void add_lifecycle(CLI::App& root, context& ctx) {
                     "While serve runs, the trigger is queued to it and coalesces: while a tick of\n"
                     "the vigy runs at most one trigger waits (the newest payload wins). When nobody\n"
                     "serves, the tick runs here and its run is printed. Only an Enabled vigy is\n"
-                    "triggered under serve (exit 1 otherwise).\n\n"
+                    "triggered under serve (exit 1 otherwise). Beside serve --cluster hosts it is\n"
+                    "queued to the host holding the vigy's shard; exit 4 when no host is live.\n\n"
                     "examples:\n"
                     "  vigy trigger deploy --payload '{\"version\": \"1.2.3\"}'") +
         "\n\n" + global_options_help);

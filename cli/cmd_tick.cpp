@@ -57,12 +57,14 @@ void add_tick(CLI::App& root, context& ctx) {
     sub->footer(std::string("The tick is committed like a scheduled one (run, kv, conditions, events) and\n"
                             "works on disabled vigies too. If `vigy serve` is running on the database, the\n"
                             "tick runs there (never concurrently with a scheduled tick of the same vigy);\n"
-                            "otherwise it runs in this process. A failed tick shows what the program\n"
-                            "printed before its error.\n\n"
+                            "beside serve --cluster hosts it runs on the host holding the vigy's shard\n"
+                            "(docs/cluster.md); otherwise it runs in this process. A failed tick shows\n"
+                            "what the program printed before its error.\n\n"
                             "exit status: 0 when the tick ran, even if the program failed (like kubectl:\n"
                             "the command succeeded; the run's result says \"failed\" and carries the error);\n"
-                            "3 for an unknown vigy; 4 when serve did not take the tick within --wait-ms or\n"
-                            "the tick did not finish in time, or the database is locked.") +
+                            "3 for an unknown vigy; 4 when serve (or a cluster host) did not take the tick\n"
+                            "within --wait-ms, no cluster host is live, the tick did not finish in time,\n"
+                            "or the database is locked.") +
                 "\n\n" + global_options_help);
     sub->add_option("NAME", o->target, "the vigy's name or id")->required();
     sub->add_option("--wait-ms", o->wait_ms, "how long to wait for a running serve to take the tick")

@@ -32,7 +32,8 @@
 /// bad JSON, unknown kind, bad selector), NOT_FOUND (no such vigy), ABORTED (a
 /// resource version did not match; nothing written), FAILED_PRECONDITION
 /// (another process serves this database; a database from a newer vigy),
-/// UNAVAILABLE (the database is locked; no scheduler took a forced tick in time),
+/// UNAVAILABLE (the database is locked; no scheduler took a forced tick in time; no
+/// live cluster host for a forced tick),
 /// DEADLINE_EXCEEDED (a forced tick did not finish in time), RESOURCE_EXHAUSTED,
 /// PERMISSION_DENIED, INTERNAL. Codes are never collapsed on the way up. what() is
 /// a lowercase diagnostic without trailing period, fit to print after "error: ".
@@ -395,7 +396,9 @@ public:
     /// store's tick requests (it returns once queued); when nobody serves, the tick
     /// runs here (as tick_now) and its run is returned. Only an Enabled vigy is
     /// ticked by a trigger under serve (FAILED_PRECONDITION otherwise, naming the
-    /// state). INVALID_ARGUMENT when the payload is not JSON; NOT_FOUND.
+    /// state). Beside `serve --cluster` hosts (see tick_now) it is queued to the host
+    /// holding the vigy's shard and returns once queued; UNAVAILABLE when no cluster
+    /// host is live. INVALID_ARGUMENT when the payload is not JSON; NOT_FOUND.
     std::optional<run> trigger(std::string_view name_or_id, std::string_view payload_json = {},
                                std::string_view source = "manual", int64_t wait_ms = 5000);
 
@@ -463,6 +466,14 @@ public:
     /// not finish within its wall-clock limit plus 1 s; when nobody serves it runs
     /// here under a briefly held scheduler lease (UNAVAILABLE if the lease cannot
     /// be had within wait_ms). NOT_FOUND if there is no such vigy.
+    /// Cluster mode (PostgreSQL, docs/cluster.md): on a database served by `serve
+    /// --cluster` hosts (one live, or one gone less than an hour without leaving), from
+    /// outside the cluster or on a host that does not hold the vigy's shard, it is
+    /// queued to the host holding the shard, which claims and commits it under the
+    /// shard's epoch (a request whose host lost the shard runs once, on the next
+    /// holder); UNAVAILABLE at once, or while waiting, when no cluster host is live
+    /// (naming the shard and its last holder), or when no host took it within
+    /// `wait_ms`. Blocks the calling thread (it polls the store every 10 ms).
     run tick_now(std::string_view name_or_id, int64_t wait_ms = 5000);
 
     /// Evaluates `spec` once, outside any registered vigy, with empty kv and
