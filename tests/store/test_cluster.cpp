@@ -378,9 +378,15 @@ TEST_CASE(
     // (b can no longer commit it); one whose holder still holds the shard cannot
     const auto rb2 = b.cluster_heartbeat(host_req("b"));
     const auto q2 = b.enqueue_tick_request(other.id, "cli");
-    REQUIRE(b.claim_cluster_tick_requests("b", rb2.held).size() == 1);
+    const auto c2b = b.claim_cluster_tick_requests("b", rb2.held);
+    REQUIRE(c2b.size() == 1);
     CHECK_FALSE(a.cancel_tick_request(q2, "giving up"));
     b.cluster_leave("b");
+    // released (not yet acquired by anyone, so still claimed under b's epoch): b can no
+    // longer fail or complete it, whatever token it presents
+    b.fail_tick_request(q2, VIGY_ABORTED, "stale", c2b[0].claimed_token);
+    b.complete_tick_request(q2, new_run_id(now_unix_ms()), c2b[0].claimed_token);
+    CHECK(state_of(b, q2) == "claimed");
     CHECK(a.cancel_tick_request(q2, "giving up"));
     const auto c2 = a.get_tick_request(q2);
     CHECK(c2->state == "failed");
