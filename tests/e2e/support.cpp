@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -171,6 +172,20 @@ counter_history read_counter(const fixture& fx, const std::string& name, int max
     const json& kv = field(*doc, "kv");
     if (has(kv, "n")) h.kv_n = num(kv, "n");
     return h;
+}
+
+std::string on_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    const std::string dirs = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+    for (std::size_t at = 0; at <= dirs.size();) {
+        const std::size_t end = std::min(dirs.find(':', at), dirs.size());
+        const std::string f = dirs.substr(at, end - at) + "/" + name;
+        if (::access(f.c_str(), X_OK) == 0) return f;
+        at = end + 1;
+    }
+    INFO(name << " is not on PATH (" << dirs << ")");
+    REQUIRE(false);
+    return {};
 }
 
 void create_empty_database(const std::string& path) {

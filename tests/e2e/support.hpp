@@ -74,6 +74,10 @@ counter_history read_counter(const fixture& fx, const std::string& name, int max
 /// without repeats or gaps, kv n equals the ok runs, and each saw tick_count = n.
 void require_counter_consistent(const counter_history& h);
 
+/// The executable `name` found on $PATH; REQUIREs it (a test that needs a tool fails
+/// without it, never skips).
+std::string on_path(const std::string& name);
+
 /// Creates an empty SQLite database file at `path` (mode 0600; vigy adds its schema on
 /// first open), for tests of commands that refuse a missing file (list, inspect, tail).
 void create_empty_database(const std::string& path);

@@ -61,21 +61,6 @@ node start_node(const pg_fixture& fx) {
     return n;
 }
 
-/// `name` found on $PATH (the test fails without it: it proves the API with curl).
-std::string on_path(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::string dirs = path ? path : "/usr/bin:/bin";
-    for (std::size_t at = 0; at <= dirs.size();) {
-        const std::size_t end = std::min(dirs.find(':', at), dirs.size());
-        const std::string f = dirs.substr(at, end - at) + "/" + name;
-        if (::access(f.c_str(), X_OK) == 0) return f;
-        at = end + 1;
-    }
-    INFO(name << " is not on PATH");
-    REQUIRE(false);
-    return {};
-}
-
 int64_t count(const pg_fixture& fx, const std::string& sql) { return pg_count(fx.url, sql); }
 
 /// The pid of the host holding the shard of vigy `name`, 0 when the shard is free.
