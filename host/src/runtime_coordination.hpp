@@ -1,8 +1,11 @@
 // host/src/runtime_coordination.hpp — coordination between processes sharing one
 // database: the scheduler lease (acquire, renew on CLOCK_BOOTTIME, lose, regain;
 // every commit fenced by its token), the control loop that picks up other processes'
-// changes and tick requests, and tick_now's three paths (in-process, through the
-// serving process's request queue, or here under a short lease).
+// changes and tick requests (in cluster mode: those of the shards it holds, claimed under
+// their epochs), and tick_now's paths (in-process, through the serving process's request
+// queue, through the queue to the cluster host holding the vigy's shard, or here under a
+// short lease). serve_requests is the one place tick requests are claimed and started;
+// the control loop calls it (a change notification can wake that loop to call it).
 #pragma once
 
 #include "runtime_pipeline.hpp"
