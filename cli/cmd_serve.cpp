@@ -37,6 +37,7 @@ struct serve_options {
     int64_t keep_runs = 1000;
     std::string lease_ttl;
     std::string poll_interval;              ///< --poll-interval (default 250ms; the API watch 100ms)
+    bool no_notify = false;                 ///< --no-notify: poll only (PostgreSQL)
     bool cluster = false;                   ///< --cluster (PostgreSQL)
     std::string lease_duration;             ///< --lease-duration (cluster; default 15s)
     std::string renew_deadline;             ///< --renew-deadline (cluster; default 10s)
@@ -165,6 +166,7 @@ int run_serve(context& ctx, const serve_options& o) {
             usage_error("--poll-interval must be a duration from 10ms to 60s, got \"" + o.poll_interval + "\"");
         opts.poll_ms = *ms;
     }
+    opts.notify = !o.no_notify;
     opts.cluster = o.cluster;
     auto cluster_duration = [&](const std::string& text, const char* flag, int64_t& into) {
         if (text.empty()) return;
@@ -466,6 +468,9 @@ void add_serve(CLI::App& root, context& ctx) {
                     "how often to look for other processes' changes, tick requests and runs when not notified "
                     "(PostgreSQL notifies at once and this poll is the fallback; default 250ms, 100ms for API watches)")
         ->type_name("DURATION");
+    sub->add_flag("--no-notify", o->no_notify,
+                  "PostgreSQL: do not LISTEN for changes, only poll every --poll-interval (e.g. behind PgBouncer in "
+                  "transaction mode)");
     sub->add_flag("--cluster", o->cluster,
                   "share a PostgreSQL database with other serve --cluster hosts: each ticks the vigies of the "
                   "shards it leases (docs/cluster.md)");

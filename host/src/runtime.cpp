@@ -479,6 +479,7 @@ void runtime::start() {
         std::lock_guard lk(impl_->start_m);
         if (impl_->coord->serving()) return;
         impl_->coord->start_serving();
+        if (!impl_->opt.notify) return;
         auto* c = impl_->coord.get();
         try {
             impl_->notify->start({[c](unsigned topics) { c->notified(topics); },

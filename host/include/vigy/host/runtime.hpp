@@ -250,6 +250,10 @@ struct runtime_options {
     /// listener's connection is down; while it is up a safety-net poll runs every
     /// max(poll_ms, 10 s). Tick requests are also looked for every 25 ms while polling.
     int64_t poll_ms = 250;
+    /// Change notification where the database offers it (PostgreSQL LISTEN/NOTIFY; see
+    /// poll_ms). false: poll only, e.g. behind a connection pooler in transaction mode
+    /// (PgBouncer), where a LISTEN session does not keep its server connection.
+    bool notify = true;
     /// The scheduler lease: held for lease_ttl_ms, renewed every lease_renew_ms (must
     /// be < lease_ttl_ms / 2). A serving runtime starts no scheduled tick unless it
     /// renewed the lease less than lease_ttl_ms ago (on CLOCK_BOOTTIME). Short values
