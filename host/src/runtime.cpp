@@ -13,8 +13,8 @@
 
 #include "runtime_bus.hpp"
 #include "runtime_coordination.hpp"
-#include "runtime_notify.hpp"
 #include "runtime_mapping.hpp"
+#include "runtime_notify.hpp"
 #include "runtime_pipeline.hpp"
 
 #include "vigy/host/log.hpp"
@@ -121,7 +121,7 @@ struct runtime::impl {
     std::unique_ptr<detail::pipeline> pipeline;
     std::unique_ptr<detail::coordinator> coord;
     std::unique_ptr<detail::notifier> notify;  // while serving on PostgreSQL
-    std::mutex start_m;  // serialises start/stop
+    std::mutex start_m;                        // serialises start/stop
     std::mutex serve_m;
     std::condition_variable serve_cv;
     uint64_t commits_at_open = 0;
@@ -482,8 +482,8 @@ void runtime::start() {
         if (!impl_->opt.notify) return;
         auto* c = impl_->coord.get();
         try {
-            impl_->notify->start({[c](unsigned topics) { c->notified(topics); },
-                                  [c](bool up) { c->set_listening(up); }});
+            impl_->notify->start(
+                {[c](unsigned topics) { c->notified(topics); }, [c](bool up) { c->set_listening(up); }});
         } catch (const std::exception& e) {
             // serving works without it: the coordinator polls
             logger()->warn("change notification is off ({}); polling every {} ms", e.what(), impl_->opt.poll_ms);

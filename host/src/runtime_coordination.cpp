@@ -381,10 +381,9 @@ void coordinator::control_loop() {
         const auto poll_period = milliseconds(listening ? std::max(poll_ms_, notified_poll_ms) : poll_ms_);
         {
             std::unique_lock lk(m_);
-            cv_.wait_for(lk,
-                         std::min(listening ? poll_period : request_period,
-                                  milliseconds(cluster_ ? retry_ms_ : renew_ms_)),
-                         [this] { return control_stop_ || poll_now_ || requests_now_; });
+            cv_.wait_for(
+                lk, std::min(listening ? poll_period : request_period, milliseconds(cluster_ ? retry_ms_ : renew_ms_)),
+                [this] { return control_stop_ || poll_now_ || requests_now_; });
             if (control_stop_) return;
             poll_now = poll_now_;
             poll_now_ = false;

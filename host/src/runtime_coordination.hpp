@@ -103,7 +103,7 @@ private:
     std::condition_variable cv_;
     bool control_stop_ = false;
     bool poll_now_ = false;
-    bool requests_now_ = false;          // a tick request was notified: serve requests now
+    bool requests_now_ = false;           // a tick request was notified: serve requests now
     std::atomic<bool> listening_{false};  // a change listener is connected (set_listening)
     int64_t applied_rv_ = 0;
     // cluster mode (the control thread's, but for the atomics)

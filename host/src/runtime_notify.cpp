@@ -31,8 +31,7 @@ void notifier::start(sink to) {
     stop_ = false;
     active_ = true;
     if (listener_->connected()) {
-        logger()->info("change notification on {}: woken by LISTEN/NOTIFY, polling only as a safety net",
-                       db_.path());
+        logger()->info("change notification on {}: woken by LISTEN/NOTIFY, polling only as a safety net", db_.path());
         sink_.listening(true);
     }  // else the first wait reports it lost, and the loop logs that
     thread_ = std::thread([this] {
@@ -73,9 +72,7 @@ void notifier::loop() {
     while (!stop_.load()) {
         const auto r = listener_->wait(1000);
         switch (r.what) {
-        case event::notified:
-            deliver(r.topics);
-            break;
+        case event::notified: deliver(r.topics); break;
         case event::lost:
             // Once per outage (the listener reports each loss once); it reconnects with backoff.
             logger()->warn("change notification lost: {}; polling every {} ms until it is back", r.error, poll_ms_);
@@ -87,8 +84,7 @@ void notifier::loop() {
             deliver(store::all_topics);  // what was notified in the gap is lost: look now
             break;
         case event::timeout:
-        case event::interrupted:
-            break;
+        case event::interrupted: break;
         }
     }
 }
