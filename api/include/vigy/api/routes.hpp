@@ -32,9 +32,9 @@
 /// Watch: one thread per mounted API (not per stream) follows the store — runs by
 /// seq (runs_after: every process's runs, as `vigy tail`) and vigy changes by
 /// change_seq (changes_since) — woken by the runtime's run subscription, by the
-/// database's change notifications (PostgreSQL) and at least every poll_ms; every stream has its own cursor, so a backfill after
-/// Last-Event-ID and the live tail meet with no gap and no duplicate. A stream
-/// whose client reads too slowly is dropped (sse.hpp), never waited for.
+/// database's change notifications (PostgreSQL) and at least every poll_ms; every stream has its own cursor, so a
+/// backfill after Last-Event-ID and the live tail meet with no gap and no duplicate. A stream whose client reads too
+/// slowly is dropped (sse.hpp), never waited for.
 ///
 /// Metrics: the runtime's series (vigy_build_info, vigy_vigies{enabled},
 /// vigy_ticks_total{vigy,result,trigger}, vigy_tick_duration_seconds,
