@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -26,9 +27,14 @@ namespace {
 using steady = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+/// libpq's messages span lines and indent with tabs: one line, single spaces.
 std::string one_line(std::string_view m) {
     std::string out;
-    for (char c : m) out += (c == '\n' || c == '\r') ? ' ' : c;
+    for (char c : m) {
+        const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+        if (space && (out.empty() || out.back() == ' ')) continue;
+        out += space ? ' ' : c;
+    }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
 }
@@ -150,7 +156,11 @@ struct change_listener::impl {
     bool read_up() {
         if (PQconsumeInput(conn) == 0 || PQstatus(conn) == CONNECTION_BAD) {
             collect();  // what was read before the end still counts
-            fail(fmt::format("connection lost: {}", PQerrorMessage(conn)), true);
+            // The server's own reason (a FATAL notice: "terminating connection due to
+            // administrator command") says more than libpq's "server closed the connection".
+            std::string why = notice.empty() ? std::string(PQerrorMessage(conn)) : notice;
+            notice.clear();
+            fail(fmt::format("connection lost: {}", why), true);
             return false;
         }
         collect();
