@@ -412,6 +412,8 @@ void coordinator::control_loop() {
 }
 
 void coordinator::notified(unsigned topics) {
+    // Runs (a notification per writer batch of every host) are not this loop's business.
+    if ((topics & (store::topic_vigies | store::topic_tick_requests)) == 0) return;
     {
         std::lock_guard lk(m_);
         if ((topics & store::topic_vigies) != 0) poll_now_ = true;

@@ -139,6 +139,7 @@ struct change_listener::impl {
                 ph = phase::up;
                 up = true;
                 backoff_ms = opt.min_backoff_ms;
+                collect();  // read with the LISTEN results: the socket will not signal them again
                 return true;
             }
             const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
