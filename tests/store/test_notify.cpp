@@ -178,3 +178,31 @@ TEST_CASE("interrupt ends a listener's wait at once, also one that comes later",
     t.join();
     CHECK(steady::now() - t0 < std::chrono::seconds(2));
 }
+
+TEST_CASE("a listener that cannot connect reports it without the password and connects once it can", "[postgresql]") {
+    require_server();
+    temp_dir dir;
+    const std::string url = dir.db();
+    const std::string name = url.substr(url.rfind('/') + 1);
+    const auto at = url.find('@');
+    store a(opts(url.substr(0, at) + ":hunter2" + url.substr(at)));
+    store b(opts(url));
+    // the stores' sessions stay; new connections to the database are refused
+    pg_admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+    listen_options o;
+    o.min_backoff_ms = 20;
+    o.max_backoff_ms = 100;
+    const auto l = a.listen(o);
+    REQUIRE(l != nullptr);
+    CHECK_FALSE(l->connected());
+    const auto first = l->wait(1000);
+    pg_admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
+    REQUIRE(first.what == ev::lost);
+    CHECK_THAT(first.error, Catch::Contains("cannot connect") && Catch::Contains(":***@") &&
+                                Catch::Contains("is not currently accepting connections"));
+    CHECK_THAT(first.error, !Catch::Contains("hunter2"));
+    wait_for(*l, ev::restored, 5000);  // retried with backoff; reported once, not per attempt
+    CHECK(l->connected());
+    b.register_or_update(spec("late"));
+    CHECK((wait_for(*l, ev::notified, 5000, topic_vigies) & topic_vigies) != 0);
+}
