@@ -2,9 +2,10 @@
 // PostgreSQL 15: with a long --poll-interval, `vigy serve` picks a CLI change up at once
 // (LISTEN/NOTIFY) where --no-notify waits for its poll; a cut listener connection is
 // logged as lost and back, and a change made meanwhile is still picked up; an API watch
-// on one cluster host streams the runs another host commits promptly. The pickup and
-// streaming latencies are measured and printed (on stdout, for the report), with and
-// without notification. [postgresql]: ctest e2e_postgresql.
+// on one cluster host streams the runs another host commits promptly; a host whose
+// listener cannot reconnect (connections refused) picks changes up by polling. The
+// latencies are measured and printed (on stdout, for the report), with and without
+// notification. [postgresql]: ctest e2e_postgresql.
 #include "pg_support.hpp"
 #include "support.hpp"
 
@@ -131,24 +132,17 @@ struct api_host {
     std::string url;
 };
 
-api_host start_host(const pg_fixture& fx, const std::vector<std::string>& extra) {
-    std::vector<std::string> args{"serve",
-                                  "--cluster",
-                                  "--lease-duration",
-                                  "3s",
-                                  "--renew-deadline",
-                                  "2s",
-                                  "--retry-period",
-                                  "500ms",
-                                  "-o",
-                                  "json",
-                                  "--listen",
-                                  "127.0.0.1:0",
-                                  "--poll-interval",
-                                  poll_interval};
+/// -v: the info lines (change notification on / back) are logged too.
+api_host start_host(const pg_fixture& fx, const std::vector<std::string>& extra,
+                    const std::string& poll = poll_interval, const std::string& db = {}) {
+    std::vector<std::string> args{
+        "-v",    "serve", "--cluster", "--lease-duration", "3s",          "--renew-deadline", "2s", "--retry-period",
+        "500ms", "-o",    "json",      "--listen",         "127.0.0.1:0", "--poll-interval",  poll};
     args.insert(args.end(), extra.begin(), extra.end());
     api_host h;
-    h.p = fx.start(args);
+    spawn_options so = fx.opts;
+    if (!db.empty()) so.env.push_back("VIGY_DB=" + db);  // the later setting wins
+    h.p = start_vigy(args, so);
     const bool up = h.p->wait_for_text("\"event\":\"ready\"", 15'000);
     INFO("serve stdout: " << h.p->out() << "\nserve stderr: " << h.p->err());
     REQUIRE(up);
@@ -240,4 +234,43 @@ TEST_CASE("an API watch on one cluster host streams the runs another host commit
               << *std::max_element(delays[false].begin(), delays[false].end()) << " ms)" << std::endl;
     CHECK(median(delays[true]) < 1000);  // the hub's 5 s poll alone gives ~2.5 s
     CHECK(median(delays[false]) > median(delays[true]));
+}
+
+TEST_CASE("a cluster host whose listener cannot reconnect polls, and says when it is back", "[e2e][postgresql]") {
+    pg_fixture fx;
+    // keys 1..40: the first host (b) keeps shards 0-31, the second (a) ticks c32..c39
+    for (int i = 1; i <= 40; ++i) fx.register_program("c" + std::to_string(i), programs::counter, 1000);
+    api_host b = start_host(fx, {}, "1s");
+    REQUIRE(eventually([&] { return !ticked_by(*b.p).empty(); }, 15'000));
+    // a's sessions carry an application_name of their own: its listener can be told from b's
+    api_host a = start_host(fx, {}, "1s", fx.db + "?application_name=host-a");
+    REQUIRE(a.p->wait_for_err_text("change notification on", 5000));
+    REQUIRE(eventually([&] { return ticked_by(*a.p).count("c35") == 1; }, 15'000));
+
+    // new connections to the database are refused (the hosts' open sessions stay), and
+    // a's listener is cut: it cannot come back until they are allowed again
+    const std::string admin = admin_url();
+    query_one(admin, "ALTER DATABASE " + fx.name + " ALLOW_CONNECTIONS false");
+    REQUIRE(query_one(admin, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                                 fx.name + "' AND application_name = 'host-a' AND query LIKE 'LISTEN%'") == "1");
+    REQUIRE(a.p->wait_for_err_text("change notification lost: change listener on postgresql://postgres:***@", 5000));
+
+    // a change made through b's API reaches a by its 1 s poll
+    const int64_t t0 = mono_ms();
+    process disable({"/usr/bin/curl", "-sf", "-X", "POST", b.url + "/v1/vigies/c35/disable"});
+    REQUIRE(disable.wait(10'000) == 0);
+    const bool polled = a.p->wait_for_text(R"({"event":"unscheduled","vigy":"c35"})", 3000);  // not the 10 s safety net
+    const int64_t took = mono_ms() - t0;
+    CHECK(polled);
+    CHECK(a.p->err().find("change notification is back") == std::string::npos);  // it was polling
+
+    query_one(admin, "ALTER DATABASE " + fx.name + " ALLOW_CONNECTIONS true");
+    CHECK(a.p->wait_for_err_text("change notification is back on postgresql://postgres:***@", 10'000));
+    std::cout << "listener down (connections refused): a change through another host's API was picked up by "
+                 "polling in "
+              << took << " ms (--poll-interval 1s, plus serve's 250 ms status loop)" << std::endl;
+    CHECK(count_of(a.p->err(), "change notification lost") == 1);  // once per outage, not per attempt
+    stop_serve(*a.p);
+    stop_serve(*b.p);
+    CHECK(a.p->err().find(fx.password) == std::string::npos);
 }
