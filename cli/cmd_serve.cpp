@@ -36,6 +36,8 @@ struct serve_options {
     unsigned max_long_ticks = 0;  ///< --max-long-ticks (0 = max(1, cores / 2))
     int64_t keep_runs = 1000;
     std::string lease_ttl;
+    std::string poll_interval;              ///< --poll-interval (default 250ms; the API watch 100ms)
+    bool no_notify = false;                 ///< --no-notify: poll only (PostgreSQL)
     bool cluster = false;                   ///< --cluster (PostgreSQL)
     std::string lease_duration;             ///< --lease-duration (cluster; default 15s)
     std::string renew_deadline;             ///< --renew-deadline (cluster; default 10s)
@@ -56,6 +58,7 @@ public:
     api_face(host::runtime& rt, const serve_options& o, std::vector<api::listen_address> listen) {
         api::mount_options mo;
         mo.dashboard = !o.no_dashboard;
+        if (const auto ms = parse_duration_ms(o.poll_interval)) mo.poll_ms = *ms;  // checked by run_serve
         api::router routes;
         service_ = api::mount(routes, rt, mo);
         mcp_ = api::mcp::mount(routes, rt);  // MCP over Streamable HTTP: POST /mcp
@@ -157,6 +160,13 @@ int run_serve(context& ctx, const serve_options& o) {
         opts.lease_ttl_ms = *ttl;
         opts.lease_renew_ms = std::max<int64_t>(*ttl / 5, 10);
     }
+    if (!o.poll_interval.empty()) {
+        const auto ms = parse_duration_ms(o.poll_interval);
+        if (!ms || *ms < 10 || *ms > 60'000)
+            usage_error("--poll-interval must be a duration from 10ms to 60s, got \"" + o.poll_interval + "\"");
+        opts.poll_ms = *ms;
+    }
+    opts.notify = !o.no_notify;
     opts.cluster = o.cluster;
     auto cluster_duration = [&](const std::string& text, const char* flag, int64_t& into) {
         if (text.empty()) return;
@@ -451,6 +461,13 @@ void add_serve(CLI::App& root, context& ctx) {
         ->default_val(1000);
     sub->add_option("--lease-ttl", o->lease_ttl, "how long the scheduler lease lasts without renewal (e.g. 2s)")
         ->type_name("DURATION");
+    sub->add_option("--poll-interval", o->poll_interval,
+                    "how often to look for other processes' changes, tick requests and runs when not notified "
+                    "(PostgreSQL notifies at once and this poll is the fallback; default 250ms, 100ms for API watches)")
+        ->type_name("DURATION");
+    sub->add_flag("--no-notify", o->no_notify,
+                  "PostgreSQL: do not LISTEN for changes, only poll every --poll-interval (e.g. behind PgBouncer in "
+                  "transaction mode)");
     sub->add_flag("--cluster", o->cluster,
                   "share a PostgreSQL database with other serve --cluster hosts: each ticks the vigies of the "
                   "shards it leases (docs/cluster.md)");

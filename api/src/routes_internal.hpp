@@ -148,6 +148,7 @@ private:
     std::shared_ptr<health_checks> health_;
     watch_hub hub_;
     host::subscription sub_;
+    host::subscription changes_;  // other hosts' runs and CLI changes (PostgreSQL notification)
     counter_family* ticks_ = nullptr;
     histogram_family* duration_ = nullptr;
     histogram_family* lateness_ = nullptr;

@@ -93,6 +93,16 @@ service::service(host::runtime& r, mount_options o)
         w.sample("vigy_store_stale_commits_total", {}, static_cast<double>(st.stale_commits));
         w.family("vigy_store_queue_depth", "Commits waiting for the store's writer", "gauge");
         w.sample("vigy_store_queue_depth", {}, static_cast<double>(st.writer_queued));
+        w.family("vigy_store_listener_connected",
+                 "1 while the PostgreSQL change listener (LISTEN/NOTIFY) is connected; 0 when it is down (polling) or "
+                 "not in use (SQLite polls, a runtime that does not serve)",
+                 "gauge");
+        w.sample("vigy_store_listener_connected", {}, st.notify_connected ? 1 : 0);
+        w.family("vigy_store_notifications_total", "Change notifications received from the database", "counter");
+        w.sample("vigy_store_notifications_total", {}, static_cast<double>(st.notifications));
+        w.family("vigy_store_listener_reconnects_total",
+                 "Times the change listener's connection came back after it was lost", "counter");
+        w.sample("vigy_store_listener_reconnects_total", {}, static_cast<double>(st.notify_reconnects));
         w.family("vigy_watch_streams", "Open watch streams of the API", "gauge");
         w.sample("vigy_watch_streams", {}, static_cast<double>(hub_.size()));
     });
@@ -134,6 +144,11 @@ service::service(host::runtime& r, mount_options o)
         observe_run(r);
         hub_.wake();
     });
+    // Runs of other processes (cluster hosts) and vigy changes by the CLI reach the
+    // watch streams when notified, not only at the hub's next poll.
+    changes_ = rt.subscribe_changes([this](unsigned topics) {
+        if ((topics & (store::topic_runs | store::topic_vigies)) != 0) hub_.wake();
+    });
 }
 
 service::~service() { stop(); }
@@ -141,6 +156,7 @@ service::~service() { stop(); }
 void service::stop() {
     std::call_once(stopped_, [this] {
         sub_.reset();
+        changes_.reset();
         hub_.stop();
     });
 }

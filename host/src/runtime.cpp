@@ -14,6 +14,7 @@
 #include "runtime_bus.hpp"
 #include "runtime_coordination.hpp"
 #include "runtime_mapping.hpp"
+#include "runtime_notify.hpp"
 #include "runtime_pipeline.hpp"
 
 #include "vigy/host/log.hpp"
@@ -119,7 +120,8 @@ struct runtime::impl {
     detail::lease_state lease;
     std::unique_ptr<detail::pipeline> pipeline;
     std::unique_ptr<detail::coordinator> coord;
-    std::mutex start_m;  // serialises start/stop
+    std::unique_ptr<detail::notifier> notify;  // while serving on PostgreSQL
+    std::mutex start_m;                        // serialises start/stop
     std::mutex serve_m;
     std::condition_variable serve_cv;
     uint64_t commits_at_open = 0;
@@ -228,6 +230,7 @@ std::unique_ptr<runtime> runtime::open(const std::filesystem::path& db_path, run
                                                          options.tick_threads, std::move(fair));
         p->coord = std::make_unique<detail::coordinator>(*p->db, *p->pipeline, p->lease, *p->bus, *p->reg, p->clk,
                                                          p->defaults, options, db_path.string());
+        p->notify = std::make_unique<detail::notifier>(*p->db, options.poll_ms);
         return std::unique_ptr<runtime>(new runtime(std::move(p)));
     });
 }
@@ -239,6 +242,7 @@ runtime::~runtime() {
         logger()->error("stopping the runtime failed: {}", e.what());
     }
     auto& p = *impl_;
+    p.notify.reset();
     p.coord.reset();
     p.pipeline.reset();  // reconcilers die before the registry
     p.bus->close();
@@ -464,12 +468,27 @@ subscription runtime::subscribe(std::function<void(const run&)> callback) {
     return subscription(impl_->bus->subscribe(std::move(callback)));
 }
 
+subscription runtime::subscribe_changes(std::function<void(unsigned topics)> callback) {
+    if (!callback) vigy::fail(VIGY_INVALID_ARGUMENT, "subscribe_changes: empty callback");
+    return subscription(impl_->notify->subscribe(std::move(callback)));
+}
+
 // ---- serving ---------------------------------------------------------------------------
 
 void runtime::start() {
     guard([&] {
         std::lock_guard lk(impl_->start_m);
+        if (impl_->coord->serving()) return;
         impl_->coord->start_serving();
+        if (!impl_->opt.notify) return;
+        auto* c = impl_->coord.get();
+        try {
+            impl_->notify->start(
+                {[c](unsigned topics) { c->notified(topics); }, [c](bool up) { c->set_listening(up); }});
+        } catch (const std::exception& e) {
+            // serving works without it: the coordinator polls
+            logger()->warn("change notification is off ({}); polling every {} ms", e.what(), impl_->opt.poll_ms);
+        }
     });
 }
 
@@ -478,6 +497,7 @@ void runtime::stop() {
     {
         std::lock_guard lk(p.start_m);
         if (!p.coord->serving()) return;
+        p.notify->stop();
         p.coord->stop_serving();
     }
     { std::lock_guard sk(p.serve_m); }
@@ -560,6 +580,10 @@ runtime_stats runtime::stats() const {
         st.lease_takeovers = p.coord->takeovers();
         st.shards_lost = p.coord->shards_lost();
     }
+    st.notify_active = p.notify->active();
+    st.notify_connected = p.notify->connected();
+    st.notifications = p.notify->notifications();
+    st.notify_reconnects = p.notify->reconnects();
     auto v = pl.lateness.snapshot();
     if (!v.empty()) {
         std::sort(v.begin(), v.end());

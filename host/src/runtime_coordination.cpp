@@ -28,6 +28,10 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 /// ticks: a tick started in time commits in time or is fenced out.
 int64_t safety_margin(int64_t ttl_ms) { return std::min<int64_t>(ttl_ms / 5, 1000); }
 
+/// The safety-net poll period while change notification is up: notifications wake the
+/// control loop, so this only bounds the delay if one is ever missed.
+constexpr int64_t notified_poll_ms = 10'000;
+
 /// How long a taken forced tick may take before its requester gives up: its wall-clock
 /// limit plus a second for the commit.
 int64_t tick_budget_ms(const tick_limits& l) {
@@ -48,7 +52,7 @@ coordinator::coordinator(store::store& db, pipeline& p, lease_state& lease, even
       defaults_(defaults),
       ttl_ms_(o.lease_ttl_ms),
       renew_ms_(o.lease_renew_ms),
-      poll_ms_(std::clamp<int64_t>(o.poll_ms, 10, 1000)),
+      poll_ms_(std::clamp<int64_t>(o.poll_ms, 10, 60'000)),
       db_path_(store::display_path(db_path)),  // messages and logs never show a password
       host_(hostname()),
       pid_(static_cast<int64_t>(::getpid())),
@@ -413,13 +417,19 @@ void coordinator::control_loop() {
     const auto request_period = std::min(milliseconds(poll_ms_), milliseconds(25));
     for (;;) {
         bool poll_now = false;
+        // While change notification is up (PostgreSQL), notified() wakes this loop at once:
+        // the polls below are then a slow safety net.
+        const bool listening = listening_.load();
+        const auto poll_period = milliseconds(listening ? std::max(poll_ms_, notified_poll_ms) : poll_ms_);
         {
             std::unique_lock lk(m_);
-            cv_.wait_for(lk, std::min(request_period, milliseconds(cluster_ ? retry_ms_ : renew_ms_)),
-                         [this] { return control_stop_ || poll_now_; });
+            cv_.wait_for(
+                lk, std::min(listening ? poll_period : request_period, milliseconds(cluster_ ? retry_ms_ : renew_ms_)),
+                [this] { return control_stop_ || poll_now_ || requests_now_; });
             if (control_stop_) return;
             poll_now = poll_now_;
             poll_now_ = false;
+            requests_now_ = false;
         }
         try {
             const auto now = steady::now();
@@ -432,7 +442,7 @@ void coordinator::control_loop() {
                 }
             }
             if (draining_.load()) continue;
-            if (poll_now || now - last_poll >= milliseconds(poll_ms_)) {
+            if (poll_now || now - last_poll >= poll_period) {
                 last_poll = now;
                 poll_changes();
             }
@@ -441,6 +451,26 @@ void coordinator::control_loop() {
             logger()->warn("scheduler maintenance failed: {}", e.what());
         }
     }
+}
+
+void coordinator::notified(unsigned topics) {
+    // Runs (a notification per writer batch of every host) are not this loop's business.
+    if ((topics & (store::topic_vigies | store::topic_tick_requests)) == 0) return;
+    {
+        std::lock_guard lk(m_);
+        if ((topics & store::topic_vigies) != 0) poll_now_ = true;
+        if ((topics & store::topic_tick_requests) != 0) requests_now_ = true;
+    }
+    cv_.notify_all();
+}
+
+void coordinator::set_listening(bool up) {
+    {
+        std::lock_guard lk(m_);
+        listening_ = up;
+        poll_now_ = true;  // re-arm the wait with the period that applies now, and look once
+    }
+    cv_.notify_all();
 }
 
 void coordinator::renew() {

@@ -43,6 +43,14 @@ public:
     std::optional<run> trigger(const vigy_info& rec, const value& trigger, int64_t wait_ms);
     /// See runtime::wait_synced.
     bool wait_synced(int64_t resource_version, std::chrono::milliseconds timeout);
+    /// Change notification (runtime_notify.hpp), on the notify thread: wakes the control
+    /// loop now to read vigy changes (store::topic_vigies) and to serve tick requests
+    /// (store::topic_tick_requests) instead of at its next poll. Any thread.
+    void notified(unsigned topics);
+    /// Whether a change listener is connected: while it is, the control loop's polls are
+    /// only a safety net (every 10 s at least); while not, every poll_ms. Either way it
+    /// polls once now. Any thread.
+    void set_listening(bool up);
     /// The live lease holder.
     std::optional<scheduler_info> holder();
     /// Cluster mode counters (runtime_stats).
@@ -114,6 +122,8 @@ private:
     std::condition_variable cv_;
     bool control_stop_ = false;
     bool poll_now_ = false;
+    bool requests_now_ = false;           // a tick request was notified: serve requests now
+    std::atomic<bool> listening_{false};  // a change listener is connected (set_listening)
     int64_t applied_rv_ = 0;
     // cluster mode (the control thread's, but for the atomics)
     const bool cluster_;

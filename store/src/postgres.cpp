@@ -165,15 +165,6 @@ void rethrow(const std::string& display, std::string_view what) {
 
 // ---- sessions ------------------------------------------------------------------------
 
-namespace {
-
-/// What open_session connects with: libpq's keyword form of the URL, and the server it
-/// names for messages.
-struct conninfo {
-    std::string keywords;  ///< "host=127.0.0.1 port=5432 dbname=vigy ..." (may hold the password)
-    std::string server;    ///< "127.0.0.1:5432" (no secrets)
-};
-
 /// Translates a libpq URI into keyword=value form. SOCI 4.0's postgresql backend splits
 /// its connection string into keyword=value pairs and rebuilds it, so a URI reaches
 /// PQconnectdb as "postgresql://...=" (a database named "vigy=") and never connects.
@@ -192,12 +183,14 @@ conninfo to_keywords(const database& db) {
     std::string host, port;
     bool has_connect_timeout = false;
     std::string bad;
+    out.keepalives = false;
     for (const PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
         if (o->val == nullptr) continue;
         const std::string_view key = o->keyword, val = o->val;
         if (key == "host" || key == "hostaddr") host = host.empty() ? std::string(val) : host;
         if (key == "port") port = val;
         if (key == "connect_timeout") has_connect_timeout = true;
+        if (key.substr(0, 10) == "keepalives") out.keepalives = true;
         std::string escaped;
         for (char c : val) {
             if (std::isspace(static_cast<unsigned char>(c))) bad = key;
@@ -218,6 +211,8 @@ conninfo to_keywords(const database& db) {
     out.server = fmt::format("{}:{}", host.empty() ? "localhost" : host, port.empty() ? "5432" : port);
     return out;
 }
+
+namespace {
 
 /// Maps a failed connect (SOCI 4.0: a plain soci_error with libpq's message and no
 /// SQLSTATE). libpq's ping tells an unreachable server (retry later) from one that is up
@@ -571,8 +566,13 @@ struct applier::statements {
         request_done;
 
     explicit statements(soci::session& sql)
-        : change_seq_st(
-              (sql.prepare << "SELECT value FROM store_meta WHERE key = 'change_seq'", soci::into(change_seq))),
+        // Every batch reads change_seq first, in its transaction: the same statement
+        // notifies the batch's runs (delivered at commit, once per transaction, not per
+        // run; dropped with a rolled-back batch), so notification costs no round trip.
+        : change_seq_st((sql.prepare << fmt::format("SELECT coalesce((SELECT value FROM store_meta WHERE key = "
+                                                    "'change_seq'), -1) FROM pg_notify('{}', '')",
+                                                    channel_runs),
+                         soci::into(change_seq))),
           lease_st((sql.prepare << "SELECT token FROM scheduler_lease WHERE id = 1", soci::into(token))),
           exists_st((sql.prepare << "SELECT deleted FROM vigies WHERE vid = :v", soci::into(deleted), soci::use(vid))),
           run_insert((sql.prepare << "INSERT INTO runs(vid, run_id, revision, started_ms, ended_ms, duration_us, "

@@ -2,12 +2,13 @@
 // sqlite.hpp + soci_session.cpp + schema.cpp + the applier): SOCI postgresql sessions,
 // the schema and its migrations, write transactions under the database-wide write lock,
 // the statements that apply tick commits, and retention pruning. libpq and SOCI's
-// backend header stay inside postgres.cpp.
+// backend header stay inside postgres.cpp (and notify.cpp, the LISTEN connection).
 #pragma once
 
 #include "backend.hpp"
 #include "codec.hpp"
 #include "postgres_errors.hpp"
+#include "vigy/store/notify.hpp"
 #include "vigy/store/store.hpp"
 
 #include <soci/soci.h>
@@ -19,6 +20,19 @@
 #include <unordered_set>
 
 namespace vigy::store::postgres {
+
+/// What a session connects with: libpq's keyword form of the URL, and the server it
+/// names for messages.
+struct conninfo {
+    std::string keywords;     ///< "host=127.0.0.1 port=5432 dbname=vigy ..." (may hold the password)
+    std::string server;       ///< "127.0.0.1:5432" (no secrets)
+    bool keepalives = false;  ///< the URL sets a keepalives* parameter itself
+};
+
+/// Translates `db.target` (a libpq URI) into keyword=value form with libpq's parser
+/// (PQconninfoParse), adding connect_timeout=10 unless given. INVALID_ARGUMENT for a
+/// URL libpq rejects or one whose values hold whitespace (the message shows db.display).
+[[nodiscard]] conninfo to_keywords(const database& db);
 
 /// Opens a SOCI postgresql session on `db.target` (a libpq URI); `lock_timeout_ms` bounds
 /// waits for locks (the write lock), as busy_timeout does for SQLite. Throws status_error
@@ -84,6 +98,10 @@ private:
     std::map<int, std::int64_t> shard_epochs_;  // held shards -> epoch, as of this batch
     codec::uuid uuid_{};
 };
+
+/// store::listen on PostgreSQL (notify.cpp): a listener connected (or, when it could
+/// not connect, reporting `lost` on its first wait).
+std::unique_ptr<change_listener> listen(const database& db, const listen_options& options);
 
 /// detail::prune_step on PostgreSQL: inside a write transaction on `sql`.
 std::int64_t prune_step(soci::session& sql, const retention_policy& policy, std::int64_t& cursor,

@@ -35,6 +35,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// The statement that notifies `channel` (notify.hpp) at its transaction's commit.
+const std::string& notify_sql(const char* channel) {
+    static const std::string vigies = fmt::format("SELECT pg_notify('{}', '')", channel_vigies);
+    static const std::string requests = fmt::format("SELECT pg_notify('{}', '')", channel_tick_requests);
+    return std::string_view(channel) == channel_vigies ? vigies : requests;
+}
+
 constexpr std::int64_t max_i64 = INT64_MAX;
 
 // ---- JSON columns ----------------------------------------------------------------
@@ -496,7 +503,7 @@ struct store::impl {
         return guarded(what, [&] { return fn(*native); });
     }
 
-    /// Bumps change_seq and appends the change (same transaction as the change itself).
+    /// Bumps change_seq, appends the change and notifies it (same transaction as the change itself).
     static long long record_change(soci::session& sql, long long vid, const std::string& id, const std::string& name,
                                    change_type type) {
         long long seq = 0;
@@ -504,6 +511,9 @@ struct store::impl {
         const long long t = static_cast<long long>(type), now = now_unix_ms();
         sql << "INSERT INTO vigy_changes(seq, vid, id, name, type, at_ms) VALUES (:s, :v, :i, :n, :t, :a)",
             soci::use(seq), soci::use(vid), soci::use(id), soci::use(name), soci::use(t), soci::use(now);
+        // PostgreSQL delivers it at commit only (notify.hpp): listeners re-read the feed
+        // at once instead of at their next poll of change_seq.
+        if (sql.get_backend_name() == "postgresql") sql << notify_sql(channel_vigies);
         return seq;
     }
 
@@ -1649,6 +1659,11 @@ std::string request_columns(backend b) {
 }
 }  // namespace
 
+std::unique_ptr<change_listener> store::listen(const listen_options& options) {
+    if (impl_->db.kind != backend::postgresql) return nullptr;  // SQLite: the callers poll
+    return postgres::listen(impl_->db, options);
+}
+
 std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester,
                                          std::string_view trigger_json) {
     return impl_->write(fmt::format("requesting a tick of vigy {}", vigy_id), [&](soci::session& sql) {
@@ -1664,6 +1679,8 @@ std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_v
         sql << "INSERT INTO tick_requests(vid, requester, state, requested_ms, trigger_json) VALUES (:v, :r, "
                "'pending', :n, :t) RETURNING id",
             soci::use(vid), soci::use(who), soci::use(now), soci::use(trig, ti), soci::into(id);
+        // Delivered at commit only; the serving host claims at once instead of at its next poll.
+        if (impl_->db.kind == backend::postgresql) sql << notify_sql(channel_tick_requests);
         tx.commit();
         return static_cast<std::int64_t>(id);
     });

@@ -31,10 +31,10 @@
 ///
 /// Watch: one thread per mounted API (not per stream) follows the store — runs by
 /// seq (runs_after: every process's runs, as `vigy tail`) and vigy changes by
-/// change_seq (changes_since) — woken by the runtime's run subscription and at
-/// least every poll_ms; every stream has its own cursor, so a backfill after
-/// Last-Event-ID and the live tail meet with no gap and no duplicate. A stream
-/// whose client reads too slowly is dropped (sse.hpp), never waited for.
+/// change_seq (changes_since) — woken by the runtime's run subscription, by the
+/// database's change notifications (PostgreSQL) and at least every poll_ms; every stream has its own cursor, so a
+/// backfill after Last-Event-ID and the live tail meet with no gap and no duplicate. A stream whose client reads too
+/// slowly is dropped (sse.hpp), never waited for.
 ///
 /// Metrics: the runtime's series (vigy_build_info, vigy_vigies{enabled},
 /// vigy_ticks_total{vigy,result,trigger}, vigy_tick_duration_seconds,
@@ -75,8 +75,9 @@ struct mount_options {
     /// POST .../tick: how long to wait for a scheduler to take the tick (ms).
     int64_t tick_wait_ms = 5000;
     /// The watch thread's poll period (ms); it is also woken by every run this
-    /// process commits, so this bounds the delay only for other processes' runs and
-    /// for vigy changes.
+    /// process commits and, on PostgreSQL while serving, by every change notification
+    /// (runtime::subscribe_changes: other processes' runs and vigy changes), so this
+    /// bounds the delay only on SQLite and while the listener's connection is down.
     int64_t poll_ms = 100;
     /// Watch stream settings (sse.hpp event_stream::options).
     int64_t keepalive_ms = 15000;

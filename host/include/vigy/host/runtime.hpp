@@ -194,6 +194,10 @@ struct runtime_stats {
     size_t shards_held = 0;           ///< cluster mode: shards this host holds now
     uint64_t lease_takeovers = 0;     ///< cluster mode: shards taken from an expired holder since start
     uint64_t shards_lost = 0;         ///< cluster mode: shards lost (taken over, renew deadline) since start
+    bool notify_active = false;       ///< a change listener is in use (serving on PostgreSQL; SQLite polls)
+    bool notify_connected = false;    ///< its connection is up now (false: polling every poll_ms)
+    uint64_t notifications = 0;       ///< change notifications received since open
+    uint64_t notify_reconnects = 0;   ///< times its connection came back after a loss since open
     double lateness_p50_ms = 0;       ///< scheduled due -> tick start, over the last window
     double lateness_p99_ms = 0;
     double lateness_max_ms = 0;
@@ -241,8 +245,16 @@ struct runtime_options {
     /// max_run_age_ms (0 = no age limit). Defaults: 1000 runs, 7 days.
     int64_t keep_runs = 1000;
     int64_t max_run_age_ms = 7LL * 24 * 3600 * 1000;
-    /// How often a serving runtime checks the database for changes by other processes, ms.
+    /// How often a serving runtime checks the database for changes by other processes
+    /// (vigy changes, tick requests), ms, 10 to 60000. On PostgreSQL a change listener
+    /// (LISTEN/NOTIFY) wakes it at once instead, and this poll runs only while the
+    /// listener's connection is down; while it is up a safety-net poll runs every
+    /// max(poll_ms, 10 s). Tick requests are also looked for every 25 ms while polling.
     int64_t poll_ms = 250;
+    /// Change notification where the database offers it (PostgreSQL LISTEN/NOTIFY; see
+    /// poll_ms). false: poll only, e.g. behind a connection pooler in transaction mode
+    /// (PgBouncer), where a LISTEN session does not keep its server connection.
+    bool notify = true;
     /// The scheduler lease: held for lease_ttl_ms, renewed every lease_renew_ms (must
     /// be < lease_ttl_ms / 2). A serving runtime starts no scheduled tick unless it
     /// renewed the lease less than lease_ttl_ms ago (on CLOCK_BOOTTIME). Short values
@@ -492,6 +504,18 @@ public:
     /// processes, poll runs_after() with a cursor.
     subscription subscribe(std::function<void(const run&)> callback);
 
+    /// Calls `callback` when the database notifies a change made by any process, this
+    /// one included: on PostgreSQL while this runtime serves (LISTEN/NOTIFY, delivered
+    /// after the change committed). `topics` is a set of store::change_topic bits:
+    /// topic_vigies (a vigy changed: read changes_since), topic_runs (runs were committed:
+    /// read runs_after), topic_tick_requests. After the listener's connection came back
+    /// it is called once with store::all_topics, since what was sent in the gap is lost.
+    /// Never called on SQLite, nor while not serving or while the connection is down
+    /// (stats().notify_connected): a caller keeps polling as its fallback and may poll
+    /// less often while notify_connected. The callback runs on the runtime's notify
+    /// thread: keep it short (wake a thread of yours); it may call read methods.
+    subscription subscribe_changes(std::function<void(unsigned topics)> callback);
+
     // -- serving ---------------------------------------------------------------
     /// Becomes the scheduler of this database: takes the scheduler lease
     /// (FAILED_PRECONDITION naming the holder's pid if another live process serves),
@@ -509,7 +533,7 @@ public:
     bool serving() const noexcept;
     /// Blocks until this serving runtime has applied every vigy change up to
     /// `resource_version` to its schedule (changes made by other processes arrive
-    /// within poll_ms), or `timeout` passed. Returns whether it had. False at once
+    /// at once when notified, else within poll_ms), or `timeout` passed. Returns whether it had. False at once
     /// when not serving.
     bool wait_synced(int64_t resource_version, std::chrono::milliseconds timeout) const;
     /// Names of the vigies currently scheduled (sorted).

@@ -45,6 +45,7 @@
 
 #include "vigy/error.hpp"
 #include "vigy/store/labels.hpp"
+#include "vigy/store/notify.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -738,6 +739,14 @@ public:
     /// change), in change order; `gone` when the cursor is older than the compaction
     /// floor. A vigy deleted and re-created in the window appears as DELETED and ADDED.
     [[nodiscard]] vigy_changes changes_since(std::int64_t resource_version);
+
+    /// Change notification (vigy/store/notify.hpp): a new listener on its own connection,
+    /// LISTENing on every topic when it returns (a change committed after that is
+    /// notified), owned by the caller. nullptr where the engine offers none (SQLite: poll
+    /// change_seq(), runs_after(), claim_tick_requests()). Never throws for an
+    /// unreachable server: the listener then reports `lost` on its first wait and keeps
+    /// trying. Blocks up to listen_options::connect_timeout_ms. Any thread.
+    [[nodiscard]] std::unique_ptr<change_listener> listen(const listen_options& options = {});
 
     // ---- ticks ----
 
