@@ -16,8 +16,9 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 # Tools the tests drive, beyond what building needs (scripts/setup.sh installs those).
 # postgresql: the PostgreSQL 15 server tests/support/with-postgres.sh starts for the
 # store's PostgreSQL cases (ctest store_postgresql) and the e2e test against it.
+# iproute2: `ip netns` and veth links for the partition test (ctest e2e_partition, as root).
 export VIGY_SETUP_EXTRA="lua5.4 tmux python3 python3-croniter clang curl chromium prometheus wrk
-  dpkg-dev fakeroot lintian systemd man-db zsh clang-format-14 postgresql"
+  dpkg-dev fakeroot lintian systemd man-db zsh clang-format-14 postgresql iproute2"
 
 "$root/scripts/setup.sh" "$root/build"
 

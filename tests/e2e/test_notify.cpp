@@ -189,7 +189,8 @@ std::vector<int64_t> stream_delays(api_host& a, api_host& b, int64_t ms) {
 
 }  // namespace
 
-TEST_CASE("an API watch on one cluster host streams the runs another host commits promptly", "[e2e][postgresql][notify]") {
+TEST_CASE("an API watch on one cluster host streams the runs another host commits promptly",
+          "[e2e][postgresql][notify]") {
     pg_fixture fx;
     // keys 1..24, all in shards below 32: the first host (b) keeps those when the second
     // (a) joins, so a ticks nothing and its watch hub is woken by nothing of its own
@@ -236,7 +237,8 @@ TEST_CASE("an API watch on one cluster host streams the runs another host commit
     CHECK(median(delays[false]) > median(delays[true]));
 }
 
-TEST_CASE("a cluster host whose listener cannot reconnect polls, and says when it is back", "[e2e][postgresql][notify]") {
+TEST_CASE("a cluster host whose listener cannot reconnect polls, and says when it is back",
+          "[e2e][postgresql][notify]") {
     pg_fixture fx;
     // keys 1..40: the first host (b) keeps shards 0-31, the second (a) ticks c32..c39
     for (int i = 1; i <= 40; ++i) fx.register_program("c" + std::to_string(i), programs::counter, 1000);

@@ -42,7 +42,7 @@ TEST_CASE("the in-memory path opens a private temporary database removed on clos
     CHECK_FALSE(std::filesystem::exists(path));
 }
 
-TEST_CASE("create_if_missing = false refuses a missing file and creates nothing; an existing one opens",
+TEST_CASE("create_if_missing = false refuses a missing file and creates nothing but opens an existing one",
           "[sqlite][store]") {
     if (on_postgres()) return;
     temp_dir dir;
