@@ -3,6 +3,7 @@
 // while nobody subscribes.
 #pragma once
 
+#include "runtime_subscribers.hpp"
 #include "vigy/host/runtime.hpp"
 
 #include <atomic>
@@ -25,32 +26,24 @@ public:
     event_bus& operator=(const event_bus&) = delete;
 
     /// True while someone subscribes (cheap; publishers skip building the copy otherwise).
-    [[nodiscard]] bool wanted() const noexcept { return state_->count.load(std::memory_order_relaxed) > 0; }
+    [[nodiscard]] bool wanted() const noexcept { return subs_.wanted(); }
 
     /// Queues a committed run for delivery (in call order).
     void publish(std::shared_ptr<const run> r);
 
     /// Adds a subscriber; the returned function unsubscribes (waiting for a running
     /// delivery; safe from inside the callback and after the bus is gone).
-    std::function<void()> subscribe(std::function<void(const run&)> callback);
+    std::function<void()> subscribe(std::function<void(const run&)> callback) {
+        return subs_.subscribe(std::move(callback));
+    }
 
     /// Delivers what is queued, then stops the thread; later subscriptions get nothing.
     void close();
 
 private:
-    struct subscriber {
-        std::recursive_mutex m;
-        bool active = true;
-        std::function<void(const run&)> cb;
-    };
-    struct state {
-        std::mutex m;
-        std::vector<std::shared_ptr<subscriber>> subscribers;
-        std::atomic<std::size_t> count{0};
-    };
     void loop();
 
-    std::shared_ptr<state> state_ = std::make_shared<state>();
+    subscriber_list<const run&> subs_{"run"};
     std::mutex qm_;
     std::condition_variable qcv_;
     std::deque<std::shared_ptr<const run>> queue_;

@@ -715,6 +715,23 @@ run coordinator::tick_now(const vigy_info& rec, int64_t wait_ms, const value* tr
     }
 }
 
+namespace {
+/// One look at tick request `id` by its waiting requester: the request while it is pending
+/// or claimed; when it is done, its run in `finished`; when it failed, its error thrown.
+std::optional<store::tick_request> look_at_request(store::store& db, int64_t id, std::optional<run>& finished) {
+    auto st = db.get_tick_request(id);
+    if (!st) vigy::fail(VIGY_INTERNAL, "tick request " + std::to_string(id) + " vanished");
+    if (st->state == "done") {
+        finished = db.get_run(st->run_id);
+        if (!finished)
+            vigy::fail(VIGY_INTERNAL, "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
+    } else if (st->state == "failed") {
+        vigy::fail(st->code == VIGY_OK ? VIGY_INTERNAL : st->code, st->error.empty() ? "tick failed" : st->error);
+    }
+    return st;
+}
+}  // namespace
+
 run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& holder, int64_t wait_ms,
                                steady::time_point claim_deadline, bool& retry) {
     const std::string requester = std::string(tick_prefix) + host_ + ":" + std::to_string(pid_);
@@ -724,17 +741,9 @@ run coordinator::tick_remotely(const vigy_info& rec, const store::lease_info& ho
     steady::time_point done_deadline{};
     for (;;) {
         std::this_thread::sleep_for(milliseconds(10));
-        const auto st = db_.get_tick_request(id);
-        if (!st) vigy::fail(VIGY_INTERNAL, "tick request " + std::to_string(id) + " vanished");
-        if (st->state == "done") {
-            auto r = db_.get_run(st->run_id);
-            if (!r)
-                vigy::fail(VIGY_INTERNAL,
-                           "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
-            return std::move(*r);
-        }
-        if (st->state == "failed")
-            vigy::fail(st->code == VIGY_OK ? VIGY_INTERNAL : st->code, st->error.empty() ? "tick failed" : st->error);
+        std::optional<run> finished;
+        const auto st = look_at_request(db_, id, finished);
+        if (finished) return std::move(*finished);
         const auto now = steady::now();
         if (st->state == "pending") {
             claimed = false;
@@ -775,17 +784,9 @@ run coordinator::tick_in_cluster(const vigy_info& rec, int64_t wait_ms, const va
     auto next_view = steady::now() + milliseconds(cluster_view_period_ms);
     for (;;) {
         std::this_thread::sleep_for(milliseconds(10));
-        const auto st = db_.get_tick_request(id);
-        if (!st) vigy::fail(VIGY_INTERNAL, "tick request " + std::to_string(id) + " vanished");
-        if (st->state == "done") {
-            auto r = db_.get_run(st->run_id);
-            if (!r)
-                vigy::fail(VIGY_INTERNAL,
-                           "run " + st->run_id + " of tick request " + std::to_string(id) + " not found");
-            return std::move(*r);
-        }
-        if (st->state == "failed")
-            vigy::fail(st->code == VIGY_OK ? VIGY_INTERNAL : st->code, st->error.empty() ? "tick failed" : st->error);
+        std::optional<run> finished;
+        const auto st = look_at_request(db_, id, finished);
+        if (finished) return std::move(*finished);
         const auto now = steady::now();
         if (st->state == "claimed" && st->claimed_token != claim) {
             claim = st->claimed_token;  // a (new) holder took it: its tick has the budget from now

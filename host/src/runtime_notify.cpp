@@ -91,43 +91,11 @@ void notifier::loop() {
 
 void notifier::deliver(unsigned topics) {
     sink_.notified(topics);
-    std::vector<std::shared_ptr<subscriber>> subs;
-    {
-        std::lock_guard lk(subs_->m);
-        subs = subs_->list;
-    }
-    for (auto& s : subs) {
-        std::lock_guard lk(s->m);
-        if (!s->active) continue;
-        try {
-            s->cb(topics);
-        } catch (const std::exception& e) {
-            logger()->warn("change subscriber threw: {}", e.what());
-        } catch (...) {
-            logger()->warn("change subscriber threw");
-        }
-    }
+    subs_.deliver(topics);
 }
 
 std::function<void()> notifier::subscribe(std::function<void(unsigned)> callback) {
-    auto s = std::make_shared<subscriber>();
-    s->cb = std::move(callback);
-    {
-        std::lock_guard lk(subs_->m);
-        subs_->list.push_back(s);
-    }
-    std::weak_ptr<subscribers> weak = subs_;
-    return [weak, s] {
-        {
-            std::lock_guard lk(s->m);  // waits for a running delivery (recursive: safe from the callback)
-            s->active = false;
-        }
-        auto st = weak.lock();
-        if (!st) return;  // the runtime is gone
-        std::lock_guard lk(st->m);
-        auto& v = st->list;
-        v.erase(std::remove(v.begin(), v.end(), s), v.end());
-    };
+    return subs_.subscribe(std::move(callback));
 }
 
 }  // namespace vigy::host::detail

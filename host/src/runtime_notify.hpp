@@ -5,6 +5,7 @@
 // nothing starts and everything polls, as without this file.
 #pragma once
 
+#include "runtime_subscribers.hpp"
 #include "vigy/store/store.hpp"
 
 #include <atomic>
@@ -53,15 +54,6 @@ public:
     [[nodiscard]] uint64_t reconnects() const noexcept;
 
 private:
-    struct subscriber {
-        std::recursive_mutex m;
-        bool active = true;
-        std::function<void(unsigned)> cb;
-    };
-    struct subscribers {
-        std::mutex m;
-        std::vector<std::shared_ptr<subscriber>> list;
-    };
     void loop();
     void deliver(unsigned topics);
 
@@ -71,7 +63,7 @@ private:
     mutable std::mutex lm_;  // guards listener_ (re)assignment against the stats readers
     std::unique_ptr<store::change_listener> listener_;
     uint64_t notifications_base_ = 0, reconnects_base_ = 0;  // of listeners closed before
-    std::shared_ptr<subscribers> subs_ = std::make_shared<subscribers>();
+    subscriber_list<unsigned> subs_{"change"};
     std::atomic<bool> stop_{false}, active_{false};
     std::thread thread_;
 };

@@ -1664,6 +1664,19 @@ std::unique_ptr<change_listener> store::listen(const listen_options& options) {
     return postgres::listen(impl_->db, options);
 }
 
+namespace {
+/// Claims request `r` (inside the caller's write transaction) under `token`: a scheduler
+/// lease token, or minus a shard's epoch for a cluster claim. Updates `r` to match.
+void mark_claimed(soci::session& sql, tick_request& r, long long now, long long token) {
+    long long id = r.id;
+    sql << "UPDATE tick_requests SET state = 'claimed', claimed_ms = :n, claimed_token = :t WHERE id = :i",
+        soci::use(now), soci::use(token), soci::use(id);
+    r.state = "claimed";
+    r.claimed_ms = now;
+    r.claimed_token = token;
+}
+}  // namespace
+
 std::int64_t store::enqueue_tick_request(std::string_view vigy_id, std::string_view requester,
                                          std::string_view trigger_json) {
     return impl_->write(fmt::format("requesting a tick of vigy {}", vigy_id), [&](soci::session& sql) {
@@ -1697,14 +1710,7 @@ std::vector<tick_request> store::claim_tick_requests(std::int64_t token, std::si
         auto rows = select_rows<request_cols, tick_request>(
             sql, impl_->request_select + "WHERE t.state = 'pending' ORDER BY t.id LIMIT :n", soci::use(n));
         const long long now = now_unix_ms(), t = token;
-        for (auto& r : rows) {
-            long long id = r.id;
-            sql << "UPDATE tick_requests SET state = 'claimed', claimed_ms = :n, claimed_token = :t WHERE id = :i",
-                soci::use(now), soci::use(t), soci::use(id);
-            r.state = "claimed";
-            r.claimed_ms = now;
-            r.claimed_token = token;
-        }
+        for (auto& r : rows) mark_claimed(sql, r, now, t);
         tx.commit();
         return rows;
     });
@@ -1775,12 +1781,7 @@ std::vector<tick_request> store::claim_cluster_tick_requests(std::string_view ow
             long long epoch = 0;
             for (const auto& f : held)
                 if (f.shard == shard) epoch = f.epoch;
-            long long id = r.id, t = -epoch;
-            sql << "UPDATE tick_requests SET state = 'claimed', claimed_ms = :n, claimed_token = :t WHERE id = :i",
-                soci::use(now), soci::use(t), soci::use(id);
-            r.state = "claimed";
-            r.claimed_ms = now;
-            r.claimed_token = t;
+            mark_claimed(sql, r, now, -epoch);
         }
         tx.commit();
         return rows;
